@@ -1,0 +1,108 @@
+package io.stockhold.api.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stockhold.api.http.Problem.FieldError;
+import io.stockhold.reservation.Idempotency;
+import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.StockReply;
+import io.stockhold.stock.StockReply.Rejected;
+import io.stockhold.stock.StockReply.Unavailable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import scala.concurrent.duration.FiniteDuration;
+
+/** What every REST route needs: strict JSON bodies, idempotency keys, replies as responses. */
+abstract class ApiDirectives extends AllDirectives {
+
+  /** REST bodies are small; gRPC streams are not subject to this. */
+  static final long MAX_BODY_BYTES = 64 * 1024;
+
+  /** Quantities and adjustments beyond this are typing mistakes, not stock. */
+  static final long MAX_UNITS = 1_000_000_000L;
+
+  private static final FiniteDuration BODY_READ_TIMEOUT = FiniteDuration.create(10, TimeUnit.SECONDS);
+
+  Route completeProblem(Problem problem) {
+    return complete(problem.toResponse());
+  }
+
+  static HttpResponse json(int status, Object body) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
+  }
+
+  /** A JSON body of at most 64 KiB, parsed strictly; 400, 413 or 415 otherwise. */
+  Route jsonBody(Function<JsonNode, Route> inner) {
+    return extractRequestEntity(entity -> {
+      if (entity.isKnownEmpty()) return completeProblem(Problem.invalid("", "a JSON body is required"));
+      MediaType type = entity.getContentType().mediaType();
+      boolean isJson = type.mainType().equals("application")
+          && (type.subType().equals("json") || type.subType().endsWith("+json"));
+      if (!isJson) {
+        return completeProblem(Problem.of(415, "unsupported-media-type", "Unsupported media type",
+            "the body must be application/json, not " + type));
+      }
+      return extractStrictEntity(BODY_READ_TIMEOUT, MAX_BODY_BYTES, strict -> {
+        JsonNode node;
+        try {
+          node = Json.parse(strict.getData().utf8String());
+        } catch (JsonProcessingException e) {
+          return completeProblem(Problem.invalid("", "malformed JSON: " + e.getOriginalMessage()));
+        } catch (IOException e) {
+          return completeProblem(Problem.invalid("", "malformed JSON: " + e.getMessage()));
+        }
+        return inner.apply(node);
+      });
+    });
+  }
+
+  /** The optional {@code Idempotency-Key} header, validated. */
+  Route idempotencyKey(Function<Optional<String>, Route> inner) {
+    return optionalHeaderValueByName("Idempotency-Key", key -> {
+      if (key.isPresent() && !Idempotency.KEY.matcher(key.get()).matches()) {
+        return completeProblem(Problem.invalid("#/header/Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters"));
+      }
+      return inner.apply(key);
+    });
+  }
+
+  /** The stock item named by the path, or 400 naming the bad segment. */
+  Route stockItem(String location, String sku, Function<StockItemId, Route> inner) {
+    List<FieldError> errors = new ArrayList<>();
+    if (!StockItemId.isLocation(location)) {
+      errors.add(new FieldError("#/path/location", "must match " + StockItemId.LOCATION.pattern()));
+    }
+    if (!StockItemId.isSku(sku)) {
+      errors.add(new FieldError("#/path/sku", "must match " + StockItemId.SKU.pattern()));
+    }
+    if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+    return inner.apply(new StockItemId(location, sku));
+  }
+
+  /**
+   * Completes with {@code success} for an accepted reply; rejections and unavailability become
+   * problems unless {@code success} handles them itself.
+   */
+  Route reply(CompletionStage<StockReply> reply, Function<StockReply, HttpResponse> success) {
+    return completeWithFuture(reply.thenApply(r -> switch (r) {
+      case Unavailable u -> Problem.from(u).toResponse();
+      default -> {
+        HttpResponse response = success.apply(r);
+        if (response != null) yield response;
+        if (r instanceof Rejected rejected) yield Problem.from(rejected).toResponse();
+        throw new IllegalStateException("unexpected reply " + r);
+      }
+    }));
+  }
+}

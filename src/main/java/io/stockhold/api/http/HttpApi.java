@@ -1,0 +1,123 @@
+package io.stockhold.api.http;
+
+import io.stockhold.stock.StockItems;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST API v1 as one route: request ids and one access-log line per request around it, and
+ * every error — ours or pekko-http's — as problem+json.
+ */
+public final class HttpApi extends AllDirectives {
+
+  private static final Logger ACCESS = LoggerFactory.getLogger("io.stockhold.http.access");
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+  private static final Pattern REQUEST_ID = Pattern.compile("[\\x21-\\x7E]{1,200}");
+  static final String OPENAPI_RESOURCE = "/openapi.yaml";
+
+  private final StockRoutes stock;
+  private final ReservationRoutes reservations;
+  private final byte[] openApi;
+
+  public HttpApi(StockItems items, Duration defaultTtl) {
+    this.stock = new StockRoutes(items);
+    this.reservations = new ReservationRoutes(items, defaultTtl);
+    this.openApi = openApiDocument();
+  }
+
+  public Route route() {
+    return extractRequest(request -> {
+      String requestId = request.getHeader("X-Request-Id")
+          .map(h -> h.value())
+          .filter(v -> REQUEST_ID.matcher(v).matches())
+          .orElseGet(() -> UUID.randomUUID().toString());
+      long started = System.nanoTime();
+      RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
+      return mapResponse(response -> {
+        ACCESS.info("{} {} {} {} {}ms", requestId, request.method().value(), request.getUri().path(),
+            response.status().intValue(), (System.nanoTime() - started) / 1_000_000);
+        return response.addHeader(idHeader);
+      }, () -> withRequestTimeoutResponse(
+          timedOut -> Problem.of(503, "timeout", "Timed out", "the request took too long; its outcome is unknown")
+              .toResponse().addHeader(idHeader),
+          () -> handleExceptions(exceptions(requestId, request), () ->
+              handleRejections(rejections(), () -> pathPrefix("v1", () -> concat(
+                  stock.route(),
+                  reservations.route(),
+                  path("openapi.yaml", () -> get(() -> complete(openApiResponse())))))))));
+    });
+  }
+
+  private HttpResponse openApiResponse() {
+    return HttpResponse.create().withEntity(
+        ContentTypes.create(MediaTypes.applicationWithOpenCharset("yaml"), HttpCharsets.UTF_8), openApi);
+  }
+
+  private ExceptionHandler exceptions(String requestId, HttpRequest request) {
+    return ExceptionHandler.newBuilder()
+        .matchAny(failure -> {
+          if (causedBy(failure, EntityStreamSizeException.class)) {
+            return complete(Problem.of(413, "payload-too-large", "Payload too large",
+                "request bodies are limited to " + ApiDirectives.MAX_BODY_BYTES + " bytes").toResponse());
+          }
+          LOG.error("{} {} {} failed", requestId, request.method().value(), request.getUri().path(), failure);
+          return complete(Problem.of(500, "internal-error", "Internal error",
+              "something went wrong; the request id is " + requestId).toResponse());
+        })
+        .build();
+  }
+
+  private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) return true;
+    }
+    return false;
+  }
+
+  /** pekko-http's own rejections (unknown path, wrong method, ...) as problems. */
+  private static RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      if (response.entity().getContentType().equals(Problem.PROBLEM_JSON)) return response;
+      int status = response.status().intValue();
+      String detail = response.entity() instanceof HttpEntity.Strict strict
+          ? strict.getData().utf8String() : response.status().reason();
+      String slug = switch (status) {
+        case 404 -> "not-found";
+        case 405 -> "method-not-allowed";
+        case 413 -> "payload-too-large";
+        case 415 -> "unsupported-media-type";
+        case 400 -> "invalid-request";
+        default -> "error";
+      };
+      return Problem.of(status, slug, response.status().reason(), detail).toResponse()
+          .withHeaders(response.getHeaders());
+    });
+  }
+
+  private static byte[] openApiDocument() {
+    try (InputStream in = HttpApi.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+      if (in == null) throw new IllegalStateException("openapi.yaml is missing from the classpath");
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package io.stockhold.api.http;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** JSON for the HTTP API: strict on input (no coercion, no duplicate keys), compact on output. */
+final class Json {
+
+  static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .serializationInclusion(JsonInclude.Include.NON_NULL)
+      .build();
+
+  private static final DateTimeFormatter RFC3339_MILLIS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private Json() {}
+
+  static JsonNode parse(String text) throws java.io.IOException {
+    try (JsonParser parser = MAPPER.createParser(text)) {
+      JsonNode node = MAPPER.readTree(parser);
+      if (node == null) throw new java.io.EOFException("empty body");
+      return node;
+    }
+  }
+
+  static byte[] bytes(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String time(Instant instant) {
+    return RFC3339_MILLIS.format(instant);
+  }
+
+  /** The body with object keys sorted, so that equal JSON compares equal as text. */
+  static String canonical(JsonNode node) {
+    return sorted(node).toString();
+  }
+
+  private static JsonNode sorted(JsonNode node) {
+    if (node.isObject()) {
+      List<String> names = new ArrayList<>();
+      node.fieldNames().forEachRemaining(names::add);
+      Collections.sort(names);
+      ObjectNode out = MAPPER.createObjectNode();
+      for (String name : names) out.set(name, sorted(node.get(name)));
+      return out;
+    }
+    if (node.isArray()) {
+      var out = MAPPER.createArrayNode();
+      node.forEach(child -> out.add(sorted(child)));
+      return out;
+    }
+    return node;
+  }
+}

@@ -1,0 +1,119 @@
+package io.stockhold.api.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stockhold.api.http.Problem.FieldError;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Reads one JSON object field by field and collects every problem with a JSON Pointer to it.
+ * Nothing is coerced: {@code "5"}, {@code 1.5} and {@code null} are not integers.
+ */
+final class JsonInput {
+
+  private final JsonNode node;
+  private final String pointer;
+  private final List<FieldError> errors;
+
+  private JsonInput(JsonNode node, String pointer, List<FieldError> errors) {
+    this.node = node;
+    this.pointer = pointer;
+    this.errors = errors;
+  }
+
+  /** The top-level body; {@code null} when it is not an object (already reported). */
+  static JsonInput body(JsonNode node, List<FieldError> errors) {
+    if (!node.isObject()) {
+      errors.add(new FieldError("", "the body must be a JSON object"));
+      return null;
+    }
+    return new JsonInput(node, "", errors);
+  }
+
+  String pointer(String field) {
+    return pointer + "/" + field;
+  }
+
+  boolean has(String field) {
+    return node.has(field);
+  }
+
+  /** Reports every field not in {@code known}. */
+  void allowOnly(Set<String> known) {
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!known.contains(name)) errors.add(new FieldError(pointer(name), "unknown field"));
+    }
+  }
+
+  /** An integer in [min, max]; null (and reported, if required) when absent or bad. */
+  Long integer(String field, boolean required, long min, long max) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      if (required) errors.add(new FieldError(pointer(field), "is required"));
+      return null;
+    }
+    if (!value.isIntegralNumber()) {
+      errors.add(new FieldError(pointer(field), "must be an integer"));
+      return null;
+    }
+    if (!value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+      errors.add(new FieldError(pointer(field), "must be between " + min + " and " + max));
+      return null;
+    }
+    return value.longValue();
+  }
+
+  /** A string accepted by {@code valid} ({@code rule} says what that means). */
+  String string(String field, boolean required, Predicate<String> valid, String rule) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      if (required) errors.add(new FieldError(pointer(field), "is required"));
+      return null;
+    }
+    if (!value.isTextual()) {
+      errors.add(new FieldError(pointer(field), "must be a string"));
+      return null;
+    }
+    if (!valid.test(value.textValue())) {
+      errors.add(new FieldError(pointer(field), rule));
+      return null;
+    }
+    return value.textValue();
+  }
+
+  /** The objects of an array field with {@code min..max} elements; empty when absent or bad. */
+  List<JsonInput> objects(String field, int min, int max) {
+    JsonNode value = node.get(field);
+    List<JsonInput> out = new ArrayList<>();
+    if (value == null) {
+      errors.add(new FieldError(pointer(field), "is required"));
+      return out;
+    }
+    if (!value.isArray()) {
+      errors.add(new FieldError(pointer(field), "must be an array"));
+      return out;
+    }
+    if (value.size() < min || value.size() > max) {
+      errors.add(new FieldError(pointer(field), "must have " + min + " to " + max + " elements"));
+      return out;
+    }
+    for (int i = 0; i < value.size(); i++) {
+      JsonNode element = value.get(i);
+      String at = pointer(field) + "/" + i;
+      if (!element.isObject()) {
+        errors.add(new FieldError(at, "must be an object"));
+      } else {
+        out.add(new JsonInput(element, at, errors));
+      }
+    }
+    return out;
+  }
+
+  String at() {
+    return pointer;
+  }
+}

@@ -1,0 +1,95 @@
+package io.stockhold.api.http;
+
+import io.stockhold.stock.StockReply.Rejected;
+import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.Unavailable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+
+/**
+ * An RFC 9457 problem: every error the API answers. The one place where domain rejections become
+ * HTTP statuses.
+ */
+record Problem(int status, String slug, String title, String detail, List<FieldError> errors,
+    List<ShortLine> lines) {
+
+  static final String TYPE_BASE = "https://stockhold.io/problems/";
+  static final ContentType PROBLEM_JSON =
+      MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8).toContentType();
+
+  /** One bad input: a JSON Pointer into the body, or {@code #/path/x}, {@code #/header/X}. */
+  record FieldError(String pointer, String detail) {}
+
+  /** A line that could not be held, for {@code insufficient-stock}. */
+  record ShortLine(String location, String sku, long requested, long available) {}
+
+  static Problem of(int status, String slug, String title, String detail) {
+    return new Problem(status, slug, title, detail, null, null);
+  }
+
+  static Problem invalid(List<FieldError> errors) {
+    String detail = errors.size() == 1
+        ? errors.get(0).pointer() + ": " + errors.get(0).detail()
+        : errors.size() + " problems with the request; see errors";
+    return new Problem(400, "invalid-request", "Invalid request", detail, List.copyOf(errors), null);
+  }
+
+  static Problem invalid(String pointer, String detail) {
+    return invalid(List.of(new FieldError(pointer, detail)));
+  }
+
+  static Problem insufficient(List<ShortLine> lines) {
+    return new Problem(409, "insufficient-stock", "Insufficient stock",
+        lines.size() == 1
+            ? "requested " + lines.get(0).requested() + ", available " + lines.get(0).available()
+            : lines.size() + " lines cannot be met",
+        null, List.copyOf(lines));
+  }
+
+  static Problem from(Rejected rejected) {
+    Rejection r = rejected.reason();
+    return switch (r) {
+      case INSUFFICIENT_STOCK -> of(409, r.slug(), "Insufficient stock", rejected.detail());
+      case NEGATIVE_ON_HAND -> of(409, r.slug(), "On hand would go negative", rejected.detail());
+      case STOCK_ITEM_NOT_FOUND -> of(404, r.slug(), "Stock item not found", rejected.detail());
+      case RESERVATION_NOT_FOUND -> of(404, r.slug(), "Reservation not found", rejected.detail());
+      case RESERVATION_COMMITTED -> of(409, r.slug(), "Reservation committed", rejected.detail());
+      case RESERVATION_RELEASED -> of(409, r.slug(), "Reservation released", rejected.detail());
+      case RESERVATION_EXPIRED -> of(409, r.slug(), "Reservation expired", rejected.detail());
+      case IDEMPOTENCY_KEY_REUSED -> of(422, r.slug(), "Idempotency key reused", rejected.detail());
+    };
+  }
+
+  static Problem from(Unavailable unavailable) {
+    return switch (unavailable.reason()) {
+      case OVERLOADED -> of(503, "overloaded", "Overloaded", unavailable.detail());
+      case TIMEOUT -> of(503, "timeout", "Timed out", unavailable.detail());
+      case RESTARTING -> of(503, "unavailable", "Temporarily unavailable", unavailable.detail());
+    };
+  }
+
+  static Problem notFound(String reservationOrItem) {
+    return of(404, "reservation-not-found", "Reservation not found",
+        "no reservation " + reservationOrItem);
+  }
+
+  HttpResponse toResponse() {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", TYPE_BASE + slug);
+    body.put("title", title);
+    body.put("status", status);
+    body.put("detail", detail);
+    if (errors != null) body.put("errors", errors);
+    if (lines != null) body.put("lines", lines);
+    HttpResponse response = HttpResponse.create()
+        .withStatus(status)
+        .withEntity(PROBLEM_JSON, Json.bytes(body));
+    return status == 503 ? response.addHeader(RawHeader.create("Retry-After", "1")) : response;
+  }
+}

@@ -1,0 +1,137 @@
+package io.stockhold.stock;
+
+import io.stockhold.CborSerializable;
+import java.time.Instant;
+
+/**
+ * What happened to a stock item. Every event carries the item and its quantities <em>after</em>
+ * the event, and the time it was decided. The class name is the serializer's manifest: renaming
+ * one needs a journal migration.
+ */
+public sealed interface StockEvent extends CborSerializable {
+
+  String location();
+
+  String sku();
+
+  long onHand();
+
+  long reserved();
+
+  long available();
+
+  Instant occurredAt();
+
+  /** A count ({@code setOnHand}) is journaled as the delta it implied. */
+  record StockAdjusted(
+      String location,
+      String sku,
+      long delta,
+      String reason,
+      String reference,
+      String adjustmentId,
+      String fingerprint,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  record PolicyChanged(
+      String location,
+      String sku,
+      long safetyStock,
+      long reorderPoint,
+      long reorderQuantity,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  record HoldPlaced(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      String channel,
+      long quantity,
+      Instant expiresAt,
+      String fingerprint,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  record HoldCommitted(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      long quantity,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  record HoldReleased(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      long quantity,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  record HoldExpired(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      long quantity,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  record HoldExtended(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      Instant expiresAt,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  /** Available fell to or below the reorder point; {@code reorderQuantity} is the suggestion. */
+  record LowStockCrossed(
+      String location,
+      String sku,
+      long reorderPoint,
+      long reorderQuantity,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+
+  /** The books hold more than is physically there ({@code onHand < reserved}) by {@code shortBy}. */
+  record ShortageDetected(
+      String location,
+      String sku,
+      long shortBy,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
+}

@@ -1,0 +1,274 @@
+package io.stockhold.stock;
+
+import io.stockhold.CborSerializable;
+import io.stockhold.stock.StockLedger.Decided;
+import io.stockhold.stock.StockReply.Rejected;
+import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.Unavailable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * A stock item as the cluster sees it: the sharded entity {@code <location>/<sku>}, and the gate in
+ * front of its {@link StockLedger}.
+ *
+ * <p>The gate is what lets a hot item sell far faster than one journal write per request: while a
+ * batch is being written, new requests wait in a bounded queue; when the write is done they go to
+ * the ledger together as the next batch (group commit). Nothing waits on a timer. Reads are
+ * answered at once from the last durable state. A full queue answers {@code OVERLOADED} at once
+ * instead of growing; a ledger that dies mid-write answers its whole batch {@code RESTARTING}
+ * (never a false success) and is started again.
+ *
+ * <p>The gate also keeps the item alive while it has holds (their expiry timer would die with it)
+ * and passivates it after {@code idle-timeout} without holds.
+ */
+public final class StockItem extends AbstractBehavior<StockItem.Command> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "StockItem");
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** A change, decided in arrival order. */
+  public record Submit(StockRequest request, ActorRef<StockReply> replyTo) implements Command {}
+
+  /** Replies a {@code LevelReply}, or {@code STOCK_ITEM_NOT_FOUND} for an item never stocked. */
+  public record GetLevel(ActorRef<StockReply> replyTo) implements Command {}
+
+  /** Replies a {@code HoldReply}, or {@code RESERVATION_NOT_FOUND}. */
+  public record GetHold(String holdId, ActorRef<StockReply> replyTo) implements Command {}
+
+  private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
+
+  private record BatchDone(Decided decided) implements Internal {}
+
+  private record LedgerStopped(ActorRef<StockLedger.Command> ledger) implements Internal {}
+
+  private enum Tick implements Internal {
+    EXPIRY_DUE,
+    RESPAWN_LEDGER,
+    IDLE,
+    STOP
+  }
+
+  public static void init(ActorSystem<?> system, StockItemSettings settings, Clock clock) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock))
+            .withStopMessage(Tick.STOP));
+  }
+
+  private static Behavior<Command> create(
+      EntityContext<Command> entity, StockItemSettings settings, Clock clock) {
+    StockItemId id = StockItemId.parse(entity.getEntityId())
+        .orElseThrow(() -> new IllegalArgumentException("bad stock item id " + entity.getEntityId()));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new StockItem(ctx, timers, id, settings, clock, entity.getShard())));
+  }
+
+  /** For tests: a gate outside sharding, which never passivates. */
+  public static Behavior<Command> create(StockItemId id, StockItemSettings settings, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new StockItem(ctx, timers, id, settings, clock, null)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final StockItemId id;
+  private final StockItemSettings settings;
+  private final Clock clock;
+  private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
+  private final ActorRef<Decided> decidedAdapter;
+
+  private ActorRef<StockLedger.Command> ledger;
+  private int generation;
+  /** The last durable state; null while the ledger recovers. */
+  private StockState state;
+  private final ArrayDeque<Submit> queue = new ArrayDeque<>();
+  /** The batch being written; null when none. */
+  private List<Submit> inFlight;
+  private boolean expiryDue;
+  private final List<Command> readsWaiting = new ArrayList<>();
+
+  private StockItem(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      StockItemId id,
+      StockItemSettings settings,
+      Clock clock,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    super(ctx);
+    this.timers = timers;
+    this.id = id;
+    this.settings = settings;
+    this.clock = clock;
+    this.shard = shard;
+    this.decidedAdapter = ctx.messageAdapter(Decided.class, BatchDone::new);
+    spawnLedger();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Submit.class, this::onSubmit)
+        .onMessage(GetLevel.class, this::onRead)
+        .onMessage(GetHold.class, this::onRead)
+        .onMessage(BatchDone.class, this::onBatchDone)
+        .onMessage(LedgerStopped.class, this::onLedgerStopped)
+        .onMessageEquals(Tick.EXPIRY_DUE, this::onExpiryDue)
+        .onMessageEquals(Tick.RESPAWN_LEDGER, this::onRespawn)
+        .onMessageEquals(Tick.IDLE, this::onIdle)
+        .onMessageEquals(Tick.STOP, Behaviors::stopped)
+        .build();
+  }
+
+  private Behavior<Command> onSubmit(Submit submit) {
+    if (queue.size() >= settings.maxQueue()) {
+      submit.replyTo().tell(new Unavailable(Unavailable.Reason.OVERLOADED,
+          "stock item " + id + " has " + queue.size() + " requests waiting"));
+      return this;
+    }
+    queue.add(submit);
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onRead(Command read) {
+    if (state == null) {
+      if (readsWaiting.size() >= settings.maxQueue()) {
+        replyTo(read).tell(new Unavailable(Unavailable.Reason.OVERLOADED,
+            "stock item " + id + " is recovering"));
+      } else {
+        readsWaiting.add(read);
+      }
+      return this;
+    }
+    answer(read);
+    armIdleTimer();
+    return this;
+  }
+
+  private void answer(Command read) {
+    Instant now = clock.instant();
+    switch (read) {
+      case GetLevel get -> get.replyTo().tell(state.stocked()
+          ? new StockReply.LevelReply(state.levelAt(now))
+          : Rejected.of(Rejection.STOCK_ITEM_NOT_FOUND, "stock item " + id + " was never stocked"));
+      case GetHold get -> get.replyTo().tell(state.holdAt(get.holdId(), now)
+          .<StockReply>map(StockReply.HoldReply::new)
+          .orElseGet(() -> Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no such reservation")));
+      default -> throw new IllegalArgumentException("not a read: " + read);
+    }
+  }
+
+  private static ActorRef<StockReply> replyTo(Command read) {
+    return switch (read) {
+      case GetLevel get -> get.replyTo();
+      case GetHold get -> get.replyTo();
+      default -> throw new IllegalArgumentException("not a read: " + read);
+    };
+  }
+
+  private Behavior<Command> onExpiryDue() {
+    expiryDue = true;
+    dispatch();
+    return this;
+  }
+
+  /** Sends the next batch when the ledger is ready and idle. */
+  private void dispatch() {
+    if (inFlight != null || state == null) return;
+    if (queue.isEmpty() && !expiryDue) return;
+    int size = Math.min(queue.size(), settings.maxBatch());
+    List<Submit> batch = new ArrayList<>(size);
+    List<StockRequest> requests = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      Submit s = queue.poll();
+      batch.add(s);
+      requests.add(s.request());
+    }
+    inFlight = batch;
+    expiryDue = false;
+    ledger.tell(new StockLedger.Decide(requests, clock.instant(), decidedAdapter));
+  }
+
+  private Behavior<Command> onBatchDone(BatchDone done) {
+    state = done.decided().state();
+    List<StockReply> replies = done.decided().replies();
+    for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
+    inFlight = null;
+    for (Command read : readsWaiting) answer(read);
+    readsWaiting.clear();
+    state.nextDeadline().ifPresentOrElse(
+        deadline -> timers.startSingleTimer(Tick.EXPIRY_DUE, Tick.EXPIRY_DUE,
+            Duration.between(clock.instant(), deadline).plusMillis(1)),
+        () -> timers.cancel(Tick.EXPIRY_DUE));
+    dispatch();
+    armIdleTimer();
+    return this;
+  }
+
+  private Behavior<Command> onLedgerStopped(LedgerStopped stopped) {
+    if (!stopped.ledger().equals(ledger)) return this;
+    getContext().getLog().warn(
+        "stock item {}: journal failed; {} in-flight requests answered unavailable, restarting in {}",
+        id, inFlight == null ? 0 : inFlight.size(), settings.restartBackoff());
+    if (inFlight != null) {
+      for (Submit s : inFlight) {
+        s.replyTo().tell(new Unavailable(Unavailable.Reason.RESTARTING,
+            "the journal write failed; the outcome is unknown, retry with the same idempotency key"));
+      }
+    }
+    inFlight = null;
+    state = null;
+    ledger = null;
+    timers.startSingleTimer(Tick.RESPAWN_LEDGER, Tick.RESPAWN_LEDGER, settings.restartBackoff());
+    return this;
+  }
+
+  private Behavior<Command> onRespawn() {
+    spawnLedger();
+    return this;
+  }
+
+  /** Starts the ledger and asks it for its recovered state (an empty batch). */
+  private void spawnLedger() {
+    generation++;
+    ledger = getContext().spawn(StockLedger.create(id, settings.snapshotEvery()), "ledger-" + generation);
+    getContext().watchWith(ledger, new LedgerStopped(ledger));
+    inFlight = List.of();
+    ledger.tell(new StockLedger.Decide(List.of(), clock.instant(), decidedAdapter));
+  }
+
+  private boolean idle() {
+    return state != null && inFlight == null && queue.isEmpty() && !state.hasActiveHolds();
+  }
+
+  private void armIdleTimer() {
+    if (shard == null) return;
+    if (idle()) timers.startSingleTimer(Tick.IDLE, Tick.IDLE, settings.idleTimeout());
+    else timers.cancel(Tick.IDLE);
+  }
+
+  private Behavior<Command> onIdle() {
+    if (idle() && shard != null) {
+      shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
+    }
+    return this;
+  }
+}

@@ -1,0 +1,100 @@
+package io.stockhold.stock;
+
+import io.stockhold.stock.StockState.BatchDecision;
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * The journaled side of a stock item: the child of its {@link StockItem} gate. It takes one batch
+ * of requests at a time, decides them against its state, persists the resulting events in one
+ * atomic write and answers the gate once, after the write.
+ */
+public final class StockLedger
+    extends EventSourcedBehaviorWithEnforcedReplies<StockLedger.Command, StockEvent, StockState> {
+
+  /** Only the gate talks to its ledger, on the same node. */
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
+
+  /** Decide {@code requests} in order at {@code now}; an empty batch just expires what is due. */
+  public record Decide(List<StockRequest> requests, Instant now, ActorRef<Decided> replyTo)
+      implements Command {}
+
+  /** One reply per request, and the state after the batch's events are durable. */
+  public record Decided(List<StockReply> replies, StockState state)
+      implements NoSerializationVerificationNeeded {}
+
+  public static PersistenceId persistenceId(StockItemId id) {
+    return PersistenceId.of(StockItem.ENTITY_KEY.name(), id.entityId());
+  }
+
+  public static Behavior<Command> create(StockItemId id, int snapshotEvery) {
+    return new StockLedger(id, snapshotEvery);
+  }
+
+  private final StockItemId id;
+  private final int snapshotEvery;
+
+  private StockLedger(StockItemId id, int snapshotEvery) {
+    super(persistenceId(id));
+    this.id = id;
+    this.snapshotEvery = snapshotEvery;
+  }
+
+  @Override
+  public StockState emptyState() {
+    return StockState.empty(id);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, StockEvent, StockState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Decide.class, this::decide)
+        .build();
+  }
+
+  private ReplyEffect<StockEvent, StockState> decide(StockState state, Decide cmd) {
+    BatchDecision decision = state.decideBatch(cmd.requests(), cmd.now());
+    if (decision.events().isEmpty()) {
+      return Effect().reply(cmd.replyTo(), new Decided(decision.replies(), state));
+    }
+    return Effect()
+        .persist(decision.events())
+        .thenReply(cmd.replyTo(), after -> new Decided(decision.replies(), after));
+  }
+
+  @Override
+  public EventHandler<StockState, StockEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(StockState::apply);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+  }
+
+  @Override
+  public SnapshotAdapter<StockState> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(StockState state) {
+        return StockSnapshot.of(state);
+      }
+
+      @Override
+      public StockState fromJournal(Object from) {
+        return ((StockSnapshot) from).toState();
+      }
+    };
+  }
+}

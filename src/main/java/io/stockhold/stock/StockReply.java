@@ -1,0 +1,87 @@
+package io.stockhold.stock;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.stockhold.CborSerializable;
+import java.time.Instant;
+
+/**
+ * The answer to one request or read. Rejections are values: they carry data (the available
+ * quantity) that an error reply would lose across nodes.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = StockReply.LevelReply.class, name = "level"),
+  @JsonSubTypes.Type(value = StockReply.HoldReply.class, name = "hold"),
+  @JsonSubTypes.Type(value = StockReply.Rejected.class, name = "rejected"),
+  @JsonSubTypes.Type(value = StockReply.Unavailable.class, name = "unavailable")
+})
+public sealed interface StockReply extends CborSerializable {
+
+  record LevelReply(Level level) implements StockReply {}
+
+  record HoldReply(HoldView hold) implements StockReply {}
+
+  /** The request changed nothing; {@code available} is set for {@code INSUFFICIENT_STOCK}. */
+  record Rejected(Rejection reason, String detail, long available) implements StockReply {
+    public static Rejected of(Rejection reason, String detail) {
+      return new Rejected(reason, detail, 0);
+    }
+  }
+
+  /** The item could not decide in time; the request may or may not have been applied. */
+  record Unavailable(Reason reason, String detail) implements StockReply {
+    public enum Reason {
+      /** The item's queue is full: nothing was applied. */
+      OVERLOADED,
+      /** No answer in time: the outcome is unknown. */
+      TIMEOUT,
+      /** The item's journal failed mid-write: the outcome is unknown. */
+      RESTARTING
+    }
+  }
+
+  enum Rejection {
+    INSUFFICIENT_STOCK,
+    NEGATIVE_ON_HAND,
+    STOCK_ITEM_NOT_FOUND,
+    RESERVATION_NOT_FOUND,
+    RESERVATION_COMMITTED,
+    RESERVATION_RELEASED,
+    RESERVATION_EXPIRED,
+    IDEMPOTENCY_KEY_REUSED;
+
+    /** The problem-type slug, e.g. {@code insufficient-stock}. */
+    public String slug() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  /** A stock item's quantities at one moment. */
+  record Level(
+      long onHand,
+      long reserved,
+      long available,
+      long safetyStock,
+      long reorderPoint,
+      long reorderQuantity) {}
+
+  enum HoldStatus {
+    HELD,
+    COMMITTED,
+    RELEASED,
+    EXPIRED;
+
+    public String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  record HoldView(
+      String holdId,
+      String reservationId,
+      String channel,
+      long quantity,
+      HoldStatus status,
+      Instant expiresAt) {}
+}

@@ -1,0 +1,57 @@
+package io.stockhold.stock;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.stockhold.CborSerializable;
+
+/**
+ * A change asked of one stock item. Requests are decided one at a time, in arrival order, by
+ * {@link StockState#decideBatch}; each carries the id that makes a retry harmless.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = StockRequest.Reserve.class, name = "reserve"),
+  @JsonSubTypes.Type(value = StockRequest.Commit.class, name = "commit"),
+  @JsonSubTypes.Type(value = StockRequest.Release.class, name = "release"),
+  @JsonSubTypes.Type(value = StockRequest.Extend.class, name = "extend"),
+  @JsonSubTypes.Type(value = StockRequest.Adjust.class, name = "adjust"),
+  @JsonSubTypes.Type(value = StockRequest.ChangePolicy.class, name = "change-policy")
+})
+public sealed interface StockRequest extends CborSerializable {
+
+  /**
+   * Hold {@code quantity} units for {@code ttlSeconds}. {@code fingerprint} identifies the request
+   * body behind an idempotency key (null without one): the same hold id with another fingerprint
+   * is a reused key.
+   */
+  record Reserve(
+      String holdId,
+      String reservationId,
+      String channel,
+      long quantity,
+      long ttlSeconds,
+      String fingerprint)
+      implements StockRequest {}
+
+  record Commit(String holdId) implements StockRequest {}
+
+  record Release(String holdId) implements StockRequest {}
+
+  record Extend(String holdId, long ttlSeconds) implements StockRequest {}
+
+  /**
+   * Exactly one of {@code delta} (non-zero) and {@code setOnHand} (a count, ≥ 0) is set.
+   * {@code adjustmentId} is null when the caller sent no idempotency key.
+   */
+  record Adjust(
+      String adjustmentId,
+      String fingerprint,
+      Long delta,
+      Long setOnHand,
+      String reason,
+      String reference)
+      implements StockRequest {}
+
+  record ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity)
+      implements StockRequest {}
+}

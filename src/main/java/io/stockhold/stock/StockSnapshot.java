@@ -1,0 +1,49 @@
+package io.stockhold.stock;
+
+import io.stockhold.CborSerializable;
+import io.stockhold.stock.Recent.Remembered;
+import io.stockhold.stock.StockState.AppliedAdjustment;
+import io.stockhold.stock.StockState.Deadline;
+import io.stockhold.stock.StockState.FinishedHold;
+import io.stockhold.stock.StockState.Hold;
+import java.util.List;
+import org.pcollections.HashTreePMap;
+import org.pcollections.PMap;
+import org.pcollections.TreePSet;
+
+/** {@link StockState} in plain lists, as the snapshot store keeps it. */
+public record StockSnapshot(
+    String location,
+    String sku,
+    boolean stocked,
+    long onHand,
+    long reserved,
+    long safetyStock,
+    long reorderPoint,
+    long reorderQuantity,
+    boolean lowStockSignalled,
+    boolean shortageSignalled,
+    List<Hold> holds,
+    List<Remembered<FinishedHold>> finishedHolds,
+    List<Remembered<AppliedAdjustment>> adjustments)
+    implements CborSerializable {
+
+  public static StockSnapshot of(StockState s) {
+    return new StockSnapshot(s.location(), s.sku(), s.stocked(), s.onHand(), s.reserved(),
+        s.safetyStock(), s.reorderPoint(), s.reorderQuantity(), s.lowStockSignalled(),
+        s.shortageSignalled(), List.copyOf(s.holds().values()), s.finishedHolds().entries(),
+        s.adjustments().entries());
+  }
+
+  public StockState toState() {
+    PMap<String, Hold> byId = HashTreePMap.empty();
+    TreePSet<Deadline> deadlines = TreePSet.empty();
+    for (Hold h : holds) {
+      byId = byId.plus(h.holdId(), h);
+      deadlines = deadlines.plus(new Deadline(h.expiresAt(), h.holdId()));
+    }
+    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
+        reorderQuantity, lowStockSignalled, shortageSignalled, byId, deadlines,
+        Recent.of(finishedHolds), Recent.of(adjustments));
+  }
+}

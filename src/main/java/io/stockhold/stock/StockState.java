@@ -1,0 +1,403 @@
+package io.stockhold.stock;
+
+import io.stockhold.stock.StockEvent.HoldCommitted;
+import io.stockhold.stock.StockEvent.HoldExpired;
+import io.stockhold.stock.StockEvent.HoldExtended;
+import io.stockhold.stock.StockEvent.HoldPlaced;
+import io.stockhold.stock.StockEvent.HoldReleased;
+import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.PolicyChanged;
+import io.stockhold.stock.StockEvent.ShortageDetected;
+import io.stockhold.stock.StockEvent.StockAdjusted;
+import io.stockhold.stock.StockReply.HoldReply;
+import io.stockhold.stock.StockReply.HoldStatus;
+import io.stockhold.stock.StockReply.HoldView;
+import io.stockhold.stock.StockReply.Level;
+import io.stockhold.stock.StockReply.LevelReply;
+import io.stockhold.stock.StockReply.Rejected;
+import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockRequest.Adjust;
+import io.stockhold.stock.StockRequest.ChangePolicy;
+import io.stockhold.stock.StockRequest.Commit;
+import io.stockhold.stock.StockRequest.Extend;
+import io.stockhold.stock.StockRequest.Release;
+import io.stockhold.stock.StockRequest.Reserve;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.pcollections.HashTreePMap;
+import org.pcollections.PMap;
+import org.pcollections.TreePSet;
+
+/**
+ * The books of one stock item and the rules that change them. Immutable and free of Pekko: {@link
+ * #decideBatch} turns requests into events and replies, {@link #apply} folds an event in. Time is
+ * always passed in, never read.
+ *
+ * <p>{@code reserved} is the sum of the active holds. A hold past its deadline is expired (with a
+ * journaled {@code HoldExpired}) at the start of every decision, so it is never counted and never
+ * committed; reads between decisions leave it out too ({@link #levelAt}).
+ */
+public record StockState(
+    String location,
+    String sku,
+    boolean stocked,
+    long onHand,
+    long reserved,
+    long safetyStock,
+    long reorderPoint,
+    long reorderQuantity,
+    boolean lowStockSignalled,
+    boolean shortageSignalled,
+    PMap<String, Hold> holds,
+    TreePSet<Deadline> deadlines,
+    Recent<FinishedHold> finishedHolds,
+    Recent<AppliedAdjustment> adjustments) {
+
+  /** Finished holds are remembered at least this long, so a late retry is answered. */
+  public static final Duration FINISHED_HOLD_RETENTION = Duration.ofHours(24);
+
+  /** ... unless an item finishes more holds than this within the retention period. */
+  public static final int FINISHED_HOLD_LIMIT = 100_000;
+
+  /** Adjustment idempotency keys (and, later, receipt and sale ids) are kept at least this long. */
+  public static final Duration ADJUSTMENT_RETENTION = Duration.ofDays(30);
+
+  public static final int ADJUSTMENT_LIMIT = 100_000;
+
+  public record Hold(
+      String holdId,
+      String reservationId,
+      String channel,
+      long quantity,
+      Instant expiresAt,
+      Instant grantedExpiresAt,
+      String fingerprint) {}
+
+  public record FinishedHold(Hold hold, HoldStatus status) {}
+
+  /** What an adjustment with an idempotency key answered, to replay it. */
+  public record AppliedAdjustment(String fingerprint, Level level) {}
+
+  /** Holds ordered by deadline, so the next expiry is found without a scan. */
+  public record Deadline(Instant expiresAt, String holdId) implements Comparable<Deadline> {
+    @Override
+    public int compareTo(Deadline o) {
+      int c = expiresAt.compareTo(o.expiresAt);
+      return c != 0 ? c : holdId.compareTo(o.holdId);
+    }
+  }
+
+  /** The events a batch produced and one reply per request, in request order. */
+  public record BatchDecision(List<StockEvent> events, List<StockReply> replies, StockState after) {}
+
+  public static StockState empty(StockItemId id) {
+    return new StockState(
+        id.location(), id.sku(), false, 0, 0, 0, 0, 0, false, false,
+        HashTreePMap.empty(), TreePSet.empty(), Recent.empty(), Recent.empty());
+  }
+
+  public static long available(long onHand, long reserved, long safetyStock) {
+    return Math.max(0, onHand - reserved - safetyStock);
+  }
+
+  public long available() {
+    return available(onHand, reserved, safetyStock);
+  }
+
+  public Level level() {
+    return new Level(onHand, reserved, available(), safetyStock, reorderPoint, reorderQuantity);
+  }
+
+  /** The level as of {@code now}: holds past their deadline no longer count, journaled or not. */
+  public Level levelAt(Instant now) {
+    long lapsed = 0;
+    for (Deadline d : deadlines) {
+      if (d.expiresAt().isAfter(now)) break;
+      lapsed += holds.get(d.holdId()).quantity();
+    }
+    long held = reserved - lapsed;
+    return new Level(
+        onHand, held, available(onHand, held, safetyStock), safetyStock, reorderPoint, reorderQuantity);
+  }
+
+  /** The earliest deadline among the active holds. */
+  public Optional<Instant> nextDeadline() {
+    return deadlines.isEmpty() ? Optional.empty() : Optional.of(deadlines.first().expiresAt());
+  }
+
+  public boolean hasActiveHolds() {
+    return !holds.isEmpty();
+  }
+
+  /** The hold as of {@code now}: active, finished, or past its deadline but not yet journaled. */
+  public Optional<HoldView> holdAt(String holdId, Instant now) {
+    Hold active = holds.get(holdId);
+    if (active != null) {
+      HoldStatus status = active.expiresAt().isAfter(now) ? HoldStatus.HELD : HoldStatus.EXPIRED;
+      return Optional.of(view(active, status, active.expiresAt()));
+    }
+    return finishedHolds.get(holdId).map(f -> view(f.hold(), f.status(), f.hold().expiresAt()));
+  }
+
+  // ---------------------------------------------------------------- deciding
+
+  /**
+   * Decides {@code requests} in order at {@code now}, as if one after another: first the holds
+   * past their deadline expire, then each request sees the state its predecessors left.
+   */
+  public BatchDecision decideBatch(List<? extends StockRequest> requests, Instant now) {
+    List<StockEvent> events = new ArrayList<>();
+    StockState state = this;
+    for (Deadline d : deadlines) {
+      if (d.expiresAt().isAfter(now)) break;
+      state = state.record(state.expire(holds.get(d.holdId()), now), events, now);
+    }
+    List<StockReply> replies = new ArrayList<>(requests.size());
+    for (StockRequest request : requests) {
+      Decision decision = state.decide(request, now);
+      for (StockEvent e : decision.events()) state = state.record(e, events, now);
+      replies.add(decision.reply().apply(state));
+    }
+    return new BatchDecision(events, replies, state);
+  }
+
+  /** An event to journal, and the reply to give once the state includes it. */
+  private record Decision(List<StockEvent> events, java.util.function.Function<StockState, StockReply> reply) {
+    static Decision reply(StockReply reply) {
+      return new Decision(List.of(), s -> reply);
+    }
+
+    static Decision of(StockEvent event, java.util.function.Function<StockState, StockReply> reply) {
+      return new Decision(List.of(event), reply);
+    }
+  }
+
+  /** Applies {@code event}, adds it to {@code events}, then any edge-triggered signal it caused. */
+  private StockState record(StockEvent event, List<StockEvent> events, Instant now) {
+    events.add(event);
+    StockState next = apply(event);
+    if (next.reorderPoint > 0 && !next.lowStockSignalled && next.available() <= next.reorderPoint) {
+      StockEvent low = new LowStockCrossed(location, sku, next.reorderPoint, next.reorderQuantity,
+          next.onHand, next.reserved, next.available(), now);
+      events.add(low);
+      next = next.apply(low);
+    }
+    if (!next.shortageSignalled && next.onHand < next.reserved) {
+      StockEvent shortage = new ShortageDetected(location, sku, next.reserved - next.onHand,
+          next.onHand, next.reserved, next.available(), now);
+      events.add(shortage);
+      next = next.apply(shortage);
+    }
+    return next;
+  }
+
+  private Decision decide(StockRequest request, Instant now) {
+    return switch (request) {
+      case Reserve r -> reserve(r, now);
+      case Commit c -> commit(c, now);
+      case Release r -> release(r, now);
+      case Extend e -> extend(e, now);
+      case Adjust a -> adjust(a, now);
+      case ChangePolicy p -> changePolicy(p, now);
+    };
+  }
+
+  private Decision reserve(Reserve r, Instant now) {
+    Optional<Hold> earlier = Optional.ofNullable(holds.get(r.holdId()))
+        .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold));
+    if (earlier.isPresent()) {
+      Hold first = earlier.get();
+      if (!Objects.equals(first.fingerprint(), r.fingerprint())) return keyReused();
+      // A retry: the first answer again, whatever happened to the hold since.
+      return Decision.reply(new HoldReply(view(first, HoldStatus.HELD, first.grantedExpiresAt())));
+    }
+    long available = available();
+    if (r.quantity() > available) {
+      return Decision.reply(new Rejected(Rejection.INSUFFICIENT_STOCK,
+          "requested " + r.quantity() + ", available " + available, available));
+    }
+    Instant expiresAt = now.plusSeconds(r.ttlSeconds());
+    long reservedAfter = reserved + r.quantity();
+    HoldPlaced placed = new HoldPlaced(location, sku, r.holdId(), r.reservationId(), r.channel(),
+        r.quantity(), expiresAt, r.fingerprint(), onHand, reservedAfter,
+        available(onHand, reservedAfter, safetyStock), now);
+    return Decision.of(placed, s -> new HoldReply(s.holdAt(r.holdId(), now).orElseThrow()));
+  }
+
+  private Decision commit(Commit c, Instant now) {
+    Hold hold = holds.get(c.holdId());
+    if (hold != null) {
+      long onHandAfter = onHand - hold.quantity();
+      long reservedAfter = reserved - hold.quantity();
+      HoldCommitted committed = new HoldCommitted(location, sku, hold.holdId(), hold.reservationId(),
+          hold.quantity(), onHandAfter, reservedAfter,
+          available(onHandAfter, reservedAfter, safetyStock), now);
+      return Decision.of(committed, s -> new HoldReply(view(hold, HoldStatus.COMMITTED, hold.expiresAt())));
+    }
+    return finished(c.holdId(), HoldStatus.COMMITTED, List.of(HoldStatus.COMMITTED));
+  }
+
+  private Decision release(Release r, Instant now) {
+    Hold hold = holds.get(r.holdId());
+    if (hold != null) {
+      long reservedAfter = reserved - hold.quantity();
+      HoldReleased released = new HoldReleased(location, sku, hold.holdId(), hold.reservationId(),
+          hold.quantity(), onHand, reservedAfter, available(onHand, reservedAfter, safetyStock), now);
+      return Decision.of(released, s -> new HoldReply(view(hold, HoldStatus.RELEASED, hold.expiresAt())));
+    }
+    // Releasing an expired hold is fine: there is nothing to give back.
+    return finished(r.holdId(), HoldStatus.RELEASED, List.of(HoldStatus.RELEASED, HoldStatus.EXPIRED));
+  }
+
+  private Decision extend(Extend e, Instant now) {
+    Hold hold = holds.get(e.holdId());
+    if (hold != null) {
+      Instant expiresAt = now.plusSeconds(e.ttlSeconds());
+      HoldExtended extended = new HoldExtended(location, sku, hold.holdId(), hold.reservationId(),
+          expiresAt, onHand, reserved, available(), now);
+      return Decision.of(extended, s -> new HoldReply(s.holdAt(e.holdId(), now).orElseThrow()));
+    }
+    return finished(e.holdId(), HoldStatus.HELD, List.of());
+  }
+
+  /**
+   * The answer for a hold that is no longer active: a repeat of an accepted outcome (one of {@code
+   * answered}) replies with the hold, anything else is a rejection naming its state.
+   */
+  private Decision finished(String holdId, HoldStatus asked, List<HoldStatus> answered) {
+    Optional<FinishedHold> found = finishedHolds.get(holdId);
+    if (found.isEmpty()) {
+      return Decision.reply(Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no such reservation"));
+    }
+    FinishedHold f = found.get();
+    if (answered.contains(f.status())) {
+      return Decision.reply(new HoldReply(view(f.hold(), f.status(), f.hold().expiresAt())));
+    }
+    Rejection reason = switch (f.status()) {
+      case COMMITTED -> Rejection.RESERVATION_COMMITTED;
+      case RELEASED -> Rejection.RESERVATION_RELEASED;
+      case EXPIRED, HELD -> Rejection.RESERVATION_EXPIRED;
+    };
+    return Decision.reply(Rejected.of(reason, "the reservation is " + f.status().wireName()));
+  }
+
+  private Decision adjust(Adjust a, Instant now) {
+    if (a.adjustmentId() != null) {
+      Optional<AppliedAdjustment> earlier = adjustments.get(a.adjustmentId());
+      if (earlier.isPresent()) {
+        if (!Objects.equals(earlier.get().fingerprint(), a.fingerprint())) return keyReused();
+        return Decision.reply(new LevelReply(earlier.get().level()));
+      }
+    }
+    long delta = a.delta() != null ? a.delta() : a.setOnHand() - onHand;
+    if (a.delta() != null && delta < 0 && onHand + delta < 0) {
+      return Decision.reply(Rejected.of(Rejection.NEGATIVE_ON_HAND,
+          "onHand is " + onHand + "; a delta of " + delta + " would take it below 0 (do a count instead)"));
+    }
+    long onHandAfter = onHand + delta;
+    StockAdjusted adjusted = new StockAdjusted(location, sku, delta, a.reason(), a.reference(),
+        a.adjustmentId(), a.fingerprint(), onHandAfter, reserved,
+        available(onHandAfter, reserved, safetyStock), now);
+    return Decision.of(adjusted, s -> new LevelReply(s.level()));
+  }
+
+  private Decision changePolicy(ChangePolicy p, Instant now) {
+    if (stocked && p.safetyStock() == safetyStock && p.reorderPoint() == reorderPoint
+        && p.reorderQuantity() == reorderQuantity) {
+      return Decision.reply(new LevelReply(level()));
+    }
+    PolicyChanged changed = new PolicyChanged(location, sku, p.safetyStock(), p.reorderPoint(),
+        p.reorderQuantity(), onHand, reserved, available(onHand, reserved, p.safetyStock()), now);
+    return Decision.of(changed, s -> new LevelReply(s.level()));
+  }
+
+  private HoldExpired expire(Hold hold, Instant now) {
+    long reservedAfter = reserved - hold.quantity();
+    return new HoldExpired(location, sku, hold.holdId(), hold.reservationId(), hold.quantity(),
+        onHand, reservedAfter, available(onHand, reservedAfter, safetyStock), now);
+  }
+
+  private static Decision keyReused() {
+    return Decision.reply(Rejected.of(Rejection.IDEMPOTENCY_KEY_REUSED,
+        "this idempotency key was used for a different request"));
+  }
+
+  private HoldView view(Hold h, HoldStatus status, Instant expiresAt) {
+    return new HoldView(h.holdId(), h.reservationId(), h.channel(), h.quantity(), status, expiresAt);
+  }
+
+  // ---------------------------------------------------------------- applying
+
+  /** Folds one journaled event into the state. Pure: everything it needs is in the event. */
+  public StockState apply(StockEvent event) {
+    StockState s = switch (event) {
+      case StockAdjusted e -> {
+        StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
+        if (e.adjustmentId() == null) yield next;
+        Recent<AppliedAdjustment> applied = adjustments.remember(e.adjustmentId(),
+            new AppliedAdjustment(e.fingerprint(), next.level()), e.occurredAt(),
+            ADJUSTMENT_LIMIT, ADJUSTMENT_RETENTION);
+        yield next.withAdjustments(applied);
+      }
+      case PolicyChanged e -> new StockState(location, sku, true, onHand, reserved,
+          e.safetyStock(), e.reorderPoint(), e.reorderQuantity(), lowStockSignalled,
+          shortageSignalled, holds, deadlines, finishedHolds, adjustments);
+      case HoldPlaced e -> {
+        Hold hold = new Hold(e.holdId(), e.reservationId(), e.channel(), e.quantity(),
+            e.expiresAt(), e.expiresAt(), e.fingerprint());
+        yield with(onHand, reserved + e.quantity(), holds.plus(e.holdId(), hold),
+            deadlines.plus(new Deadline(e.expiresAt(), e.holdId())), finishedHolds, stocked);
+      }
+      case HoldCommitted e -> finish(e.holdId(), HoldStatus.COMMITTED, e.quantity(), e.occurredAt());
+      case HoldReleased e -> finish(e.holdId(), HoldStatus.RELEASED, 0, e.occurredAt());
+      case HoldExpired e -> finish(e.holdId(), HoldStatus.EXPIRED, 0, e.occurredAt());
+      case HoldExtended e -> {
+        Hold old = holds.get(e.holdId());
+        Hold extended = new Hold(old.holdId(), old.reservationId(), old.channel(), old.quantity(),
+            e.expiresAt(), old.grantedExpiresAt(), old.fingerprint());
+        yield with(onHand, reserved, holds.plus(e.holdId(), extended),
+            deadlines.minus(new Deadline(old.expiresAt(), old.holdId()))
+                .plus(new Deadline(e.expiresAt(), e.holdId())),
+            finishedHolds, stocked);
+      }
+      case LowStockCrossed e -> withSignals(true, shortageSignalled);
+      case ShortageDetected e -> withSignals(lowStockSignalled, true);
+    };
+    // Both signals re-arm once their condition clears.
+    boolean low = s.lowStockSignalled && s.available() <= s.reorderPoint;
+    boolean short_ = s.shortageSignalled && s.onHand < s.reserved;
+    return low == s.lowStockSignalled && short_ == s.shortageSignalled ? s : s.withSignals(low, short_);
+  }
+
+  /** Ends an active hold; a commit also takes the units off the shelf. */
+  private StockState finish(String holdId, HoldStatus status, long shipped, Instant at) {
+    Hold hold = holds.get(holdId);
+    if (hold == null) throw new IllegalStateException("hold " + holdId + " is not active");
+    Recent<FinishedHold> finished = finishedHolds.remember(holdId, new FinishedHold(hold, status),
+        at, FINISHED_HOLD_LIMIT, FINISHED_HOLD_RETENTION);
+    return with(onHand - shipped, reserved - hold.quantity(), holds.minus(holdId),
+        deadlines.minus(new Deadline(hold.expiresAt(), holdId)), finished, stocked);
+  }
+
+  private StockState with(long onHand, long reserved, PMap<String, Hold> holds,
+      TreePSet<Deadline> deadlines, Recent<FinishedHold> finishedHolds, boolean stocked) {
+    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
+        reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
+        adjustments);
+  }
+
+  private StockState withAdjustments(Recent<AppliedAdjustment> adjustments) {
+    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
+        reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
+        adjustments);
+  }
+
+  private StockState withSignals(boolean lowStock, boolean shortage) {
+    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
+        reorderQuantity, lowStock, shortage, holds, deadlines, finishedHolds, adjustments);
+  }
+}
