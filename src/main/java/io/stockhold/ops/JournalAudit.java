@@ -1,0 +1,96 @@
+package io.stockhold.ops;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.stockhold.stock.StockAudit;
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockItem;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * {@code stockhold verify}: reads every stock item's journal (embedded or PostgreSQL), replays it
+ * through {@link StockAudit} and reports. Independent of the running engine's own counters.
+ */
+public final class JournalAudit {
+
+  /** What the whole journal showed. */
+  public record Report(List<StockAudit> items) {
+    public List<StockAudit.Violation> violations() {
+      return items.stream().flatMap(i -> i.violations().stream()).toList();
+    }
+
+    public boolean clean() {
+      return violations().isEmpty();
+    }
+
+    public long unitsCommitted() {
+      return items.stream().mapToLong(StockAudit::unitsCommitted).sum();
+    }
+
+    public long holdsPlaced() {
+      return items.stream().mapToLong(StockAudit::holdsPlaced).sum();
+    }
+  }
+
+  private JournalAudit() {}
+
+  /** Audits the journal of the store {@code config} names, with a local (non-cluster) system. */
+  public static Report run(Config config) throws Exception {
+    Storage storage = Storage.from(config);
+    Config local = ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
+        .withFallback(storage.asConfig())
+        .withFallback(config)
+        .resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold-verify", local);
+    try {
+      JdbcReadJournal journal = PersistenceQuery.get(system)
+          .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+      String prefix = StockItem.ENTITY_KEY.name() + "|";
+      List<String> ids = journal.currentPersistenceIds()
+          .filter(id -> id.startsWith(prefix))
+          .runWith(Sink.seq(), system)
+          .toCompletableFuture().get(10, TimeUnit.MINUTES);
+      List<StockAudit> audits = new ArrayList<>();
+      for (String id : ids.stream().sorted().toList()) {
+        StockAudit audit = new StockAudit(id);
+        journal.currentEventsByPersistenceId(id, 0, Long.MAX_VALUE)
+            .runForeach(env -> audit.check(env.sequenceNr(), (StockEvent) env.event()), system)
+            .toCompletableFuture().get(10, TimeUnit.MINUTES);
+        audits.add(audit);
+      }
+      return new Report(audits);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Prints a per-item table (the first {@code limit} items), totals and every violation. */
+  public static void print(Report report, int limit, PrintStream out) {
+    out.printf("%-40s %8s %8s %10s %9s %8s %8s %9s %10s%n",
+        "stock item", "events", "holds", "committed", "released", "expired", "onHand", "reserved", "violations");
+    report.items().stream()
+        .sorted(Comparator.comparing((StockAudit a) -> a.violations().isEmpty()).thenComparing(StockAudit::persistenceId))
+        .limit(limit)
+        .forEach(a -> out.printf("%-40s %8d %8d %10d %9d %8d %8d %9d %10d%n",
+            a.persistenceId().substring(a.persistenceId().indexOf('|') + 1), a.events(), a.holdsPlaced(),
+            a.unitsCommitted(), a.holdsReleased(), a.holdsExpired(), a.onHand(), a.reserved(), a.violations().size()));
+    if (report.items().size() > limit) out.printf("... and %d more items%n", report.items().size() - limit);
+    out.printf("%d stock items, %d events, %d holds placed, %d units committed%n",
+        report.items().size(), report.items().stream().mapToLong(StockAudit::events).sum(),
+        report.holdsPlaced(), report.unitsCommitted());
+    for (StockAudit.Violation v : report.violations()) {
+      out.printf("VIOLATION %s #%d: %s%n", v.persistenceId(), v.sequenceNr(), v.what());
+    }
+    out.println(report.clean() ? "verify: OK, no invariant violated" : "verify: FAILED, " + report.violations().size() + " violations");
+  }
+}

@@ -1,0 +1,112 @@
+package io.stockhold.ops;
+
+import com.typesafe.config.Config;
+import io.stockhold.api.http.HttpApi;
+import io.stockhold.stock.StockItem;
+import io.stockhold.stock.StockItemSettings;
+import io.stockhold.stock.StockItems;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Stockhold node: storage ready, in the cluster, stock items sharded, HTTP and
+ * management served. {@code serve}, {@code demo} and the tests all start it the same way.
+ */
+public final class StockholdNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StockholdNode.class);
+
+  private final ActorSystem<Void> system;
+  private final Storage storage;
+  private final StockItems items;
+  private final ServerBinding binding;
+  private final int managementPort;
+
+  private StockholdNode(ActorSystem<Void> system, Storage storage, StockItems items,
+      ServerBinding binding, int managementPort) {
+    this.system = system;
+    this.storage = storage;
+    this.items = items;
+    this.binding = binding;
+    this.managementPort = managementPort;
+  }
+
+  public static StockholdNode start(Config config) throws Exception {
+    Storage storage = Storage.from(config);
+    Config full = storage.asConfig().withFallback(config).resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
+    try {
+      // Idempotent: the plugin's own DDL, each statement skipped when its object exists.
+      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+      Cluster cluster = Cluster.get(system);
+      if (full.getList("pekko.cluster.seed-nodes").isEmpty()
+          && !full.hasPath("pekko.management.cluster.bootstrap.contact-point-discovery.service-name")) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+
+      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC());
+      StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
+      Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
+
+      ServerBinding binding = Http.get(system)
+          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
+          .bind(new HttpApi(items, defaultTtl).route())
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      int managementPort = management.getPort();
+
+      InetSocketAddress http = binding.localAddress();
+      LOG.info("Stockhold node up: storage {}, broker none, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
+          storage.description(), http.getHostString(), http.getPort(), managementPort,
+          cluster.selfMember().address());
+      return new StockholdNode(system, storage, items, binding, managementPort);
+    } catch (Exception e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public StockItems items() {
+    return items;
+  }
+
+  public Storage storage() {
+    return storage;
+  }
+
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public int managementPort() {
+    return managementPort;
+  }
+
+  /** Leaves the cluster and stops; returns when everything is closed. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("node did not stop within 60 s", e);
+    }
+  }
+}

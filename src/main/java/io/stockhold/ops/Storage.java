@@ -1,0 +1,59 @@
+package io.stockhold.ops;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Where the journal lives: the embedded H2 files under {@code stockhold.data-dir} when {@code
+ * stockhold.db.url} is empty, PostgreSQL otherwise. The one place that turns that choice into
+ * persistence-jdbc settings.
+ */
+public record Storage(String description, String url, String user, String password, String profile, String driver) {
+
+  public static Storage from(Config config) {
+    String url = config.getString("stockhold.db.url");
+    if (url.isBlank()) {
+      Path dir = Path.of(config.getString("stockhold.data-dir")).toAbsolutePath().normalize();
+      return new Storage("embedded H2 in " + dir,
+          "jdbc:h2:file:" + dir.resolve("stockhold") + ";DB_CLOSE_ON_EXIT=FALSE",
+          "sa", "", "slick.jdbc.H2Profile$", "org.h2.Driver");
+    }
+    if (url.startsWith("jdbc:postgresql:")) {
+      String shown = url.contains("?") ? url.substring(0, url.indexOf('?')) : url;
+      return new Storage("PostgreSQL " + shown, url, config.getString("stockhold.db.user"),
+          config.getString("stockhold.db.password"), "slick.jdbc.PostgresProfile$", "org.postgresql.Driver");
+    }
+    throw new IllegalArgumentException(
+        "stockhold.db.url (STOCKHOLD_DB_URL) must be a jdbc:postgresql: URL, or empty for the embedded store; got " + url);
+  }
+
+  public boolean embedded() {
+    return url.startsWith("jdbc:h2:");
+  }
+
+  /** The persistence-jdbc settings for this store, to lay over the application config. */
+  public Config asConfig() {
+    if (embedded()) {
+      try {
+        Files.createDirectories(Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';'))).getParent());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot create the data directory", e);
+      }
+    }
+    String root = "pekko-persistence-jdbc.shared-databases.stockhold.";
+    return ConfigFactory.parseMap(Map.of(
+        root + "profile", profile,
+        root + "db.url", url,
+        root + "db.user", user,
+        root + "db.password", password,
+        root + "db.driver", driver));
+  }
+
+  /** A plain JDBC connection, for tools and health checks. */
+  public java.sql.Connection connect() throws java.sql.SQLException {
+    return java.sql.DriverManager.getConnection(url, user, password);
+  }
+}
