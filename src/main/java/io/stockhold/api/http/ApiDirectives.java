@@ -52,6 +52,9 @@ abstract class ApiDirectives extends AllDirectives {
         return completeProblem(Problem.of(415, "unsupported-media-type", "Unsupported media type",
             "the body must be application/json, not " + type));
       }
+      if (entity.getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
+        return completeProblem(tooLarge());
+      }
       return extractStrictEntity(BODY_READ_TIMEOUT, MAX_BODY_BYTES, strict -> {
         JsonNode node;
         try {
@@ -64,6 +67,11 @@ abstract class ApiDirectives extends AllDirectives {
         return inner.apply(node);
       });
     });
+  }
+
+  static Problem tooLarge() {
+    return Problem.of(413, "payload-too-large", "Payload too large",
+        "request bodies are limited to " + MAX_BODY_BYTES + " bytes");
   }
 
   /** The optional {@code Idempotency-Key} header, validated. */

@@ -19,6 +19,7 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,9 +75,14 @@ public final class HttpApi extends AllDirectives {
   private ExceptionHandler exceptions(String requestId, HttpRequest request) {
     return ExceptionHandler.newBuilder()
         .matchAny(failure -> {
-          if (causedBy(failure, EntityStreamSizeException.class)) {
-            return complete(Problem.of(413, "payload-too-large", "Payload too large",
-                "request bodies are limited to " + ApiDirectives.MAX_BODY_BYTES + " bytes").toResponse());
+          if (causedBy(failure, EntityStreamSizeException.class)
+              || failure instanceof IllegalRequestException tooLarge
+                  && tooLarge.info().summary().startsWith("Request too large")) {
+            return complete(ApiDirectives.tooLarge().toResponse());
+          }
+          if (failure instanceof IllegalRequestException bad) {
+            return complete(Problem.of(bad.status().intValue(), "invalid-request", bad.status().reason(),
+                bad.info().summary()).toResponse());
           }
           LOG.error("{} {} {} failed", requestId, request.method().value(), request.getUri().path(), failure);
           return complete(Problem.of(500, "internal-error", "Internal error",
