@@ -385,6 +385,13 @@ abstract class HttpApiContract {
   }
 
   @Test
+  void theManagementPortAnswersReadyAndAlive() {
+    Client management = new Client(node.managementPort());
+    assertEquals(200, management.get("/ready").status(), "in the cluster, storage answering");
+    assertEquals(200, management.get("/alive").status());
+  }
+
+  @Test
   void theOpenApiDocumentIsServed() {
     Response doc = client.get("/v1/openapi.yaml");
     assertEquals(200, doc.status());
