@@ -2,6 +2,8 @@ package io.stockhold.ops;
 
 import com.typesafe.config.Config;
 import io.stockhold.api.http.HttpApi;
+import io.stockhold.reservation.Reservation;
+import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItem;
 import io.stockhold.stock.StockItemSettings;
 import io.stockhold.stock.StockItems;
@@ -59,11 +61,13 @@ public final class StockholdNode implements AutoCloseable {
 
       StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC());
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
+      Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
+      Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
 
       ServerBinding binding = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpApi(items, defaultTtl).route())
+          .bind(new HttpApi(items, reservations, defaultTtl).route())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();

@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItems;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,9 +39,9 @@ public final class HttpApi extends AllDirectives {
   private final ReservationRoutes reservations;
   private final byte[] openApi;
 
-  public HttpApi(StockItems items, Duration defaultTtl) {
+  public HttpApi(StockItems items, Reservations reservationEntities, Duration defaultTtl) {
     this.stock = new StockRoutes(items);
-    this.reservations = new ReservationRoutes(items, defaultTtl);
+    this.reservations = new ReservationRoutes(items, reservationEntities, defaultTtl);
     this.openApi = openApiDocument();
   }
 

@@ -5,6 +5,10 @@ import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.api.http.Problem.ShortLine;
 import io.stockhold.reservation.Idempotency;
 import io.stockhold.reservation.ReservationIds;
+import io.stockhold.reservation.ReservationLine;
+import io.stockhold.reservation.ReservationReply;
+import io.stockhold.reservation.Reservations;
+import java.util.concurrent.CompletionStage;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply;
@@ -37,6 +41,11 @@ final class ReservationRoutes extends ApiDirectives {
 
   record ReservationBody(String reservationId, String status, String channel, String expiresAt,
       List<LineBody> lines) {
+    static ReservationBody of(ReservationReply.View v) {
+      return new ReservationBody(v.reservationId(), v.status().wireName(), v.channel(), Json.time(v.expiresAt()),
+          v.lines().stream().map(l -> new LineBody(l.location(), l.sku(), l.quantity())).toList());
+    }
+
     static ReservationBody of(StockItemId item, HoldView hold) {
       return new ReservationBody(hold.reservationId(), hold.status().wireName(), hold.channel(),
           Json.time(hold.expiresAt()), List.of(new LineBody(item.location(), item.sku(), hold.quantity())));
@@ -47,10 +56,12 @@ final class ReservationRoutes extends ApiDirectives {
   private record NewReservation(String channel, List<LineBody> lines, long ttlSeconds) {}
 
   private final StockItems items;
+  private final Reservations reservations;
   private final Duration defaultTtl;
 
-  ReservationRoutes(StockItems items, Duration defaultTtl) {
+  ReservationRoutes(StockItems items, Reservations reservations, Duration defaultTtl) {
     this.items = items;
+    this.reservations = reservations;
     this.defaultTtl = defaultTtl;
   }
 
@@ -58,11 +69,13 @@ final class ReservationRoutes extends ApiDirectives {
     return pathPrefix("reservations", () -> concat(
         pathEndOrSingleSlash(() -> post(this::create)),
         pathPrefix(id -> concat(
-            pathEndOrSingleSlash(() -> get(() -> withHold(id, items::hold))),
-            path("commit", () -> post(() -> withHold(id,
-                (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId))))),
-            path("release", () -> post(() -> withHold(id,
-                (item, holdId) -> items.submit(item, new StockRequest.Release(holdId))))),
+            pathEndOrSingleSlash(() -> get(() -> existing(id, items::hold, reservations::get))),
+            path("commit", () -> post(() -> existing(id,
+                (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId)),
+                reservations::commit))),
+            path("release", () -> post(() -> existing(id,
+                (item, holdId) -> items.submit(item, new StockRequest.Release(holdId)),
+                reservations::release))),
             path("extend", () -> post(() -> extend(id)))))));
   }
 
@@ -71,10 +84,7 @@ final class ReservationRoutes extends ApiDirectives {
       List<FieldError> errors = new ArrayList<>();
       NewReservation request = read(body, errors);
       if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-      if (request.lines().size() > 1) {
-        return completeProblem(Problem.of(501, "not-implemented", "Not implemented",
-            "reservations with more than one line are not served yet; reserve each line separately"));
-      }
+      if (request.lines().size() > 1) return createMultiLine(request, key, body);
       LineBody line = request.lines().get(0);
       StockItemId item = new StockItemId(line.location(), line.sku());
       String holdId = key.map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
@@ -92,6 +102,17 @@ final class ReservationRoutes extends ApiDirectives {
         default -> null;
       });
     }));
+  }
+
+  /** A cart: held all-or-nothing by a {@link io.stockhold.reservation.Reservation}. */
+  private Route createMultiLine(NewReservation request, Optional<String> key, JsonNode body) {
+    String reservationKey = key.map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
+        .orElseGet(Idempotency::freshId);
+    String fingerprint = key.map(k -> Idempotency.fingerprint(Json.canonical(body))).orElse(null);
+    List<ReservationLine> lines = request.lines().stream()
+        .map(l -> new ReservationLine(l.location(), l.sku(), l.quantity())).toList();
+    return answer(reservations.create(reservationKey, request.channel(), lines, request.ttlSeconds(), fingerprint),
+        201);
   }
 
   private NewReservation read(JsonNode body, List<FieldError> errors) {
@@ -130,19 +151,43 @@ final class ReservationRoutes extends ApiDirectives {
       }
       if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
       long ttlSeconds = ttl;
-      return withHold(reservationId,
-          (item, holdId) -> items.submit(item, new StockRequest.Extend(holdId, ttlSeconds)));
+      return existing(reservationId,
+          (item, holdId) -> items.submit(item, new StockRequest.Extend(holdId, ttlSeconds)),
+          key -> reservations.extend(key, ttlSeconds));
     });
   }
 
-  /** Routes a reservation id to its hold and answers with the reservation; 404 when unknown. */
-  private Route withHold(String reservationId,
-      BiFunction<StockItemId, String, java.util.concurrent.CompletionStage<StockReply>> call) {
-    Optional<ReservationIds.SingleLine> parsed = ReservationIds.parse(reservationId);
-    if (parsed.isEmpty()) return completeProblem(Problem.notFound(reservationId));
-    StockItemId item = parsed.get().item();
-    Function<StockReply, HttpResponse> ok =
-        r -> r instanceof HoldReply h ? json(200, ReservationBody.of(item, h.hold())) : null;
-    return reply(call.apply(item, parsed.get().holdId()), ok);
+  /**
+   * Routes a reservation id to its hold (single line) or its reservation entity (multi-line) and
+   * answers with the reservation; 404 when the id cannot be one.
+   */
+  private Route existing(String reservationId,
+      BiFunction<StockItemId, String, CompletionStage<StockReply>> singleLine,
+      Function<String, CompletionStage<ReservationReply>> multiLine) {
+    Optional<ReservationIds.Route> route = ReservationIds.parse(reservationId);
+    if (route.isEmpty()) return completeProblem(Problem.notFound(reservationId));
+    return switch (route.get()) {
+      case ReservationIds.SingleLine one -> reply(singleLine.apply(one.item(), one.holdId()),
+          r -> r instanceof HoldReply h ? json(200, ReservationBody.of(one.item(), h.hold())) : null);
+      case ReservationIds.MultiLine many -> answer(multiLine.apply(many.key()), 200);
+    };
+  }
+
+  /** A multi-line reservation's reply as a response; {@code status} for a view. */
+  private Route answer(CompletionStage<ReservationReply> reply, int status) {
+    return completeWithFuture(reply.thenApply(r -> switch (r) {
+      case ReservationReply.View v -> {
+        HttpResponse response = json(status, ReservationBody.of(v));
+        yield status == 201
+            ? response.addHeader(Location.create("/v1/reservations/" + v.reservationId())) : response;
+      }
+      case ReservationReply.Refused refused when refused.reason() == Rejection.INSUFFICIENT_STOCK ->
+          Problem.insufficient(refused.shortLines().stream()
+              .map(l -> new ShortLine(l.location(), l.sku(), l.requested(), l.available())).toList()).toResponse();
+      case ReservationReply.Refused refused ->
+          Problem.from(new Rejected(refused.reason(), refused.detail(), 0)).toResponse();
+      case ReservationReply.NotNow notNow ->
+          Problem.from(new StockReply.Unavailable(notNow.reason(), notNow.detail())).toResponse();
+    }));
   }
 }

@@ -214,14 +214,6 @@ abstract class HttpApiContract {
     }
   }
 
-  @Test
-  void multiLineReservationsAreNotServedYet() {
-    Response r = client.post("/v1/reservations", "{\"channel\":\"web\",\"lines\":["
-        + "{\"location\":\"s\",\"sku\":\"a\",\"quantity\":1},{\"location\":\"s\",\"sku\":\"b\",\"quantity\":1}]}");
-    assertEquals(501, r.status());
-    assertEquals("not-implemented", r.problem());
-  }
-
   // ------------------------------------------------------------------ idempotency
 
   @Test

@@ -1,0 +1,37 @@
+package io.stockhold.reservation;
+
+import io.stockhold.CborSerializable;
+import io.stockhold.reservation.ReservationReply.ShortLine;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What a multi-line reservation decided. Each decision is journaled before its item requests are
+ * sent, so a restarted reservation knows what to finish. Class names are serializer manifests.
+ */
+public sealed interface ReservationEvent extends CborSerializable {
+
+  Instant occurredAt();
+
+  /** Attempt {@code attempt} to hold every line until {@code expiresAt} began. */
+  record HoldsRequested(int attempt, String channel, List<ReservationLine> lines, Instant expiresAt,
+      String fingerprint, Instant occurredAt) implements ReservationEvent {}
+
+  /** Every line is held. */
+  record AllHeld(Instant occurredAt) implements ReservationEvent {}
+
+  /** A line could not be held: the attempt is given up and its holds are being released. */
+  record HoldsRefused(List<ShortLine> shortLines, boolean unavailable, Instant occurredAt)
+      implements ReservationEvent {}
+
+  /** The refused attempt's holds are all released. */
+  record HoldsReturned(Instant occurredAt) implements ReservationEvent {}
+
+  record DeadlineExtended(Instant expiresAt, Instant occurredAt) implements ReservationEvent {}
+
+  /** Commit, release or expiry was decided; the lines are being told. */
+  record Finishing(ReservationState.End end, Instant occurredAt) implements ReservationEvent {}
+
+  /** Every line has confirmed the end. */
+  record Finished(Instant occurredAt) implements ReservationEvent {}
+}

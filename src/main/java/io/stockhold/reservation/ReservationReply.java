@@ -1,0 +1,36 @@
+package io.stockhold.reservation;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.stockhold.CborSerializable;
+import io.stockhold.stock.StockReply.HoldStatus;
+import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.Unavailable;
+import java.time.Instant;
+import java.util.List;
+
+/** The answer of a multi-line reservation. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = ReservationReply.View.class, name = "view"),
+  @JsonSubTypes.Type(value = ReservationReply.Refused.class, name = "refused"),
+  @JsonSubTypes.Type(value = ReservationReply.NotNow.class, name = "not-now")
+})
+public sealed interface ReservationReply extends CborSerializable {
+
+  record View(String reservationId, HoldStatus status, String channel, Instant expiresAt,
+      List<ReservationLine> lines) implements ReservationReply {}
+
+  /** A line that could not be held, and what its item had. */
+  record ShortLine(String location, String sku, long requested, long available) {}
+
+  /** Nothing changed; {@code shortLines} is set for {@code INSUFFICIENT_STOCK}. */
+  record Refused(Rejection reason, String detail, List<ShortLine> shortLines) implements ReservationReply {
+    public static Refused of(Rejection reason, String detail) {
+      return new Refused(reason, detail, List.of());
+    }
+  }
+
+  /** No decision in time; the outcome is unknown (retry with the same key). */
+  record NotNow(Unavailable.Reason reason, String detail) implements ReservationReply {}
+}

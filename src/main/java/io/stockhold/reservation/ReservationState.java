@@ -1,0 +1,171 @@
+package io.stockhold.reservation;
+
+import io.stockhold.reservation.ReservationEvent.AllHeld;
+import io.stockhold.reservation.ReservationEvent.DeadlineExtended;
+import io.stockhold.reservation.ReservationEvent.Finished;
+import io.stockhold.reservation.ReservationEvent.Finishing;
+import io.stockhold.reservation.ReservationEvent.HoldsRefused;
+import io.stockhold.reservation.ReservationEvent.HoldsRequested;
+import io.stockhold.reservation.ReservationEvent.HoldsReturned;
+import io.stockhold.reservation.ReservationReply.ShortLine;
+import io.stockhold.stock.StockReply;
+import io.stockhold.stock.StockReply.HoldReply;
+import io.stockhold.stock.StockReply.HoldStatus;
+import io.stockhold.stock.StockReply.Rejected;
+import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A multi-line reservation (a saga over its stock items), pure. The phases:
+ *
+ * <pre>
+ *   NEW ─HoldsRequested→ HOLDING ─AllHeld→ HELD ─Finishing→ FINISHING ─Finished→ FINISHED
+ *                           └─HoldsRefused→ REFUNDING ─HoldsReturned→ REFUSED (a new attempt may start)
+ * </pre>
+ *
+ * In HOLDING, REFUNDING and FINISHING the reservation is waiting for its items; {@link
+ * #itemRequests} says what each line must be told, and telling it again is harmless (hold ids are
+ * derived from the reservation, the attempt and the line). Item-side holds last {@code grace}
+ * longer than the reservation, so a commit decided before the deadline always finds its holds.
+ */
+public record ReservationState(
+    String reservationId,
+    int attempt,
+    Phase phase,
+    End end,
+    String channel,
+    List<ReservationLine> lines,
+    Instant expiresAt,
+    Instant grantedExpiresAt,
+    String fingerprint) {
+
+  public enum Phase { NEW, HOLDING, HELD, REFUNDING, REFUSED, FINISHING, FINISHED }
+
+  /** How a held reservation ended. */
+  public enum End {
+    COMMITTED,
+    RELEASED,
+    EXPIRED;
+
+    HoldStatus status() {
+      return HoldStatus.valueOf(name());
+    }
+  }
+
+  public static ReservationState empty(String reservationId) {
+    return new ReservationState(reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null);
+  }
+
+  /** Waiting for items: client requests are held back until this phase resolves. */
+  public boolean busy() {
+    return phase == Phase.HOLDING || phase == Phase.REFUNDING || phase == Phase.FINISHING;
+  }
+
+  /** The item-side hold of line {@code index} in the current attempt. */
+  public String holdId(int index) {
+    String key = reservationId.substring(reservationId.indexOf('~') + 1);
+    return key + "-" + attempt + "-" + index;
+  }
+
+  /** What line {@code index} must be told in the current phase; null when nothing. */
+  public StockRequest itemRequest(int index, Instant now, Duration grace) {
+    String holdId = holdId(index);
+    return switch (phase) {
+      case HOLDING -> new StockRequest.Reserve(holdId, reservationId, channel, lines.get(index).quantity(),
+          ttlSeconds(now, grace), null);
+      case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace));
+      case REFUNDING -> new StockRequest.Release(holdId);
+      case FINISHING -> end == End.COMMITTED ? new StockRequest.Commit(holdId) : new StockRequest.Release(holdId);
+      case NEW, REFUSED, FINISHED -> null;
+    };
+  }
+
+  /** Seconds from {@code now} to the item-side deadline (the reservation's plus grace). */
+  private long ttlSeconds(Instant now, Duration grace) {
+    long millis = Duration.between(now, expiresAt.plus(grace)).toMillis();
+    return Math.max(1, (millis + 999) / 1000);
+  }
+
+  /** Whether a line's answer in the current phase means that line is done. */
+  public LineAnswer judge(StockReply reply) {
+    return switch (phase) {
+      case HOLDING -> switch (reply) {
+        case HoldReply h when h.hold().status() == HoldStatus.HELD -> LineAnswer.DONE;
+        case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> LineAnswer.SHORT;
+        default -> LineAnswer.FAILED;
+      };
+      case HELD -> reply instanceof HoldReply ? LineAnswer.DONE : LineAnswer.FAILED;
+      case REFUNDING, FINISHING -> switch (reply) {
+        case HoldReply h -> LineAnswer.DONE;
+        // The hold never came to be, or the item forgot it long ago: nothing left to do.
+        case Rejected r when r.reason() == Rejection.RESERVATION_NOT_FOUND -> LineAnswer.DONE;
+        case Rejected r -> LineAnswer.LOST;
+        case StockReply.Unavailable u -> LineAnswer.RETRY;
+        case StockReply.LevelReply l -> LineAnswer.LOST;
+      };
+      case NEW, REFUSED, FINISHED -> LineAnswer.DONE;
+    };
+  }
+
+  /** What an item's answer means for its line. */
+  public enum LineAnswer {
+    DONE,
+    /** Not enough stock on this line. */
+    SHORT,
+    /** Holding failed for another reason (overload, timeout): give the attempt up. */
+    FAILED,
+    /** Try again later. */
+    RETRY,
+    /** The item refused an end that was decided in time: reported, not retried. */
+    LOST
+  }
+
+  /** The short lines of a refused attempt, from each line's answer. */
+  public List<ShortLine> shortLines(List<StockReply> answers) {
+    List<ShortLine> out = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      if (answers.get(i) instanceof Rejected r && r.reason() == Rejection.INSUFFICIENT_STOCK) {
+        ReservationLine line = lines.get(i);
+        out.add(new ShortLine(line.location(), line.sku(), line.quantity(), r.available()));
+      }
+    }
+    return out;
+  }
+
+  /** The reservation as a client sees it at {@code now}. */
+  public ReservationReply.View view(Instant now) {
+    HoldStatus status = switch (phase) {
+      case FINISHING, FINISHED -> end.status();
+      default -> now.isBefore(expiresAt) ? HoldStatus.HELD : HoldStatus.EXPIRED;
+    };
+    return new ReservationReply.View(reservationId, status, channel, expiresAt, lines);
+  }
+
+  /** The first successful answer to the create request, for replays. */
+  public ReservationReply.View created() {
+    return new ReservationReply.View(reservationId, HoldStatus.HELD, channel, grantedExpiresAt, lines);
+  }
+
+  public ReservationState apply(ReservationEvent event) {
+    return switch (event) {
+      case HoldsRequested e -> new ReservationState(reservationId, e.attempt(), Phase.HOLDING, null,
+          e.channel(), List.copyOf(e.lines()), e.expiresAt(), e.expiresAt(), e.fingerprint());
+      case AllHeld e -> withPhase(Phase.HELD, null);
+      case HoldsRefused e -> withPhase(Phase.REFUNDING, null);
+      case HoldsReturned e -> withPhase(Phase.REFUSED, null);
+      case DeadlineExtended e -> new ReservationState(reservationId, attempt, phase, end, channel, lines,
+          e.expiresAt(), grantedExpiresAt, fingerprint);
+      case Finishing e -> withPhase(Phase.FINISHING, e.end());
+      case Finished e -> withPhase(Phase.FINISHED, end);
+    };
+  }
+
+  private ReservationState withPhase(Phase next, End end) {
+    return new ReservationState(reservationId, attempt, next, end, channel, lines, expiresAt,
+        grantedExpiresAt, fingerprint);
+  }
+}
