@@ -135,4 +135,65 @@ class CrashRecoveryIT {
           kind, sent.get(), acknowledged.size(), unknown.size());
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void aKillDuringABurstOfCartsLeavesNoHoldBehind() throws Exception {
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
+      List<String> items = List.of("w", "x", "y", "z");
+      Map<String, String> bodies = new ConcurrentHashMap<>(); // key -> body, every cart sent
+      Map<String, String> acknowledged = new ConcurrentHashMap<>(); // key -> reservation id
+      NodeProcess first = NodeProcess.start(store, "crash-carts-1");
+      Client client = new Client(first.httpPort());
+      for (String sku : items) assertEquals(200, client.stock("carts", sku, UNITS).status());
+      AtomicBoolean running = new AtomicBoolean(true);
+      ExecutorService buyers = Executors.newFixedThreadPool(12);
+      for (int t = 0; t < 12; t++) {
+        int thread = t;
+        buyers.submit(() -> {
+          for (int i = 0; running.get(); i++) {
+            String key = "cart-" + thread + "-" + i;
+            String body = "{\"channel\":\"web\",\"ttlSeconds\":3600,\"lines\":["
+                + "{\"location\":\"carts\",\"sku\":\"" + items.get(i % 4) + "\",\"quantity\":1},"
+                + "{\"location\":\"carts\",\"sku\":\"" + items.get((i + 1) % 4) + "\",\"quantity\":2},"
+                + "{\"location\":\"carts\",\"sku\":\"" + items.get((i + 2) % 4) + "\",\"quantity\":3}]}";
+            bodies.put(key, body);
+            try {
+              Response r = client.post("/v1/reservations", body, Map.of("Idempotency-Key", key));
+              if (r.status() == 201) acknowledged.put(key, r.json().get("reservationId").asText());
+            } catch (RuntimeException cut) {
+              return null;
+            }
+          }
+          return null;
+        });
+      }
+      Thread.sleep(3000);
+      first.kill();
+      running.set(false);
+      buyers.shutdown();
+      assertTrue(buyers.awaitTermination(60, TimeUnit.SECONDS));
+      assertTrue(acknowledged.size() > 20, "only " + acknowledged.size() + " carts acknowledged");
+
+      try (NodeProcess second = NodeProcess.start(store, "crash-carts-2")) {
+        Client after = new Client(second.httpPort());
+        for (Map.Entry<String, String> sent : bodies.entrySet()) {
+          Response replay = after.post("/v1/reservations", sent.getValue(), Map.of("Idempotency-Key", sent.getKey()));
+          assertEquals(201, replay.status(), sent.getKey() + " -> " + replay);
+          String id = replay.json().get("reservationId").asText();
+          if (acknowledged.containsKey(sent.getKey())) assertEquals(acknowledged.get(sent.getKey()), id);
+          Response release = after.post("/v1/reservations/" + id + "/release", null);
+          assertEquals(200, release.status(), release.toString());
+        }
+        for (String sku : items) {
+          JsonNode level = after.level("carts", sku).json();
+          assertEquals(0, level.get("reserved").asLong(), sku + " still has holds");
+          assertEquals(UNITS, level.get("onHand").asLong());
+        }
+        System.out.printf("carts crash: %d carts sent, %d acknowledged before the kill; all replayed and released%n",
+            bodies.size(), acknowledged.size());
+      }
+      JournalAudit.Report report = JournalAudit.run(store.config().withFallback(ConfigFactory.load()));
+      assertTrue(report.clean(), report.violations().toString());
+    }
+  }
 }
