@@ -56,7 +56,9 @@ public final class StockAudit {
     switch (event) {
       case StockAdjusted e -> {
         onHand += e.delta();
-        if (onHand < 0) violate(sequenceNr, "an adjustment took onHand to " + onHand);
+        // onHand may already be negative (a hold committed during a shortage); only a decrease
+        // into the negative is refused by the rules.
+        if (e.delta() < 0 && onHand < 0) violate(sequenceNr, "an adjustment took onHand to " + onHand);
       }
       case PolicyChanged e -> safetyStock = e.safetyStock();
       case HoldPlaced e -> {

@@ -31,13 +31,22 @@ public sealed interface StockRequest extends CborSerializable {
       long quantity,
       long ttlSeconds,
       String fingerprint)
-      implements StockRequest {}
+      implements StockRequest {
+    public Reserve {
+      if (quantity < 1) throw new IllegalArgumentException("a hold is of at least 1 unit, not " + quantity);
+      if (ttlSeconds < 1) throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
+    }
+  }
 
   record Commit(String holdId) implements StockRequest {}
 
   record Release(String holdId) implements StockRequest {}
 
-  record Extend(String holdId, long ttlSeconds) implements StockRequest {}
+  record Extend(String holdId, long ttlSeconds) implements StockRequest {
+    public Extend {
+      if (ttlSeconds < 1) throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
+    }
+  }
 
   /**
    * Exactly one of {@code delta} (non-zero) and {@code setOnHand} (a count, ≥ 0) is set.
@@ -50,8 +59,22 @@ public sealed interface StockRequest extends CborSerializable {
       Long setOnHand,
       String reason,
       String reference)
-      implements StockRequest {}
+      implements StockRequest {
+    public Adjust {
+      if ((delta == null) == (setOnHand == null)) {
+        throw new IllegalArgumentException("exactly one of delta and setOnHand");
+      }
+      if (delta != null && delta == 0) throw new IllegalArgumentException("a delta of 0");
+      if (setOnHand != null && setOnHand < 0) throw new IllegalArgumentException("a count below 0");
+    }
+  }
 
   record ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity)
-      implements StockRequest {}
+      implements StockRequest {
+    public ChangePolicy {
+      if (safetyStock < 0 || reorderPoint < 0 || reorderQuantity < 0) {
+        throw new IllegalArgumentException("policy numbers are at least 0");
+      }
+    }
+  }
 }
