@@ -15,6 +15,7 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -63,6 +64,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   private enum Tick implements Internal {
     EXPIRY_DUE,
+    WRITE_SLOT,
     RESPAWN_LEDGER,
     IDLE,
     STOP
@@ -94,6 +96,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private final Clock clock;
   private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
   private final ActorRef<Decided> decidedAdapter;
+  private final JournalWriteSlots writeSlots;
 
   private ActorRef<StockLedger.Command> ledger;
   private int generation;
@@ -103,6 +106,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** The batch being written; null when none. */
   private List<Submit> inFlight;
   private boolean expiryDue;
+  /** Whether the batch in flight took one of the node's journal write slots. */
+  private boolean holdsWriteSlot;
   private final List<Command> readsWaiting = new ArrayList<>();
 
   private StockItem(
@@ -119,6 +124,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     this.clock = clock;
     this.shard = shard;
     this.decidedAdapter = ctx.messageAdapter(Decided.class, BatchDone::new);
+    this.writeSlots = JournalWriteSlots.get(ctx.getSystem());
     spawnLedger();
   }
 
@@ -131,9 +137,17 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         .onMessage(BatchDone.class, this::onBatchDone)
         .onMessage(LedgerStopped.class, this::onLedgerStopped)
         .onMessageEquals(Tick.EXPIRY_DUE, this::onExpiryDue)
+        .onMessageEquals(Tick.WRITE_SLOT, () -> {
+          dispatch();
+          return this;
+        })
         .onMessageEquals(Tick.RESPAWN_LEDGER, this::onRespawn)
         .onMessageEquals(Tick.IDLE, this::onIdle)
         .onMessageEquals(Tick.STOP, Behaviors::stopped)
+        .onSignal(PostStop.class, signal -> {
+          releaseWriteSlot();
+          return this;
+        })
         .build();
   }
 
@@ -194,6 +208,11 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private void dispatch() {
     if (inFlight != null || state == null) return;
     if (queue.isEmpty() && !expiryDue) return;
+    if (!writeSlots.tryAcquire()) {
+      // The node's journal is saturated: requests keep waiting here (bounded) until a slot frees.
+      timers.startSingleTimer(Tick.WRITE_SLOT, Tick.WRITE_SLOT, Duration.ofMillis(2));
+      return;
+    }
     int size = Math.min(queue.size(), settings.maxBatch());
     List<Submit> batch = new ArrayList<>(size);
     List<StockRequest> requests = new ArrayList<>(size);
@@ -203,11 +222,13 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       requests.add(s.request());
     }
     inFlight = batch;
+    holdsWriteSlot = true;
     expiryDue = false;
     ledger.tell(new StockLedger.Decide(requests, clock.instant(), decidedAdapter));
   }
 
   private Behavior<Command> onBatchDone(BatchDone done) {
+    releaseWriteSlot();
     state = done.decided().state();
     List<StockReply> replies = done.decided().replies();
     for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
@@ -225,6 +246,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   private Behavior<Command> onLedgerStopped(LedgerStopped stopped) {
     if (!stopped.ledger().equals(ledger)) return this;
+    releaseWriteSlot();
     getContext().getLog().warn(
         "stock item {}: journal failed; {} in-flight requests answered unavailable, restarting in {}",
         id, inFlight == null ? 0 : inFlight.size(), settings.restartBackoff());
@@ -244,6 +266,11 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private Behavior<Command> onRespawn() {
     spawnLedger();
     return this;
+  }
+
+  private void releaseWriteSlot() {
+    if (holdsWriteSlot) writeSlots.release();
+    holdsWriteSlot = false;
   }
 
   /** Starts the ledger and asks it for its recovered state (an empty batch). */
