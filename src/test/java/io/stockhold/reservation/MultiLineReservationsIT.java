@@ -177,6 +177,30 @@ class MultiLineReservationsIT {
     assertEquals(1, reserved("s7", "y"));
   }
 
+  private long journalRows(String persistenceIdPrefix) throws Exception {
+    try (var c = java.sql.DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
+        var q = c.prepareStatement("SELECT count(*) FROM event_journal WHERE persistence_id LIKE ?")) {
+      q.setString(1, persistenceIdPrefix + "%");
+      try (var rs = q.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void aSingleLineReservationCostsExactlyOneJournalWriteAndNoReservationEntity() throws Exception {
+    client.stock("s9", "solo", 10);
+    client.reserve("web", "s9", "solo", 1, null, null); // the item is up and remembered
+    long items = journalRows("StockItem|s9/solo");
+    long all = journalRows("");
+    long reservations = journalRows("Reservation|");
+    assertEquals(201, client.reserve("web", "s9", "solo", 1, null, null).status());
+    assertEquals(items + 1, journalRows("StockItem|s9/solo"), "one HoldPlaced");
+    assertEquals(all + 1, journalRows(""), "nothing else written");
+    assertEquals(reservations, journalRows("Reservation|"));
+  }
+
   @Test
   void aHundredAndOneLinesAreRefused() {
     String[] lines = IntStream.range(0, 101).mapToObj(i -> "s8/sku-" + i + ":1").toArray(String[]::new);
