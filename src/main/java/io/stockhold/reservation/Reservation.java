@@ -127,8 +127,10 @@ public final class Reservation
   public SignalHandler<ReservationState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          // Finish what the journal says was started; a held reservation re-asserts its deadline.
-          if (state.busy() || state.phase() == Phase.HELD) tellAllLines(state, state.phase() == Phase.HELD);
+          // Finish what the journal says was started; a held reservation re-asserts its deadline
+          // (one past its deadline is expired by the deadline timer instead).
+          boolean held = state.phase() == Phase.HELD && clock.instant().isBefore(state.expiresAt());
+          if (state.busy() || held) tellAllLines(state, held);
           settle(state);
         })
         .build();
@@ -300,7 +302,7 @@ public final class Reservation
   }
 
   private ReplyEffect<ReservationEvent, ReservationState> retry(ReservationState s, Retry r) {
-    if (r.attempt() == s.attempt() && r.phase() == s.phase() && s.busy()) tellLine(s, r.index());
+    if (r.attempt() == s.attempt() && r.phase() == s.phase() && waiting(s)) tellLine(s, r.index());
     return Effect().noReply();
   }
 

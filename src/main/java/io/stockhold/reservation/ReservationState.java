@@ -86,8 +86,8 @@ public record ReservationState(
 
   /** Seconds from {@code now} to the item-side deadline (the reservation's plus grace). */
   private long ttlSeconds(Instant now, Duration grace) {
-    long millis = Duration.between(now, expiresAt.plus(grace)).toMillis();
-    return Math.max(1, (millis + 999) / 1000);
+    long nanos = Duration.between(now, expiresAt.plus(grace)).toNanos();
+    return Math.max(1, (nanos + 999_999_999) / 1_000_000_000);
   }
 
   /** Whether a line's answer in the current phase means that line is done. */
@@ -98,7 +98,13 @@ public record ReservationState(
         case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> LineAnswer.SHORT;
         default -> LineAnswer.FAILED;
       };
-      case HELD -> reply instanceof HoldReply ? LineAnswer.DONE : LineAnswer.FAILED;
+      // An extension is confirmed only once every line took it: an item that was too busy is
+      // asked again, one that no longer has the hold is reported.
+      case HELD -> switch (reply) {
+        case HoldReply h -> LineAnswer.DONE;
+        case StockReply.Unavailable u -> LineAnswer.RETRY;
+        default -> LineAnswer.LOST;
+      };
       case REFUNDING, FINISHING -> switch (reply) {
         case HoldReply h -> LineAnswer.DONE;
         // The hold never came to be, or the item forgot it long ago: nothing left to do.
