@@ -2,6 +2,7 @@ package io.stockhold.ops;
 
 import com.typesafe.config.Config;
 import io.stockhold.api.http.HttpApi;
+import io.stockhold.readmodel.StockHistory;
 import io.stockhold.reservation.Reservation;
 import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItem;
@@ -67,7 +68,7 @@ public final class StockholdNode implements AutoCloseable {
 
       ServerBinding binding = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpApi(items, reservations, defaultTtl).route())
+          .bind(new HttpApi(items, reservations, new StockHistory(system), defaultTtl).route())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();

@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import io.stockhold.readmodel.StockHistory;
 import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItems;
 import java.io.IOException;
@@ -39,8 +40,8 @@ public final class HttpApi extends AllDirectives {
   private final ReservationRoutes reservations;
   private final byte[] openApi;
 
-  public HttpApi(StockItems items, Reservations reservationEntities, Duration defaultTtl) {
-    this.stock = new StockRoutes(items);
+  public HttpApi(StockItems items, Reservations reservationEntities, StockHistory history, Duration defaultTtl) {
+    this.stock = new StockRoutes(items, history);
     this.reservations = new ReservationRoutes(items, reservationEntities, defaultTtl);
     this.openApi = openApiDocument();
   }

@@ -2,6 +2,8 @@ package io.stockhold.api.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
+import io.stockhold.erp.InventoryMessages;
+import io.stockhold.readmodel.StockHistory;
 import io.stockhold.reservation.Idempotency;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
@@ -28,10 +30,20 @@ final class StockRoutes extends ApiDirectives {
     }
   }
 
-  private final StockItems items;
+  static final int DEFAULT_PAGE = 100;
+  static final int MAX_PAGE = 1000;
 
-  StockRoutes(StockItems items) {
+  /** A page of an item's history; {@code nextCursor} is null (not absent) on the last page. */
+  record HistoryPage(List<Object> items,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+      String nextCursor) {}
+
+  private final StockItems items;
+  private final StockHistory history;
+
+  StockRoutes(StockItems items, StockHistory history) {
     this.items = items;
+    this.history = history;
   }
 
   Route route() {
@@ -39,11 +51,49 @@ final class StockRoutes extends ApiDirectives {
         stockItem(location, sku, item -> concat(
             pathEndOrSingleSlash(() -> get(() -> level(item))),
             path("adjustments", () -> post(() -> adjust(item))),
-            path("policy", () -> put(() -> policy(item))))))));
+            path("policy", () -> put(() -> policy(item))),
+            path("history", () -> get(() -> history(item))))))));
   }
 
   private Route level(StockItemId item) {
     return reply(items.level(item), r -> r instanceof LevelReply l ? json(200, LevelBody.of(item, l.level())) : null);
+  }
+
+  /** The item's journal, oldest first; the cursor is the sequence number to continue from. */
+  private Route history(StockItemId item) {
+    return parameterOptional("limit", limit -> parameterOptional("cursor", cursor -> {
+      List<FieldError> errors = new ArrayList<>();
+      int size = DEFAULT_PAGE;
+      long from = 1;
+      if (limit.isPresent()) {
+        if (!limit.get().matches("\\d{1,4}") || Integer.parseInt(limit.get()) < 1
+            || Integer.parseInt(limit.get()) > MAX_PAGE) {
+          errors.add(new FieldError("#/query/limit", "must be an integer from 1 to " + MAX_PAGE));
+        } else {
+          size = Integer.parseInt(limit.get());
+        }
+      }
+      if (cursor.isPresent()) {
+        if (!cursor.get().matches("[1-9]\\d{0,17}")) {
+          errors.add(new FieldError("#/query/cursor", "is not a cursor this API gave out"));
+        } else {
+          from = Long.parseLong(cursor.get());
+        }
+      }
+      if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+      long start = from;
+      return completeWithFuture(history.page(item, from, size).thenApply(page -> {
+        if (page.entries().isEmpty() && start == 1) {
+          return Problem.of(404, "stock-item-not-found", "Stock item not found",
+              "stock item " + item + " was never stocked").toResponse();
+        }
+        List<Object> events = new ArrayList<>();
+        for (StockHistory.Entry e : page.entries()) {
+          events.add(InventoryMessages.body(e.persistenceId(), e.sequenceNr(), e.event()));
+        }
+        return json(200, new HistoryPage(events, page.next() == 0 ? null : Long.toString(page.next())));
+      }));
+    }));
   }
 
   private Route adjust(StockItemId item) {

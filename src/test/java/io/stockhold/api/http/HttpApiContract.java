@@ -294,6 +294,38 @@ abstract class HttpApiContract {
     assertEquals(20, level.get("reorderQuantity").asLong());
   }
 
+  @Test
+  void historyShowsEveryEventOfAnItemInOrderAPageAtATime() {
+    client.stock("audit", "lamp", 5);
+    String id = client.reserve("web", "audit", "lamp", 2, null, null).json().get("reservationId").asText();
+    client.post("/v1/reservations/" + id + "/commit", null);
+    client.post("/v1/stock/audit/lamp/adjustments", "{\"delta\":-1,\"reason\":\"damage\",\"reference\":\"dropped\"}");
+    Response first = client.get("/v1/stock/audit/lamp/history?limit=2");
+    assertEquals(200, first.status(), first.toString());
+    JsonNode items = first.json().get("items");
+    assertEquals(2, items.size());
+    assertEquals("stock-adjusted", items.get(0).get("type").asText());
+    assertEquals(5, items.get(0).get("delta").asLong());
+    assertEquals("StockItem|audit/lamp:1", items.get(0).get("eventId").asText());
+    assertEquals("hold-placed", items.get(1).get("type").asText());
+    assertEquals(2, items.get(1).get("quantity").asLong());
+    assertEquals(3, items.get(1).get("available").asLong());
+    String cursor = first.json().get("nextCursor").asText();
+    Response rest = client.get("/v1/stock/audit/lamp/history?limit=2&cursor=" + cursor);
+    JsonNode more = rest.json().get("items");
+    assertEquals("hold-committed", more.get(0).get("type").asText());
+    assertEquals("stock-adjusted", more.get(1).get("type").asText());
+    assertEquals(-1, more.get(1).get("delta").asLong());
+    assertEquals("dropped", more.get(1).get("reference").asText());
+    Response last = client.get("/v1/stock/audit/lamp/history?cursor=" + rest.json().get("nextCursor").asText());
+    assertEquals(0, last.json().get("items").size());
+    assertTrue(last.json().get("nextCursor").isNull());
+
+    assertEquals("stock-item-not-found", client.get("/v1/stock/audit/never/history").problem());
+    assertEquals("#/query/limit", client.get("/v1/stock/audit/lamp/history?limit=0").json().get("errors").get(0).get("pointer").asText());
+    assertEquals("#/query/cursor", client.get("/v1/stock/audit/lamp/history?cursor=x").json().get("errors").get(0).get("pointer").asText());
+  }
+
   // ------------------------------------------------------------------ bad input
 
   record Bad(String method, String path, String body, Map<String, String> headers, int status, String slug, String pointer) {}
