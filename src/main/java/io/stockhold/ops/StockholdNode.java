@@ -2,7 +2,10 @@ package io.stockhold.ops;
 
 import com.typesafe.config.Config;
 import io.stockhold.api.http.HttpApi;
+import com.zaxxer.hikari.HikariDataSource;
 import io.stockhold.readmodel.StockHistory;
+import io.stockhold.readmodel.StockLevelProjection;
+import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.Reservation;
 import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItem;
@@ -61,6 +64,10 @@ public final class StockholdNode implements AutoCloseable {
       }
 
       StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC());
+      HikariDataSource readModel = StockLevelProjection.dataSource(storage.url(), storage.user(),
+          storage.password(), full.getInt("stockhold.projections.pool-size"));
+      system.getWhenTerminated().thenRun(readModel::close);
+      StockLevelProjection.init(system, readModel);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
@@ -68,7 +75,7 @@ public final class StockholdNode implements AutoCloseable {
 
       ServerBinding binding = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpApi(items, reservations, new StockHistory(system), defaultTtl).route())
+          .bind(new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();

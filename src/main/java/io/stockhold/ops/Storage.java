@@ -51,7 +51,8 @@ public record Storage(String description, String url, String user, String passwo
         root + "db.url", url,
         root + "db.user", user,
         root + "db.password", password,
-        root + "db.driver", driver));
+        root + "db.driver", driver,
+        "pekko.projection.jdbc.dialect", embedded() ? "h2-dialect" : "postgres-dialect"));
   }
 
   /** A plain JDBC connection, for tools and health checks. */

@@ -276,7 +276,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** Starts the ledger and asks it for its recovered state (an empty batch). */
   private void spawnLedger() {
     generation++;
-    ledger = getContext().spawn(StockLedger.create(id, settings.snapshotEvery()), "ledger-" + generation);
+    ledger = getContext().spawn(StockLedger.create(id, settings.snapshotEvery(), settings.tagCount()), "ledger-" + generation);
     getContext().watchWith(ledger, new LedgerStopped(ledger));
     inFlight = List.of();
     ledger.tell(new StockLedger.Decide(List.of(), clock.instant(), decidedAdapter));

@@ -9,7 +9,8 @@ public record StockItemSettings(
     int maxQueue,
     Duration idleTimeout,
     int snapshotEvery,
-    Duration restartBackoff) {
+    Duration restartBackoff,
+    int tagCount) {
 
   public static StockItemSettings from(Config config) {
     Config c = config.getConfig("stockhold.stock-item");
@@ -18,6 +19,7 @@ public record StockItemSettings(
         c.getInt("max-queue"),
         c.getDuration("idle-timeout"),
         c.getInt("snapshot-every"),
-        c.getDuration("restart-backoff"));
+        c.getDuration("restart-backoff"),
+        StockTags.count(config));
   }
 }

@@ -37,17 +37,25 @@ public final class StockLedger
     return PersistenceId.of(StockItem.ENTITY_KEY.name(), id.entityId());
   }
 
-  public static Behavior<Command> create(StockItemId id, int snapshotEvery) {
-    return new StockLedger(id, snapshotEvery);
+  public static Behavior<Command> create(StockItemId id, int snapshotEvery, int tagCount) {
+    return new StockLedger(id, snapshotEvery, tagCount);
   }
 
   private final StockItemId id;
   private final int snapshotEvery;
+  private final java.util.Set<String> tags;
 
-  private StockLedger(StockItemId id, int snapshotEvery) {
+  private StockLedger(StockItemId id, int snapshotEvery, int tagCount) {
     super(persistenceId(id));
     this.id = id;
     this.snapshotEvery = snapshotEvery;
+    this.tags = java.util.Set.of(StockTags.tagFor(persistenceId(id).id(), tagCount));
+  }
+
+  /** Every event of an item carries its slice's tag, for the projections. */
+  @Override
+  public java.util.Set<String> tagsFor(StockEvent event) {
+    return tags;
   }
 
   @Override

@@ -65,7 +65,7 @@ class StockItemGateTest {
 
   private static final Duration REPLY = Duration.ofSeconds(5);
   private static final StockItemSettings SETTINGS =
-      new StockItemSettings(1000, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500));
+      new StockItemSettings(1000, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4);
 
   private static ActorTestKit testKit;
   private static PersistenceTestKit journal;
@@ -180,7 +180,7 @@ class StockItemGateTest {
 
   @Test
   void requestsThatWaitDuringAWriteGoTogetherInBatchesOfAtMostMaxBatch() {
-    Item item = item(new StockItemSettings(50, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500)));
+    Item item = item(new StockItemSettings(50, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(1000));
     held = new HeldWrite(item.pid);
     journal.withPolicy(held);
@@ -253,7 +253,7 @@ class StockItemGateTest {
 
   @Test
   void aFullQueueAnswersOverloadedAtOnceWhileAWriteIsInFlight() {
-    Item item = item(new StockItemSettings(1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500)));
+    Item item = item(new StockItemSettings(1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(20));
     held = new HeldWrite(item.pid);
     journal.withPolicy(held);

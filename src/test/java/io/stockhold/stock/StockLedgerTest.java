@@ -113,7 +113,7 @@ class StockLedgerTest {
     Ledger(int snapshotEvery) {
       // Creating the kit empties the in-memory journal and snapshot store.
       kit = EventSourcedBehaviorTestKit.create(
-          testKit.system(), StockLedger.create(id, snapshotEvery), SERIALIZATION);
+          testKit.system(), StockLedger.create(id, snapshotEvery, 4), SERIALIZATION);
       recorder = new JournalRecorder(pid);
       kit.persistenceTestKit().withPolicy(recorder);
     }
@@ -530,7 +530,7 @@ class StockLedgerTest {
     journal.withPolicy(recorder);
     try {
       TestProbe<Decided> probe = testKit.createTestProbe(Decided.class);
-      ActorRef<StockLedger.Command> writer = testKit.spawn(StockLedger.create(id, snapshotEvery));
+      ActorRef<StockLedger.Command> writer = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
       Instant t = T0;
       decide(writer, probe, t, List.of(receive(1_000_000)));
       for (int round = 0; round < 10; round++) {
@@ -569,7 +569,7 @@ class StockLedgerTest {
       for (int i = 0; i < 3; i++) {
         recorder.replayed.set(0);
         long started = System.nanoTime();
-        ActorRef<StockLedger.Command> ledger = testKit.spawn(StockLedger.create(id, snapshotEvery));
+        ActorRef<StockLedger.Command> ledger = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
         Decided ready = decide(ledger, probe, t, List.of());
         best = Math.min(best, (System.nanoTime() - started) / 1_000_000);
         testKit.stop(ledger);

@@ -1,6 +1,7 @@
 package io.stockhold.api.http;
 
 import io.stockhold.readmodel.StockHistory;
+import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItems;
 import java.io.IOException;
@@ -40,8 +41,9 @@ public final class HttpApi extends AllDirectives {
   private final ReservationRoutes reservations;
   private final byte[] openApi;
 
-  public HttpApi(StockItems items, Reservations reservationEntities, StockHistory history, Duration defaultTtl) {
-    this.stock = new StockRoutes(items, history);
+  public HttpApi(StockItems items, Reservations reservationEntities, StockHistory history, StockLevels levels,
+      Duration defaultTtl) {
+    this.stock = new StockRoutes(items, history, levels);
     this.reservations = new ReservationRoutes(items, reservationEntities, defaultTtl);
     this.openApi = openApiDocument();
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.erp.InventoryMessages;
 import io.stockhold.readmodel.StockHistory;
+import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.Idempotency;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
@@ -38,41 +39,75 @@ final class StockRoutes extends ApiDirectives {
       @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
       String nextCursor) {}
 
+  /** A page of stock levels from the read model. */
+  record LevelPage(List<LevelBody> items,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+      String nextCursor) {}
+
   private final StockItems items;
   private final StockHistory history;
+  private final StockLevels levels;
 
-  StockRoutes(StockItems items, StockHistory history) {
+  StockRoutes(StockItems items, StockHistory history, StockLevels levels) {
     this.items = items;
     this.history = history;
+    this.levels = levels;
   }
 
   Route route() {
-    return pathPrefix("stock", () -> pathPrefix(location -> pathPrefix(sku ->
+    return pathPrefix("stock", () -> concat(
+        pathEndOrSingleSlash(() -> get(this::list)),
+        pathPrefix(location -> pathPrefix(sku ->
         stockItem(location, sku, item -> concat(
             pathEndOrSingleSlash(() -> get(() -> level(item))),
             path("adjustments", () -> post(() -> adjust(item))),
             path("policy", () -> put(() -> policy(item))),
-            path("history", () -> get(() -> history(item))))))));
+            path("history", () -> get(() -> history(item)))))))));
   }
 
   private Route level(StockItemId item) {
     return reply(items.level(item), r -> r instanceof LevelReply l ? json(200, LevelBody.of(item, l.level())) : null);
   }
 
+  /** Stock levels from the read model, by (location, sku); filtered by location and low stock. */
+  private Route list() {
+    return parameterOptional("location", location -> parameterOptional("lowStock", lowStock ->
+        parameterOptional("limit", limit -> parameterOptional("cursor", cursor -> {
+          List<FieldError> errors = new ArrayList<>();
+          if (location.isPresent() && !StockItemId.isLocation(location.get())) {
+            errors.add(new FieldError("#/query/location", "must match " + StockItemId.LOCATION.pattern()));
+          }
+          if (lowStock.isPresent() && !lowStock.get().matches("true|false")) {
+            errors.add(new FieldError("#/query/lowStock", "must be true or false"));
+          }
+          int size = pageSize(limit, errors);
+          Optional<StockItemId> after = cursor.flatMap(StockLevels::parseCursor);
+          if (cursor.isPresent() && after.isEmpty()) {
+            errors.add(new FieldError("#/query/cursor", "is not a cursor this API gave out"));
+          }
+          if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+          return completeWithFuture(levels.list(location, lowStock.map(Boolean::parseBoolean).orElse(false), size, after)
+              .thenApply(page -> json(200, new LevelPage(
+                  page.rows().stream().map(r -> LevelBody.of(r.item(), r.level())).toList(),
+                  page.next().orElse(null)))));
+        }))));
+  }
+
+  private static int pageSize(Optional<String> limit, List<FieldError> errors) {
+    if (limit.isEmpty()) return DEFAULT_PAGE;
+    if (!limit.get().matches("\\d{1,4}") || Integer.parseInt(limit.get()) < 1 || Integer.parseInt(limit.get()) > MAX_PAGE) {
+      errors.add(new FieldError("#/query/limit", "must be an integer from 1 to " + MAX_PAGE));
+      return DEFAULT_PAGE;
+    }
+    return Integer.parseInt(limit.get());
+  }
+
   /** The item's journal, oldest first; the cursor is the sequence number to continue from. */
   private Route history(StockItemId item) {
     return parameterOptional("limit", limit -> parameterOptional("cursor", cursor -> {
       List<FieldError> errors = new ArrayList<>();
-      int size = DEFAULT_PAGE;
+      int size = pageSize(limit, errors);
       long from = 1;
-      if (limit.isPresent()) {
-        if (!limit.get().matches("\\d{1,4}") || Integer.parseInt(limit.get()) < 1
-            || Integer.parseInt(limit.get()) > MAX_PAGE) {
-          errors.add(new FieldError("#/query/limit", "must be an integer from 1 to " + MAX_PAGE));
-        } else {
-          size = Integer.parseInt(limit.get());
-        }
-      }
       if (cursor.isPresent()) {
         if (!cursor.get().matches("[1-9]\\d{0,17}")) {
           errors.add(new FieldError("#/query/cursor", "is not a cursor this API gave out"));

@@ -84,6 +84,18 @@ class OpenApiAgreementIT {
         if (!documented && !unrouted(r)) wrong.add(method + " " + entry.getKey() + " is routed but not documented: " + r);
       }
     });
+    // Prefixes of documented paths that are not documented themselves must not be routed either.
+    Set<String> documented = new TreeSet<>();
+    document.get("paths").fieldNames().forEachRemaining(documented::add);
+    for (String path : documented) {
+      String[] segments = path.split("/");
+      for (int n = 2; n < segments.length; n++) {
+        String prefix = String.join("/", java.util.Arrays.copyOfRange(segments, 0, n));
+        if (documented.contains(prefix)) continue;
+        Response r = client.send("GET", concrete(prefix), null, Map.of());
+        if (!unrouted(r)) wrong.add("GET " + prefix + " is routed but not documented: " + r);
+      }
+    }
     assertTrue(wrong.isEmpty(), String.join("\n", wrong));
   }
 

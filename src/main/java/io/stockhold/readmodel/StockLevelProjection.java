@@ -1,0 +1,62 @@
+package io.stockhold.readmodel;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockTags;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.projection.ProjectionBehavior;
+import org.apache.pekko.projection.ProjectionId;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
+import org.apache.pekko.projection.javadsl.ExactlyOnceProjection;
+import org.apache.pekko.projection.javadsl.SourceProvider;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
+
+/**
+ * The stock-level read model: one exactly-once projection per event tag (a slice of the stock
+ * items), run as a sharded daemon process so each slice runs on exactly one node. The offset and
+ * the rows it produced commit in one transaction.
+ */
+public final class StockLevelProjection {
+
+  private StockLevelProjection() {}
+
+  /** A small pool for the read side, separate from the journal's. */
+  public static HikariDataSource dataSource(String url, String user, String password, int size) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(size);
+    config.setPoolName("stockhold-read-model");
+    return new HikariDataSource(config);
+  }
+
+  public static void init(ActorSystem<?> system, HikariDataSource dataSource) throws Exception {
+    JdbcProjection.createTablesIfNotExists(() -> new ReadModelSession(dataSource), system)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      s.execute(StockLevelProjectionHandler.CREATE_TABLE);
+    }
+    List<String> tags = StockTags.all(system.settings().config());
+    ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "stock-level-projection",
+        tags.size(), i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i))),
+        ProjectionBehavior.stopMessage());
+  }
+
+  private static ExactlyOnceProjection<Offset, EventEnvelope<StockEvent>> projection(
+      ActorSystem<?> system, HikariDataSource dataSource, String tag) {
+    SourceProvider<Offset, EventEnvelope<StockEvent>> events =
+        EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
+    return JdbcProjection.exactlyOnce(ProjectionId.of("stock-level", tag), events,
+        () -> new ReadModelSession(dataSource), StockLevelProjectionHandler::new, system);
+  }
+}

@@ -1,0 +1,76 @@
+package io.stockhold.readmodel;
+
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockEvent.PolicyChanged;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
+
+/**
+ * Keeps one {@code stock_level} row per stock item: the quantities after its latest event (and its
+ * policy). A row only moves forward: an event older than the row's is ignored, so a replayed
+ * event changes nothing.
+ */
+public final class StockLevelProjectionHandler extends JdbcHandler<EventEnvelope<StockEvent>, ReadModelSession> {
+
+  static final String CREATE_TABLE = """
+      CREATE TABLE IF NOT EXISTS stock_level (
+        location VARCHAR(64) NOT NULL,
+        sku VARCHAR(64) NOT NULL,
+        on_hand BIGINT NOT NULL,
+        reserved BIGINT NOT NULL,
+        available BIGINT NOT NULL,
+        safety_stock BIGINT NOT NULL,
+        reorder_point BIGINT NOT NULL,
+        reorder_quantity BIGINT NOT NULL,
+        sequence_nr BIGINT NOT NULL,
+        PRIMARY KEY (location, sku))""";
+
+  // Standard MERGE: PostgreSQL 15+ and H2 both speak it.
+  private static final String MERGE = """
+      MERGE INTO stock_level t
+      USING (VALUES (CAST(? AS VARCHAR(64)), CAST(? AS VARCHAR(64)), CAST(? AS BIGINT), CAST(? AS BIGINT),
+                     CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)))
+        AS s(location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr)
+      ON t.location = s.location AND t.sku = s.sku
+      WHEN MATCHED AND t.sequence_nr < s.sequence_nr THEN UPDATE SET
+        on_hand = s.on_hand, reserved = s.reserved, available = s.available,
+        safety_stock = COALESCE(s.safety_stock, t.safety_stock),
+        reorder_point = COALESCE(s.reorder_point, t.reorder_point),
+        reorder_quantity = COALESCE(s.reorder_quantity, t.reorder_quantity),
+        sequence_nr = s.sequence_nr
+      WHEN NOT MATCHED THEN INSERT
+        (location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr)
+        VALUES (s.location, s.sku, s.on_hand, s.reserved, s.available, COALESCE(s.safety_stock, 0),
+                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr)""";
+
+  @Override
+  public void process(ReadModelSession session, EventEnvelope<StockEvent> envelope) throws Exception {
+    StockEvent e = envelope.event();
+    session.withConnection((Connection c) -> {
+      try (PreparedStatement merge = c.prepareStatement(MERGE)) {
+        merge.setString(1, e.location());
+        merge.setString(2, e.sku());
+        merge.setLong(3, e.onHand());
+        merge.setLong(4, e.reserved());
+        merge.setLong(5, e.available());
+        if (e instanceof PolicyChanged p) {
+          merge.setLong(6, p.safetyStock());
+          merge.setLong(7, p.reorderPoint());
+          merge.setLong(8, p.reorderQuantity());
+        } else {
+          merge.setNull(6, java.sql.Types.BIGINT);
+          merge.setNull(7, java.sql.Types.BIGINT);
+          merge.setNull(8, java.sql.Types.BIGINT);
+        }
+        merge.setLong(9, envelope.sequenceNr());
+        merge.executeUpdate();
+      } catch (SQLException failure) {
+        throw new IllegalStateException("stock_level update failed for " + e.location() + "/" + e.sku(), failure);
+      }
+      return null;
+    });
+  }
+}

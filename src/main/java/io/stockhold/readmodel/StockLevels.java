@@ -1,0 +1,93 @@
+package io.stockhold.readmodel;
+
+import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.StockReply.Level;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import javax.sql.DataSource;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+
+/**
+ * Queries over the stock-level read model, ordered by (location, sku) with a cursor that stays
+ * stable while rows change. The read model trails the items by the projection's lag.
+ */
+public final class StockLevels {
+
+  public record Row(StockItemId item, Level level) {}
+
+  /** {@code next} is the cursor of the following page, or empty on the last page. */
+  public record Page(List<Row> rows, Optional<String> next) {}
+
+  private final DataSource dataSource;
+  private final Executor blocking;
+
+  public StockLevels(ActorSystem<?> system, DataSource dataSource) {
+    this.dataSource = dataSource;
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  public static String cursor(StockItemId after) {
+    return Base64.getUrlEncoder().withoutPadding()
+        .encodeToString((after.location() + "\n" + after.sku()).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The item a cursor points after; empty when it is not one this class gave out. */
+  public static Optional<StockItemId> parseCursor(String cursor) {
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      int newline = text.indexOf('\n');
+      return newline < 0 ? Optional.empty() : StockItemId.parse(text.substring(0, newline) + "/" + text.substring(newline + 1));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  public CompletionStage<Page> list(Optional<String> location, boolean lowStockOnly, int limit,
+      Optional<StockItemId> after) {
+    return CompletableFuture.supplyAsync(() -> query(location, lowStockOnly, limit, after), blocking);
+  }
+
+  private Page query(Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
+    StringBuilder sql = new StringBuilder("SELECT location, sku, on_hand, reserved, available, safety_stock, "
+        + "reorder_point, reorder_quantity FROM stock_level WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    location.ifPresent(l -> {
+      sql.append(" AND location = ?");
+      args.add(l);
+    });
+    if (lowStockOnly) sql.append(" AND reorder_point > 0 AND available <= reorder_point");
+    after.ifPresent(a -> {
+      sql.append(" AND (location > ? OR (location = ? AND sku > ?))");
+      args.add(a.location());
+      args.add(a.location());
+      args.add(a.sku());
+    });
+    sql.append(" ORDER BY location, sku LIMIT ?");
+    args.add(limit + 1);
+    try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < args.size(); i++) q.setObject(i + 1, args.get(i));
+      List<Row> rows = new ArrayList<>();
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new Row(new StockItemId(rs.getString(1), rs.getString(2)), new Level(rs.getLong(3),
+              rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8))));
+        }
+      }
+      if (rows.size() <= limit) return new Page(rows, Optional.empty());
+      List<Row> page = rows.subList(0, limit);
+      return new Page(List.copyOf(page), Optional.of(cursor(page.get(limit - 1).item())));
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("stock_level query failed", e);
+    }
+  }
+}
