@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,9 +24,6 @@ final class Json {
       .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
       .serializationInclusion(JsonInclude.Include.NON_NULL)
       .build();
-
-  private static final DateTimeFormatter RFC3339_MILLIS =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private Json() {}
 
@@ -48,8 +43,9 @@ final class Json {
     }
   }
 
+  /** RFC 3339, UTC, milliseconds: the one time format of the API and the ERP messages. */
   static String time(Instant instant) {
-    return RFC3339_MILLIS.format(instant);
+    return io.stockhold.erp.InventoryMessages.time(instant);
   }
 
   /** The body with object keys sorted, so that equal JSON compares equal as text. */
