@@ -2,6 +2,7 @@ package io.stockhold.ops;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.ops.bench.FlashSaleBench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +21,9 @@ public final class Main {
                                     a flash sale in one process over real HTTP, then verify the journal
         verify [--config FILE] [--limit N]
                                     replay the journal, check every invariant; exit 1 on a violation
+        bench  [--seconds N] [--connections N] [--report DIR] [--quick] [...]
+                                    Stockhold against the usual SQL and Redis ways to sell one unit,
+                                    on PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379)
       """;
 
   private Main() {}
@@ -42,6 +46,7 @@ public final class Main {
           Integer.parseInt(options.getOrDefault("units", "20")),
           Integer.parseInt(options.getOrDefault("buyers", "600")),
           System.out));
+      case "bench" -> System.exit(FlashSaleBench.run(options, System.out));
       default -> {
         System.err.print("unknown command " + args[0] + "\n" + USAGE);
         System.exit(2);
@@ -73,11 +78,13 @@ public final class Main {
     List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
     for (int i = 0; i < rest.size(); i++) {
       String arg = rest.get(i);
-      if (!arg.startsWith("--") || i + 1 >= rest.size()) {
+      if (!arg.startsWith("--")) {
         System.err.print("bad option " + arg + "\n" + USAGE);
         System.exit(2);
       }
-      options.put(arg.substring(2), rest.get(++i));
+      // A bare flag (--quick) means true.
+      boolean bare = i + 1 >= rest.size() || rest.get(i + 1).startsWith("--");
+      options.put(arg.substring(2), bare ? "true" : rest.get(++i));
     }
     return options;
   }

@@ -13,7 +13,8 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
  * policy). A row only moves forward: an event older than the row's is ignored, so a replayed
  * event changes nothing.
  */
-public final class StockLevelProjectionHandler extends JdbcHandler<EventEnvelope<StockEvent>, ReadModelSession> {
+public final class StockLevelProjectionHandler
+    extends JdbcHandler<java.util.List<EventEnvelope<StockEvent>>, ReadModelSession> {
 
   static final String CREATE_TABLE = """
       CREATE TABLE IF NOT EXISTS stock_level (
@@ -46,31 +47,39 @@ public final class StockLevelProjectionHandler extends JdbcHandler<EventEnvelope
         VALUES (s.location, s.sku, s.on_hand, s.reserved, s.available, COALESCE(s.safety_stock, 0),
                 COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr)""";
 
+  /** A group of events in one transaction (with its offset): one statement batch. */
   @Override
-  public void process(ReadModelSession session, EventEnvelope<StockEvent> envelope) throws Exception {
-    StockEvent e = envelope.event();
+  public void process(ReadModelSession session, java.util.List<EventEnvelope<StockEvent>> envelopes) throws Exception {
     session.withConnection((Connection c) -> {
       try (PreparedStatement merge = c.prepareStatement(MERGE)) {
-        merge.setString(1, e.location());
-        merge.setString(2, e.sku());
-        merge.setLong(3, e.onHand());
-        merge.setLong(4, e.reserved());
-        merge.setLong(5, e.available());
-        if (e instanceof PolicyChanged p) {
-          merge.setLong(6, p.safetyStock());
-          merge.setLong(7, p.reorderPoint());
-          merge.setLong(8, p.reorderQuantity());
-        } else {
-          merge.setNull(6, java.sql.Types.BIGINT);
-          merge.setNull(7, java.sql.Types.BIGINT);
-          merge.setNull(8, java.sql.Types.BIGINT);
-        }
-        merge.setLong(9, envelope.sequenceNr());
-        merge.executeUpdate();
+        for (EventEnvelope<StockEvent> envelope : envelopes) add(merge, envelope);
+        merge.executeBatch();
       } catch (SQLException failure) {
-        throw new IllegalStateException("stock_level update failed for " + e.location() + "/" + e.sku(), failure);
+        throw new IllegalStateException("stock_level update failed", failure);
       }
       return null;
     });
   }
+
+  private static void add(PreparedStatement merge, EventEnvelope<StockEvent> envelope) throws SQLException {
+    StockEvent e = envelope.event();
+    merge.setString(1, e.location());
+    merge.setString(2, e.sku());
+    merge.setLong(3, e.onHand());
+    merge.setLong(4, e.reserved());
+    merge.setLong(5, e.available());
+    if (e instanceof PolicyChanged p) {
+      merge.setLong(6, p.safetyStock());
+      merge.setLong(7, p.reorderPoint());
+      merge.setLong(8, p.reorderQuantity());
+    } else {
+      // Only a policy change moves the policy columns (COALESCE keeps them).
+      merge.setNull(6, java.sql.Types.BIGINT);
+      merge.setNull(7, java.sql.Types.BIGINT);
+      merge.setNull(8, java.sql.Types.BIGINT);
+    }
+    merge.setLong(9, envelope.sequenceNr());
+    merge.addBatch();
+  }
+
 }

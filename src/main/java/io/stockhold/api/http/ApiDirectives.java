@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -55,18 +56,23 @@ abstract class ApiDirectives extends AllDirectives {
       if (entity.getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
         return completeProblem(tooLarge());
       }
-      return extractStrictEntity(BODY_READ_TIMEOUT, MAX_BODY_BYTES, strict -> {
-        JsonNode node;
-        try {
-          node = Json.parse(strict.getData().utf8String());
-        } catch (JsonProcessingException e) {
-          return completeProblem(Problem.invalid("", "malformed JSON: " + e.getOriginalMessage()));
-        } catch (IOException e) {
-          return completeProblem(Problem.invalid("", "malformed JSON: " + e.getMessage()));
-        }
-        return inner.apply(node);
-      });
+      // A small body usually arrives whole: read it as it is, without a stream per request.
+      if (entity instanceof HttpEntity.Strict strict) return parsed(strict, inner);
+      return extractStrictEntity(BODY_READ_TIMEOUT, MAX_BODY_BYTES, body -> parsed(body, inner));
     });
+  }
+
+  private Route parsed(HttpEntity.Strict body, Function<JsonNode, Route> inner) {
+    if (body.getData().size() > MAX_BODY_BYTES) return completeProblem(tooLarge());
+    JsonNode node;
+    try {
+      node = Json.parse(body.getData().utf8String());
+    } catch (JsonProcessingException e) {
+      return completeProblem(Problem.invalid("", "malformed JSON: " + e.getOriginalMessage()));
+    } catch (IOException e) {
+      return completeProblem(Problem.invalid("", "malformed JSON: " + e.getMessage()));
+    }
+    return inner.apply(node);
   }
 
   static Problem tooLarge() {

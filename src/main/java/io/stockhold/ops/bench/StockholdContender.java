@@ -1,0 +1,195 @@
+package io.stockhold.ops.bench;
+
+import io.stockhold.ops.bench.Seller.Outcome;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Stockhold through its public HTTP API, as a checkout would call it: {@code POST /v1/reservations}
+ * for one unit on channel {@code web} with an {@code Idempotency-Key}, one {@link HttpClient}
+ * (HTTP/1.1) per buyer so each buyer has a connection of its own. A 201 is a sale, a 409 {@code
+ * insufficient-stock} is "sold out", a 503 {@code overloaded} is "try again"; anything else (503
+ * timeout, a broken connection) leaves the buyer not knowing — the books-balance check counts those.
+ */
+final class StockholdContender implements Contender {
+
+  /** Holds outlive the bench, so none expires and gives a unit back mid-run. */
+  private static final int HOLD_SECONDS = 3600;
+
+  private final String base;
+
+  StockholdContender(int httpPort) {
+    this.base = "http://127.0.0.1:" + httpPort;
+  }
+
+  @Override
+  public String name() {
+    return "stockhold";
+  }
+
+  @Override
+  public String approach() {
+    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one HTTP/1.1 connection per buyer";
+  }
+
+  /**
+   * Counts every item's shelf to the workload's units ({@code setOnHand}), 64 requests at a time:
+   * a new item's first request waits on database round trips (it is remembered, recovered, then
+   * written), so many in parallel fill the time.
+   */
+  @Override
+  public void stock(Workload w) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    List<Future<Void>> stockers = new ArrayList<>();
+    int parallel = Math.min(64, w.items());
+    try (ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> new Thread(r, "bench-stocker"))) {
+      for (int i = 0; i < parallel; i++) {
+        stockers.add(pool.submit(() -> {
+          HttpClient http = client();
+          try {
+            for (int item = next.getAndIncrement(); item < w.items(); item = next.getAndIncrement()) {
+              count(http, w, item);
+            }
+          } finally {
+            http.shutdownNow();
+          }
+          return null;
+        }));
+      }
+      for (Future<Void> f : stockers) f.get();
+    }
+  }
+
+  /**
+   * One item's count, with an Idempotency-Key so that a 503 (a new item starting slowly on a busy
+   * machine) can be retried without counting twice.
+   */
+  private void count(HttpClient http, Workload w, int item) throws IOException, InterruptedException {
+    HttpRequest request = post(itemPath(w, item) + "/adjustments",
+        "{\"setOnHand\":" + w.unitsPerItem() + ",\"reason\":\"count\",\"reference\":\"bench\"}",
+        "Idempotency-Key", "bench-stock-" + w.key() + "-" + item);
+    for (int attempt = 1; ; attempt++) {
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200) return;
+      if (r.statusCode() != 503 || attempt == 5) {
+        throw new IOException("stocking " + itemPath(w, item) + " answered " + r.statusCode() + " " + r.body());
+      }
+      Thread.sleep(200L * attempt);
+    }
+  }
+
+  @Override
+  public Seller open(Workload w) {
+    HttpClient http = client();
+    String keyPrefix = "bench-" + UUID.randomUUID() + "-";
+    return new HttpSeller(http) {
+      long keys;
+
+      @Override
+      public Outcome sell(int item) throws IOException, InterruptedException {
+        HttpRequest request = post("/v1/reservations",
+            "{\"channel\":\"web\",\"ttlSeconds\":" + HOLD_SECONDS + ",\"lines\":[{\"location\":\"" + w.location()
+                + "\",\"sku\":\"" + Workload.sku(item) + "\",\"quantity\":1}]}",
+            "Idempotency-Key", keyPrefix + keys++);
+        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        return switch (r.statusCode()) {
+          case 201 -> Outcome.SOLD;
+          case 409 -> {
+            if (!r.body().contains("insufficient-stock")) throw new IOException("409 " + r.body());
+            yield Outcome.SOLD_OUT;
+          }
+          // overloaded: refused before the item decided anything. timeout/restarting: unknown.
+          case 503 -> r.body().contains("/overloaded") ? Outcome.TURNED_AWAY : Outcome.UNKNOWN;
+          default -> throw new IOException("HTTP " + r.statusCode() + " " + r.body());
+        };
+      }
+    };
+  }
+
+  /** Warms both paths up: a reservation, then a read of the same item, and again. */
+  Seller openWarmUp(Workload w) {
+    Seller reserve = open(w);
+    Seller read = openReader(w);
+    return new Seller() {
+      boolean reading;
+
+      @Override
+      public Outcome sell(int item) throws Exception {
+        reading = !reading;
+        return reading ? read.sell(item) : reserve.sell(item);
+      }
+
+      @Override
+      public void close() {
+        reserve.close();
+        read.close();
+      }
+    };
+  }
+
+  /** The read-path baseline: {@code GET /v1/stock/{location}/{sku}} on the same kind of connection. */
+  Seller openReader(Workload w) {
+    HttpClient http = client();
+    return new HttpSeller(http) {
+      @Override
+      public Outcome sell(int item) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(
+            HttpRequest.newBuilder(URI.create(base + itemPath(w, item))).timeout(Duration.ofSeconds(10)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new IOException("HTTP " + r.statusCode() + " " + r.body());
+        return Outcome.READ;
+      }
+    };
+  }
+
+  /** Stockhold's sales are read from its journal once the node has stopped, not per phase. */
+  @Override
+  public Optional<long[]> recordedSales(Workload w) {
+    return Optional.empty();
+  }
+
+  private static String itemPath(Workload w, int item) {
+    return "/v1/stock/" + w.location() + "/" + Workload.sku(item);
+  }
+
+  private HttpRequest post(String path, String json, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json));
+    if (headers.length > 0) b.headers(headers);
+    return b.build();
+  }
+
+  private static HttpClient client() {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  private abstract static class HttpSeller implements Seller {
+    private final HttpClient http;
+
+    HttpSeller(HttpClient http) {
+      this.http = http;
+    }
+
+    @Override
+    public void close() {
+      http.shutdownNow();
+    }
+  }
+}

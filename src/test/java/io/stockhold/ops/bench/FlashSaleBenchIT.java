@@ -1,0 +1,81 @@
+package io.stockhold.ops.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stockhold bench --quick} on PostgreSQL: it runs every system on every workload, writes
+ * its report, and Stockhold oversells nothing. (Whether the naive baseline oversells in a few
+ * short phases is luck; that it reports a number is not.)
+ */
+class FlashSaleBenchIT {
+
+  @Test
+  void quickBenchReportsEverySystemAndWorkloadAndStockholdNeverOversells(@TempDir Path reportDir) throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    int exit;
+    try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8)) {
+      exit = FlashSaleBench.run(Map.of("quick", "true", "report", reportDir.toString()), out);
+    }
+    String console = printed.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, console);
+
+    Path markdown = reportDir.resolve("results.md");
+    Path chart = reportDir.resolve("sales-per-second.svg");
+    assertTrue(Files.isRegularFile(markdown), console);
+    assertTrue(Files.isRegularFile(chart), console);
+    assertTrue(Files.readString(chart).contains("</svg>"));
+
+    List<Map<String, String>> rows = resultsTable(Files.readString(markdown));
+    for (String workload : List.of("race", "hot", "spread")) {
+      for (String system : FlashSaleBench.SYSTEMS) {
+        assertTrue(rows.stream().anyMatch(r -> r.get("workload").startsWith(workload) && r.get("system").equals(system)),
+            "no row for " + system + " on " + workload + "\n" + console);
+      }
+      Map<String, String> stockhold = row(rows, workload, "stockhold");
+      assertEquals("0", stockhold.get("oversold"), "Stockhold oversold on " + workload + "\n" + console);
+      String naive = row(rows, workload, "naive").get("oversold");
+      assertTrue(naive.matches("[0-9][0-9,]*"), "naive oversold on " + workload + " is not a number: " + naive);
+    }
+    assertTrue(console.contains("PASS") || console.contains("MISS"), console);
+  }
+
+  private static Map<String, String> row(List<Map<String, String>> rows, String workload, String system) {
+    return rows.stream()
+        .filter(r -> r.get("workload").startsWith(workload) && r.get("system").equals(system))
+        .findFirst().orElseThrow();
+  }
+
+  /** The first Markdown table after "## Results", as one map per row keyed by the header. */
+  private static List<Map<String, String>> resultsTable(String markdown) {
+    List<String> lines = markdown.substring(markdown.indexOf("## Results")).lines()
+        .dropWhile(l -> !l.startsWith("|")).takeWhile(l -> l.startsWith("|")).toList();
+    List<String> header = cells(lines.get(0));
+    List<Map<String, String>> rows = new ArrayList<>();
+    for (String line : lines.subList(2, lines.size())) {
+      List<String> cells = cells(line);
+      Map<String, String> row = new LinkedHashMap<>();
+      for (int i = 0; i < header.size(); i++) row.put(header.get(i), i < cells.size() ? cells.get(i) : "");
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  private static List<String> cells(String line) {
+    String inner = line.substring(1, line.lastIndexOf('|'));
+    return Arrays.stream(inner.split("(?<!\\\\)\\|")).map(String::trim).toList();
+  }
+}
