@@ -105,6 +105,8 @@ public final class Reservation
   private StockReply[] answers = new StockReply[0];
   private final List<ActorRef<ReservationReply>> awaiting = new ArrayList<>();
   private boolean extending;
+  /** The answer to a refused attempt, given once its holds are released. */
+  private ReservationReply refusal;
 
   private Reservation(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       ActorRef<ClusterSharding.ShardCommand> shard, String reservationId, Settings settings, Clock clock) {
@@ -277,16 +279,20 @@ public final class Reservation
         }
         List<ShortLine> shortLines = s.shortLines(replies);
         boolean unavailable = replies.stream().anyMatch(r -> s.judge(r) == LineAnswer.FAILED);
-        ReservationReply refusal = unavailable
+        ReservationReply answerOnceReturned = unavailable
             ? new NotNow(Unavailable.Reason.TIMEOUT, "a stock item did not answer; nothing is held, retry")
             : new Refused(Rejection.INSUFFICIENT_STOCK, shortLines.size() + " lines cannot be met", shortLines);
+        // The refusal is answered once every hold of the attempt is released, not before.
         yield Effect().persist(new HoldsRefused(shortLines, unavailable, now)).thenRun((ReservationState after) -> {
+          refusal = answerOnceReturned;
           tellAllLines(after, false);
-          answer(refusal);
         }).thenNoReply();
       }
-      case REFUNDING -> Effect().persist(new HoldsReturned(now))
-          .thenRun((ReservationState after) -> settle(after)).thenNoReply().thenUnstashAll();
+      case REFUNDING -> Effect().persist(new HoldsReturned(now)).thenRun((ReservationState after) -> {
+        if (refusal != null) answer(refusal);
+        refusal = null;
+        settle(after);
+      }).thenNoReply().thenUnstashAll();
       case FINISHING -> Effect().persist(new Finished(now)).thenRun((ReservationState after) -> {
         answer(viewAs(after, after.end()));
         settle(after);
