@@ -138,7 +138,7 @@ class MultiLineReservationsIT {
     assertEquals(201, held.status());
     String id = held.json().get("reservationId").asText();
     Instant deadline = Instant.parse(held.json().get("expiresAt").asText());
-    Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()) + 1500);
+    Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()) + 3000);
     assertEquals("expired", client.get("/v1/reservations/" + id).json().get("status").asText());
     assertEquals(0, reserved("s5", "x") + reserved("s5", "y"), "lines released at the deadline, not after the grace");
     assertEquals("reservation-expired", client.post("/v1/reservations/" + id + "/commit", null).problem());

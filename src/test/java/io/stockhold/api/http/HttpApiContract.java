@@ -177,7 +177,7 @@ abstract class HttpApiContract {
     String id = held.json().get("reservationId").asText();
     Instant deadline = Instant.parse(held.json().get("expiresAt").asText());
     assertTrue(held.json().get("expiresAt").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
-    Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()) + 1200);
+    Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()) + 1500);
     assertEquals("expired", client.get("/v1/reservations/" + id).json().get("status").asText());
     assertEquals(2, client.level("store-1", "expire-me").json().get("available").asLong());
     StockAudit journal = audit("store-1", "expire-me");
