@@ -86,7 +86,8 @@ public final class FlashSaleDemo {
     out.printf("  %-28s %s%n", "buyers", sale.perChannel(sale.buyers));
     out.printf("  %-28s %d  (%s)%n", "sold (reserved + committed)", sale.total(sale.sold), sale.perChannel(sale.sold));
     out.printf("  %-28s %d%n", "rejected: sold out", sale.rejected.sum());
-    out.printf("  %-28s %d%n", "errors", sale.errors.sum());
+    out.printf("  %-28s %d%s%n", "errors", sale.errors.sum(),
+        sale.firstError.get() == null ? "" : "  (first: " + sale.firstError.get() + ")");
     out.printf("  %-28s %d  (journal: %d units committed, %d holds placed)%n",
         "oversold", oversold, report.unitsCommitted(), report.holdsPlaced());
     out.printf("  %-28s %d%n", "onHand after the sale", sale.onHandAfter);
@@ -107,6 +108,7 @@ public final class FlashSaleDemo {
     final Map<String, AtomicInteger> sold = new ConcurrentHashMap<>();
     final LongAdder rejected = new LongAdder();
     final LongAdder errors = new LongAdder();
+    final java.util.concurrent.atomic.AtomicReference<String> firstError = new java.util.concurrent.atomic.AtomicReference<>();
     final LongAdder requests = new LongAdder();
     final long[] latenciesMicros;
     double seconds;
@@ -135,6 +137,7 @@ public final class FlashSaleDemo {
               buy(http, base, buyer, channel);
             } catch (Exception e) {
               errors.increment();
+              firstError.compareAndSet(null, e.toString());
             } finally {
               done.countDown();
             }
@@ -165,13 +168,18 @@ public final class FlashSaleDemo {
       }
       if (reserved.statusCode() != 201) {
         errors.increment();
+        firstError.compareAndSet(null, "reserve answered " + reserved.statusCode() + ": " + reserved.body());
         return;
       }
       String location = reserved.headers().firstValue("Location").orElseThrow();
       HttpResponse<String> committed = send(http, base + location + "/commit", "", null);
       requests.increment();
-      if (committed.statusCode() == 200) sold.get(channel).incrementAndGet();
-      else errors.increment();
+      if (committed.statusCode() == 200) {
+        sold.get(channel).incrementAndGet();
+      } else {
+        errors.increment();
+        firstError.compareAndSet(null, "commit answered " + committed.statusCode() + ": " + committed.body());
+      }
     }
 
     int total(Map<String, AtomicInteger> counts) {
