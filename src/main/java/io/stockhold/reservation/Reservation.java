@@ -198,7 +198,7 @@ public final class Reservation
       case HELD -> {
         if (!now.isBefore(s.expiresAt())) {
           ReservationReply answer = wanted == End.RELEASED
-              ? viewAs(s, End.EXPIRED) : Refused.of(Rejection.RESERVATION_EXPIRED, "the reservation is expired");
+              ? viewAs(s, End.EXPIRED) : ended(End.EXPIRED);
           yield Effect().persist(new Finishing(End.EXPIRED, now))
               .thenRun((ReservationState after) -> tellAllLines(after, false))
               .thenReply(replyTo, after -> answer);
@@ -215,7 +215,12 @@ public final class Reservation
   /** The answer to a commit or release of a reservation that has already ended. */
   private ReservationReply afterEnd(ReservationState s, End wanted) {
     if (s.end() == wanted || (wanted == End.RELEASED && s.end() == End.EXPIRED)) return viewAs(s, s.end());
-    return switch (s.end()) {
+    return ended(s.end());
+  }
+
+  /** The refusal of a change to a reservation that has already ended this way. */
+  private static Refused ended(End end) {
+    return switch (end) {
       case COMMITTED -> Refused.of(Rejection.RESERVATION_COMMITTED, "the reservation is committed");
       case RELEASED -> Refused.of(Rejection.RESERVATION_RELEASED, "the reservation is released");
       case EXPIRED -> Refused.of(Rejection.RESERVATION_EXPIRED, "the reservation is expired");
@@ -231,7 +236,7 @@ public final class Reservation
         if (!now.isBefore(s.expiresAt())) {
           yield Effect().persist(new Finishing(End.EXPIRED, now))
               .thenRun((ReservationState after) -> tellAllLines(after, false))
-              .thenReply(c.replyTo(), after -> Refused.of(Rejection.RESERVATION_EXPIRED, "the reservation is expired"));
+              .thenReply(c.replyTo(), after -> ended(End.EXPIRED));
         }
         yield Effect().persist(new DeadlineExtended(now.plusSeconds(c.ttlSeconds()), now))
             .thenRun((ReservationState after) -> {
@@ -239,11 +244,7 @@ public final class Reservation
               tellAllLines(after, true);
             }).thenNoReply();
       }
-      case HOLDING, FINISHING, FINISHED -> Effect().reply(c.replyTo(), switch (s.end()) {
-        case COMMITTED -> Refused.of(Rejection.RESERVATION_COMMITTED, "the reservation is committed");
-        case RELEASED -> Refused.of(Rejection.RESERVATION_RELEASED, "the reservation is released");
-        case EXPIRED -> Refused.of(Rejection.RESERVATION_EXPIRED, "the reservation is expired");
-      });
+      case HOLDING, FINISHING, FINISHED -> Effect().reply(c.replyTo(), ended(s.end()));
     };
   }
 
