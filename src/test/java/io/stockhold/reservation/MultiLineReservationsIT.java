@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.ops.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
-import io.stockhold.testing.TestNodes;
+import io.stockhold.testing.RunningNode;
 import io.stockhold.testing.TestStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,21 +29,22 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MultiLineReservationsIT {
 
+  private RunningNode running;
   private TestStore store;
   private StockholdNode node;
   private Client client;
 
   @BeforeAll
   void start() throws Exception {
-    store = TestStore.create(TestStore.Kind.POSTGRES);
-    node = TestNodes.start(store);
-    client = new Client(node.httpPort());
+    running = RunningNode.start(TestStore.Kind.POSTGRES);
+    store = running.store();
+    node = running.node();
+    client = running.client();
   }
 
   @AfterAll
   void stop() {
-    if (node != null) node.close();
-    if (store != null) store.close();
+    if (running != null) running.close();
   }
 
   static String cart(String channel, Long ttl, String... lines) {

@@ -11,7 +11,7 @@ import io.stockhold.ops.StockholdNode;
 import io.stockhold.stock.StockAudit;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
-import io.stockhold.testing.TestNodes;
+import io.stockhold.testing.RunningNode;
 import io.stockhold.testing.TestStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,6 +36,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class HttpApiContract {
 
+  private RunningNode running;
   private TestStore store;
   private StockholdNode node;
   Client client;
@@ -44,15 +45,15 @@ abstract class HttpApiContract {
 
   @BeforeAll
   void start() throws Exception {
-    store = TestStore.create(storeKind());
-    node = TestNodes.start(store);
-    client = new Client(node.httpPort());
+    running = RunningNode.start(storeKind());
+    store = running.store();
+    node = running.node();
+    client = running.client();
   }
 
   @AfterAll
   void stop() {
-    if (node != null) node.close();
-    if (store != null) store.close();
+    if (running != null) running.close();
   }
 
   private StockAudit audit(String location, String sku) throws Exception {

@@ -6,10 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.stockhold.ops.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
-import io.stockhold.testing.TestNodes;
+import io.stockhold.testing.RunningNode;
 import io.stockhold.testing.TestStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,22 +38,19 @@ class OpenApiAgreementIT {
       "{location}", "doc-check", "{sku}", "item", "{reservationId}", "h~doc-check~item~AAAAAAAAAAAAAAAAAAAAAA");
 
   private JsonNode document;
-  private TestStore store;
-  private StockholdNode node;
+  private RunningNode running;
   private Client client;
 
   @BeforeAll
   void start() throws Exception {
     document = new ObjectMapper(new YAMLFactory()).readTree(Path.of("src/main/resources/openapi.yaml").toFile());
-    store = TestStore.create(TestStore.Kind.H2);
-    node = TestNodes.start(store);
-    client = new Client(node.httpPort());
+    running = RunningNode.start(TestStore.Kind.H2);
+    client = running.client();
   }
 
   @AfterAll
   void stop() {
-    if (node != null) node.close();
-    if (store != null) store.close();
+    if (running != null) running.close();
   }
 
   private static String concrete(String template) {
