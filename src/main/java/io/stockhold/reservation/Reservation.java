@@ -256,7 +256,10 @@ public final class Reservation
       timers.startSingleTimer(new Retry(a.attempt(), a.phase(), a.index()), settings.retryBackoff());
       return Effect().noReply();
     }
-    if (meaning == LineAnswer.LOST) {
+    // An extension that reaches an item after the reservation's own deadline is moot: the
+    // reservation is expired whatever the item says. Anything else lost is a broken promise.
+    boolean moot = s.phase() == Phase.HELD && !clock.instant().isBefore(s.expiresAt());
+    if (meaning == LineAnswer.LOST && !moot) {
       ctx.getLog().error("reservation {}: line {} ({}) refused to {}: {}", reservationId, a.index(),
           s.lines().get(a.index()).item(), s.end(), a.reply());
     }
