@@ -59,7 +59,7 @@ public final class StockholdNode implements AutoCloseable {
 
       Cluster cluster = Cluster.get(system);
       if (full.getList("pekko.cluster.seed-nodes").isEmpty()
-          && !full.hasPath("pekko.management.cluster.bootstrap.contact-point-discovery.service-name")) {
+          && !ClusterFormation.bootstraps(full)) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
 
@@ -79,6 +79,7 @@ public final class StockholdNode implements AutoCloseable {
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();
+      ClusterFormation.startBootstrapIfOn(system, full);
 
       InetSocketAddress http = binding.localAddress();
       LOG.info("Stockhold node up: storage {}, broker none, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
