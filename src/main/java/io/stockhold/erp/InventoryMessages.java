@@ -1,5 +1,7 @@
 package io.stockhold.erp;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
@@ -29,11 +31,28 @@ public final class InventoryMessages {
   private static final DateTimeFormatter RFC3339_MILLIS =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private InventoryMessages() {}
 
   /** {@code hold-committed} for {@code HoldCommitted}. */
   public static String type(StockEvent event) {
     return event.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** {@code inventory.hold-committed.store-7}: locations have no dots, so each is one word. */
+  public static String routingKey(StockEvent event) {
+    return "inventory." + type(event) + "." + event.location();
+  }
+
+  /** The event as it is published: id, type, routing key and JSON body. */
+  public static OutboundMessage outbound(String persistenceId, long sequenceNr, StockEvent event) {
+    try {
+      return new OutboundMessage(eventId(persistenceId, sequenceNr), type(event), routingKey(event),
+          JSON.writeValueAsBytes(body(persistenceId, sequenceNr, event)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("an inventory message that does not serialize", e);
+    }
   }
 
   public static String eventId(String persistenceId, long sequenceNr) {

@@ -2,6 +2,10 @@ package io.stockhold.ops;
 
 import com.typesafe.config.Config;
 import io.stockhold.api.http.HttpApi;
+import io.stockhold.erp.Broker;
+import io.stockhold.erp.ErpProjection;
+import io.stockhold.erp.ErpSettings;
+import io.stockhold.erp.ReceiptsConsumer;
 import com.zaxxer.hikari.HikariDataSource;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevelProjection;
@@ -69,6 +73,9 @@ public final class StockholdNode implements AutoCloseable {
       system.getWhenTerminated().thenRun(readModel::close);
       StockLevelProjection.init(system, readModel);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
+      ErpSettings erp = ErpSettings.from(full);
+      ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp));
+      if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
@@ -82,8 +89,8 @@ public final class StockholdNode implements AutoCloseable {
       ClusterFormation.startBootstrapIfOn(system, full);
 
       InetSocketAddress http = binding.localAddress();
-      LOG.info("Stockhold node up: storage {}, broker none, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
-          storage.description(), http.getHostString(), http.getPort(), managementPort,
+      LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
+          storage.description(), erp.description(), http.getHostString(), http.getPort(), managementPort,
           cluster.selfMember().address());
       return new StockholdNode(system, storage, items, binding, managementPort);
     } catch (Exception e) {

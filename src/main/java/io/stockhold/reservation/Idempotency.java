@@ -20,6 +20,8 @@ public final class Idempotency {
 
   public static final String RESERVATIONS = "POST /v1/reservations";
   public static final String ADJUSTMENTS = "POST /v1/stock/adjustments";
+  /** Goods receipts from the ERP: the receiptId is the key. */
+  public static final String RECEIPTS = "AMQP receipts";
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();

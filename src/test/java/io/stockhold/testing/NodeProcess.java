@@ -32,6 +32,12 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   public static NodeProcess start(TestStore store, String name) throws Exception {
+    return start(store, name, Map.of());
+  }
+
+  /** With {@code extraEnvironment} on top of the store's (e.g. JAVA_TOOL_OPTIONS with -D settings). */
+  public static NodeProcess start(TestStore store, String name, Map<String, String> extraEnvironment)
+      throws Exception {
     Path jar = Path.of("target", "stockhold.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) throw new IllegalStateException("build the jar first: " + jar);
     int http = TestNodes.freePort();
@@ -48,6 +54,7 @@ public final class NodeProcess implements AutoCloseable {
     env.put("STOCKHOLD_HTTP_INTERFACE", "127.0.0.1");
     env.put("STOCKHOLD_MANAGEMENT_PORT", Integer.toString(management));
     env.put("STOCKHOLD_REMOTE_PORT", "0");
+    env.putAll(extraEnvironment);
     NodeProcess node = new NodeProcess(builder.start(), http, management, log);
     node.awaitReady(Duration.ofSeconds(60));
     return node;

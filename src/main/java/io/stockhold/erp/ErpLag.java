@@ -1,0 +1,80 @@
+package io.stockhold.erp;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How far behind the journal each ERP slice running on this node is: the events tagged for the
+ * slice past its stored offset, and the age of the oldest of them. Logged while a slice is behind
+ * (and once when it has caught up); also readable for metrics.
+ */
+public final class ErpLag {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ErpLag.class);
+
+  // Quoted lower-case names: how the journal and projection plugins create their tables on both
+  // H2 and PostgreSQL.
+  private static final String BEHIND = """
+      SELECT COUNT(*), MIN(j."write_timestamp")
+      FROM "event_tag" t JOIN "event_journal" j ON j."ordering" = t."event_id"
+      WHERE t."tag" = ? AND t."event_id" > COALESCE(
+        (SELECT CAST(o."current_offset" AS BIGINT) FROM "pekko_projection_offset_store" o
+         WHERE o."projection_name" = ? AND o."projection_key" = ?), 0)""";
+
+  /** Events behind and seconds behind, as last measured. */
+  public record Behind(long events, double seconds) {}
+
+  private final DataSource dataSource;
+  private final String projectionName;
+  private final Map<String, Behind> slices = new ConcurrentHashMap<>();
+
+  public ErpLag(DataSource dataSource, String projectionName) {
+    this.dataSource = dataSource;
+    this.projectionName = projectionName;
+  }
+
+  void watch(String slice) {
+    slices.putIfAbsent(slice, new Behind(0, 0));
+  }
+
+  void unwatch(String slice) {
+    slices.remove(slice);
+  }
+
+  /** The slices running here and how far behind each was at the last {@link #measure()}. */
+  public Map<String, Behind> current() {
+    return Map.copyOf(slices);
+  }
+
+  /** Measures every slice running here; blocking (JDBC), so call it off the actor threads. */
+  public void measure() {
+    for (String slice : slices.keySet()) {
+      try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(BEHIND)) {
+        q.setString(1, slice);
+        q.setString(2, projectionName);
+        q.setString(3, slice);
+        try (ResultSet r = q.executeQuery()) {
+          r.next();
+          long events = r.getLong(1);
+          long oldest = r.getLong(2);
+          double seconds = events == 0 ? 0 : Math.max(0, (System.currentTimeMillis() - oldest) / 1000.0);
+          Behind before = slices.replace(slice, new Behind(events, seconds));
+          if (events > 0) {
+            LOG.info("ERP slice {}: {} event(s) not yet published, oldest {} s old", slice, events,
+                String.format(java.util.Locale.ROOT, "%.1f", seconds));
+          } else if (before != null && before.events() > 0) {
+            LOG.info("ERP slice {}: caught up", slice);
+          }
+        }
+      } catch (Exception e) {
+        LOG.warn("ERP slice {}: lag not measured: {}", slice, e.toString());
+      }
+    }
+  }
+}

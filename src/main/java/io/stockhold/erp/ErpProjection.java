@@ -1,0 +1,74 @@
+package io.stockhold.erp;
+
+import io.stockhold.readmodel.ReadModelSession;
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockTags;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.projection.ProjectionBehavior;
+import org.apache.pekko.projection.ProjectionId;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
+import org.apache.pekko.projection.javadsl.GroupedProjection;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
+
+/**
+ * Every stock item's events to the ERP: one projection per event tag (slice), each running on
+ * exactly one node as a sharded daemon process, publishing in journal order and storing its offset
+ * only after the broker confirmed (or the file was synced).
+ */
+public final class ErpProjection {
+
+  /** The projection's name in the offset store. */
+  public static final String NAME = "erp-events";
+
+  private ErpProjection() {}
+
+  /**
+   * Starts the slices. {@code publishers} makes one publisher per slice (and per restart of a
+   * slice, so a failed connection is never reused).
+   */
+  public static ErpLag init(ActorSystem<?> system, DataSource dataSource, ErpSettings settings,
+      java.util.function.Function<String, EventPublisher> publishers) throws Exception {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      s.execute(ErpProjectionHandler.CREATE_TABLE);
+    }
+    ErpLag lag = new ErpLag(dataSource, NAME);
+    List<String> tags = StockTags.all(system.settings().config());
+    ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, tags.size(),
+        i -> ProjectionBehavior.create(projection(system, dataSource, settings, tags.get(i),
+            () -> new ErpProjectionHandler(tags.get(i), publishers.apply(tags.get(i)), lag))),
+        ProjectionBehavior.stopMessage());
+    var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pekko.projection.jdbc.blocking-jdbc-dispatcher"));
+    system.scheduler().scheduleAtFixedRate(settings.lagLogInterval(), settings.lagLogInterval(),
+        lag::measure, blocking);
+    return lag;
+  }
+
+  /** Publishers for the configured destination: RabbitMQ when a URI is set, else the file. */
+  public static java.util.function.Function<String, EventPublisher> publishers(ErpSettings settings) {
+    if (settings.amqpUri().isEmpty()) {
+      FileEventPublisher file = new FileEventPublisher(settings.eventsFile());
+      return slice -> file;
+    }
+    Broker broker = new Broker(settings);
+    return slice -> new AmqpEventPublisher(broker, settings, slice);
+  }
+
+  private static GroupedProjection<Offset, EventEnvelope<StockEvent>> projection(ActorSystem<?> system,
+      DataSource dataSource, ErpSettings settings, String tag,
+      Supplier<org.apache.pekko.projection.jdbc.javadsl.JdbcHandler<List<EventEnvelope<StockEvent>>, ReadModelSession>> handler) {
+    return JdbcProjection.groupedWithin(ProjectionId.of(NAME, tag),
+            EventSourcedProvider.<StockEvent>eventsByTag(system, JdbcReadJournal.Identifier(), tag),
+            () -> new ReadModelSession(dataSource), handler, system)
+        .withGroup(settings.groupSize(), settings.groupWithin());
+  }
+}

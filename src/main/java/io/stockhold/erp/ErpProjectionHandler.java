@@ -1,0 +1,126 @@
+package io.stockhold.erp;
+
+import io.stockhold.readmodel.ReadModelSession;
+import io.stockhold.stock.StockEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes one group of a slice's events, then records how far each item got, in the same
+ * transaction as the projection's offset. So the offset moves only after the broker confirmed,
+ * and a crash in between publishes the group again with the same message ids (at least once).
+ *
+ * <p>Each item's sequence numbers must arrive without a gap: the journal reader can pass an event
+ * whose ordering value became visible late. A gap fails the group (nothing is published), and the
+ * projection restarts from its offset, which lies before the missing event.
+ */
+public final class ErpProjectionHandler
+    extends JdbcHandler<List<EventEnvelope<StockEvent>>, ReadModelSession> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ErpProjectionHandler.class);
+
+  static final String CREATE_TABLE = """
+      CREATE TABLE IF NOT EXISTS erp_item_progress (
+        persistence_id VARCHAR(255) NOT NULL PRIMARY KEY,
+        sequence_nr BIGINT NOT NULL)""";
+
+  private static final String MERGE = """
+      MERGE INTO erp_item_progress t
+      USING (VALUES (CAST(? AS VARCHAR(255)), CAST(? AS BIGINT))) AS s(persistence_id, sequence_nr)
+      ON t.persistence_id = s.persistence_id
+      WHEN MATCHED THEN UPDATE SET sequence_nr = s.sequence_nr
+      WHEN NOT MATCHED THEN INSERT (persistence_id, sequence_nr) VALUES (s.persistence_id, s.sequence_nr)""";
+
+  private final String slice;
+  private final EventPublisher publisher;
+  private final ErpLag lag;
+
+  public ErpProjectionHandler(String slice, EventPublisher publisher, ErpLag lag) {
+    this.slice = slice;
+    this.publisher = publisher;
+    this.lag = lag;
+  }
+
+  @Override
+  public void start() {
+    lag.watch(slice);
+  }
+
+  @Override
+  public void process(ReadModelSession session, List<EventEnvelope<StockEvent>> envelopes) throws Exception {
+    session.withConnection((Connection c) -> {
+      Map<String, Long> published = publishedUpTo(c, envelopes);
+      Map<String, Long> reached = new LinkedHashMap<>();
+      List<OutboundMessage> messages = new ArrayList<>(envelopes.size());
+      for (EventEnvelope<StockEvent> envelope : envelopes) {
+        String pid = envelope.persistenceId();
+        long last = reached.getOrDefault(pid, published.getOrDefault(pid, 0L));
+        long seq = envelope.sequenceNr();
+        if (seq <= last) continue; // published before; the ERP has it
+        if (seq != last + 1) {
+          SequenceGapException gap = new SequenceGapException(slice, pid, last, seq);
+          LOG.warn(gap.getMessage());
+          throw gap;
+        }
+        messages.add(InventoryMessages.outbound(pid, seq, envelope.event()));
+        reached.put(pid, seq);
+      }
+      publisher.publish(messages);
+      record(c, reached);
+      return null;
+    });
+  }
+
+  private static Map<String, Long> publishedUpTo(Connection c, List<EventEnvelope<StockEvent>> envelopes)
+      throws SQLException {
+    List<String> pids = envelopes.stream().map(EventEnvelope::persistenceId).distinct().toList();
+    Map<String, Long> last = new HashMap<>();
+    if (pids.isEmpty()) return last;
+    String sql = "SELECT persistence_id, sequence_nr FROM erp_item_progress WHERE persistence_id IN ("
+        + String.join(",", java.util.Collections.nCopies(pids.size(), "?")) + ")";
+    try (PreparedStatement select = c.prepareStatement(sql)) {
+      for (int i = 0; i < pids.size(); i++) select.setString(i + 1, pids.get(i));
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) last.put(rows.getString(1), rows.getLong(2));
+      }
+    }
+    return last;
+  }
+
+  private static void record(Connection c, Map<String, Long> reached) throws SQLException {
+    if (reached.isEmpty()) return;
+    try (PreparedStatement merge = c.prepareStatement(MERGE)) {
+      for (Map.Entry<String, Long> e : reached.entrySet()) {
+        merge.setString(1, e.getKey());
+        merge.setLong(2, e.getValue());
+        merge.addBatch();
+      }
+      merge.executeBatch();
+    }
+  }
+
+  @Override
+  public void stop() {
+    lag.unwatch(slice);
+    publisher.close();
+  }
+
+  /** An item's next event is not the one after the last published: retry, never publish past it. */
+  static final class SequenceGapException extends IllegalStateException {
+    SequenceGapException(String slice, String persistenceId, long last, long next) {
+      super("ERP slice " + slice + ": " + persistenceId + " has published up to " + last + " but the next event read is "
+          + next + "; retrying from the stored offset instead of publishing past the gap");
+    }
+  }
+}
