@@ -11,6 +11,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
+import io.stockhold.erp.ErpSettings;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +27,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,9 +53,7 @@ class DeploymentManifestsTest {
   private static final Set<String> RENDERINGS = Set.of("k8s", "k8s/overlays/scale-5");
 
   /** Variables a manifest may set that no HOCON file reads, and who reads them instead. */
-  private static final Map<String, String> READ_OUTSIDE_CONFIG = Map.of(
-      "JDK_JAVA_OPTIONS", "the java launcher",
-      "STOCKHOLD_AMQP_URI", "the ERP adapter (DESIGN §8), set ahead of it: it is not built yet");
+  private static final Map<String, String> READ_OUTSIDE_CONFIG = Map.of("JDK_JAVA_OPTIONS", "the java launcher");
 
   /** What every deployment must give a node: its database and its broker. */
   private static final List<String> REQUIRED = List.of(
@@ -88,12 +88,13 @@ class DeploymentManifestsTest {
     Storage storage = Storage.from(config);
     assertFalse(storage.embedded(), "a pod must never fall back to the embedded store");
     assertEquals("jdbc:postgresql://postgres:5432/stockhold", storage.url());
+    assertEquals(Optional.of("secret-amqp-uri"), ErpSettings.from(config).amqpUri(), "the broker, from the Secret");
   }
 
   @Test
-  void k8sConfRefusesToStartWithoutTheDatabaseOrThePodAddress() {
-    for (String missing : List.of("STOCKHOLD_DB_URL", "STOCKHOLD_DB_PASSWORD", "STOCKHOLD_REMOTE_HOST",
-        "STOCKHOLD_MANAGEMENT_HOST")) {
+  void k8sConfRefusesToStartWithoutTheDatabaseTheBrokerOrThePodAddress() {
+    for (String missing : List.of("STOCKHOLD_DB_URL", "STOCKHOLD_DB_PASSWORD", "STOCKHOLD_AMQP_URI",
+        "STOCKHOLD_REMOTE_HOST", "STOCKHOLD_MANAGEMENT_HOST")) {
       Map<String, String> env = new HashMap<>(podEnv(rendered("k8s")));
       env.remove(missing);
       ConfigException e = assertThrows(ConfigException.UnresolvedSubstitution.class,
@@ -388,7 +389,7 @@ class DeploymentManifestsTest {
       assertEquals("/" + string(postgres, "environment", "POSTGRES_DB"), db.getPath());
       assertEquals(string(postgres, "environment", "POSTGRES_USER"), config.getString("stockhold.db.user"));
       assertEquals(string(postgres, "environment", "POSTGRES_PASSWORD"), config.getString("stockhold.db.password"));
-      URI amqp = URI.create(env.get("STOCKHOLD_AMQP_URI"));
+      URI amqp = URI.create(ErpSettings.from(config).amqpUri().orElseThrow());
       Map<String, Object> rabbit = map(services, amqp.getHost());
       assertTrue(string(rabbit, "image").startsWith("rabbitmq:"), amqp.getHost() + " is not RabbitMQ");
       assertEquals(5672, amqp.getPort());
