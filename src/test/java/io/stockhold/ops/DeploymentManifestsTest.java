@@ -65,7 +65,7 @@ class DeploymentManifestsTest {
 
   @Test
   void k8sConfLoadsWithThePodsEnvironment() {
-    Config config = loadAsNode("conf/k8s.conf", podEnv(rendered("k8s")));
+    Config config = loadAsNode("conf/k8s.conf", podEnv(base()));
 
     assertTrue(config.getBoolean("stockhold.cluster.bootstrap"));
     assertEquals(List.of(), config.getList("pekko.cluster.seed-nodes").unwrapped(),
@@ -95,7 +95,7 @@ class DeploymentManifestsTest {
   void k8sConfRefusesToStartWithoutTheDatabaseTheBrokerOrThePodAddress() {
     for (String missing : List.of("STOCKHOLD_DB_URL", "STOCKHOLD_DB_PASSWORD", "STOCKHOLD_AMQP_URI",
         "STOCKHOLD_REMOTE_HOST", "STOCKHOLD_MANAGEMENT_HOST")) {
-      Map<String, String> env = new HashMap<>(podEnv(rendered("k8s")));
+      Map<String, String> env = new HashMap<>(podEnv(base()));
       env.remove(missing);
       ConfigException e = assertThrows(ConfigException.UnresolvedSubstitution.class,
           () -> loadAsNode("conf/k8s.conf", env));
@@ -105,7 +105,7 @@ class DeploymentManifestsTest {
 
   @Test
   void classesK8sConfNamesAreOnTheClasspath() throws Exception {
-    Config config = loadAsNode("conf/k8s.conf", podEnv(rendered("k8s")));
+    Config config = loadAsNode("conf/k8s.conf", podEnv(base()));
     String discovery = config.getString(
         "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
     String lease = config.getString("pekko.cluster.split-brain-resolver.lease-majority.lease-implementation");
@@ -299,9 +299,9 @@ class DeploymentManifestsTest {
     assertEquals(1, user.size());
     String uid = user.get(0).split(":")[0];
     assertFalse(uid.equals("root") || uid.equals("0"), "runs as " + uid);
-    assertEquals(String.valueOf(integer(rendered("k8s").stream().filter(d -> "Deployment".equals(d.get("kind")))
-        .findFirst().orElseThrow(), "spec", "template", "spec", "securityContext", "runAsUser")), uid,
-        "the Deployment's runAsUser is the image's user");
+    List<Map<String, Object>> deployment = base();
+    assertEquals(String.valueOf(integer(deployment(deployment), "spec", "template", "spec", "securityContext",
+        "runAsUser")), uid, "the Deployment's runAsUser is the image's user");
 
     // The same launcher as bin/stockhold: java -jar target/stockhold.jar <command> [--config FILE].
     List<String> entrypoint = execForm(instructions, "ENTRYPOINT");
@@ -314,7 +314,7 @@ class DeploymentManifestsTest {
     assertEquals(List.of("serve"), execForm(instructions, "CMD"));
     // conf/ is in the image, so `serve --config conf/k8s.conf` (k8s) finds its file.
     assertTrue(arguments(instructions, "COPY").contains("conf conf"), "COPY conf conf");
-    assertTrue(Files.isRegularFile(ROOT.resolve(configFileOf(rendered("k8s")))));
+    assertTrue(Files.isRegularFile(ROOT.resolve(configFileOf(deployment))));
 
     Config defaults = loadAsNode(null, Map.of());
     Set<Integer> exposed = new TreeSet<>();
@@ -458,6 +458,28 @@ class DeploymentManifestsTest {
   }
 
   // ---------------------------------------------------------------- the rendered kustomization
+
+  /**
+   * The base Deployment and its ConfigMap read without kubectl, for the tests that need only the
+   * pod's environment and so run where kubectl does not: the configMapGenerator's env file
+   * becomes the ConfigMap the Deployment names (unhashed, as in the source).
+   */
+  private static List<Map<String, Object>> base() {
+    try (InputStream in = Files.newInputStream(ROOT.resolve("k8s/base/deployment.yaml"))) {
+      Map<String, Object> deployment = asMap(new Yaml().load(in));
+      Map<String, Object> data = new LinkedHashMap<>();
+      for (String line : Files.readAllLines(ROOT.resolve("k8s/base/stockhold.env"))) {
+        if (line.isBlank() || line.startsWith("#")) continue;
+        String[] kv = line.split("=", 2);
+        data.put(kv[0].trim(), kv[1].trim());
+      }
+      Map<String, Object> configMap = Map.of("kind", "ConfigMap", "metadata", Map.of("name", "stockhold-config"),
+          "data", data);
+      return List.of(deployment, configMap);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   private static List<Map<String, Object>> rendered(String dir) {
     assertTrue(RENDERINGS.contains(dir), dir);
