@@ -3,6 +3,7 @@ package io.stockhold.erp;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
@@ -52,28 +53,36 @@ public final class ErpLag {
     return Map.copyOf(slices);
   }
 
-  /** Measures every slice running here; blocking (JDBC), so call it off the actor threads. */
-  public void measure() {
+  /** Measures every slice running here and logs the ones behind; blocking (JDBC), so call it off the actor threads. */
+  public void measureAll() {
     for (String slice : slices.keySet()) {
-      try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(BEHIND)) {
-        q.setString(1, slice);
-        q.setString(2, projectionName);
-        q.setString(3, slice);
-        try (ResultSet r = q.executeQuery()) {
-          r.next();
-          long events = r.getLong(1);
-          long oldest = r.getLong(2);
-          double seconds = events == 0 ? 0 : Math.max(0, (System.currentTimeMillis() - oldest) / 1000.0);
-          Behind before = slices.replace(slice, new Behind(events, seconds));
-          if (events > 0) {
-            LOG.info("ERP slice {}: {} event(s) not yet published, oldest {} s old", slice, events,
-                String.format(java.util.Locale.ROOT, "%.1f", seconds));
-          } else if (before != null && before.events() > 0) {
-            LOG.info("ERP slice {}: caught up", slice);
-          }
+      try {
+        Behind now = measure(slice);
+        Behind before = slices.replace(slice, now);
+        if (now.events() > 0) {
+          LOG.info("ERP slice {}: {} event(s) not yet published, oldest {} s old", slice, now.events(),
+              String.format(java.util.Locale.ROOT, "%.1f", now.seconds()));
+        } else if (before != null && before.events() > 0) {
+          LOG.info("ERP slice {}: caught up", slice);
         }
-      } catch (Exception e) {
+      } catch (SQLException e) {
         LOG.warn("ERP slice {}: lag not measured: {}", slice, e.toString());
+      }
+    }
+  }
+
+  /** How far {@code slice} is behind the journal now. */
+  public Behind measure(String slice) throws SQLException {
+    try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(BEHIND)) {
+      q.setString(1, slice);
+      q.setString(2, projectionName);
+      q.setString(3, slice);
+      try (ResultSet r = q.executeQuery()) {
+        r.next();
+        long events = r.getLong(1);
+        long oldest = r.getLong(2);
+        double seconds = events == 0 ? 0 : Math.max(0, (System.currentTimeMillis() - oldest) / 1000.0);
+        return new Behind(events, seconds);
       }
     }
   }

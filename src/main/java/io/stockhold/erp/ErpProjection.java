@@ -49,7 +49,7 @@ public final class ErpProjection {
         ProjectionBehavior.stopMessage());
     var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pekko.projection.jdbc.blocking-jdbc-dispatcher"));
     system.scheduler().scheduleAtFixedRate(settings.lagLogInterval(), settings.lagLogInterval(),
-        lag::measure, blocking);
+        lag::measureAll, blocking);
     return lag;
   }
 

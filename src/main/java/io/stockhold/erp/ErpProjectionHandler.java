@@ -76,8 +76,13 @@ public final class ErpProjectionHandler
         messages.add(InventoryMessages.outbound(pid, seq, envelope.event()));
         reached.put(pid, seq);
       }
+      long started = System.nanoTime();
       publisher.publish(messages);
       record(c, reached);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("ERP slice {}: {} event(s) read, {} published in {} ms", slice, envelopes.size(), messages.size(),
+            (System.nanoTime() - started) / 1_000_000);
+      }
       return null;
     });
   }

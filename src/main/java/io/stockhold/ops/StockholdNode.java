@@ -3,6 +3,7 @@ package io.stockhold.ops;
 import com.typesafe.config.Config;
 import io.stockhold.api.http.HttpApi;
 import io.stockhold.erp.Broker;
+import io.stockhold.erp.ErpLag;
 import io.stockhold.erp.ErpProjection;
 import io.stockhold.erp.ErpSettings;
 import io.stockhold.erp.ReceiptsConsumer;
@@ -43,14 +44,16 @@ public final class StockholdNode implements AutoCloseable {
   private final StockItems items;
   private final ServerBinding binding;
   private final int managementPort;
+  private final ErpLag erpLag;
 
   private StockholdNode(ActorSystem<Void> system, Storage storage, StockItems items,
-      ServerBinding binding, int managementPort) {
+      ServerBinding binding, int managementPort, ErpLag erpLag) {
     this.system = system;
     this.storage = storage;
     this.items = items;
     this.binding = binding;
     this.managementPort = managementPort;
+    this.erpLag = erpLag;
   }
 
   public static StockholdNode start(Config config) throws Exception {
@@ -74,7 +77,7 @@ public final class StockholdNode implements AutoCloseable {
       StockLevelProjection.init(system, readModel);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
-      ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp));
+      ErpLag erpLag = ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp));
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
@@ -92,7 +95,7 @@ public final class StockholdNode implements AutoCloseable {
       LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
           storage.description(), erp.description(), http.getHostString(), http.getPort(), managementPort,
           cluster.selfMember().address());
-      return new StockholdNode(system, storage, items, binding, managementPort);
+      return new StockholdNode(system, storage, items, binding, managementPort, erpLag);
     } catch (Exception e) {
       system.terminate();
       throw e;
@@ -117,6 +120,11 @@ public final class StockholdNode implements AutoCloseable {
 
   public int managementPort() {
     return managementPort;
+  }
+
+  /** How far behind the journal the ERP slices running on this node are. */
+  public ErpLag erpLag() {
+    return erpLag;
   }
 
   /** Leaves the cluster and stops; returns when everything is closed. */

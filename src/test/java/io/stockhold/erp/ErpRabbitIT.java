@@ -117,7 +117,18 @@ class ErpRabbitIT {
       long total = journal.values().stream().mapToLong(Long::longValue).sum();
       List<Delivered> got = rabbit.take(rabbit.erpQueue(), distinctIds(total), WAIT);
       assertEachItemUnbroken(got, journal);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (behind(node) > 0) {
+        if (System.nanoTime() > deadline) throw new AssertionError("ERP slices still behind: " + behind(node));
+        Thread.sleep(200);
+      }
     }
+  }
+
+  private static long behind(StockholdNode node) throws Exception {
+    long events = 0;
+    for (int slice = 0; slice < 4; slice++) events += node.erpLag().measure("stock-" + slice).events();
+    return events;
   }
 
   @Test
