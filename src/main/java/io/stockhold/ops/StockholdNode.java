@@ -14,6 +14,7 @@ import io.stockhold.stock.StockItems;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -63,7 +64,8 @@ public final class StockholdNode implements AutoCloseable {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
 
-      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC());
+      Metrics metrics = Metrics.get(system);
+      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC(), metrics.stockItems());
       HikariDataSource readModel = StockLevelProjection.dataSource(storage.url(), storage.user(),
           storage.password(), full.getInt("stockhold.projections.pool-size"));
       system.getWhenTerminated().thenRun(readModel::close);
@@ -72,10 +74,13 @@ public final class StockholdNode implements AutoCloseable {
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
+      metrics.pollShards(system, List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
+          full.getDuration("stockhold.metrics.shard-poll-interval"));
 
       ServerBinding binding = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())
+          .bind(new HttpMetrics(metrics).around(
+              new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route()))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();

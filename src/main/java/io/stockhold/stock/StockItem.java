@@ -71,23 +71,27 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   }
 
   public static void init(ActorSystem<?> system, StockItemSettings settings, Clock clock) {
+    init(system, settings, clock, StockItemObserver.NONE);
+  }
+
+  public static void init(ActorSystem<?> system, StockItemSettings settings, Clock clock, StockItemObserver observer) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock))
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock, observer))
             .withStopMessage(Tick.STOP));
   }
 
   private static Behavior<Command> create(
-      EntityContext<Command> entity, StockItemSettings settings, Clock clock) {
+      EntityContext<Command> entity, StockItemSettings settings, Clock clock, StockItemObserver observer) {
     StockItemId id = StockItemId.parse(entity.getEntityId())
         .orElseThrow(() -> new IllegalArgumentException("bad stock item id " + entity.getEntityId()));
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StockItem(ctx, timers, id, settings, clock, entity.getShard())));
+        new StockItem(ctx, timers, id, settings, clock, entity.getShard(), observer)));
   }
 
   /** For tests: a gate outside sharding, which never passivates. */
   public static Behavior<Command> create(StockItemId id, StockItemSettings settings, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StockItem(ctx, timers, id, settings, clock, null)));
+        new StockItem(ctx, timers, id, settings, clock, null, StockItemObserver.NONE)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -97,6 +101,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
   private final ActorRef<Decided> decidedAdapter;
   private final JournalWriteSlots writeSlots;
+  private final StockItemObserver observer;
 
   private ActorRef<StockLedger.Command> ledger;
   private int generation;
@@ -109,6 +114,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** Whether the batch in flight took one of the node's journal write slots. */
   private boolean holdsWriteSlot;
   private final List<Command> readsWaiting = new ArrayList<>();
+  /** When the batch in flight went to the ledger (System.nanoTime). */
+  private long inFlightSince;
 
   private StockItem(
       ActorContext<Command> ctx,
@@ -116,8 +123,10 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       StockItemId id,
       StockItemSettings settings,
       Clock clock,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      StockItemObserver observer) {
     super(ctx);
+    this.observer = observer;
     this.timers = timers;
     this.id = id;
     this.settings = settings;
@@ -146,6 +155,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         .onMessageEquals(Tick.STOP, Behaviors::stopped)
         .onSignal(PostStop.class, signal -> {
           releaseWriteSlot();
+          // Requests still queued die with the gate (their asks time out); they wait nowhere now.
+          observer.queued(-queue.size());
           return this;
         })
         .build();
@@ -158,6 +169,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       return this;
     }
     queue.add(submit);
+    observer.queued(1);
     dispatch();
     return this;
   }
@@ -221,7 +233,9 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       batch.add(s);
       requests.add(s.request());
     }
+    if (size > 0) observer.queued(-size);
     inFlight = batch;
+    inFlightSince = System.nanoTime();
     holdsWriteSlot = true;
     expiryDue = false;
     ledger.tell(new StockLedger.Decide(requests, clock.instant(), decidedAdapter));
@@ -231,6 +245,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     releaseWriteSlot();
     state = done.decided().state();
     List<StockReply> replies = done.decided().replies();
+    // The recovery "batch" and expiry-only batches carry no request: not a client's write.
+    if (!inFlight.isEmpty()) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
     for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
     inFlight = null;
     for (Command read : readsWaiting) answer(read);
