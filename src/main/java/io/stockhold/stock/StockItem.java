@@ -114,6 +114,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** Whether the batch in flight took one of the node's journal write slots. */
   private boolean holdsWriteSlot;
   private final List<Command> readsWaiting = new ArrayList<>();
+  /** Sharding asked the item to stop (handoff to another node, or passivation). */
+  private boolean stopping;
   /** When the batch in flight went to the ledger (System.nanoTime). */
   private long inFlightSince;
 
@@ -152,7 +154,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         })
         .onMessageEquals(Tick.RESPAWN_LEDGER, this::onRespawn)
         .onMessageEquals(Tick.IDLE, this::onIdle)
-        .onMessageEquals(Tick.STOP, Behaviors::stopped)
+        .onMessageEquals(Tick.STOP, this::onStop)
         .onSignal(PostStop.class, signal -> {
           releaseWriteSlot();
           // Requests still queued die with the gate (their asks time out); they wait nowhere now.
@@ -163,6 +165,10 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   }
 
   private Behavior<Command> onSubmit(Submit submit) {
+    if (stopping) {
+      submit.replyTo().tell(moving());
+      return this;
+    }
     if (queue.size() >= settings.maxQueue()) {
       submit.replyTo().tell(new Unavailable(Unavailable.Reason.OVERLOADED,
           "stock item " + id + " has " + queue.size() + " requests waiting"));
@@ -175,6 +181,10 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   }
 
   private Behavior<Command> onRead(Command read) {
+    if (stopping) {
+      replyTo(read).tell(moving());
+      return this;
+    }
     if (state == null) {
       if (readsWaiting.size() >= settings.maxQueue()) {
         replyTo(read).tell(new Unavailable(Unavailable.Reason.OVERLOADED,
@@ -251,6 +261,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     inFlight = null;
     for (Command read : readsWaiting) answer(read);
     readsWaiting.clear();
+    if (stopping) return Behaviors.stopped();
     state.nextDeadline().ifPresentOrElse(
         deadline -> timers.startSingleTimer(Tick.EXPIRY_DUE, Tick.EXPIRY_DUE,
             Duration.between(clock.instant(), deadline).plusMillis(1)),
@@ -275,8 +286,32 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     inFlight = null;
     state = null;
     ledger = null;
+    if (stopping) return Behaviors.stopped();
     timers.startSingleTimer(Tick.RESPAWN_LEDGER, Tick.RESPAWN_LEDGER, settings.restartBackoff());
     return this;
+  }
+
+  /**
+   * Sharding stops the item when its shard moves to another node (a node leaving, or a rebalance
+   * after one joined) and when it passivates. The batch being written finishes and is answered, so
+   * its callers learn the outcome; requests still queued were decided by no one and are answered
+   * unavailable at once (retryable) rather than left to time out.
+   */
+  private Behavior<Command> onStop() {
+    stopping = true;
+    if (!queue.isEmpty()) {
+      observer.queued(-queue.size());
+      for (Submit s : queue) s.replyTo().tell(moving());
+      queue.clear();
+    }
+    for (Command read : readsWaiting) replyTo(read).tell(moving());
+    readsWaiting.clear();
+    return inFlight == null ? Behaviors.stopped() : this;
+  }
+
+  private Unavailable moving() {
+    return new Unavailable(Unavailable.Reason.RESTARTING,
+        "stock item " + id + " is moving to another node; nothing was decided, retry");
   }
 
   private Behavior<Command> onRespawn() {
