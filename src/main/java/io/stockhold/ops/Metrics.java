@@ -43,6 +43,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  */
 public final class Metrics implements Extension {
 
+  /** A shard region busy starting or handing off may be slow to answer; the last counts stay until it does. */
+  private static final Duration POLL_TIMEOUT = Duration.ofSeconds(5);
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Timer> httpTimers = new ConcurrentHashMap<>();
   private final Map<String, Timer> reservationTimers = new ConcurrentHashMap<>();
@@ -174,7 +177,8 @@ public final class Metrics implements Extension {
     system.scheduler().scheduleWithFixedDelay(Duration.ZERO, interval, () -> {
       for (EntityTypeKey<?> key : keys) {
         AskPattern.<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(
-                sharding.shardState().<GetShardRegionState>narrow(), replyTo -> new GetShardRegionState(key, replyTo), interval, system.scheduler())
+                sharding.shardState().<GetShardRegionState>narrow(), replyTo -> new GetShardRegionState(key, replyTo),
+                POLL_TIMEOUT, system.scheduler())
             .thenAccept(state -> {
               shards.get(key.name()).set(state.getShards().size());
               entities.get(key.name()).set(state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum());

@@ -79,11 +79,12 @@ public final class StockholdNode implements AutoCloseable {
 
       ServerBinding binding = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpMetrics(metrics).around(
-              new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route()))
+          .bind(HttpDrain.get(system).around(new HttpMetrics(metrics).around(
+              new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())))
           .toCompletableFuture().get(30, TimeUnit.SECONDS)
-          // On SIGTERM: stop accepting connections, let the requests in progress finish (answering
-          // new ones on open connections 503), and only then hand the shards off and leave.
+          // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests in
+          // progress finish (answering new ones on open connections 503), and only then hand the
+          // shards off and leave.
           .addToCoordinatedShutdown(full.getDuration("stockhold.http.drain-timeout"), system);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();
