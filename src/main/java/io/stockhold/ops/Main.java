@@ -17,6 +17,8 @@ public final class Main {
       usage: stockhold <command> [options]
 
         serve  [--config FILE]      run a node (embedded H2 under ./data unless STOCKHOLD_DB_URL is set)
+        cluster start|stop|restart|status
+                                    (bin/stockhold) the local three-node cluster of conf/node1..3.conf
         demo   [--units N] [--buyers N]
                                     a flash sale in one process over real HTTP, then verify the journal
         verify [--config FILE] [--limit N]

@@ -19,6 +19,7 @@ import io.stockhold.stock.StockItems;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -70,7 +71,8 @@ public final class StockholdNode implements AutoCloseable {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
 
-      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC());
+      Metrics metrics = Metrics.get(system);
+      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC(), metrics.stockItems());
       HikariDataSource readModel = StockLevelProjection.dataSource(storage.url(), storage.user(),
           storage.password(), full.getInt("stockhold.projections.pool-size"));
       system.getWhenTerminated().thenRun(readModel::close);
@@ -82,11 +84,18 @@ public final class StockholdNode implements AutoCloseable {
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
+      metrics.pollShards(system, List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
+          full.getDuration("stockhold.metrics.shard-poll-interval"));
 
       ServerBinding binding = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+          .bind(HttpDrain.get(system).around(new HttpMetrics(metrics).around(
+              new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())))
+          .toCompletableFuture().get(30, TimeUnit.SECONDS)
+          // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests in
+          // progress finish (answering new ones on open connections 503), and only then hand the
+          // shards off and leave.
+          .addToCoordinatedShutdown(full.getDuration("stockhold.http.drain-timeout"), system);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();
       ClusterFormation.startBootstrapIfOn(system, full);

@@ -71,23 +71,27 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   }
 
   public static void init(ActorSystem<?> system, StockItemSettings settings, Clock clock) {
+    init(system, settings, clock, StockItemObserver.NONE);
+  }
+
+  public static void init(ActorSystem<?> system, StockItemSettings settings, Clock clock, StockItemObserver observer) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock))
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock, observer))
             .withStopMessage(Tick.STOP));
   }
 
   private static Behavior<Command> create(
-      EntityContext<Command> entity, StockItemSettings settings, Clock clock) {
+      EntityContext<Command> entity, StockItemSettings settings, Clock clock, StockItemObserver observer) {
     StockItemId id = StockItemId.parse(entity.getEntityId())
         .orElseThrow(() -> new IllegalArgumentException("bad stock item id " + entity.getEntityId()));
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StockItem(ctx, timers, id, settings, clock, entity.getShard())));
+        new StockItem(ctx, timers, id, settings, clock, entity.getShard(), observer)));
   }
 
   /** For tests: a gate outside sharding, which never passivates. */
   public static Behavior<Command> create(StockItemId id, StockItemSettings settings, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StockItem(ctx, timers, id, settings, clock, null)));
+        new StockItem(ctx, timers, id, settings, clock, null, StockItemObserver.NONE)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -97,6 +101,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
   private final ActorRef<Decided> decidedAdapter;
   private final JournalWriteSlots writeSlots;
+  private final StockItemObserver observer;
 
   private ActorRef<StockLedger.Command> ledger;
   private int generation;
@@ -109,6 +114,10 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** Whether the batch in flight took one of the node's journal write slots. */
   private boolean holdsWriteSlot;
   private final List<Command> readsWaiting = new ArrayList<>();
+  /** Sharding asked the item to stop (handoff to another node, or passivation). */
+  private boolean stopping;
+  /** When the batch in flight went to the ledger (System.nanoTime). */
+  private long inFlightSince;
 
   private StockItem(
       ActorContext<Command> ctx,
@@ -116,8 +125,10 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       StockItemId id,
       StockItemSettings settings,
       Clock clock,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      StockItemObserver observer) {
     super(ctx);
+    this.observer = observer;
     this.timers = timers;
     this.id = id;
     this.settings = settings;
@@ -143,26 +154,37 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         })
         .onMessageEquals(Tick.RESPAWN_LEDGER, this::onRespawn)
         .onMessageEquals(Tick.IDLE, this::onIdle)
-        .onMessageEquals(Tick.STOP, Behaviors::stopped)
+        .onMessageEquals(Tick.STOP, this::onStop)
         .onSignal(PostStop.class, signal -> {
           releaseWriteSlot();
+          // Requests still queued die with the gate (their asks time out); they wait nowhere now.
+          observer.queued(-queue.size());
           return this;
         })
         .build();
   }
 
   private Behavior<Command> onSubmit(Submit submit) {
+    if (stopping) {
+      submit.replyTo().tell(moving());
+      return this;
+    }
     if (queue.size() >= settings.maxQueue()) {
       submit.replyTo().tell(new Unavailable(Unavailable.Reason.OVERLOADED,
           "stock item " + id + " has " + queue.size() + " requests waiting"));
       return this;
     }
     queue.add(submit);
+    observer.queued(1);
     dispatch();
     return this;
   }
 
   private Behavior<Command> onRead(Command read) {
+    if (stopping) {
+      replyTo(read).tell(moving());
+      return this;
+    }
     if (state == null) {
       if (readsWaiting.size() >= settings.maxQueue()) {
         replyTo(read).tell(new Unavailable(Unavailable.Reason.OVERLOADED,
@@ -221,7 +243,9 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       batch.add(s);
       requests.add(s.request());
     }
+    if (size > 0) observer.queued(-size);
     inFlight = batch;
+    inFlightSince = System.nanoTime();
     holdsWriteSlot = true;
     expiryDue = false;
     ledger.tell(new StockLedger.Decide(requests, clock.instant(), decidedAdapter));
@@ -231,10 +255,13 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     releaseWriteSlot();
     state = done.decided().state();
     List<StockReply> replies = done.decided().replies();
+    // The recovery "batch" and expiry-only batches carry no request: not a client's write.
+    if (!inFlight.isEmpty()) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
     for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
     inFlight = null;
     for (Command read : readsWaiting) answer(read);
     readsWaiting.clear();
+    if (stopping) return Behaviors.stopped();
     state.nextDeadline().ifPresentOrElse(
         deadline -> timers.startSingleTimer(Tick.EXPIRY_DUE, Tick.EXPIRY_DUE,
             Duration.between(clock.instant(), deadline).plusMillis(1)),
@@ -259,8 +286,32 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     inFlight = null;
     state = null;
     ledger = null;
+    if (stopping) return Behaviors.stopped();
     timers.startSingleTimer(Tick.RESPAWN_LEDGER, Tick.RESPAWN_LEDGER, settings.restartBackoff());
     return this;
+  }
+
+  /**
+   * Sharding stops the item when its shard moves to another node (a node leaving, or a rebalance
+   * after one joined) and when it passivates. The batch being written finishes and is answered, so
+   * its callers learn the outcome; requests still queued were decided by no one and are answered
+   * unavailable at once (retryable) rather than left to time out.
+   */
+  private Behavior<Command> onStop() {
+    stopping = true;
+    if (!queue.isEmpty()) {
+      observer.queued(-queue.size());
+      for (Submit s : queue) s.replyTo().tell(moving());
+      queue.clear();
+    }
+    for (Command read : readsWaiting) replyTo(read).tell(moving());
+    readsWaiting.clear();
+    return inFlight == null ? Behaviors.stopped() : this;
+  }
+
+  private Unavailable moving() {
+    return new Unavailable(Unavailable.Reason.RESTARTING,
+        "stock item " + id + " is moving to another node; nothing was decided, retry");
   }
 
   private Behavior<Command> onRespawn() {

@@ -31,6 +31,13 @@ public final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
+  /** The ports a node listens on; a node started again on the same ports is the same address to clients. */
+  public record Ports(int http, int management, int remote) {
+    public static Ports free() {
+      return new Ports(TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort());
+    }
+  }
+
   public static NodeProcess start(TestStore store, String name) throws Exception {
     return start(store, name, Map.of());
   }
@@ -38,13 +45,27 @@ public final class NodeProcess implements AutoCloseable {
   /** With {@code extraEnvironment} on top of the store's (e.g. JAVA_TOOL_OPTIONS with -D settings). */
   public static NodeProcess start(TestStore store, String name, Map<String, String> extraEnvironment)
       throws Exception {
+    return start(store, name, new Ports(TestNodes.freePort(), TestNodes.freePort(), 0), null, extraEnvironment);
+  }
+
+  /**
+   * A node with the given ports and, when {@code config} is not null, {@code serve --config config}
+   * (the way conf/node*.conf are used).
+   */
+  public static NodeProcess start(TestStore store, String name, Ports ports, Path config) throws Exception {
+    return start(store, name, ports, config, Map.of());
+  }
+
+  private static NodeProcess start(TestStore store, String name, Ports ports, Path config,
+      Map<String, String> extraEnvironment) throws Exception {
     Path jar = Path.of("target", "stockhold.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) throw new IllegalStateException("build the jar first: " + jar);
-    int http = TestNodes.freePort();
-    int management = TestNodes.freePort();
+    int http = ports.http();
+    int management = ports.management();
     Path log = Path.of("target", "node-" + name + ".log").toAbsolutePath();
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar.toString(), "serve"));
+    if (config != null) command.addAll(List.of("--config", config.toString()));
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -53,10 +74,11 @@ public final class NodeProcess implements AutoCloseable {
     env.put("STOCKHOLD_HTTP_PORT", Integer.toString(http));
     env.put("STOCKHOLD_HTTP_INTERFACE", "127.0.0.1");
     env.put("STOCKHOLD_MANAGEMENT_PORT", Integer.toString(management));
-    env.put("STOCKHOLD_REMOTE_PORT", "0");
+    env.put("STOCKHOLD_REMOTE_PORT", Integer.toString(ports.remote()));
     env.putAll(extraEnvironment);
     NodeProcess node = new NodeProcess(builder.start(), http, management, log);
-    node.awaitReady(Duration.ofSeconds(60));
+    // A cluster node also waits to join; on a shared 2-core machine that can take a while.
+    node.awaitReady(Duration.ofSeconds(config == null ? 60 : 180));
     return node;
   }
 
@@ -90,6 +112,18 @@ public final class NodeProcess implements AutoCloseable {
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
+  }
+
+  /** SIGTERM and wait: coordinated shutdown (hand shards off, leave the cluster, exit). */
+  public void stop(Duration timeout) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("node did not stop within " + timeout + "; see " + log);
+    }
+  }
+
+  public boolean alive() {
+    return process.isAlive();
   }
 
   /** SIGTERM: coordinated shutdown. */

@@ -20,6 +20,8 @@ public final class TestNodes {
         "pekko.management.http.port", freePort(),
         "stockhold.http.interface", "127.0.0.1",
         "stockhold.http.port", 0,
+        // In-process nodes stop without the graceful-stop notice that clients of a cluster get.
+        "stockhold.http.drain-notice", "0s",
         "pekko.loglevel", "INFO"));
   }
 

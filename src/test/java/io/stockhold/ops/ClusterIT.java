@@ -1,0 +1,203 @@
+package io.stockhold.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.stockhold.reservation.ReservationIds;
+import io.stockhold.testing.Client;
+import io.stockhold.testing.ClusterLoad;
+import io.stockhold.testing.JournalHolds;
+import io.stockhold.testing.TestCluster;
+import io.stockhold.testing.TestStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A cluster of real {@code stockhold serve} processes on loopback sharing one fresh PostgreSQL
+ * database, under steady reservation traffic through every node's HTTP API: a node joins and
+ * takes shards, every node is restarted gracefully in turn, one node is killed with SIGKILL. After
+ * each, the journal (not the engine's counters) must hold every acknowledged reservation exactly
+ * once and show no unit granted beyond what was available.
+ *
+ * <p>One cluster serves the three tests in order, so its start-up (the slow part on a small
+ * machine) is paid once. Timings: cluster-test.conf (SBR stable-after 3 s, rebalance every 2 s).
+ * {@code -Dstockhold.test.sbr=production} runs with the production SBR timing instead.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+
+  /** 503 problems a client retries; "text/plain" is pekko-http's answer on a connection of a draining node. */
+  private static final Set<String> RETRYABLE = Set.of("overloaded", "timeout", "unavailable", "text/plain");
+  private static final String STOCK_ITEM_SHARDS = "stockhold_sharding_shards{entity=\"StockItem\"}";
+  private static final String STOCK_ITEM_ENTITIES = "stockhold_sharding_entities{entity=\"StockItem\"}";
+
+  private TestStore store;
+  private TestCluster cluster;
+
+  @BeforeAll
+  void startTwoNodes() throws Exception {
+    store = TestStore.create(TestStore.Kind.POSTGRES);
+    String sbr = "production".equals(System.getProperty("stockhold.test.sbr"))
+        ? "pekko.cluster.split-brain-resolver.stable-after = 20s" : "";
+    long started = System.nanoTime();
+    cluster = TestCluster.start(store, "cluster", 2, sbr);
+    System.out.printf("cluster: 2 nodes ready in %d ms%n", (System.nanoTime() - started) / 1_000_000);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    try {
+      if (cluster != null) cluster.close();
+    } finally {
+      if (store != null) store.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aNodeJoiningUnderLoadTakesShardsAndNoRequestFails() throws Exception {
+    List<String> skus = skus("j", 40);
+    stock("join", skus, 100_000);
+    try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "join", skus, 8, "join")) {
+      load.awaitDecisions(200, 60);
+      long joining = System.nanoTime();
+      int added = cluster.add();
+      long ready = System.nanoTime();
+      long deadline = ready + 30_000_000_000L;
+      while (cluster.metric(added, STOCK_ITEM_SHARDS) <= 0 && System.nanoTime() < deadline) Thread.sleep(100);
+      double shards = cluster.metric(added, STOCK_ITEM_SHARDS);
+      long shardsMoved = System.nanoTime();
+      load.awaitDecisions(200, 60);
+      load.close();
+
+      assertTrue(shards > 0, "the new node hosts no stock-item shard 30 s after it was ready");
+      assertAcceptable(load);
+      assertJournalHasEveryAck(load);
+      System.out.printf("join: node ready %d ms after start, hosted %.0f stock-item shards %d ms later; %s%n",
+          (ready - joining) / 1_000_000, shards, (shardsMoved - ready) / 1_000_000, load);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aRollingRestartUnderLoadLosesNothing() throws Exception {
+    List<String> skus = skus("r", 12);
+    stock("roll", skus, 100_000);
+    try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "roll", skus, 12, "roll")) {
+      load.awaitDecisions(200, 60);
+      List<Long> restarts = new ArrayList<>();
+      for (int slot = 0; slot < cluster.size(); slot++) {
+        restarts.add(cluster.restart(slot));
+        load.awaitDecisions(100, 60);
+      }
+      load.close();
+
+      assertAcceptable(load);
+      assertJournalHasEveryAck(load);
+      System.out.printf("rolling restart: %d nodes, stop-to-ready per node %s ms; %s%n", restarts.size(), restarts, load);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aKilledNodesItemsComeBackOnTheSurvivorsAndNothingIsOversold() throws Exception {
+    List<String> skus = skus("k", 9);
+    long units = 600;
+    stock("kill", skus, units);
+    // Two of three stay a majority; of two nodes, one alone would down itself (keep-majority).
+    assertEquals(3, cluster.size(), "the kill needs three nodes; the join test adds the third");
+    try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "kill", skus, 18, "kill")) {
+      load.awaitDecisions(300, 60);
+      // The node with the most stock items alive, so the kill takes hot items with it.
+      int victim = IntStream.range(0, cluster.size()).boxed()
+          .max((a, b) -> Double.compare(cluster.metric(a, STOCK_ITEM_ENTITIES), cluster.metric(b, STOCK_ITEM_ENTITIES)))
+          .orElseThrow();
+      long killedAt = load.millis();
+      cluster.node(victim).kill();
+      boolean back = load.awaitEverySkuDecidedAfter(killedAt, 90);
+      load.awaitDecisions(100, 30);
+      load.close();
+
+      assertTrue(back, "some items were not served again within 90 s of the kill; " + load);
+      assertAcceptable(load);
+      assertJournalHasEveryAck(load);
+      // Never more held than there was, counted from what clients were told.
+      for (String sku : skus) {
+        long held = load.acknowledged.values().stream().filter(a -> a.sku().equals(sku)).count();
+        assertTrue(held <= units, sku + ": " + held + " held of " + units);
+      }
+
+      // Failover: per item, the last decision before the kill to the first after it. Items of the
+      // survivors go on in milliseconds; the dead node's items wait for SBR and recovery.
+      List<String> report = new ArrayList<>();
+      long failover = 0;
+      int moved = 0;
+      for (String sku : skus) {
+        long before = load.decidedAt.get(sku).stream().filter(t -> t <= killedAt).mapToLong(t -> t).max().orElse(0);
+        long after = load.decidedAt.get(sku).stream().filter(t -> t > killedAt).mapToLong(t -> t).min().orElseThrow();
+        long gap = after - before;
+        report.add(sku + "=" + gap);
+        if (gap > 2000) {
+          moved++;
+          failover = Math.max(failover, gap);
+        }
+      }
+      assertTrue(moved > 0, "no item was on the killed node (gaps in ms " + report + ")");
+      System.out.printf("kill -9: node %d killed at %d ms; %d of %d items failed over, failover (last success before"
+          + " -> first success after) %d ms; gaps ms %s; %s%n", victim + 1, killedAt, moved, skus.size(), failover, report, load);
+    }
+  }
+
+  private static List<String> skus(String prefix, int count) {
+    return IntStream.range(0, count).mapToObj(i -> prefix + "-" + i).toList();
+  }
+
+  /** A count (setOnHand) is the same whenever it lands, so a 503 (an item still being placed) is simply retried. */
+  private void stock(String location, List<String> skus, long units) throws InterruptedException {
+    Client client = new Client(cluster.node(0).httpPort());
+    for (String sku : skus) {
+      Client.Response r = client.stock(location, sku, units);
+      for (int retry = 0; r.status() == 503 && retry < 20; retry++) {
+        Thread.sleep(500);
+        r = client.stock(location, sku, units);
+      }
+      assertEquals(200, r.status(), sku + " " + r);
+    }
+  }
+
+  /**
+   * No error a client must not see; 503s only of the retryable kinds; every request decided in the
+   * end. A request left without an answer (a connection closed under it: a killed node, or the
+   * keep-alive race of a node closing an idle connection as the client sends on it) is retried with
+   * its key like a timeout, and the journal check shows it decided once.
+   */
+  private static void assertAcceptable(ClusterLoad load) {
+    assertTrue(load.errors.isEmpty(), load.errors.stream().limit(10).toList() + "; " + load);
+    assertTrue(RETRYABLE.containsAll(load.unavailable.keySet()), "unexpected 503 kinds: " + load);
+    if (load.noAnswer.sum() > 0) System.out.println("requests retried after no answer: " + load.noAnswerCauses);
+  }
+
+  /** Every acknowledged reservation is one HoldPlaced in its item's journal; the books replay clean. */
+  private void assertJournalHasEveryAck(ClusterLoad load) throws Exception {
+    Map<String, Map<String, Integer>> holds = JournalHolds.read(store);
+    for (ClusterLoad.Ack ack : load.acknowledged.values()) {
+      ReservationIds.SingleLine line = (ReservationIds.SingleLine) ReservationIds.parse(ack.reservationId()).orElseThrow();
+      int placed = holds.getOrDefault(line.item().entityId(), Map.of()).getOrDefault(line.holdId(), 0);
+      assertEquals(1, placed, "acknowledged " + ack + " is in the journal " + placed + " times");
+    }
+    JournalAudit.Report audit = JournalAudit.run(store.config().withFallback(ConfigFactory.load()));
+    assertTrue(audit.clean(), audit.violations().toString());
+  }
+}
