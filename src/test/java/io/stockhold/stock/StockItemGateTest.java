@@ -498,6 +498,7 @@ class StockItemGateTest {
       case Rejected r -> r.reason().name();
       case Unavailable u -> "UNAVAILABLE " + u.reason();
       case LevelReply l -> "LEVEL " + l.level();
+      case StockReply.SaleReply s -> s.outcome() + " " + s.level();
     };
   }
 
