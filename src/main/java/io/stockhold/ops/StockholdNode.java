@@ -1,6 +1,9 @@
 package io.stockhold.ops;
 
 import com.typesafe.config.Config;
+import io.stockhold.api.grpc.PointOfSaleService;
+import io.stockhold.api.grpc.PosEndpoint;
+import io.stockhold.api.grpc.PosSettings;
 import io.stockhold.api.http.HttpApi;
 import com.zaxxer.hikari.HikariDataSource;
 import io.stockhold.readmodel.StockHistory;
@@ -14,12 +17,15 @@ import io.stockhold.stock.StockItems;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
@@ -39,14 +45,16 @@ public final class StockholdNode implements AutoCloseable {
   private final StockItems items;
   private final ServerBinding binding;
   private final int managementPort;
+  private final PointOfSaleService pointOfSale;
 
   private StockholdNode(ActorSystem<Void> system, Storage storage, StockItems items,
-      ServerBinding binding, int managementPort) {
+      ServerBinding binding, int managementPort, PointOfSaleService pointOfSale) {
     this.system = system;
     this.storage = storage;
     this.items = items;
     this.binding = binding;
     this.managementPort = managementPort;
+    this.pointOfSale = pointOfSale;
   }
 
   public static StockholdNode start(Config config) throws Exception {
@@ -73,18 +81,26 @@ public final class StockholdNode implements AutoCloseable {
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
 
-      ServerBinding binding = Http.get(system)
-          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())
+      StockLevels levels = new StockLevels(system, readModel);
+      // REST, gRPC (POS terminals) and gRPC-Web on one port, HTTP/1.1 and HTTP/2 alike.
+      PointOfSaleService pos = new PointOfSaleService(system, items, reservations, levels,
+          PosSettings.from(full), Clock.systemUTC());
+      ServerBuilder server = Http.get(system)
+          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
+      Optional<HttpsConnectionContext> tls = ApiTls.from(full);
+      if (tls.isPresent()) server = server.enableHttps(tls.get());
+      ServerBinding binding = server
+          .bind(PosEndpoint.handler(
+              new HttpApi(items, reservations, new StockHistory(system), levels, defaultTtl).route(), pos, system))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();
 
       InetSocketAddress http = binding.localAddress();
-      LOG.info("Stockhold node up: storage {}, broker none, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
-          storage.description(), http.getHostString(), http.getPort(), managementPort,
+      LOG.info("Stockhold node up: storage {}, broker none, HTTP{} (REST, gRPC, gRPC-Web) {}:{}, management 127.0.0.1:{}, remoting {}",
+          storage.description(), tls.isPresent() ? "S" : "", http.getHostString(), http.getPort(), managementPort,
           cluster.selfMember().address());
-      return new StockholdNode(system, storage, items, binding, managementPort);
+      return new StockholdNode(system, storage, items, binding, managementPort, pos);
     } catch (Exception e) {
       system.terminate();
       throw e;
@@ -97,6 +113,11 @@ public final class StockholdNode implements AutoCloseable {
 
   public StockItems items() {
     return items;
+  }
+
+  /** The POS service the API port serves over gRPC, for in-process use. */
+  public PointOfSaleService pointOfSale() {
+    return pointOfSale;
   }
 
   public Storage storage() {
