@@ -97,9 +97,11 @@ public final class StockholdNode implements AutoCloseable {
       int managementPort = management.getPort();
 
       InetSocketAddress http = binding.localAddress();
-      LOG.info("Stockhold node up: storage {}, broker none, HTTP{} (REST, gRPC, gRPC-Web) {}:{}, management 127.0.0.1:{}, remoting {}",
-          storage.description(), tls.isPresent() ? "S" : "", http.getHostString(), http.getPort(), managementPort,
+      LOG.info("Stockhold node up: storage {}, broker none, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
+          storage.description(), http.getHostString(), http.getPort(), managementPort,
           cluster.selfMember().address());
+      LOG.info("POS gRPC, gRPC-Web and REST share port {}, {}", http.getPort(),
+          tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)");
       return new StockholdNode(system, storage, items, binding, managementPort, pos);
     } catch (Exception e) {
       system.terminate();
