@@ -9,6 +9,7 @@ import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -105,6 +106,12 @@ public final class InventoryMessages {
         m.put("reorderQuantity", e.reorderQuantity());
       }
       case ShortageDetected e -> m.put("shortBy", e.shortBy());
+      case OfflineSaleRecorded e -> {
+        m.put("saleId", e.saleId());
+        m.put("terminalId", e.terminalId());
+        m.put("quantity", e.quantity());
+        m.put("soldAt", time(e.soldAt()));
+      }
     }
     return m;
   }

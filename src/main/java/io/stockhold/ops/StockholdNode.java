@@ -1,6 +1,9 @@
 package io.stockhold.ops;
 
 import com.typesafe.config.Config;
+import io.stockhold.api.grpc.PointOfSaleService;
+import io.stockhold.api.grpc.PosEndpoint;
+import io.stockhold.api.grpc.PosSettings;
 import io.stockhold.api.http.HttpApi;
 import io.stockhold.erp.Broker;
 import io.stockhold.erp.ErpLag;
@@ -20,12 +23,15 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
@@ -46,15 +52,17 @@ public final class StockholdNode implements AutoCloseable {
   private final ServerBinding binding;
   private final int managementPort;
   private final ErpLag erpLag;
+  private final PointOfSaleService pointOfSale;
 
   private StockholdNode(ActorSystem<Void> system, Storage storage, StockItems items,
-      ServerBinding binding, int managementPort, ErpLag erpLag) {
+      ServerBinding binding, int managementPort, ErpLag erpLag, PointOfSaleService pointOfSale) {
     this.system = system;
     this.storage = storage;
     this.items = items;
     this.binding = binding;
     this.managementPort = managementPort;
     this.erpLag = erpLag;
+    this.pointOfSale = pointOfSale;
   }
 
   public static StockholdNode start(Config config) throws Exception {
@@ -87,10 +95,17 @@ public final class StockholdNode implements AutoCloseable {
       metrics.pollShards(system, List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
           full.getDuration("stockhold.metrics.shard-poll-interval"));
 
-      ServerBinding binding = Http.get(system)
-          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"))
-          .bind(HttpDrain.get(system).around(new HttpMetrics(metrics).around(
-              new HttpApi(items, reservations, new StockHistory(system), new StockLevels(system, readModel), defaultTtl).route())))
+      StockLevels levels = new StockLevels(system, readModel);
+      // REST, gRPC (POS terminals) and gRPC-Web on one port, HTTP/1.1 and HTTP/2 alike.
+      PointOfSaleService pos = new PointOfSaleService(system, items, reservations, levels,
+          PosSettings.from(full), Clock.systemUTC());
+      ServerBuilder server = Http.get(system)
+          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
+      Optional<HttpsConnectionContext> tls = ApiTls.from(full);
+      if (tls.isPresent()) server = server.enableHttps(tls.get());
+      ServerBinding binding = server
+          .bind(PosEndpoint.handler(HttpDrain.get(system).around(new HttpMetrics(metrics).around(
+              new HttpApi(items, reservations, new StockHistory(system), levels, defaultTtl).route())), pos, system))
           .toCompletableFuture().get(30, TimeUnit.SECONDS)
           // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests in
           // progress finish (answering new ones on open connections 503), and only then hand the
@@ -104,7 +119,9 @@ public final class StockholdNode implements AutoCloseable {
       LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
           storage.description(), erp.description(), http.getHostString(), http.getPort(), managementPort,
           cluster.selfMember().address());
-      return new StockholdNode(system, storage, items, binding, managementPort, erpLag);
+      LOG.info("POS gRPC, gRPC-Web and REST share port {}, {}", http.getPort(),
+          tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)");
+      return new StockholdNode(system, storage, items, binding, managementPort, erpLag, pos);
     } catch (Exception e) {
       system.terminate();
       throw e;
@@ -117,6 +134,11 @@ public final class StockholdNode implements AutoCloseable {
 
   public StockItems items() {
     return items;
+  }
+
+  /** The POS service the API port serves over gRPC, for in-process use. */
+  public PointOfSaleService pointOfSale() {
+    return pointOfSale;
   }
 
   public Storage storage() {

@@ -1,5 +1,6 @@
 package io.stockhold.readmodel;
 
+import io.stockhold.stock.LevelUpdate;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockReply.Level;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +56,31 @@ public final class StockLevels {
   public CompletionStage<Page> list(Optional<String> location, boolean lowStockOnly, int limit,
       Optional<StockItemId> after) {
     return CompletableFuture.supplyAsync(() -> query(location, lowStockOnly, limit, after), blocking);
+  }
+
+  /**
+   * Every item at {@code location} with the sequence number of the event its row reflects, for a
+   * watcher to start from; at most {@code limit} rows.
+   */
+  public CompletionStage<List<LevelUpdate>> atLocation(String location, int limit) {
+    return CompletableFuture.supplyAsync(() -> {
+      String sql = "SELECT sku, on_hand, reserved, available, sequence_nr FROM stock_level WHERE location = ? "
+          + "ORDER BY sku LIMIT ?";
+      try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(sql)) {
+        q.setString(1, location);
+        q.setInt(2, limit);
+        List<LevelUpdate> rows = new ArrayList<>();
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            rows.add(new LevelUpdate(location, rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                rs.getLong(5)));
+          }
+        }
+        return rows;
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException("stock_level query failed", e);
+      }
+    }, blocking);
   }
 
   private Page query(Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {

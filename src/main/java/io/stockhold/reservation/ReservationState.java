@@ -112,6 +112,7 @@ public record ReservationState(
         case Rejected r -> LineAnswer.LOST;
         case StockReply.Unavailable u -> LineAnswer.RETRY;
         case StockReply.LevelReply l -> LineAnswer.LOST;
+        case StockReply.SaleReply s -> LineAnswer.LOST;
       };
       case NEW, REFUSED, FINISHED -> LineAnswer.DONE;
     };

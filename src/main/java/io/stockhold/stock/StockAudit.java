@@ -6,6 +6,7 @@ import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -33,6 +34,7 @@ public final class StockAudit {
   private final List<Violation> violations = new ArrayList<>();
   private final Map<String, ActiveHold> active = new HashMap<>();
   private final Set<String> ended = new HashSet<>();
+  private final Set<String> salesRecorded = new HashSet<>();
   private long lastSequenceNr;
   private long onHand;
   private long reserved;
@@ -42,6 +44,7 @@ public final class StockAudit {
   private long unitsCommitted;
   private long holdsReleased;
   private long holdsExpired;
+  private long unitsSoldOffline;
 
   public StockAudit(String persistenceId) {
     this.persistenceId = persistenceId;
@@ -100,6 +103,13 @@ public final class StockAudit {
       }
       case LowStockCrossed e -> {}
       case ShortageDetected e -> {}
+      case OfflineSaleRecorded e -> {
+        // The one way onHand may go below 0 (besides a commit during a shortage): the units left.
+        if (e.quantity() <= 0) violate(sequenceNr, "offline sale " + e.saleId() + " of " + e.quantity() + " units");
+        if (!salesRecorded.add(e.saleId())) violate(sequenceNr, "offline sale " + e.saleId() + " recorded twice");
+        onHand -= e.quantity();
+        unitsSoldOffline += e.quantity();
+      }
     }
     long sum = active.values().stream().mapToLong(ActiveHold::quantity).sum();
     if (sum != reserved) violate(sequenceNr, "reserved " + reserved + " but active holds sum to " + sum);
@@ -152,6 +162,10 @@ public final class StockAudit {
 
   public long holdsExpired() {
     return holdsExpired;
+  }
+
+  public long unitsSoldOffline() {
+    return unitsSoldOffline;
   }
 
   public long onHand() {

@@ -134,4 +134,21 @@ public sealed interface StockEvent extends CborSerializable {
       long available,
       Instant occurredAt)
       implements StockEvent {}
+
+  /**
+   * A sale made at a POS terminal while it was offline, recorded when the terminal came back.
+   * It takes the units off the books even when they were not there: {@code onHand} may go negative.
+   */
+  record OfflineSaleRecorded(
+      String location,
+      String sku,
+      String saleId,
+      String terminalId,
+      long quantity,
+      Instant soldAt,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt)
+      implements StockEvent {}
 }

@@ -39,6 +39,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  *
  * <p>The gate also keeps the item alive while it has holds (their expiry timer would die with it)
  * and passivates it after {@code idle-timeout} without holds.
+ *
+ * <p>After each write that changed its quantities, the gate publishes the new level to its
+ * location's {@link LevelTopics topic}, for live stock watchers anywhere in the cluster.
  */
 public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
@@ -55,6 +58,13 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   /** Replies a {@code HoldReply}, or {@code RESERVATION_NOT_FOUND}. */
   public record GetHold(String holdId, ActorRef<StockReply> replyTo) implements Command {}
+
+  /**
+   * Replies the durable level with its sequence number, for a watcher to start from (sequence
+   * number 0 and zeros for an item never stocked). Not answered while the item cannot take more
+   * reads: the watcher's ask times out.
+   */
+  public record GetLevelUpdate(ActorRef<LevelUpdate> replyTo) implements Command {}
 
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
@@ -102,11 +112,19 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private final ActorRef<Decided> decidedAdapter;
   private final JournalWriteSlots writeSlots;
   private final StockItemObserver observer;
+  private final LevelTopics levelTopics;
 
   private ActorRef<StockLedger.Command> ledger;
   private int generation;
   /** The last durable state; null while the ledger recovers. */
   private StockState state;
+  /** The sequence number of the item's latest durable event. */
+  private long sequenceNr;
+  /**
+   * The quantities last published (or first recovered), so that only a change is published; kept
+   * across a ledger restart, so a write that landed before the journal failed is still published.
+   */
+  private StockReply.Level published;
   private final ArrayDeque<Submit> queue = new ArrayDeque<>();
   /** The batch being written; null when none. */
   private List<Submit> inFlight;
@@ -136,6 +154,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     this.shard = shard;
     this.decidedAdapter = ctx.messageAdapter(Decided.class, BatchDone::new);
     this.writeSlots = JournalWriteSlots.get(ctx.getSystem());
+    this.levelTopics = LevelTopics.get(ctx.getSystem());
     spawnLedger();
   }
 
@@ -145,6 +164,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(GetLevel.class, this::onRead)
         .onMessage(GetHold.class, this::onRead)
+        .onMessage(GetLevelUpdate.class, this::onRead)
         .onMessage(BatchDone.class, this::onBatchDone)
         .onMessage(LedgerStopped.class, this::onLedgerStopped)
         .onMessageEquals(Tick.EXPIRY_DUE, this::onExpiryDue)
@@ -187,8 +207,10 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     }
     if (state == null) {
       if (readsWaiting.size() >= settings.maxQueue()) {
-        replyTo(read).tell(new Unavailable(Unavailable.Reason.OVERLOADED,
-            "stock item " + id + " is recovering"));
+        if (!(read instanceof GetLevelUpdate)) {
+          replyTo(read).tell(new Unavailable(Unavailable.Reason.OVERLOADED,
+              "stock item " + id + " is recovering"));
+        }
       } else {
         readsWaiting.add(read);
       }
@@ -208,8 +230,27 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       case GetHold get -> get.replyTo().tell(state.holdAt(get.holdId(), now)
           .<StockReply>map(StockReply.HoldReply::new)
           .orElseGet(() -> Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no such reservation")));
+      case GetLevelUpdate get -> get.replyTo().tell(levelUpdate());
       default -> throw new IllegalArgumentException("not a read: " + read);
     }
+  }
+
+  private LevelUpdate levelUpdate() {
+    StockReply.Level level = state.level();
+    return new LevelUpdate(id.location(), id.sku(), level.onHand(), level.reserved(), level.available(),
+        state.stocked() ? sequenceNr : 0);
+  }
+
+  /** Publishes the level when a write changed onHand, reserved or available. */
+  private void publishIfChanged() {
+    StockReply.Level level = state.level();
+    if (published != null && published.onHand() == level.onHand() && published.reserved() == level.reserved()
+        && published.available() == level.available()) {
+      return;
+    }
+    boolean recovered = published == null;
+    published = level;
+    if (!recovered && state.stocked()) levelTopics.publish(levelUpdate());
   }
 
   private static ActorRef<StockReply> replyTo(Command read) {
@@ -254,6 +295,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private Behavior<Command> onBatchDone(BatchDone done) {
     releaseWriteSlot();
     state = done.decided().state();
+    sequenceNr = done.decided().sequenceNr();
+    publishIfChanged();
     List<StockReply> replies = done.decided().replies();
     // The recovery "batch" and expiry-only batches carry no request: not a client's write.
     if (!inFlight.isEmpty()) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);

@@ -35,6 +35,12 @@ public final class StockItems {
     return ask(id, replyTo -> new StockItem.GetHold(holdId, replyTo));
   }
 
+  /** The durable level and its sequence number, for a watcher to start from. */
+  public CompletionStage<LevelUpdate> levelUpdate(StockItemId id) {
+    return sharding.entityRefFor(StockItem.ENTITY_KEY, id.entityId())
+        .ask(StockItem.GetLevelUpdate::new, askTimeout);
+  }
+
   private CompletionStage<StockReply> ask(
       StockItemId id, Function<ActorRef<StockReply>, StockItem.Command> message) {
     return sharding

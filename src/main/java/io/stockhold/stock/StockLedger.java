@@ -6,6 +6,8 @@ import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -29,8 +31,11 @@ public final class StockLedger
   public record Decide(List<StockRequest> requests, Instant now, ActorRef<Decided> replyTo)
       implements Command {}
 
-  /** One reply per request, and the state after the batch's events are durable. */
-  public record Decided(List<StockReply> replies, StockState state)
+  /**
+   * One reply per request, and the state after the batch's events are durable; {@code sequenceNr}
+   * is that of the item's latest event, which orders the levels the item publishes.
+   */
+  public record Decided(List<StockReply> replies, StockState state, long sequenceNr)
       implements NoSerializationVerificationNeeded {}
 
   public static PersistenceId persistenceId(StockItemId id) {
@@ -38,15 +43,17 @@ public final class StockLedger
   }
 
   public static Behavior<Command> create(StockItemId id, int snapshotEvery, int tagCount) {
-    return new StockLedger(id, snapshotEvery, tagCount);
+    return Behaviors.setup(ctx -> new StockLedger(ctx, id, snapshotEvery, tagCount));
   }
 
+  private final ActorContext<Command> ctx;
   private final StockItemId id;
   private final int snapshotEvery;
   private final java.util.Set<String> tags;
 
-  private StockLedger(StockItemId id, int snapshotEvery, int tagCount) {
+  private StockLedger(ActorContext<Command> ctx, StockItemId id, int snapshotEvery, int tagCount) {
     super(persistenceId(id));
+    this.ctx = ctx;
     this.id = id;
     this.snapshotEvery = snapshotEvery;
     this.tags = java.util.Set.of(StockTags.tagFor(persistenceId(id).id(), tagCount));
@@ -74,11 +81,11 @@ public final class StockLedger
   private ReplyEffect<StockEvent, StockState> decide(StockState state, Decide cmd) {
     BatchDecision decision = state.decideBatch(cmd.requests(), cmd.now());
     if (decision.events().isEmpty()) {
-      return Effect().reply(cmd.replyTo(), new Decided(decision.replies(), state));
+      return Effect().reply(cmd.replyTo(), new Decided(decision.replies(), state, lastSequenceNumber(ctx)));
     }
     return Effect()
         .persist(decision.events())
-        .thenReply(cmd.replyTo(), after -> new Decided(decision.replies(), after));
+        .thenReply(cmd.replyTo(), after -> new Decided(decision.replies(), after, lastSequenceNumber(ctx)));
   }
 
   @Override

@@ -14,13 +14,26 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = StockReply.LevelReply.class, name = "level"),
   @JsonSubTypes.Type(value = StockReply.HoldReply.class, name = "hold"),
   @JsonSubTypes.Type(value = StockReply.Rejected.class, name = "rejected"),
-  @JsonSubTypes.Type(value = StockReply.Unavailable.class, name = "unavailable")
+  @JsonSubTypes.Type(value = StockReply.Unavailable.class, name = "unavailable"),
+  @JsonSubTypes.Type(value = StockReply.SaleReply.class, name = "sale")
 })
 public sealed interface StockReply extends CborSerializable {
 
   record LevelReply(Level level) implements StockReply {}
 
   record HoldReply(HoldView hold) implements StockReply {}
+
+  /** What an offline sale did, and the level after it (after its first recording, for a duplicate). */
+  record SaleReply(SaleOutcome outcome, Level level) implements StockReply {}
+
+  enum SaleOutcome {
+    /** Recorded; the books had the units. */
+    APPLIED,
+    /** Recorded, but the books did not have the units free: a shortage for people to resolve. */
+    OVERSOLD,
+    /** This sale id was recorded before: nothing changed. */
+    DUPLICATE
+  }
 
   /** The request changed nothing; {@code available} is set for {@code INSUFFICIENT_STOCK}. */
   record Rejected(Rejection reason, String detail, long available) implements StockReply {

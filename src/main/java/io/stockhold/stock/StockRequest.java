@@ -3,6 +3,7 @@ package io.stockhold.stock;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.stockhold.CborSerializable;
+import java.time.Instant;
 
 /**
  * A change asked of one stock item. Requests are decided one at a time, in arrival order, by
@@ -15,7 +16,8 @@ import io.stockhold.CborSerializable;
   @JsonSubTypes.Type(value = StockRequest.Release.class, name = "release"),
   @JsonSubTypes.Type(value = StockRequest.Extend.class, name = "extend"),
   @JsonSubTypes.Type(value = StockRequest.Adjust.class, name = "adjust"),
-  @JsonSubTypes.Type(value = StockRequest.ChangePolicy.class, name = "change-policy")
+  @JsonSubTypes.Type(value = StockRequest.ChangePolicy.class, name = "change-policy"),
+  @JsonSubTypes.Type(value = StockRequest.RecordOfflineSale.class, name = "record-offline-sale")
 })
 public sealed interface StockRequest extends CborSerializable {
 
@@ -75,6 +77,20 @@ public sealed interface StockRequest extends CborSerializable {
       if (safetyStock < 0 || reorderPoint < 0 || reorderQuantity < 0) {
         throw new IllegalArgumentException("policy numbers are at least 0");
       }
+    }
+  }
+
+  /**
+   * A sale a POS terminal made while it could not reach Stockhold: the units already left the
+   * store, so it is applied even when the books say they are not there. {@code saleId} makes it
+   * apply once.
+   */
+  record RecordOfflineSale(String saleId, String terminalId, long quantity, Instant soldAt)
+      implements StockRequest {
+    public RecordOfflineSale {
+      if (saleId == null || saleId.isEmpty()) throw new IllegalArgumentException("a sale needs an id");
+      if (quantity < 1) throw new IllegalArgumentException("a sale is of at least 1 unit, not " + quantity);
+      if (soldAt == null) throw new IllegalArgumentException("a sale needs its time");
     }
   }
 }

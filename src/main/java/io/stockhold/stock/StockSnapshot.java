@@ -6,6 +6,7 @@ import io.stockhold.stock.StockState.AppliedAdjustment;
 import io.stockhold.stock.StockState.Deadline;
 import io.stockhold.stock.StockState.FinishedHold;
 import io.stockhold.stock.StockState.Hold;
+import io.stockhold.stock.StockState.RecordedSale;
 import java.util.List;
 import org.pcollections.HashTreePMap;
 import org.pcollections.PMap;
@@ -25,14 +26,15 @@ public record StockSnapshot(
     boolean shortageSignalled,
     List<Hold> holds,
     List<Remembered<FinishedHold>> finishedHolds,
-    List<Remembered<AppliedAdjustment>> adjustments)
+    List<Remembered<AppliedAdjustment>> adjustments,
+    List<Remembered<RecordedSale>> sales)
     implements CborSerializable {
 
   public static StockSnapshot of(StockState s) {
     return new StockSnapshot(s.location(), s.sku(), s.stocked(), s.onHand(), s.reserved(),
         s.safetyStock(), s.reorderPoint(), s.reorderQuantity(), s.lowStockSignalled(),
         s.shortageSignalled(), List.copyOf(s.holds().values()), s.finishedHolds().entries(),
-        s.adjustments().entries());
+        s.adjustments().entries(), s.sales().entries());
   }
 
   public StockState toState() {
@@ -44,6 +46,8 @@ public record StockSnapshot(
     }
     return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
         reorderQuantity, lowStockSignalled, shortageSignalled, byId, deadlines,
-        Recent.of(finishedHolds), Recent.of(adjustments));
+        Recent.of(finishedHolds), Recent.of(adjustments),
+        // a snapshot taken before offline sales existed has none
+        sales == null ? Recent.empty() : Recent.of(sales));
   }
 }

@@ -6,6 +6,7 @@ import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -16,10 +17,13 @@ import io.stockhold.stock.StockReply.Level;
 import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.SaleOutcome;
+import io.stockhold.stock.StockReply.SaleReply;
 import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Commit;
 import io.stockhold.stock.StockRequest.Extend;
+import io.stockhold.stock.StockRequest.RecordOfflineSale;
 import io.stockhold.stock.StockRequest.Release;
 import io.stockhold.stock.StockRequest.Reserve;
 import java.time.Duration;
@@ -55,7 +59,8 @@ public record StockState(
     PMap<String, Hold> holds,
     TreePSet<Deadline> deadlines,
     Recent<FinishedHold> finishedHolds,
-    Recent<AppliedAdjustment> adjustments) {
+    Recent<AppliedAdjustment> adjustments,
+    Recent<RecordedSale> sales) {
 
   /** Finished holds are remembered at least this long, so a late retry is answered. */
   public static final Duration FINISHED_HOLD_RETENTION = Duration.ofHours(24);
@@ -67,6 +72,11 @@ public record StockState(
   public static final Duration ADJUSTMENT_RETENTION = Duration.ofDays(30);
 
   public static final int ADJUSTMENT_LIMIT = 100_000;
+
+  /** Offline sale ids are kept at least this long: a terminal may come back online late. */
+  public static final Duration SALE_RETENTION = Duration.ofDays(30);
+
+  public static final int SALE_LIMIT = 100_000;
 
   public record Hold(
       String holdId,
@@ -81,6 +91,9 @@ public record StockState(
 
   /** What an adjustment with an idempotency key answered, to replay it. */
   public record AppliedAdjustment(String fingerprint, Level level) {}
+
+  /** What an offline sale was, to tell a replay from a reused sale id. */
+  public record RecordedSale(String terminalId, long quantity, Instant soldAt, Level level) {}
 
   /** Holds ordered by deadline, so the next expiry is found without a scan. */
   public record Deadline(Instant expiresAt, String holdId) implements Comparable<Deadline> {
@@ -97,7 +110,7 @@ public record StockState(
   public static StockState empty(StockItemId id) {
     return new StockState(
         id.location(), id.sku(), false, 0, 0, 0, 0, 0, false, false,
-        HashTreePMap.empty(), TreePSet.empty(), Recent.empty(), Recent.empty());
+        HashTreePMap.empty(), TreePSet.empty(), Recent.empty(), Recent.empty(), Recent.empty());
   }
 
   public static long available(long onHand, long reserved, long safetyStock) {
@@ -203,6 +216,7 @@ public record StockState(
       case Extend e -> extend(e, now);
       case Adjust a -> adjust(a, now);
       case ChangePolicy p -> changePolicy(p, now);
+      case RecordOfflineSale s -> recordOfflineSale(s, now);
     };
   }
 
@@ -315,6 +329,29 @@ public record StockState(
     return Decision.of(changed, s -> new LevelReply(s.level()));
   }
 
+  /**
+   * An offline sale is a fact: the units left the store. It is applied whatever the books say;
+   * {@code onHand} may go negative, and taking units that holds count on is a shortage (signalled
+   * by {@link #record}). Selling into the safety stock is what the safety stock is for.
+   */
+  private Decision recordOfflineSale(RecordOfflineSale s, Instant now) {
+    Optional<RecordedSale> earlier = sales.get(s.saleId());
+    if (earlier.isPresent()) {
+      RecordedSale first = earlier.get();
+      if (!first.terminalId().equals(s.terminalId()) || first.quantity() != s.quantity()
+          || !first.soldAt().equals(s.soldAt())) {
+        return Decision.reply(Rejected.of(Rejection.IDEMPOTENCY_KEY_REUSED,
+            "sale id " + s.saleId() + " was recorded for a different sale"));
+      }
+      return Decision.reply(new SaleReply(SaleOutcome.DUPLICATE, first.level()));
+    }
+    long onHandAfter = onHand - s.quantity();
+    SaleOutcome outcome = onHandAfter < reserved ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED;
+    OfflineSaleRecorded recorded = new OfflineSaleRecorded(location, sku, s.saleId(), s.terminalId(),
+        s.quantity(), s.soldAt(), onHandAfter, reserved, available(onHandAfter, reserved, safetyStock), now);
+    return Decision.of(recorded, after -> new SaleReply(outcome, after.level()));
+  }
+
   private HoldExpired expire(Hold hold, Instant now) {
     long reservedAfter = reserved - hold.quantity();
     return new HoldExpired(location, sku, hold.holdId(), hold.reservationId(), hold.quantity(),
@@ -345,7 +382,7 @@ public record StockState(
       }
       case PolicyChanged e -> new StockState(location, sku, true, onHand, reserved,
           e.safetyStock(), e.reorderPoint(), e.reorderQuantity(), lowStockSignalled,
-          shortageSignalled, holds, deadlines, finishedHolds, adjustments);
+          shortageSignalled, holds, deadlines, finishedHolds, adjustments, sales);
       case HoldPlaced e -> {
         Hold hold = new Hold(e.holdId(), e.reservationId(), e.channel(), e.quantity(),
             e.expiresAt(), e.expiresAt(), e.fingerprint());
@@ -366,6 +403,12 @@ public record StockState(
       }
       case LowStockCrossed e -> withSignals(true, shortageSignalled);
       case ShortageDetected e -> withSignals(lowStockSignalled, true);
+      case OfflineSaleRecorded e -> {
+        StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
+        yield next.withSales(sales.remember(e.saleId(),
+            new RecordedSale(e.terminalId(), e.quantity(), e.soldAt(), next.level()), e.occurredAt(),
+            SALE_LIMIT, SALE_RETENTION));
+      }
     };
     // Both signals re-arm once their condition clears.
     boolean low = s.lowStockSignalled && s.available() <= s.reorderPoint;
@@ -387,17 +430,23 @@ public record StockState(
       TreePSet<Deadline> deadlines, Recent<FinishedHold> finishedHolds, boolean stocked) {
     return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
         reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
-        adjustments);
+        adjustments, sales);
   }
 
   private StockState withAdjustments(Recent<AppliedAdjustment> adjustments) {
     return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
         reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
-        adjustments);
+        adjustments, sales);
+  }
+
+  private StockState withSales(Recent<RecordedSale> sales) {
+    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
+        reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
+        adjustments, sales);
   }
 
   private StockState withSignals(boolean lowStock, boolean shortage) {
     return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
-        reorderQuantity, lowStock, shortage, holds, deadlines, finishedHolds, adjustments);
+        reorderQuantity, lowStock, shortage, holds, deadlines, finishedHolds, adjustments, sales);
   }
 }

@@ -48,7 +48,8 @@ class InventoryMessageSchemaTest {
             new StockRequest.Reserve("h2", "r2", "pos", 2, 60, null),
             new StockRequest.Reserve("h3", "r3", "mobile", 1, 60, null)),
         List.of(new StockRequest.Commit("h1"), new StockRequest.Release("h3"), new StockRequest.Extend("h2", 10)),
-        List.of(new StockRequest.Adjust(null, null, null, 1L, "count", null)));
+        List.of(new StockRequest.Adjust(null, null, null, 1L, "count", null)),
+        List.of(new StockRequest.RecordOfflineSale("sale-1", "till-3", 2, T0.minusSeconds(600))));
     for (int i = 0; i < batches.size(); i++) {
       StockState.BatchDecision d = s.decideBatch(batches.get(i), T0.plusSeconds(i));
       events.addAll(d.events());
@@ -72,7 +73,7 @@ class InventoryMessageSchemaTest {
       types.add(message.get("type").asText());
     }
     assertEquals(Set.of("stock-adjusted", "policy-changed", "hold-placed", "hold-committed", "hold-released",
-        "hold-expired", "hold-extended", "low-stock-crossed", "shortage-detected"), types);
+        "hold-expired", "hold-extended", "low-stock-crossed", "shortage-detected", "offline-sale-recorded"), types);
   }
 
   @Test

@@ -10,6 +10,7 @@ import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -292,5 +293,45 @@ class StockAuditTest {
         adjusted(2, -1, 0, 0, t(4)));
 
     assertEquals(List.of(), audit(events).violations());
+  }
+
+  private static OfflineSaleRecorded sold(String saleId, long qty, long onHand, long reserved, long available,
+      Instant at) {
+    return new OfflineSaleRecorded(LOC, SKU, saleId, "till-3", qty, t(-3600), onHand, reserved, available, at);
+  }
+
+  @Test
+  void anOfflineSaleMayTakeOnHandBelowZero() {
+    List<StockEvent> events = List.of(
+        adjusted(11, 11, 0, 11, t(0)),
+        sold("o1", 1, 10, 0, 10, t(1)),
+        sold("o2", 12, -2, 0, 0, t(1)),
+        new ShortageDetected(LOC, SKU, 2, -2, 0, 0, t(1)),
+        adjusted(5, 3, 0, 3, t(2)));
+
+    StockAudit audit = audit(events);
+
+    assertEquals(List.of(), audit.violations());
+    assertEquals(13, audit.unitsSoldOffline());
+    assertEquals(3, audit.onHand());
+  }
+
+  @Test
+  void detectsAnOfflineSaleRecordedTwice() {
+    List<StockEvent> events = List.of(
+        adjusted(11, 11, 0, 11, t(0)),
+        sold("o1", 1, 10, 0, 10, t(1)),
+        sold("o1", 1, 9, 0, 9, t(2)));
+
+    assertOneViolation(audit(events), 3, "o1 recorded twice");
+  }
+
+  @Test
+  void detectsAnOfflineSaleThatCarriesAWrongOnHand() {
+    List<StockEvent> events = List.of(
+        adjusted(11, 11, 0, 11, t(0)),
+        sold("o1", 2, 10, 0, 10, t(1)));
+
+    assertOneViolation(audit(events), 2, "replay says 9/0/9");
   }
 }

@@ -440,6 +440,44 @@ class StockItemGateTest {
     assertEquals(new Level(1, 0, 1, 0, 0, 0), level(item.read(GetLevel::new)));
   }
 
+  // ------------------------------------------------------------------ live levels
+
+  @Test
+  void aWriteThatChangesTheLevelIsPublishedToTheLocationsTopicAndNothingElseIs() {
+    Item item = item(SETTINGS);
+    TestProbe<LevelUpdate> watcher = testKit.createTestProbe(LevelUpdate.class);
+    LevelTopics.get(testKit.system()).topic(item.id().location())
+        .tell(org.apache.pekko.actor.typed.pubsub.Topic.subscribe(watcher.ref()));
+    // The subscription is a message to the topic; give it a moment before the first change.
+    watcher.expectNoMessage(Duration.ofMillis(200));
+
+    assertInstanceOf(LevelReply.class, item.submit(receive(10)));
+    LevelUpdate stocked = watcher.receiveMessage(REPLY);
+    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 10, 0, 10, 1), stocked);
+
+    assertInstanceOf(HoldReply.class, item.submit(reserve("h1", 4, 600)));
+    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 10, 4, 6, 2), watcher.receiveMessage(REPLY));
+
+    // A refusal, a retry and a read change nothing, and publish nothing.
+    assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("h2", 7, 600)));
+    assertInstanceOf(HoldReply.class, item.submit(reserve("h1", 4, 600)));
+    item.read(GetLevel::new);
+    watcher.expectNoMessage(Duration.ofMillis(300));
+
+    // A watcher starts from the durable level and its sequence number.
+    TestProbe<LevelUpdate> starting = testKit.createTestProbe(LevelUpdate.class);
+    item.gate().tell(new StockItem.GetLevelUpdate(starting.ref()));
+    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 10, 4, 6, 2), starting.receiveMessage(REPLY));
+  }
+
+  @Test
+  void aNeverStockedItemStartsAWatcherAtSequenceNumberZero() {
+    Item item = item(SETTINGS);
+    TestProbe<LevelUpdate> starting = testKit.createTestProbe(LevelUpdate.class);
+    item.gate().tell(new StockItem.GetLevelUpdate(starting.ref()));
+    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 0, 0, 0, 0), starting.receiveMessage(REPLY));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private record Item(StockItemId id, String pid, ActorRef<StockItem.Command> gate) {
@@ -498,6 +536,7 @@ class StockItemGateTest {
       case Rejected r -> r.reason().name();
       case Unavailable u -> "UNAVAILABLE " + u.reason();
       case LevelReply l -> "LEVEL " + l.level();
+      case StockReply.SaleReply s -> s.outcome() + " " + s.level();
     };
   }
 

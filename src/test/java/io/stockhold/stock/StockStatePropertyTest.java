@@ -12,6 +12,7 @@ import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -22,10 +23,13 @@ import io.stockhold.stock.StockReply.Level;
 import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.SaleOutcome;
+import io.stockhold.stock.StockReply.SaleReply;
 import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Commit;
 import io.stockhold.stock.StockRequest.Extend;
+import io.stockhold.stock.StockRequest.RecordOfflineSale;
 import io.stockhold.stock.StockRequest.Release;
 import io.stockhold.stock.StockRequest.Reserve;
 import io.stockhold.stock.StockState.BatchDecision;
@@ -252,6 +256,7 @@ class StockStatePropertyTest {
     if (!memories) return;
     assertEquals(original.finishedHolds().entries(), restored.finishedHolds().entries());
     assertEquals(original.adjustments().entries(), restored.adjustments().entries());
+    assertEquals(original.sales().entries(), restored.sales().entries());
   }
 
   // ====================================================================== the replay
@@ -259,7 +264,7 @@ class StockStatePropertyTest {
   /**
    * The books rebuilt from events only, checking every invariant of DESIGN §3 on the way. onHand
    * never goes below 0 through an adjustment; it may through a commit made during a shortage,
-   * since rule 5 keeps such holds committable (and only then).
+   * since rule 5 keeps such holds committable, and through an offline POS sale (and only then).
    */
   static final class Replay {
     record RHold(long quantity, Instant expiresAt) {}
@@ -272,6 +277,7 @@ class StockStatePropertyTest {
     final Map<String, RHold> active = new HashMap<>();
     final Map<String, HoldStatus> ended = new HashMap<>();
     final List<String> known = new ArrayList<>();
+    final Set<String> salesSeen = new HashSet<>();
     long reservedSum() {
       return active.values().stream().mapToLong(RHold::quantity).sum();
     }
@@ -352,6 +358,11 @@ class StockStatePropertyTest {
           assertTrue(reorderPoint > 0 && available() <= reorderPoint, () -> "not low: " + e);
           lowArmed = false;
         }
+        case OfflineSaleRecorded e -> {
+          assertTrue(e.quantity() > 0, () -> "empty sale " + e);
+          assertTrue(salesSeen.add(e.saleId()), () -> "sale recorded twice: " + e);
+          onHand -= e.quantity();
+        }
         case ShortageDetected e -> {
           assertTrue(shortageArmed, () -> "shortage signalled again before it cleared: " + e);
           assertEquals(reservedSum() - onHand, e.shortBy(), () -> "shortBy of " + e);
@@ -393,6 +404,8 @@ class StockStatePropertyTest {
 
     record Applied(String fingerprint, Level level) {}
 
+    record SaleSeen(RecordOfflineSale sale, Level level) {}
+
     boolean stocked;
     long onHand;
     long reserved;
@@ -404,6 +417,7 @@ class StockStatePropertyTest {
     final Map<String, MHold> active = new HashMap<>();
     final Map<String, Ended> ended = new HashMap<>();
     final Map<String, Applied> adjustments = new HashMap<>();
+    final Map<String, SaleSeen> sales = new HashMap<>();
     private List<StockEvent> out;
     private Instant now;
 
@@ -459,7 +473,25 @@ class StockStatePropertyTest {
         case Extend e -> extend(e);
         case Adjust a -> adjust(a);
         case ChangePolicy p -> policy(p);
+        case RecordOfflineSale o -> sale(o);
       };
+    }
+
+    /** A fact: applied whatever the books say; oversold when it takes units holds count on. */
+    private StockReply sale(RecordOfflineSale o) {
+      SaleSeen seen = sales.get(o.saleId());
+      if (seen != null) {
+        return seen.sale().equals(o)
+            ? new SaleReply(SaleOutcome.DUPLICATE, seen.level())
+            : rejected(Rejection.IDEMPOTENCY_KEY_REUSED);
+      }
+      boolean oversold = o.quantity() > onHand - reserved;
+      onHand -= o.quantity();
+      stocked = true;
+      sales.put(o.saleId(), new SaleSeen(o, level()));
+      emit(new OfflineSaleRecorded(LOC, SKU, o.saleId(), o.terminalId(), o.quantity(), o.soldAt(), onHand,
+          reserved, available(), now));
+      return new SaleReply(oversold ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED, level());
     }
 
     private StockReply reserve(Reserve r) {
@@ -595,6 +627,7 @@ class StockStatePropertyTest {
     private final Map<String, Reserve> firstReserve = new HashMap<>();
     private final List<String> adjustmentIds = new ArrayList<>();
     private final Map<String, Adjust> firstAdjust = new HashMap<>();
+    private final List<RecordOfflineSale> sales = new ArrayList<>();
     private int fresh;
 
     Generator(Random rnd) {
@@ -629,8 +662,9 @@ class StockStatePropertyTest {
       if (p < 50) return new Commit(someHoldId());
       if (p < 60) return new Release(someHoldId());
       if (p < 67) return new Extend(someHoldId(), between(1, 300));
-      if (p < 84) return adjustByDelta();
-      if (p < 93) return adjust(null, chance(15) ? 0 : between(0, 30));
+      if (p < 80) return adjustByDelta();
+      if (p < 89) return adjust(null, chance(15) ? 0 : between(0, 30));
+      if (p < 94) return sale();
       return policy(model);
     }
 
@@ -649,6 +683,19 @@ class StockStatePropertyTest {
       holdIds.add(holdId);
       firstReserve.put(holdId, r);
       return r;
+    }
+
+    /** An offline sale: new, replayed after a reconnect, or (rarely) a sale id reused. */
+    private RecordOfflineSale sale() {
+      if (!sales.isEmpty() && chance(30)) {
+        RecordOfflineSale first = sales.get(rnd.nextInt(sales.size()));
+        if (chance(85)) return first;
+        return new RecordOfflineSale(first.saleId(), first.terminalId(), first.quantity() + 1, first.soldAt());
+      }
+      RecordOfflineSale s = new RecordOfflineSale("o" + fresh++, "till-" + rnd.nextInt(3),
+          chance(80) ? between(1, 4) : between(5, 40), T0.minusSeconds(between(0, 86_400)));
+      sales.add(s);
+      return s;
     }
 
     private long quantity() {
@@ -707,7 +754,11 @@ class StockStatePropertyTest {
     void count(List<StockRequest> batch, BatchDecision d, Replay replay) {
       for (StockEvent e : d.events()) counts.merge(e.getClass().getSimpleName(), 1L, Long::sum);
       for (StockReply r : d.replies()) {
-        String key = r instanceof Rejected rej ? rej.reason().name() : r.getClass().getSimpleName();
+        String key = switch (r) {
+          case Rejected rej -> rej.reason().name();
+          case SaleReply sale -> sale.outcome().name();
+          default -> r.getClass().getSimpleName();
+        };
         counts.merge(key, 1L, Long::sum);
       }
       if (replay.onHand < 0) counts.merge("negativeOnHand", 1L, Long::sum);
@@ -723,6 +774,7 @@ class StockStatePropertyTest {
       Set<String> needed = new HashSet<>(List.of(
           "HoldPlaced", "HoldCommitted", "HoldReleased", "HoldExpired", "HoldExtended", "StockAdjusted",
           "PolicyChanged", "LowStockCrossed", "ShortageDetected", "HoldReply", "LevelReply",
+          "OfflineSaleRecorded", "APPLIED", "OVERSOLD", "DUPLICATE",
           "INSUFFICIENT_STOCK", "NEGATIVE_ON_HAND", "RESERVATION_NOT_FOUND", "RESERVATION_COMMITTED",
           "RESERVATION_RELEASED", "RESERVATION_EXPIRED", "IDEMPOTENCY_KEY_REUSED", "emptyBatch"));
       Set<String> missing = needed.stream().filter(k -> counts.getOrDefault(k, 0L) < 20)

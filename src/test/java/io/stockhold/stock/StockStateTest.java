@@ -13,6 +13,7 @@ import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
+import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -23,10 +24,13 @@ import io.stockhold.stock.StockReply.Level;
 import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.SaleOutcome;
+import io.stockhold.stock.StockReply.SaleReply;
 import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Commit;
 import io.stockhold.stock.StockRequest.Extend;
+import io.stockhold.stock.StockRequest.RecordOfflineSale;
 import io.stockhold.stock.StockRequest.Release;
 import io.stockhold.stock.StockRequest.Reserve;
 import io.stockhold.stock.StockState.BatchDecision;
@@ -760,6 +764,139 @@ class StockStateTest {
 
       assertEquals(List.of(placed("h1", 10, at.plusSeconds(TTL), null, 10, 10, 0, at)), d.events());
       assertFalse(d.after().lowStockSignalled());
+    }
+  }
+
+  // ================================================================== offline POS sales
+
+  @Nested
+  class OfflineSales {
+
+    private final Instant soldAt = T0.minusSeconds(3600);
+
+    private RecordOfflineSale sale(String saleId, long quantity) {
+      return new RecordOfflineSale(saleId, "till-3", quantity, soldAt);
+    }
+
+    private OfflineSaleRecorded recorded(String saleId, long quantity, long onHand, long reserved,
+        long available, Instant at) {
+      return new OfflineSaleRecorded(LOC, SKU, saleId, "till-3", quantity, soldAt, onHand, reserved, available, at);
+    }
+
+    @Test
+    void aSaleTakesItsUnitsOffTheBooks() {
+      Instant at = T0.plusSeconds(1);
+
+      BatchDecision d = when(stocked(11), at, sale("o1", 3));
+
+      assertEquals(List.of(recorded("o1", 3, 8, 0, 8, at)), d.events());
+      assertEquals(List.of(new SaleReply(SaleOutcome.APPLIED, level(8, 0, 8))), d.replies());
+    }
+
+    @Test
+    void theDesignExampleAppliesTwoCountsOneDuplicateAndOneOversoldAndEndsAtMinusTwo() {
+      Instant at = T0.plusSeconds(1);
+
+      BatchDecision d = when(stocked(11), at, sale("o1", 1), sale("o1", 1), sale("o2", 12));
+
+      assertEquals(List.of(
+          recorded("o1", 1, 10, 0, 10, at),
+          recorded("o2", 12, -2, 0, 0, at),
+          new ShortageDetected(LOC, SKU, 2, -2, 0, 0, at)), d.events());
+      assertEquals(List.of(
+          new SaleReply(SaleOutcome.APPLIED, level(10, 0, 10)),
+          new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),
+          new SaleReply(SaleOutcome.OVERSOLD, level(-2, 0, 0))), d.replies());
+      assertEquals(level(-2, 0, 0), d.after().level());
+      assertTrue(d.after().shortageSignalled());
+    }
+
+    @Test
+    void aReplayedBatchChangesNothing() {
+      StockState after = given(stocked(11), T0.plusSeconds(1), sale("o1", 1), sale("o2", 12));
+
+      BatchDecision replay = when(after, T0.plus(java.time.Duration.ofDays(29)), sale("o1", 1), sale("o2", 12));
+
+      assertEquals(List.of(
+          new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),
+          new SaleReply(SaleOutcome.DUPLICATE, level(-2, 0, 0))),
+          replay.replies());
+      assertNothingChanged(after, replay);
+    }
+
+    @Test
+    void aSaleIdReusedForAnotherSaleIsRefusedAndChangesNothing() {
+      StockState after = given(stocked(11), T0.plusSeconds(1), sale("o1", 1));
+
+      BatchDecision d = when(after, T0.plusSeconds(2), sale("o1", 2));
+
+      assertRejected(Rejection.IDEMPOTENCY_KEY_REUSED, d.replies().get(0));
+      assertNothingChanged(after, d);
+    }
+
+    @Test
+    void takingUnitsThatHoldsCountOnIsOversoldAndAShortageButTheHoldsStay() {
+      StockState state = given(stocked(10), T0, reserve("h1", 6));
+      Instant at = T0.plusSeconds(1);
+
+      BatchDecision d = when(state, at, sale("o1", 4), sale("o2", 1));
+
+      assertEquals(List.of(
+          recorded("o1", 4, 6, 6, 0, at),
+          recorded("o2", 1, 5, 6, 0, at),
+          new ShortageDetected(LOC, SKU, 1, 5, 6, 0, at)), d.events());
+      assertEquals(SaleOutcome.APPLIED, ((SaleReply) d.replies().get(0)).outcome(), "4 of the 4 free units");
+      assertEquals(SaleOutcome.OVERSOLD, ((SaleReply) d.replies().get(1)).outcome(), "a unit held for h1");
+      assertTrue(d.after().hasActiveHolds());
+    }
+
+    @Test
+    void sellingIntoTheSafetyStockIsNotOversold() {
+      StockState state = given(stocked(10), T0, policy(4, 0, 0));
+
+      BatchDecision d = when(state, T0.plusSeconds(1), sale("o1", 8));
+
+      assertEquals(new SaleReply(SaleOutcome.APPLIED, new Level(2, 0, 0, 4, 0, 0)), d.replies().get(0));
+    }
+
+    @Test
+    void aSaleOfANeverStockedItemStocksItBelowZero() {
+      Instant at = T0.plusSeconds(1);
+
+      BatchDecision d = when(StockState.empty(ITEM), at, sale("o1", 2));
+
+      assertEquals(List.of(recorded("o1", 2, -2, 0, 0, at), new ShortageDetected(LOC, SKU, 2, -2, 0, 0, at)),
+          d.events());
+      assertTrue(d.after().stocked(), "GetStock now finds it");
+    }
+
+    @Test
+    void saleIdsAreRememberedForThirtyDays() {
+      StockState after = given(stocked(11), T0, sale("o1", 1));
+      // another sale, 31 days later, is what makes the memory forget the old one
+      StockState muchLater = given(after, T0.plus(StockState.SALE_RETENTION).plusSeconds(1), sale("o9", 1));
+
+      assertTrue(after.sales().get("o1").isPresent());
+      assertTrue(muchLater.sales().get("o1").isEmpty(), "forgotten after the retention period");
+      StockState justInside = given(after, T0.plus(StockState.SALE_RETENTION), sale("o9", 1));
+      assertTrue(justInside.sales().get("o1").isPresent(), "kept for the whole retention period");
+    }
+
+    @Test
+    void aSaleOfNoUnitsCannotEvenBeAsked() {
+      assertThrows(IllegalArgumentException.class, () -> sale("o1", 0));
+      assertThrows(IllegalArgumentException.class, () -> new RecordOfflineSale("", "till", 1, soldAt));
+    }
+
+    @Test
+    void theSaleMemorySurvivesASnapshot() {
+      StockState after = given(stocked(11), T0.plusSeconds(1), sale("o1", 1));
+
+      StockState restored = StockSnapshot.of(after).toState();
+
+      assertEquals(after.sales().entries(), restored.sales().entries());
+      BatchDecision d = when(restored, T0.plusSeconds(2), sale("o1", 1));
+      assertEquals(SaleOutcome.DUPLICATE, ((SaleReply) d.replies().get(0)).outcome());
     }
   }
 

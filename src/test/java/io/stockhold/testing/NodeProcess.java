@@ -108,6 +108,11 @@ public final class NodeProcess implements AutoCloseable {
     return managementPort;
   }
 
+  /** The node's process id, for jcmd. */
+  public long pid() {
+    return process.pid();
+  }
+
   /** SIGKILL: no shutdown hook, no flush, no leaving the cluster. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();

@@ -1,0 +1,379 @@
+package io.stockhold.api.grpc;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stockhold.api.grpc.v1.PointOfSale;
+import io.stockhold.api.grpc.v1.Pos;
+import io.stockhold.readmodel.StockLevels;
+import io.stockhold.reservation.Idempotency;
+import io.stockhold.reservation.ReservationIds;
+import io.stockhold.reservation.ReservationLine;
+import io.stockhold.reservation.ReservationReply;
+import io.stockhold.reservation.Reservations;
+import io.stockhold.stock.LevelTopics;
+import io.stockhold.stock.LevelUpdate;
+import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.StockItems;
+import io.stockhold.stock.StockReply;
+import io.stockhold.stock.StockReply.HoldReply;
+import io.stockhold.stock.StockReply.HoldStatus;
+import io.stockhold.stock.StockReply.HoldView;
+import io.stockhold.stock.StockReply.LevelReply;
+import io.stockhold.stock.StockReply.Rejected;
+import io.stockhold.stock.StockReply.Rejection;
+import io.stockhold.stock.StockReply.SaleReply;
+import io.stockhold.stock.StockReply.Unavailable;
+import io.stockhold.stock.StockRequest;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The POS bridge: in-store terminals reserve at scan, commit at payment, watch the shelf and
+ * sync the sales they made offline, over the same stock items, reservations and idempotency keys
+ * as the REST API. Thin: it checks the input, asks the engine, and maps the answer.
+ */
+public final class PointOfSaleService implements PointOfSale {
+
+  /** Every POS reservation is on this channel. */
+  public static final String CHANNEL = "pos";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PointOfSaleService.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ActorSystem<?> system;
+  private final StockItems items;
+  private final Reservations reservations;
+  private final StockLevels levels;
+  private final LevelTopics topics;
+  private final PosSettings settings;
+  private final Clock clock;
+
+  public PointOfSaleService(ActorSystem<?> system, StockItems items, Reservations reservations,
+      StockLevels levels, PosSettings settings, Clock clock) {
+    this.system = system;
+    this.items = items;
+    this.reservations = reservations;
+    this.levels = levels;
+    this.topics = LevelTopics.get(system);
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  // ------------------------------------------------------------------ reservations
+
+  @Override
+  public CompletionStage<Pos.Reservation> reserve(Pos.ReserveRequest in) {
+    PosInput check = new PosInput();
+    check.requestId(in.getRequestId());
+    check.terminalId("terminal_id", in.getTerminalId(), false);
+    List<Pos.Line> lines = check.lines(in.getLinesList());
+    check.ttlSeconds(in.getTtlSeconds());
+    if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
+    long ttl = in.getTtlSeconds() == 0 ? settings.defaultTtl().toSeconds() : in.getTtlSeconds();
+    Optional<String> key = in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
+    String operationId = key.map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
+        .orElseGet(Idempotency::freshId);
+    String fingerprint = key.map(k -> Idempotency.fingerprint(restBody(lines, ttl))).orElse(null);
+
+    if (lines.size() > 1) {
+      List<ReservationLine> cart = lines.stream()
+          .map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity())).toList();
+      return reservations.create(operationId, CHANNEL, cart, ttl, fingerprint).thenApply(this::reservation);
+    }
+    Pos.Line line = lines.get(0);
+    StockItemId item = new StockItemId(line.getLocation(), line.getSku());
+    String reservationId = ReservationIds.singleLine(item, operationId);
+    var reserve = new StockRequest.Reserve(operationId, reservationId, CHANNEL, line.getQuantity(), ttl, fingerprint);
+    return items.submit(item, reserve).thenApply(reply -> switch (reply) {
+      case HoldReply h -> reservation(item, h.hold());
+      case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> throw GrpcStatus.insufficient(List.of(
+          new GrpcStatus.ShortLine(item.location(), item.sku(), line.getQuantity(), r.available())));
+      default -> throw failure(reply);
+    });
+  }
+
+  /**
+   * The request as the REST body that asks the same, in the canonical form REST fingerprints
+   * (keys sorted, compact): a request id and an Idempotency-Key are one key space, so a retry over
+   * either transport is recognised as the same request.
+   */
+  static String restBody(List<Pos.Line> lines, long ttlSeconds) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("channel", CHANNEL);
+    ArrayNode array = body.putArray("lines");
+    for (Pos.Line l : lines) {
+      array.addObject().put("location", l.getLocation()).put("quantity", l.getQuantity()).put("sku", l.getSku());
+    }
+    body.put("ttlSeconds", ttlSeconds);
+    return body.toString();
+  }
+
+  @Override
+  public CompletionStage<Pos.Reservation> commit(Pos.ReservationRef in) {
+    return existing(in, holdId -> new StockRequest.Commit(holdId), reservations::commit);
+  }
+
+  @Override
+  public CompletionStage<Pos.Reservation> release(Pos.ReservationRef in) {
+    return existing(in, holdId -> new StockRequest.Release(holdId), reservations::release);
+  }
+
+  /** Routes a reservation id to its hold (one line) or its reservation entity (a cart). */
+  private CompletionStage<Pos.Reservation> existing(Pos.ReservationRef in,
+      Function<String, StockRequest> singleLine, Function<String, CompletionStage<ReservationReply>> multiLine) {
+    PosInput check = new PosInput();
+    String id = check.reservationId(in.getReservationId());
+    if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
+    Optional<ReservationIds.Route> route = ReservationIds.parse(id);
+    if (route.isEmpty()) return failed(GrpcStatus.reservationNotFound(id));
+    return switch (route.get()) {
+      case ReservationIds.SingleLine one -> items.submit(one.item(), singleLine.apply(one.holdId()))
+          .thenApply(reply -> {
+            if (reply instanceof HoldReply h) return reservation(one.item(), h.hold());
+            throw failure(reply);
+          });
+      case ReservationIds.MultiLine many -> multiLine.apply(many.key()).thenApply(this::reservation);
+    };
+  }
+
+  private Pos.Reservation reservation(ReservationReply reply) {
+    return switch (reply) {
+      case ReservationReply.View v -> Pos.Reservation.newBuilder()
+          .setReservationId(v.reservationId())
+          .setStatus(status(v.status()))
+          .addAllLines(v.lines().stream().map(l -> line(l.location(), l.sku(), l.quantity())).toList())
+          .setExpiresAtEpochMs(v.expiresAt().toEpochMilli())
+          .build();
+      case ReservationReply.Refused refused -> throw GrpcStatus.of(refused);
+      case ReservationReply.NotNow notNow -> throw GrpcStatus.of(notNow);
+    };
+  }
+
+  private static Pos.Reservation reservation(StockItemId item, HoldView hold) {
+    return Pos.Reservation.newBuilder()
+        .setReservationId(hold.reservationId())
+        .setStatus(status(hold.status()))
+        .addLines(line(item.location(), item.sku(), hold.quantity()))
+        .setExpiresAtEpochMs(hold.expiresAt().toEpochMilli())
+        .build();
+  }
+
+  private static Pos.Line line(String location, String sku, long quantity) {
+    return Pos.Line.newBuilder().setLocation(location).setSku(sku).setQuantity(quantity).build();
+  }
+
+  private static Pos.ReservationStatus status(HoldStatus status) {
+    return switch (status) {
+      case HELD -> Pos.ReservationStatus.RESERVATION_STATUS_HELD;
+      case COMMITTED -> Pos.ReservationStatus.RESERVATION_STATUS_COMMITTED;
+      case RELEASED -> Pos.ReservationStatus.RESERVATION_STATUS_RELEASED;
+      case EXPIRED -> Pos.ReservationStatus.RESERVATION_STATUS_EXPIRED;
+    };
+  }
+
+  /** A reply that is not the success the call expected. */
+  private static GrpcServiceException failure(StockReply reply) {
+    return switch (reply) {
+      case Rejected r -> GrpcStatus.of(r);
+      case Unavailable u -> GrpcStatus.of(u);
+      default -> throw new IllegalStateException("unexpected reply " + reply);
+    };
+  }
+
+  // ------------------------------------------------------------------ stock
+
+  @Override
+  public CompletionStage<Pos.StockLevel> getStock(Pos.StockRef in) {
+    PosInput check = new PosInput();
+    String location = check.location("location", in.getLocation());
+    String sku = check.sku("sku", in.getSku());
+    if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
+    return items.level(new StockItemId(location, sku)).thenApply(reply -> {
+      if (reply instanceof LevelReply l) {
+        return level(location, sku, l.level().onHand(), l.level().reserved(), l.level().available());
+      }
+      throw failure(reply);
+    });
+  }
+
+  private static Pos.StockLevel level(String location, String sku, long onHand, long reserved, long available) {
+    return Pos.StockLevel.newBuilder().setLocation(location).setSku(sku).setOnHand(onHand)
+        .setReserved(reserved).setAvailable(available).build();
+  }
+
+  /**
+   * The current level of each watched item, then every change. Changes come from the location's
+   * topic; the starting levels from the items themselves (listed skus) or the read model (the
+   * whole location), read once more after {@code watch-catch-up} in case a change was published
+   * before this node's subscription was known across the cluster. Per item the level with the
+   * highest sequence number wins and an older one is never sent after a newer; while the client
+   * reads slowly, updates of one item collapse into its latest, so a stream holds at most one
+   * pending level per item.
+   */
+  @Override
+  public Source<Pos.StockLevel, NotUsed> watchStock(Pos.WatchStockRequest in) {
+    PosInput check = new PosInput();
+    String location = check.location("location", in.getLocation());
+    List<String> listed = check.skus(in.getSkusList(), settings.maxWatchedSkus());
+    if (!check.ok()) return Source.failed(GrpcStatus.invalid(check.problems()));
+    Set<String> skus = new LinkedHashSet<>(listed);
+
+    // The conflation below always takes what arrives, so this buffer only bridges the actor to
+    // the stream and does not fill; were it to, the oldest update would be dropped, not memory grown.
+    Source<LevelUpdate, NotUsed> changes = ActorSource.<LevelUpdate>actorRef(
+            u -> false, u -> Optional.empty(), 64, OverflowStrategy.dropHead())
+        .mapMaterializedValue(ref -> {
+          subscribe(location, ref);
+          return NotUsed.getInstance();
+        })
+        .filter(u -> skus.isEmpty() || skus.contains(u.sku()));
+    Source<LevelUpdate, NotUsed> start = Source.lazyCompletionStage(() -> current(location, skus))
+        .mapConcat(l -> l);
+    Source<LevelUpdate, NotUsed> catchUp = Source.single(NotUsed.getInstance())
+        .initialDelay(settings.watchCatchUp())
+        .mapAsync(1, x -> current(location, skus))
+        .mapConcat(l -> l);
+
+    return changes.merge(start).merge(catchUp)
+        .conflateWithSeed(PointOfSaleService::latestBySku, PointOfSaleService::keepLatest)
+        .mapConcat(Map::values)
+        .statefulMap(() -> new HashMap<String, Long>(),
+            (sent, u) -> {
+              Long last = sent.get(u.sku());
+              if (last != null && last >= u.sequenceNr()) return Pair.create(sent, Optional.<LevelUpdate>empty());
+              sent.put(u.sku(), u.sequenceNr());
+              return Pair.create(sent, Optional.of(u));
+            },
+            sent -> Optional.empty())
+        .filter(Optional::isPresent)
+        .map(u -> level(u.get().location(), u.get().sku(), u.get().onHand(), u.get().reserved(),
+            u.get().available()));
+  }
+
+  private void subscribe(String location, ActorRef<LevelUpdate> watcher) {
+    // The topic forgets a watcher when its stream ends (it watches the subscriber).
+    topics.topic(location).tell(Topic.subscribe(watcher));
+  }
+
+  private static TreeMap<String, LevelUpdate> latestBySku(LevelUpdate u) {
+    TreeMap<String, LevelUpdate> m = new TreeMap<>();
+    m.put(u.sku(), u);
+    return m;
+  }
+
+  private static TreeMap<String, LevelUpdate> keepLatest(TreeMap<String, LevelUpdate> m, LevelUpdate u) {
+    m.merge(u.sku(), u, (old, now) -> now.sequenceNr() >= old.sequenceNr() ? now : old);
+    return m;
+  }
+
+  /** The levels to start from: asked of the listed items, or read for the whole location. */
+  private CompletionStage<List<LevelUpdate>> current(String location, Set<String> skus) {
+    if (skus.isEmpty()) {
+      return levels.atLocation(location, settings.maxWatchedItems()).exceptionally(failure -> {
+        throw GrpcStatus.of(new Unavailable(Unavailable.Reason.RESTARTING,
+            "the stock levels of " + location + " cannot be read now: " + failure.getMessage()));
+      });
+    }
+    List<CompletableFuture<LevelUpdate>> asks = new ArrayList<>();
+    for (String sku : skus) {
+      // An item that does not answer in time is left to the catch-up read and its next change.
+      asks.add(items.levelUpdate(new StockItemId(location, sku)).toCompletableFuture()
+          .exceptionally(timeout -> null));
+    }
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .thenApply(done -> asks.stream().map(CompletableFuture::join).filter(u -> u != null).toList());
+  }
+
+  // ------------------------------------------------------------------ offline sales
+
+  private enum Outcome { APPLIED, DUPLICATE, OVERSOLD, REJECTED }
+
+  private record Tally(String terminal, int applied, int duplicates, int oversold, int rejected) {
+    Tally add(Pair<String, Outcome> o) {
+      String t = terminal.isEmpty() ? o.first() : terminal;
+      return switch (o.second()) {
+        case APPLIED -> new Tally(t, applied + 1, duplicates, oversold, rejected);
+        case DUPLICATE -> new Tally(t, applied, duplicates + 1, oversold, rejected);
+        // An oversold sale is applied too (the units left the store): counted under both.
+        case OVERSOLD -> new Tally(t, applied + 1, duplicates, oversold + 1, rejected);
+        case REJECTED -> new Tally(t, applied, duplicates, oversold, rejected + 1);
+      };
+    }
+  }
+
+  /**
+   * Each sale recorded once per sale id, whatever the books say. An invalid sale is counted as
+   * rejected and logged, and the stream goes on; an item that cannot answer in time fails the
+   * stream with {@code UNAVAILABLE}: the terminal sends the batch again, and its sale ids make
+   * that safe.
+   */
+  @Override
+  public CompletionStage<Pos.SyncSummary> syncOfflineSales(Source<Pos.OfflineSale, NotUsed> in) {
+    return in.mapAsync(settings.syncParallelism(), this::record)
+        .runFold(new Tally("", 0, 0, 0, 0), Tally::add, system)
+        .thenApply(t -> {
+          LOG.info("offline sales from terminal {}: applied {}, duplicates {}, oversold {}, rejected {}",
+              t.terminal(), t.applied(), t.duplicates(), t.oversold(), t.rejected());
+          return Pos.SyncSummary.newBuilder().setApplied(t.applied()).setDuplicates(t.duplicates())
+              .setOversold(t.oversold()).setRejected(t.rejected()).build();
+        });
+  }
+
+  private CompletionStage<Pair<String, Outcome>> record(Pos.OfflineSale sale) {
+    PosInput check = new PosInput();
+    check.sale(sale, clock.instant());
+    if (!check.ok()) {
+      LOG.warn("offline sale {} from terminal {} rejected: {}", sale.getSaleId(), sale.getTerminalId(),
+          String.join("; ", check.problems()));
+      return CompletableFuture.completedFuture(Pair.create(sale.getTerminalId(), Outcome.REJECTED));
+    }
+    StockItemId item = new StockItemId(sale.getLocation(), sale.getSku());
+    var request = new StockRequest.RecordOfflineSale(sale.getSaleId(), sale.getTerminalId(), sale.getQuantity(),
+        Instant.ofEpochMilli(sale.getSoldAtEpochMs()));
+    return items.submit(item, request).thenApply(reply -> Pair.create(sale.getTerminalId(), switch (reply) {
+      case SaleReply s -> switch (s.outcome()) {
+        case APPLIED -> Outcome.APPLIED;
+        case OVERSOLD -> {
+          LOG.info("offline sale {} of {} x {} oversold: onHand now {}", sale.getSaleId(), item,
+              sale.getQuantity(), s.level().onHand());
+          yield Outcome.OVERSOLD;
+        }
+        case DUPLICATE -> Outcome.DUPLICATE;
+      };
+      case Rejected r -> {
+        LOG.warn("offline sale {} from terminal {} rejected: {}", sale.getSaleId(), sale.getTerminalId(), r.detail());
+        yield Outcome.REJECTED;
+      }
+      case Unavailable u -> throw GrpcStatus.of(new Unavailable(u.reason(),
+          "sale " + sale.getSaleId() + ": " + u.detail() + "; send the batch again, sale ids make that safe"));
+      default -> throw new IllegalStateException("unexpected reply " + reply);
+    }));
+  }
+
+  private static <T> CompletionStage<T> failed(Throwable failure) {
+    return CompletableFuture.failedFuture(failure);
+  }
+}

@@ -1,0 +1,54 @@
+package io.stockhold.api.grpc;
+
+import io.stockhold.api.grpc.v1.PointOfSale;
+import io.stockhold.api.grpc.v1.PointOfSaleHandlerFactory;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.grpc.javadsl.WebHandler;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.stream.SystemMaterializer;
+
+/**
+ * The one handler of the API port, telling its three kinds of traffic apart by content type:
+ * gRPC ({@code application/grpc*}, HTTP/2) goes to the POS service and server reflection,
+ * gRPC-Web ({@code application/grpc-web*}, HTTP/1.1 from browsers) to its own handler (which
+ * answers 415 to anything else, so nothing else may reach it), and everything else to REST.
+ */
+public final class PosEndpoint {
+
+  private PosEndpoint() {}
+
+  public static Function<HttpRequest, CompletionStage<HttpResponse>> handler(
+      Route rest, PointOfSale service, ActorSystem<?> system) {
+    Function<HttpRequest, CompletionStage<HttpResponse>> grpc =
+        PointOfSaleHandlerFactory.createWithServerReflection(service, system);
+    Function<HttpRequest, CompletionStage<HttpResponse>> grpcWeb = WebHandler.grpcWebHandler(
+        List.of(PointOfSaleHandlerFactory.create(service, system)), system,
+        SystemMaterializer.get(system).materializer());
+    Function<HttpRequest, CompletionStage<HttpResponse>> restHandler = rest.handler(system);
+    return request -> {
+      String media = request.entity().getContentType().mediaType().toString();
+      if (media.startsWith("application/grpc-web")) return grpcWeb.apply(request);
+      if (media.startsWith("application/grpc")) return grpc.apply(longLived(request));
+      return restHandler.apply(request);
+    };
+  }
+
+  /**
+   * A gRPC call may stream for hours (WatchStock, a long SyncOfflineSales): neither pekko-http's
+   * request timeout nor the body size ceiling meant for REST applies to it. Unary calls are still
+   * bounded, by the engine's ask timeouts.
+   */
+  private static HttpRequest longLived(HttpRequest request) {
+    request.getHeader(TimeoutAccess.class)
+        .ifPresent(t -> t.timeoutAccess().updateTimeout(scala.concurrent.duration.Duration.Inf()));
+    // The javadsl types it as HttpEntity; a request's entity without a limit is still a request entity.
+    return request.withEntity((RequestEntity) request.entity().withoutSizeLimit());
+  }
+}
