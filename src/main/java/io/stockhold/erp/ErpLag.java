@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How far behind the journal each ERP slice running on this node is: the events tagged for the
- * slice past its stored offset, and the age of the oldest of them. Logged while a slice is behind
- * (and once when it has caught up); also readable for metrics.
+ * slice past its stored offset, and the age of the oldest of them. Measured every {@code
+ * stockhold.erp.lag-interval}, logged while a slice is behind (and once when it has caught up), and
+ * read by {@code /metrics}.
  */
 public final class ErpLag {
 
@@ -48,9 +49,16 @@ public final class ErpLag {
     slices.remove(slice);
   }
 
-  /** The slices running here and how far behind each was at the last {@link #measure()}. */
-  public Map<String, Behind> current() {
-    return Map.copyOf(slices);
+  /** Events {@code slice} was behind at the last measurement; NaN where it runs on another node. */
+  public double events(String slice) {
+    Behind b = slices.get(slice);
+    return b == null ? Double.NaN : b.events();
+  }
+
+  /** Age of {@code slice}'s oldest unpublished event at the last measurement; NaN where it runs elsewhere. */
+  public double seconds(String slice) {
+    Behind b = slices.get(slice);
+    return b == null ? Double.NaN : b.seconds();
   }
 
   /** Measures every slice running here and logs the ones behind; blocking (JDBC), so call it off the actor threads. */

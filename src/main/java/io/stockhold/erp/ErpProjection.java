@@ -48,7 +48,7 @@ public final class ErpProjection {
             () -> new ErpProjectionHandler(tags.get(i), publishers.apply(tags.get(i)), lag))),
         ProjectionBehavior.stopMessage());
     var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pekko.projection.jdbc.blocking-jdbc-dispatcher"));
-    system.scheduler().scheduleAtFixedRate(settings.lagLogInterval(), settings.lagLogInterval(),
+    system.scheduler().scheduleAtFixedRate(settings.lagInterval(), settings.lagInterval(),
         lag::measureAll, blocking);
     return lag;
   }

@@ -19,7 +19,7 @@ public record ErpSettings(
     Duration confirmTimeout,
     int receiptsPrefetch,
     Duration reconnectBackoff,
-    Duration lagLogInterval) {
+    Duration lagInterval) {
 
   public static ErpSettings from(Config config) {
     Config erp = config.getConfig("stockhold.erp");
@@ -38,7 +38,7 @@ public record ErpSettings(
         erp.getDuration("confirm-timeout"),
         erp.getInt("receipts-prefetch"),
         erp.getDuration("reconnect-backoff"),
-        erp.getDuration("lag-log-interval"));
+        erp.getDuration("lag-interval"));
   }
 
   /** For the start-up log line: the broker without its credentials, or the file. */

@@ -19,6 +19,7 @@ import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItem;
 import io.stockhold.stock.StockItemSettings;
 import io.stockhold.stock.StockItems;
+import io.stockhold.stock.StockTags;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -88,6 +89,12 @@ public final class StockholdNode implements AutoCloseable {
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
       ErpLag erpLag = ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp));
+      for (String slice : StockTags.all(full)) {
+        metrics.gauge("stockhold.erp.lag.events", "Events of an ERP slice not yet published (NaN where the slice "
+            + "runs on another node)", () -> erpLag.events(slice), "slice", slice);
+        metrics.gauge("stockhold.erp.lag.seconds", "Age of an ERP slice's oldest unpublished event (NaN where the "
+            + "slice runs on another node)", () -> erpLag.seconds(slice), "slice", slice);
+      }
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
       Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));

@@ -45,6 +45,11 @@ class MetricsIT {
       assertEquals(0, count(text, "stockhold_stockitem_queue_depth"));
       assertTrue(count(text, "stockhold_sharding_shards{entity=\"StockItem\"}") >= 1);
       assertEquals(1, count(text, "stockhold_cluster_members_up"));
+      for (int slice = 0; slice < 4; slice++) {
+        // Every ERP slice runs on this lone node: a number, never NaN.
+        assertTrue(count(text, "stockhold_erp_lag_events{slice=\"stock-" + slice + "\"}") >= 0, "ERP lag of slice " + slice);
+        assertTrue(count(text, "stockhold_erp_lag_seconds{slice=\"stock-" + slice + "\"}") >= 0, "ERP lag of slice " + slice);
+      }
       for (String jvm : new String[] {"jvm_memory_used_bytes", "jvm_gc_pause_seconds", "jvm_threads_live_threads",
           "process_cpu_usage", "system_cpu_count"}) {
         assertTrue(text.contains(jvm), jvm + " missing");

@@ -86,7 +86,7 @@ public final class Rabbit implements AutoCloseable {
     s.put("stockhold.erp.dead-letter-exchange", deadLetterExchange());
     s.put("stockhold.erp.dead-letter-queue", deadLetterQueue());
     s.put("stockhold.erp.reconnect-backoff", "500ms");
-    s.put("stockhold.erp.lag-log-interval", "1s");
+    s.put("stockhold.erp.lag-interval", "1s");
     s.put("pekko.projection.restart-backoff.min-backoff", "500ms");
     s.put("pekko.projection.restart-backoff.max-backoff", "2s");
     return s;
