@@ -115,15 +115,31 @@ class ClusterIT {
   void aKilledNodesItemsComeBackOnTheSurvivorsAndNothingIsOversold() throws Exception {
     List<String> skus = skus("k", 9);
     long units = 600;
-    stock("kill", skus, units);
     // Two of three stay a majority; of two nodes, one alone would down itself (keep-majority).
     assertEquals(3, cluster.size(), "the kill needs three nodes; the join test adds the third");
+    // Items of the earlier tests still live (they hold stock): the victim is the node that took on
+    // the most of this test's items, seen as the growth of its entity count while they start.
+    double[] entitiesBefore = new double[cluster.size()];
+    for (int n = 0; n < cluster.size(); n++) entitiesBefore[n] = cluster.metric(n, STOCK_ITEM_ENTITIES);
+    stock("kill", skus, units);
+    double[] grew = new double[cluster.size()];
+    long settle = System.nanoTime() + 10_000_000_000L;
+    do {
+      Thread.sleep(600); // more than the 500 ms poll of the counts
+      double total = 0;
+      for (int n = 0; n < cluster.size(); n++) {
+        grew[n] = cluster.metric(n, STOCK_ITEM_ENTITIES) - entitiesBefore[n];
+        total += grew[n];
+      }
+      if (total >= skus.size()) break;
+    } while (System.nanoTime() < settle);
     try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "kill", skus, 18, "kill")) {
       load.awaitDecisions(300, 60);
-      // The node with the most stock items alive, so the kill takes hot items with it.
       int victim = IntStream.range(0, cluster.size()).boxed()
-          .max((a, b) -> Double.compare(cluster.metric(a, STOCK_ITEM_ENTITIES), cluster.metric(b, STOCK_ITEM_ENTITIES)))
+          .max((a, b) -> Double.compare(grew[a], grew[b]))
           .orElseThrow();
+      System.out.printf("killing node %d, which took %s of the %d items (growth per node %s)%n", victim,
+          grew[victim], skus.size(), java.util.Arrays.toString(grew));
       long killedAt = load.millis();
       cluster.node(victim).kill();
       boolean back = load.awaitEverySkuDecidedAfter(killedAt, 90);
