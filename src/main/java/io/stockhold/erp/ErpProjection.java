@@ -11,7 +11,10 @@ import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.projection.ProjectionBehavior;
 import org.apache.pekko.projection.ProjectionId;
@@ -45,12 +48,22 @@ public final class ErpProjection {
     List<String> tags = StockTags.all(system.settings().config());
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, tags.size(),
         i -> ProjectionBehavior.create(projection(system, dataSource, settings, tags.get(i),
-            () -> new ErpProjectionHandler(tags.get(i), publishers.apply(tags.get(i)), lag))),
+            () -> new ErpProjectionHandler(tags.get(i), publishers.apply(tags.get(i)), lag, itemEvents(system)))),
         ProjectionBehavior.stopMessage());
     var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pekko.projection.jdbc.blocking-jdbc-dispatcher"));
     system.scheduler().scheduleAtFixedRate(settings.lagInterval(), settings.lagInterval(),
         lag::measureAll, blocking);
     return lag;
+  }
+
+  /** An item's events straight from the journal, by sequence number. */
+  static ErpProjectionHandler.ItemEvents itemEvents(ActorSystem<?> system) {
+    JdbcReadJournal journal = PersistenceQuery.get(system)
+        .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    return (pid, from, to) -> journal.currentEventsByPersistenceId(pid, from, to)
+        .map(e -> (StockEvent) e.event())
+        .runWith(Sink.seq(), system)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   /** Publishers for the configured destination: RabbitMQ when a URI is set, else the file. */

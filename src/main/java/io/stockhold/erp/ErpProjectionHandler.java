@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * and a crash in between publishes the group again with the same message ids (at least once).
  *
  * <p>Each item's sequence numbers must arrive without a gap: the journal reader can pass an event
- * whose ordering value became visible late. A gap fails the group (nothing is published), and the
- * projection restarts from its offset, which lies before the missing event.
+ * whose ordering value became visible late. The handler then reads the missing events of that
+ * item straight from the journal and publishes them in their place; if they are not there (yet),
+ * the group fails, nothing of it is published, and the slice tries again after a pause.
  */
 public final class ErpProjectionHandler
     extends JdbcHandler<List<EventEnvelope<StockEvent>>, ReadModelSession> {
@@ -42,14 +43,21 @@ public final class ErpProjectionHandler
       WHEN MATCHED THEN UPDATE SET sequence_nr = s.sequence_nr
       WHEN NOT MATCHED THEN INSERT (persistence_id, sequence_nr) VALUES (s.persistence_id, s.sequence_nr)""";
 
+  /** An item's events by sequence number, read from the journal (both ends included). */
+  public interface ItemEvents {
+    List<StockEvent> read(String persistenceId, long fromSequenceNr, long toSequenceNr) throws Exception;
+  }
+
   private final String slice;
   private final EventPublisher publisher;
   private final ErpLag lag;
+  private final ItemEvents journal;
 
-  public ErpProjectionHandler(String slice, EventPublisher publisher, ErpLag lag) {
+  public ErpProjectionHandler(String slice, EventPublisher publisher, ErpLag lag, ItemEvents journal) {
     this.slice = slice;
     this.publisher = publisher;
     this.lag = lag;
+    this.journal = journal;
   }
 
   @Override
@@ -68,11 +76,7 @@ public final class ErpProjectionHandler
         long last = reached.getOrDefault(pid, published.getOrDefault(pid, 0L));
         long seq = envelope.sequenceNr();
         if (seq <= last) continue; // published before; the ERP has it
-        if (seq != last + 1) {
-          SequenceGapException gap = new SequenceGapException(slice, pid, last, seq);
-          LOG.warn(gap.getMessage());
-          throw gap;
-        }
+        if (seq != last + 1) fillGap(messages, pid, last, seq);
         messages.add(InventoryMessages.outbound(pid, seq, envelope.event()));
         reached.put(pid, seq);
       }
@@ -85,6 +89,21 @@ public final class ErpProjectionHandler
       }
       return null;
     });
+  }
+
+  /** The events {@code last+1 .. next-1} of one item, which the tag query passed by. */
+  private void fillGap(List<OutboundMessage> messages, String pid, long last, long next) throws Exception {
+    List<StockEvent> missing = journal.read(pid, last + 1, next - 1);
+    if (missing.size() != next - 1 - last) {
+      SequenceGapException gap = new SequenceGapException(slice, pid, last, next);
+      LOG.warn(gap.getMessage());
+      throw gap;
+    }
+    LOG.info("ERP slice {}: {} events {}..{} were passed by the tag query; read from the journal and published in order",
+        slice, pid, last + 1, next - 1);
+    for (int i = 0; i < missing.size(); i++) {
+      messages.add(InventoryMessages.outbound(pid, last + 1 + i, missing.get(i)));
+    }
   }
 
   private static Map<String, Long> publishedUpTo(Connection c, List<EventEnvelope<StockEvent>> envelopes)
@@ -125,7 +144,7 @@ public final class ErpProjectionHandler
   static final class SequenceGapException extends IllegalStateException {
     SequenceGapException(String slice, String persistenceId, long last, long next) {
       super("ERP slice " + slice + ": " + persistenceId + " has published up to " + last + " but the next event read is "
-          + next + "; retrying from the stored offset instead of publishing past the gap");
+          + next + ", and the journal does not hold the events between yet; trying again instead of publishing past them");
     }
   }
 }

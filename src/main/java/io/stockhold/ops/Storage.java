@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,14 +46,19 @@ public record Storage(String description, String url, String user, String passwo
         throw new java.io.UncheckedIOException("cannot create the data directory", e);
       }
     }
-    String root = "pekko-persistence-jdbc.shared-databases.stockhold.";
-    return ConfigFactory.parseMap(Map.of(
-        root + "profile", profile,
-        root + "db.url", url,
-        root + "db.user", user,
-        root + "db.password", password,
-        root + "db.driver", driver,
-        "pekko.projection.jdbc.dialect", embedded() ? "h2-dialect" : "postgres-dialect"));
+    Map<String, Object> settings = new java.util.HashMap<>();
+    // The same database twice: the journal's writes, and the queries that read it back
+    // (projections), each with a pool of its own so readers never starve the writers.
+    for (String pool : List.of("stockhold", "stockhold-read")) {
+      String root = "pekko-persistence-jdbc.shared-databases." + pool + ".";
+      settings.put(root + "profile", profile);
+      settings.put(root + "db.url", url);
+      settings.put(root + "db.user", user);
+      settings.put(root + "db.password", password);
+      settings.put(root + "db.driver", driver);
+    }
+    settings.put("pekko.projection.jdbc.dialect", embedded() ? "h2-dialect" : "postgres-dialect");
+    return ConfigFactory.parseMap(settings);
   }
 
   /** A plain JDBC connection, for tools and health checks. */

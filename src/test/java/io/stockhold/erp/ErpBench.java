@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * 1. End-to-end lag: reservation reply received → its hold-placed message consumed from the
  *    broker, under steady load (8 clients, 1,000 items, 20 s).
  * 2. Projection throughput: 20,000 events written while the broker is cut off, then the time to
- *    publish them all once it is back, for 1, 4 and 8 slices.
+ *    publish them all once it is back, for 1, 4 and 8 slices ({@code -Derp.bench.events=},
+ *    {@code -Derp.bench.slices=1,4}).
  */
 class ErpBench {
 
@@ -84,7 +85,9 @@ class ErpBench {
 
   @Test
   void projectionThroughputBySlices() throws Exception {
-    for (int slices : new int[] {1, 4, 8}) {
+    int[] sliceCounts = java.util.Arrays.stream(System.getProperty("erp.bench.slices", "1,4,8").split(","))
+        .mapToInt(Integer::parseInt).toArray();
+    for (int slices : sliceCounts) {
       try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES); Rabbit rabbit = new Rabbit();
           TcpProxy network = new TcpProxy(Rabbit.PORT);
           StockholdNode node = TestNodes.start(store, rabbit.config(network.port())
@@ -92,7 +95,7 @@ class ErpBench {
           Consumer consumer = new Consumer(rabbit.erpQueue())) {
         network.cut();
         Client http = new Client(node.httpPort());
-        int events = 20_000;
+        int events = Integer.getInteger("erp.bench.events", 20_000);
         ExecutorService pool = Executors.newFixedThreadPool(16);
         for (int i = 0; i < events; i++) {
           int k = i;
