@@ -45,12 +45,42 @@ public final class JournalAudit {
 
   /** Audits the journal of the store {@code config} names, with a local (non-cluster) system. */
   public static Report run(Config config) throws Exception {
+    List<StockAudit> audits = new ArrayList<>();
+    readStockItems(config, "stockhold-verify", new ItemReader() {
+      private StockAudit audit;
+
+      @Override
+      public void item(String persistenceId) {
+        audit = new StockAudit(persistenceId);
+        audits.add(audit);
+      }
+
+      @Override
+      public void event(long sequenceNr, StockEvent event) {
+        audit.check(sequenceNr, event);
+      }
+    });
+    return new Report(audits);
+  }
+
+  /** What {@link #readStockItems} hands over: each item, then its events in order. */
+  public interface ItemReader {
+    void item(String persistenceId);
+
+    void event(long sequenceNr, StockEvent event);
+  }
+
+  /**
+   * Reads every stock item's events, item by item in persistence-id order, from the journal of the
+   * store {@code config} names, with a local (non-cluster) actor system of its own.
+   */
+  public static void readStockItems(Config config, String systemName, ItemReader reader) throws Exception {
     Storage storage = Storage.from(config);
     Config local = ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
         .withFallback(storage.asConfig())
         .withFallback(config)
         .resolve();
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold-verify", local);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), systemName, local);
     try {
       JdbcReadJournal journal = PersistenceQuery.get(system)
           .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
@@ -59,15 +89,12 @@ public final class JournalAudit {
           .filter(id -> id.startsWith(prefix))
           .runWith(Sink.seq(), system)
           .toCompletableFuture().get(10, TimeUnit.MINUTES);
-      List<StockAudit> audits = new ArrayList<>();
       for (String id : ids.stream().sorted().toList()) {
-        StockAudit audit = new StockAudit(id);
+        reader.item(id);
         journal.currentEventsByPersistenceId(id, 0, Long.MAX_VALUE)
-            .runForeach(env -> audit.check(env.sequenceNr(), (StockEvent) env.event()), system)
+            .runForeach(env -> reader.event(env.sequenceNr(), (StockEvent) env.event()), system)
             .toCompletableFuture().get(10, TimeUnit.MINUTES);
-        audits.add(audit);
       }
-      return new Report(audits);
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
