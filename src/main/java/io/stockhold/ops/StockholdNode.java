@@ -82,8 +82,8 @@ public final class StockholdNode implements AutoCloseable {
 
       Metrics metrics = Metrics.get(system);
       StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC(), metrics.stockItems());
-      HikariDataSource readModel = StockLevelProjection.dataSource(storage.url(), storage.user(),
-          storage.password(), full.getInt("stockhold.projections.pool-size"));
+      HikariDataSource readModel = StockLevelProjection.dataSource(storage,
+          full.getInt("stockhold.projections.pool-size"));
       system.getWhenTerminated().thenRun(readModel::close);
       StockLevelProjection.init(system, readModel);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));

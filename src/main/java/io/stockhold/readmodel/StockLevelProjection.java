@@ -2,6 +2,7 @@ package io.stockhold.readmodel;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.stockhold.ops.Storage;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockTags;
 import java.sql.Connection;
@@ -30,11 +31,12 @@ public final class StockLevelProjection {
   private StockLevelProjection() {}
 
   /** A small pool for the read side, separate from the journal's. */
-  public static HikariDataSource dataSource(String url, String user, String password, int size) {
+  public static HikariDataSource dataSource(Storage storage, int size) {
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url);
-    config.setUsername(user);
-    config.setPassword(password);
+    config.setJdbcUrl(storage.url());
+    config.setUsername(storage.user());
+    config.setPassword(storage.password());
+    storage.queryConnectionProperties().forEach(config::addDataSourceProperty);
     config.setMaximumPoolSize(size);
     config.setPoolName("stockhold-read-model");
     return new HikariDataSource(config);
