@@ -18,6 +18,9 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
   /** The same ceiling the HTTP API puts on quantities. */
   static final long MAX_QUANTITY = 1_000_000_000L;
 
+  /** A receipt is a few hundred bytes; the REST API's body limit is ample and bounds the parse. */
+  static final int MAX_BODY_BYTES = 64 * 1024;
+
   private static final Set<String> FIELDS = Set.of("receiptId", "location", "sku", "quantity", "reference");
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -30,6 +33,9 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
 
   /** Parses strictly: unknown fields, wrong types, fractions and out-of-range values are refused. */
   public static Receipt parse(byte[] body) throws InvalidReceipt {
+    if (body.length > MAX_BODY_BYTES) {
+      throw new InvalidReceipt("body is " + body.length + " bytes; a receipt is at most " + MAX_BODY_BYTES);
+    }
     JsonNode json;
     try {
       json = JSON.readTree(body);

@@ -42,6 +42,13 @@ class ReceiptTest {
   }
 
   @Test
+  void anOversizedBodyIsRefusedBeforeItIsParsed() {
+    String padded = "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":1,\"reference\":\""
+        + "x".repeat(Receipt.MAX_BODY_BYTES) + "\"}";
+    assertTrue(refused(padded).contains("a receipt is at most 65536"), refused(padded));
+  }
+
+  @Test
   void quantitiesAreWholeAndPositive() {
     String base = "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":";
     assertTrue(refused(base + "1.5}").contains("whole number"));
