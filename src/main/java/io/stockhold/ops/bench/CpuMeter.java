@@ -101,9 +101,9 @@ final class CpuMeter {
         others * scale, idle * scale, busiest);
   }
 
-  /** The bench's load workers ("bench-…") and the JDK HTTP clients they drive. */
+  /** The bench's load workers ("bench-…"); each does its own I/O on its own connection. */
   static boolean isClient(String threadName) {
-    return threadName.startsWith("bench-") || threadName.startsWith("HttpClient-");
+    return threadName.startsWith("bench-");
   }
 
   /** Busy and total CPU seconds of the whole machine, from the first line of /proc/stat. */

@@ -2,11 +2,6 @@ package io.stockhold.ops.bench;
 
 import io.stockhold.ops.bench.Seller.Outcome;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,8 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Stockhold through its public HTTP API, as a checkout would call it: {@code POST /v1/reservations}
- * for one unit on channel {@code web} with an {@code Idempotency-Key}, one {@link HttpClient}
- * (HTTP/1.1) per buyer so each buyer has a connection of its own. A 201 is a sale, a 409 {@code
+ * for one unit on channel {@code web} with an {@code Idempotency-Key}, one keep-alive HTTP/1.1
+ * connection per buyer ({@link PlainHttp}). A 201 is a sale, a 409 {@code
  * insufficient-stock} is "sold out", a 503 {@code overloaded} is "try again"; anything else (503
  * timeout, a broken connection) leaves the buyer not knowing — the books-balance check counts those.
  */
@@ -28,10 +23,10 @@ final class StockholdContender implements Contender {
   /** Holds outlive the bench, so none expires and gives a unit back mid-run. */
   private static final int HOLD_SECONDS = 3600;
 
-  private final String base;
+  private final int httpPort;
 
   StockholdContender(int httpPort) {
-    this.base = "http://127.0.0.1:" + httpPort;
+    this.httpPort = httpPort;
   }
 
   @Override
@@ -41,7 +36,7 @@ final class StockholdContender implements Contender {
 
   @Override
   public String approach() {
-    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one HTTP/1.1 connection per buyer";
+    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one keep-alive HTTP/1.1 connection per buyer";
   }
 
   /**
@@ -57,13 +52,10 @@ final class StockholdContender implements Contender {
     try (ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> new Thread(r, "bench-stocker"))) {
       for (int i = 0; i < parallel; i++) {
         stockers.add(pool.submit(() -> {
-          HttpClient http = client();
-          try {
+          try (PlainHttp http = connection()) {
             for (int item = next.getAndIncrement(); item < w.items(); item = next.getAndIncrement()) {
               count(http, w, item);
             }
-          } finally {
-            http.shutdownNow();
           }
           return null;
         }));
@@ -76,15 +68,14 @@ final class StockholdContender implements Contender {
    * One item's count, with an Idempotency-Key so that a 503 (a new item starting slowly on a busy
    * machine) can be retried without counting twice.
    */
-  private void count(HttpClient http, Workload w, int item) throws IOException, InterruptedException {
-    HttpRequest request = post(itemPath(w, item) + "/adjustments",
-        "{\"setOnHand\":" + w.unitsPerItem() + ",\"reason\":\"count\",\"reference\":\"bench\"}",
-        "Idempotency-Key", "bench-stock-" + w.key() + "-" + item);
+  private void count(PlainHttp http, Workload w, int item) throws IOException, InterruptedException {
     for (int attempt = 1; ; attempt++) {
-      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 200) return;
-      if (r.statusCode() != 503 || attempt == 5) {
-        throw new IOException("stocking " + itemPath(w, item) + " answered " + r.statusCode() + " " + r.body());
+      PlainHttp.Response r = http.post(itemPath(w, item) + "/adjustments",
+          "{\"setOnHand\":" + w.unitsPerItem() + ",\"reason\":\"count\",\"reference\":\"bench\"}",
+          "Idempotency-Key: bench-stock-" + w.key() + "-" + item);
+      if (r.status() == 200) return;
+      if (r.status() != 503 || attempt == 5) {
+        throw new IOException("stocking " + itemPath(w, item) + " answered " + r.status() + " " + r.body());
       }
       Thread.sleep(200L * attempt);
     }
@@ -92,19 +83,18 @@ final class StockholdContender implements Contender {
 
   @Override
   public Seller open(Workload w) {
-    HttpClient http = client();
-    String keyPrefix = "bench-" + UUID.randomUUID() + "-";
+    PlainHttp http = connection();
+    String keyPrefix = "Idempotency-Key: bench-" + UUID.randomUUID() + "-";
     return new HttpSeller(http) {
       long keys;
 
       @Override
-      public Outcome sell(int item) throws IOException, InterruptedException {
-        HttpRequest request = post("/v1/reservations",
+      public Outcome sell(int item) throws IOException {
+        PlainHttp.Response r = http.post("/v1/reservations",
             "{\"channel\":\"web\",\"ttlSeconds\":" + HOLD_SECONDS + ",\"lines\":[{\"location\":\"" + w.location()
                 + "\",\"sku\":\"" + Workload.sku(item) + "\",\"quantity\":1}]}",
-            "Idempotency-Key", keyPrefix + keys++);
-        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-        return switch (r.statusCode()) {
+            keyPrefix + keys++);
+        return switch (r.status()) {
           case 201 -> Outcome.SOLD;
           case 409 -> {
             if (!r.body().contains("insufficient-stock")) throw new IOException("409 " + r.body());
@@ -112,7 +102,7 @@ final class StockholdContender implements Contender {
           }
           // overloaded: refused before the item decided anything. timeout/restarting: unknown.
           case 503 -> r.body().contains("/overloaded") ? Outcome.TURNED_AWAY : Outcome.UNKNOWN;
-          default -> throw new IOException("HTTP " + r.statusCode() + " " + r.body());
+          default -> throw new IOException("HTTP " + r.status() + " " + r.body());
         };
       }
     };
@@ -141,14 +131,12 @@ final class StockholdContender implements Contender {
 
   /** The read-path baseline: {@code GET /v1/stock/{location}/{sku}} on the same kind of connection. */
   Seller openReader(Workload w) {
-    HttpClient http = client();
+    PlainHttp http = connection();
     return new HttpSeller(http) {
       @Override
-      public Outcome sell(int item) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(
-            HttpRequest.newBuilder(URI.create(base + itemPath(w, item))).timeout(Duration.ofSeconds(10)).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new IOException("HTTP " + r.statusCode() + " " + r.body());
+      public Outcome sell(int item) throws IOException {
+        PlainHttp.Response r = http.get(itemPath(w, item));
+        if (r.status() != 200) throw new IOException("HTTP " + r.status() + " " + r.body());
         return Outcome.READ;
       }
     };
@@ -164,32 +152,20 @@ final class StockholdContender implements Contender {
     return "/v1/stock/" + w.location() + "/" + Workload.sku(item);
   }
 
-  private HttpRequest post(String path, String json, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json));
-    if (headers.length > 0) b.headers(headers);
-    return b.build();
-  }
-
-  private static HttpClient client() {
-    return HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5))
-        .build();
+  private PlainHttp connection() {
+    return new PlainHttp("127.0.0.1", httpPort);
   }
 
   private abstract static class HttpSeller implements Seller {
-    private final HttpClient http;
+    private final PlainHttp http;
 
-    HttpSeller(HttpClient http) {
+    HttpSeller(PlainHttp http) {
       this.http = http;
     }
 
     @Override
     public void close() {
-      http.shutdownNow();
+      http.close();
     }
   }
 }
