@@ -59,12 +59,13 @@ final class BenchReport {
   private final PhaseResult readPath;
   private final List<Target> targets;
   private final List<Target> books;
+  private final Map<Workload, GroupCommit> groupCommits;
   private final Map<String, String> approaches;
   private final Duration took;
 
   BenchReport(Environment env, String postgres, String redisProblem, List<PhaseResult> results,
-      PhaseResult readPath, List<Target> targets, List<Target> books, Map<String, String> approaches,
-      Duration took) {
+      PhaseResult readPath, List<Target> targets, List<Target> books, Map<Workload, GroupCommit> groupCommits,
+      Map<String, String> approaches, Duration took) {
     this.env = env;
     this.postgres = postgres;
     this.redisProblem = redisProblem;
@@ -72,6 +73,7 @@ final class BenchReport {
     this.readPath = readPath;
     this.targets = targets;
     this.books = books;
+    this.groupCommits = groupCommits;
     this.approaches = approaches;
     this.took = took;
   }
@@ -89,6 +91,10 @@ final class BenchReport {
     }
     out.println("Where the CPU went (share of all " + env.cores() + " cores during each phase):");
     out.println(cpuTable());
+    if (!groupCommits.isEmpty()) {
+      out.println("Stockhold's group commit (from the node's meters):");
+      out.println(groupCommitTable());
+    }
   }
 
   void write(Path dir) throws IOException {
@@ -130,6 +136,14 @@ final class BenchReport {
         .append("*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*: engine, JVM, ")
         .append("PostgreSQL and Redis per request (for the baselines the JVM share is their JDBC clients' GC).\n\n");
     md.append(cpuTable()).append('\n');
+    if (!groupCommits.isEmpty()) {
+      md.append("## Stockhold's group commit\n\n");
+      md.append("From the node's meters during each Stockhold phase. *requests per write*: requests one ")
+          .append("journal write carried (rejections answered from memory are not written); *journal write*: ")
+          .append("from a batch leaving its stock item to its events persisted. A buyer waits for the write in ")
+          .append("flight and then for its own, so latency is about twice the write.\n\n");
+      md.append(groupCommitTable()).append('\n');
+    }
     md.append("## How each system sells\n\n");
     approaches.forEach((name, how) -> md.append("- **").append(name).append("**: ").append(how).append('\n'));
     md.append("""
@@ -139,6 +153,14 @@ final class BenchReport {
         system gets the same number of buyers, each with a connection of its own.
         """);
     return md.toString();
+  }
+
+  String groupCommitTable() {
+    List<List<String>> rows = new ArrayList<>();
+    groupCommits.forEach((w, g) -> rows.add(List.of(w.key(), rate(g.writesPerSecond()),
+        Double.isNaN(g.requestsPerWrite()) ? "–" : String.format(Locale.ROOT, "%.1f", g.requestsPerWrite()),
+        Double.isNaN(g.meanWriteMillis()) ? "–" : ms(g.meanWriteMillis()))));
+    return table(List.of("workload", "journal writes/s", "requests per write", "journal write ms (mean)"), rows);
   }
 
   private static final List<String> COLUMNS = List.of("workload", "system", "sales/s", "answers/s", "p50 ms", "p99 ms",

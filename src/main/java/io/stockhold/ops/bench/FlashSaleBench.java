@@ -173,6 +173,8 @@ public final class FlashSaleBench {
   private final Settings settings;
   private final PrintStream out;
   private final CpuMeter cpu = new CpuMeter();
+  /** Stockhold's group commit per workload, measured during its phase. */
+  private final Map<Workload, GroupCommit> groupCommits = new java.util.LinkedHashMap<>();
   private final Workload read;
   private final Workload warmup;
   private final List<Workload> workloads;
@@ -239,7 +241,7 @@ public final class FlashSaleBench {
       List<Target> books = audit == null ? List.of() : books(audit, phases.stockholdRuns());
       Duration took = Duration.ofNanos(System.nanoTime() - began);
       BenchReport report = new BenchReport(environment, postgres, redisProblem, results, phases.readPath(), targets,
-          books, descriptions(sql, redisProblem), took);
+          books, groupCommits, descriptions(sql, redisProblem), took);
       report.print(out);
       report.write(settings.reportDir());
       out.printf("Report: %s (results.md, sales-per-second.svg); the whole run took %s.%n",
@@ -302,7 +304,9 @@ public final class FlashSaleBench {
             results.add(PhaseResult.skipped(w, system, "skipped: " + redisProblem));
             continue;
           }
+          GroupCommit before = system.equals("stockhold") ? GroupCommit.sample(node) : null;
           PhaseResult result = phase(label, contender.get(), w);
+          if (before != null) groupCommits.put(w, GroupCommit.sample(node).since(before));
           results.add(result);
           if (result.ran() && system.equals("stockhold")) stockholdRuns.add(result.run());
         }
