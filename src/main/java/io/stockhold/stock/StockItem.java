@@ -294,12 +294,14 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   private Behavior<Command> onBatchDone(BatchDone done) {
     releaseWriteSlot();
+    boolean journaled = done.decided().sequenceNr() != sequenceNr;
     state = done.decided().state();
     sequenceNr = done.decided().sequenceNr();
     publishIfChanged();
     List<StockReply> replies = done.decided().replies();
-    // The recovery "batch" and expiry-only batches carry no request: not a client's write.
-    if (!inFlight.isEmpty()) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
+    // The recovery "batch" and expiry-only batches carry no request, and a batch answered from
+    // memory (sold out, repeats) wrote nothing: neither is a client's journal write.
+    if (!inFlight.isEmpty() && journaled) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
     for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
     inFlight = null;
     for (Command read : readsWaiting) answer(read);

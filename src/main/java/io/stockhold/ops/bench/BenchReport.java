@@ -130,7 +130,7 @@ final class BenchReport {
     if (!books.isEmpty()) md.append("## Books balance (Stockhold)\n\n").append(checks(books)).append('\n');
     md.append("## Where the CPU went\n\n");
     md.append("Share of all ").append(env.cores()).append(" cores during each phase. *bench clients*: the load ")
-        .append("workers (and, for the baselines, their JDBC and Redis clients) and the JDK HTTP clients; ")
+        .append("workers, with their own HTTP, JDBC and Redis clients; ")
         .append("*Stockhold engine*: every other thread of this JVM (actors, HTTP server, journal); *JVM*: GC and JIT; ")
         .append("PostgreSQL and Redis from /proc; *other processes*: anything else on the machine. ")
         .append("*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*: engine, JVM, ")
