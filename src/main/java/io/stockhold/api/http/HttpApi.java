@@ -37,15 +37,22 @@ public final class HttpApi extends AllDirectives {
   private static final Pattern REQUEST_ID = Pattern.compile("[\\x21-\\x7E]{1,200}");
   static final String OPENAPI_RESOURCE = "/openapi.yaml";
 
-  private final StockRoutes stock;
-  private final ReservationRoutes reservations;
   private final byte[] openApi;
+  /**
+   * The v1 routes, built once: a route is an immutable function of the request, and building the
+   * directive tree inside the per-request wrapper cost more than answering a read.
+   */
+  private final Route v1;
 
   public HttpApi(StockItems items, Reservations reservationEntities, StockHistory history, StockLevels levels,
       Duration defaultTtl) {
-    this.stock = new StockRoutes(items, history, levels);
-    this.reservations = new ReservationRoutes(items, reservationEntities, defaultTtl);
+    StockRoutes stock = new StockRoutes(items, history, levels);
+    ReservationRoutes reservations = new ReservationRoutes(items, reservationEntities, defaultTtl);
     this.openApi = openApiDocument();
+    this.v1 = handleRejections(rejections(), () -> pathPrefix("v1", () -> concat(
+        stock.route(),
+        reservations.route(),
+        path("openapi.yaml", () -> get(() -> complete(openApiResponse()))))));
   }
 
   public Route route() {
@@ -53,7 +60,7 @@ public final class HttpApi extends AllDirectives {
       String requestId = request.getHeader("X-Request-Id")
           .map(h -> h.value())
           .filter(v -> REQUEST_ID.matcher(v).matches())
-          .orElseGet(() -> UUID.randomUUID().toString());
+          .orElseGet(HttpApi::newRequestId);
       long started = System.nanoTime();
       RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
       return mapResponse(response -> {
@@ -63,12 +70,20 @@ public final class HttpApi extends AllDirectives {
       }, () -> withRequestTimeoutResponse(
           timedOut -> Problem.of(503, "timeout", "Timed out", "the request took too long; its outcome is unknown")
               .toResponse().addHeader(idHeader),
-          () -> handleExceptions(exceptions(requestId, request), () ->
-              handleRejections(rejections(), () -> pathPrefix("v1", () -> concat(
-                  stock.route(),
-                  reservations.route(),
-                  path("openapi.yaml", () -> get(() -> complete(openApiResponse())))))))));
+          () -> handleExceptions(exceptions(requestId, request), () -> v1)));
     });
+  }
+
+  /**
+   * A random version-4 UUID from the thread's own generator: a request id need not be
+   * unguessable, and {@link UUID#randomUUID()} makes every request take the one shared
+   * SecureRandom's lock.
+   */
+  static String newRequestId() {
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(high, low).toString();
   }
 
   private HttpResponse openApiResponse() {
