@@ -49,7 +49,7 @@ public final class ErpProjection {
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, tags.size(),
         i -> ProjectionBehavior.create(projection(system, dataSource, settings, tags.get(i),
             () -> new ErpProjectionHandler(tags.get(i), publishers.apply(tags.get(i)), lag, itemEvents(system)))),
-        ProjectionBehavior.stopMessage());
+        StockTags.placement(system), java.util.Optional.of(ProjectionBehavior.stopMessage()));
     var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pekko.projection.jdbc.blocking-jdbc-dispatcher"));
     system.scheduler().scheduleAtFixedRate(settings.lagInterval(), settings.lagInterval(),
         lag::measureAll, blocking);

@@ -51,7 +51,7 @@ public final class StockLevelProjection {
     List<String> tags = StockTags.all(system.settings().config());
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "stock-level-projection",
         tags.size(), i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i))),
-        ProjectionBehavior.stopMessage());
+        StockTags.placement(system), java.util.Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   private static GroupedProjection<Offset, EventEnvelope<StockEvent>> projection(

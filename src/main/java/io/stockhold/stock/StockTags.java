@@ -1,6 +1,8 @@
 package io.stockhold.stock;
 
 import com.typesafe.config.Config;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +21,13 @@ public final class StockTags {
 
   public static String tagFor(String persistenceId, int count) {
     return "stock-" + Math.floorMod(persistenceId.hashCode(), count);
+  }
+
+  /** Where the processes that read the slices run: any node, or the nodes with the configured role. */
+  public static ShardedDaemonProcessSettings placement(ActorSystem<?> system) {
+    String role = system.settings().config().getString("stockhold.projections.role");
+    ShardedDaemonProcessSettings settings = ShardedDaemonProcessSettings.create(system);
+    return role.isBlank() ? settings : settings.withRole(role);
   }
 
   public static List<String> all(Config config) {
