@@ -123,9 +123,12 @@ public final class StockholdNode implements AutoCloseable {
       ClusterFormation.startBootstrapIfOn(system, full);
 
       InetSocketAddress http = binding.localAddress();
-      LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management 127.0.0.1:{}, remoting {}",
-          storage.description(), erp.description(), http.getHostString(), http.getPort(), managementPort,
-          cluster.selfMember().address());
+      // Management listens on bind-hostname when one is set (k8s, compose: every interface).
+      String managementBind = full.getString("pekko.management.http.bind-hostname");
+      String managementHost = managementBind.isBlank() ? full.getString("pekko.management.http.hostname") : managementBind;
+      LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management {}:{}, remoting {}",
+          storage.description(), erp.description(), http.getHostString(), http.getPort(), managementHost,
+          managementPort, cluster.selfMember().address());
       LOG.info("POS gRPC, gRPC-Web and REST share port {}, {}", http.getPort(),
           tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)");
       return new StockholdNode(system, storage, items, binding, managementPort, erpLag, pos);
