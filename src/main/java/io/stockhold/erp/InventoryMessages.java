@@ -36,9 +36,17 @@ public final class InventoryMessages {
 
   private InventoryMessages() {}
 
+  /** Each event class's type, worked out once rather than by a regex for every event published. */
+  private static final ClassValue<String> TYPES = new ClassValue<>() {
+    @Override
+    protected String computeValue(Class<?> type) {
+      return type.getSimpleName().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    }
+  };
+
   /** {@code hold-committed} for {@code HoldCommitted}. */
   public static String type(StockEvent event) {
-    return event.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    return TYPES.get(event.getClass());
   }
 
   /** {@code inventory.hold-committed.store-7}: locations have no dots, so each is one word. */
