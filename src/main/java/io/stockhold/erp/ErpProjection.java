@@ -6,6 +6,7 @@ import io.stockhold.stock.StockTags;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -49,7 +50,7 @@ public final class ErpProjection {
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, tags.size(),
         i -> ProjectionBehavior.create(projection(system, dataSource, settings, tags.get(i),
             () -> new ErpProjectionHandler(tags.get(i), publishers.apply(tags.get(i)), lag, itemEvents(system)))),
-        StockTags.placement(system), java.util.Optional.of(ProjectionBehavior.stopMessage()));
+        StockTags.placement(system), Optional.of(ProjectionBehavior.stopMessage()));
     var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pekko.projection.jdbc.blocking-jdbc-dispatcher"));
     system.scheduler().scheduleAtFixedRate(settings.lagInterval(), settings.lagInterval(),
         lag::measureAll, blocking);

@@ -8,6 +8,7 @@ import io.stockhold.stock.StockTags;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
@@ -51,7 +52,7 @@ public final class StockLevelProjection {
     List<String> tags = StockTags.all(system.settings().config());
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "stock-level-projection",
         tags.size(), i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i))),
-        StockTags.placement(system), java.util.Optional.of(ProjectionBehavior.stopMessage()));
+        StockTags.placement(system), Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   private static GroupedProjection<Offset, EventEnvelope<StockEvent>> projection(

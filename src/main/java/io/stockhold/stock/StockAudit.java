@@ -20,9 +20,10 @@ import java.util.Set;
 
 /**
  * Replays one stock item's journal independently of {@link StockState} and checks the invariants
- * at every event: no hold granted beyond what was available, {@code reserved} (the replay keeps it
- * as the sum of the active holds, in constant time per event) equal to the event's, every hold ended at most once and never committed after its deadline, the
- * quantities each event carries equal to the replayed ones, sequence numbers without a gap.
+ * at every event: no hold granted beyond what was available, {@code reserved} (kept as the sum of
+ * the active holds, in constant time per event) equal to the event's, every hold ended at most once
+ * and never committed after its deadline, the quantities each event carries equal to the replayed
+ * ones, sequence numbers without a gap.
  */
 public final class StockAudit {
 

@@ -159,7 +159,7 @@ final class BenchReport {
     List<List<String>> rows = new ArrayList<>();
     groupCommits.forEach((w, g) -> rows.add(List.of(w.key(), rate(g.writesPerSecond()),
         Double.isNaN(g.requestsPerWrite()) ? "–" : String.format(Locale.ROOT, "%.1f", g.requestsPerWrite()),
-        Double.isNaN(g.meanWriteMillis()) ? "–" : ms(g.meanWriteMillis()))));
+        ms(g.meanWriteMillis()))));
     return table(List.of("workload", "journal writes/s", "requests per write", "journal write ms (mean)"), rows);
   }
 

@@ -22,6 +22,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -174,7 +175,7 @@ public final class FlashSaleBench {
   private final PrintStream out;
   private final CpuMeter cpu = new CpuMeter();
   /** Stockhold's group commit per workload, measured during its phase. */
-  private final Map<Workload, GroupCommit> groupCommits = new java.util.LinkedHashMap<>();
+  private final Map<Workload, GroupCommit> groupCommits = new LinkedHashMap<>();
   private final Workload read;
   private final Workload warmup;
   private final List<Workload> workloads;
@@ -457,12 +458,12 @@ public final class FlashSaleBench {
 
   /** How each system sells, for the report, in the order of the table. */
   private Map<String, String> descriptions(Baselines.SqlDatabase sql, String redisProblem) {
-    Map<String, String> d = new java.util.LinkedHashMap<>();
+    Map<String, String> d = new LinkedHashMap<>();
     for (Contender c : Baselines.all(sql, settings.retries(),
         new Baselines.RedisLock.Target(settings.redisHost(), settings.redisPort(), ""))) {
       d.put(c.name(), c.approach());
     }
-    Map<String, String> ordered = new java.util.LinkedHashMap<>();
+    Map<String, String> ordered = new LinkedHashMap<>();
     ordered.put("stockhold", new StockholdContender(0).approach());
     ordered.putAll(d);
     if (redisProblem != null) ordered.computeIfPresent("redis-lock", (k, v) -> v + " — skipped: " + redisProblem);

@@ -90,8 +90,7 @@ final class PlainHttp implements AutoCloseable {
     }
     ByteArrayOutputStream body = new ByteArrayOutputStream(Math.max(length, 64));
     if (chunked) {
-      for (int size = Integer.parseInt(line().split(";")[0].trim(), 16); size > 0;
-          size = Integer.parseInt(line().split(";")[0].trim(), 16)) {
+      for (int size = chunkSize(); size > 0; size = chunkSize()) {
         body.write(in.readNBytes(size));
         line();
       }
@@ -106,6 +105,11 @@ final class PlainHttp implements AutoCloseable {
     }
     if (closing) close();
     return new Response(status, body.toString(StandardCharsets.UTF_8));
+  }
+
+  /** A chunk's size line: hexadecimal, perhaps followed by extensions after a ';'. */
+  private int chunkSize() throws IOException {
+    return Integer.parseInt(line().split(";")[0].trim(), 16);
   }
 
   private String line() throws IOException {
