@@ -179,18 +179,25 @@ class ErpRabbitIT {
           "{\"receiptId\":\"GR-4\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":1.5}",
           "{\"receiptId\":\"GR-5\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":2,\"colour\":\"red\"}",
           "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":50}");
+      // Over the size limit: refused before it is parsed, valid JSON or not.
+      String oversized = "{\"receiptId\":\"GR-6\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":1,"
+          + "\"reference\":\"" + "x".repeat(70_000) + "\"}";
       // Malformed ones first: they must not block the good receipts behind them. The reused
       // receiptId comes last, after the receipt that owns it.
+      rabbit.publish(rabbit.receiptsQueue(), oversized.getBytes(StandardCharsets.UTF_8), json);
       for (String p : poison.subList(0, 4)) rabbit.publish(rabbit.receiptsQueue(), p.getBytes(StandardCharsets.UTF_8), json);
       for (String g : good) rabbit.publish(rabbit.receiptsQueue(), g.getBytes(StandardCharsets.UTF_8), json);
       rabbit.publish(rabbit.receiptsQueue(), poison.get(4).getBytes(StandardCharsets.UTF_8), json);
 
-      List<Delivered> dead = rabbit.take(rabbit.deadLetterQueue(), l -> l.size() >= poison.size(), WAIT);
+      List<Delivered> dead = rabbit.take(rabbit.deadLetterQueue(), l -> l.size() >= poison.size() + 1, WAIT);
       Map<String, String> reasons = new TreeMap<>();
       for (Delivered d : dead) {
         assertNotNull(d.header(Broker.ERROR_HEADER), "the reason travels with the message");
         reasons.put(new String(d.body(), StandardCharsets.UTF_8), d.header(Broker.ERROR_HEADER).toString());
       }
+      String oversizedReason = reasons.remove(oversized);
+      assertNotNull(oversizedReason, "the oversized receipt was not dead-lettered");
+      assertTrue(oversizedReason.contains("at most 65536"), oversizedReason);
       assertEquals(Set.copyOf(poison), reasons.keySet());
       assertTrue(reasons.get(poison.get(0)).contains("not JSON"), reasons.toString());
       assertTrue(reasons.get(poison.get(1)).contains("location"), reasons.toString());

@@ -51,6 +51,12 @@ class FlashSaleBenchIT {
       assertTrue(naive.matches("[0-9][0-9,]*"), "naive oversold on " + workload + " is not a number: " + naive);
     }
     assertTrue(console.contains("PASS") || console.contains("MISS"), console);
+    // Stockhold's group commit, from the node's meters: the hot item's writes carried requests.
+    String report = Files.readString(markdown);
+    assertTrue(report.contains("## Stockhold's group commit"), report);
+    String hotWrites = report.lines().filter(l -> l.startsWith("| hot ") && l.split("\\|").length == 5)
+        .findFirst().orElseThrow(() -> new AssertionError("no group-commit row for hot\n" + report));
+    assertTrue(Double.parseDouble(hotWrites.split("\\|")[3].trim()) >= 1, hotWrites);
   }
 
   private static Map<String, String> row(List<Map<String, String>> rows, String workload, String system) {
