@@ -1,25 +1,40 @@
 package io.stockhold.stock;
 
+import com.typesafe.config.ConfigFactory;
 import io.stockhold.stock.StockState.BatchDecision;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.Persistence;
+import org.apache.pekko.persistence.SnapshotProtocol;
+import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.SnapshotCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The journaled side of a stock item: the child of its {@link StockItem} gate. It takes one batch
  * of requests at a time, decides them against its state, persists the resulting events in one
  * atomic write and answers the gate once, after the write.
+ *
+ * <p>Snapshots: a snapshot carries every active hold and every remembered outcome, so on a busy
+ * item it is large, and the batch that triggers it is answered only once it is stored. The ledger
+ * therefore snapshots after {@code max(snapshot-every, entries in the state)} events rather than
+ * at a fixed interval: each event then pays for about one snapshot entry however many holds the
+ * item carries, and a recovery replays no more events than the snapshot it starts from has
+ * entries. Once a snapshot is stored, the older ones are deleted.
  */
 public final class StockLedger
     extends EventSourcedBehaviorWithEnforcedReplies<StockLedger.Command, StockEvent, StockState> {
@@ -49,19 +64,24 @@ public final class StockLedger
   private final ActorContext<Command> ctx;
   private final StockItemId id;
   private final int snapshotEvery;
-  private final java.util.Set<String> tags;
+  private final Set<String> tags;
+  /** The sequence number of the newest snapshot, as recovered or as last decided. */
+  private long snapshotDecidedAt;
+  private boolean recovered;
+  /** Events replayed on top of the snapshot the ledger recovered from. */
+  private long replayed;
 
   private StockLedger(ActorContext<Command> ctx, StockItemId id, int snapshotEvery, int tagCount) {
     super(persistenceId(id));
     this.ctx = ctx;
     this.id = id;
     this.snapshotEvery = snapshotEvery;
-    this.tags = java.util.Set.of(StockTags.tagFor(persistenceId(id).id(), tagCount));
+    this.tags = Set.of(StockTags.tagFor(persistenceId(id).id(), tagCount));
   }
 
   /** Every event of an item carries its slice's tag, for the projections. */
   @Override
-  public java.util.Set<String> tagsFor(StockEvent event) {
+  public Set<String> tagsFor(StockEvent event) {
     return tags;
   }
 
@@ -90,12 +110,42 @@ public final class StockLedger
 
   @Override
   public EventHandler<StockState, StockEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(StockState::apply);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> {
+      if (!recovered) replayed++;
+      return state.apply(event);
+    });
+  }
+
+  /** Asked after each persisted event; a batch is snapshotted once, after its last event. */
+  @Override
+  public boolean shouldSnapshot(StockState state, StockEvent event, long sequenceNr) {
+    if (sequenceNr - snapshotDecidedAt < Math.max(snapshotEvery, state.snapshotEntries())) return false;
+    snapshotDecidedAt = sequenceNr;
+    return true;
   }
 
   @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+  public SignalHandler<StockState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          recovered = true;
+          snapshotDecidedAt = lastSequenceNumber(ctx) - replayed;
+        })
+        .onSignal(SnapshotCompleted.class, (state, done) -> deleteSnapshotsBefore(done.metadata().sequenceNr()))
+        .build();
+  }
+
+  /**
+   * Pekko deletes old snapshots only for its fixed-interval retention, which cannot follow the
+   * size of the state; so the ledger asks the snapshot store itself, as that retention does. The
+   * store answers the ledger, which takes the answer as a signal and ignores it.
+   */
+  private void deleteSnapshotsBefore(long sequenceNr) {
+    var classic = Adapter.toClassic(ctx.getSystem());
+    Persistence.get(classic).snapshotStoreFor("", ConfigFactory.empty()).tell(
+        new SnapshotProtocol.DeleteSnapshots(persistenceId().id(),
+            SnapshotSelectionCriteria.create(sequenceNr - 1, Long.MAX_VALUE)),
+        Adapter.toClassic(ctx.getSelf()));
   }
 
   @Override

@@ -146,6 +146,15 @@ public record StockState(
     return !holds.isEmpty();
   }
 
+  /**
+   * What a snapshot of this state carries besides its quantities: the active holds and the
+   * remembered outcomes (finished holds, adjustments, offline sales). A snapshot costs about this
+   * many entries to write and to read.
+   */
+  public int snapshotEntries() {
+    return holds.size() + finishedHolds.size() + adjustments.size() + sales.size();
+  }
+
   /** The hold as of {@code now}: active, finished, or past its deadline but not yet journaled. */
   public Optional<HoldView> holdAt(String holdId, Instant now) {
     Hold active = holds.get(holdId);

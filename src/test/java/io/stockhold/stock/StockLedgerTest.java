@@ -57,7 +57,9 @@ import org.apache.pekko.persistence.testkit.ProcessingResult;
 import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
 import org.apache.pekko.persistence.testkit.ReadEvents;
 import org.apache.pekko.persistence.testkit.SnapshotMeta;
+import org.apache.pekko.persistence.testkit.SnapshotOperation;
 import org.apache.pekko.persistence.testkit.WriteEvents;
+import org.apache.pekko.persistence.testkit.WriteSnapshot;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.SerializationSettings;
@@ -475,17 +477,19 @@ class StockLedgerTest {
     StockState before = ledger.kit.getState();
     List<Object> journal = ledger.journaled();
 
-    List<Pair<SnapshotMeta, Object>> snapshots = ledger.snapshots();
-    assertFalse(snapshots.isEmpty(), "no snapshot was taken");
-    snapshots.forEach(s -> assertInstanceOf(StockSnapshot.class, s.second()));
-    long lastSnapshotAt = snapshots.stream().mapToLong(s -> s.first().sequenceNr()).max().orElseThrow();
+    // The older snapshots are deleted once the newest is stored.
+    List<Pair<SnapshotMeta, Object>> snapshots = awaitOneSnapshot(ledger.kit.snapshotTestKit().orElseThrow(), ledger.pid);
+    assertInstanceOf(StockSnapshot.class, snapshots.get(0).second());
+    long lastSnapshotAt = snapshots.get(0).first().sequenceNr();
 
     ledger.recorder.replayed.set(0);
     StockState recovered = ledger.kit.restart().state();
 
-    // Only the events after the newest snapshot are replayed ...
+    // Only the events after the newest snapshot are replayed: fewer than the interval, or than the
+    // entries of the state, whichever is more ...
     assertEquals(journal.size() - lastSnapshotAt, ledger.recorder.replayed.get());
-    assertTrue(ledger.recorder.replayed.get() < 5);
+    assertTrue(ledger.recorder.replayed.get() < Math.max(5, before.snapshotEntries()),
+        "replayed " + ledger.recorder.replayed.get() + " with " + before.snapshotEntries() + " entries");
     // ... and the books are those of the live ledger and of a fold of the whole journal.
     assertEquals(books(before), books(recovered));
     StockState folded = StockState.empty(ledger.id);
@@ -499,19 +503,28 @@ class StockLedgerTest {
     Recovery withSnapshots = tenThousandEvents(1000);
     Recovery fromJournal = tenThousandEvents(NO_SNAPSHOTS);
     System.out.printf(
-        "StockLedgerTest: recovery of %d events: %d ms with snapshots every 1000 (%d events replayed),"
-            + " %d ms without snapshots (%d events replayed)%n",
-        fromJournal.events, withSnapshots.millis, withSnapshots.replayed, fromJournal.millis,
-        fromJournal.replayed);
+        "StockLedgerTest: recovery of %d events: %d ms with snapshots (at least every 1000; %d entries"
+            + " written in all; %d events replayed), %d ms without snapshots (%d events replayed)%n",
+        fromJournal.events, withSnapshots.millis, withSnapshots.snapshotEntriesWritten,
+        withSnapshots.replayed, fromJournal.millis, fromJournal.replayed);
 
     assertTrue(fromJournal.events > 10_000);
     assertEquals(fromJournal.events, fromJournal.replayed);
-    assertTrue(withSnapshots.replayed < 1000, "replayed " + withSnapshots.replayed);
+    // The state ends with 5,150 finished holds remembered and 100 active: snapshots come every
+    // that-many events, so the replay is longer than 1000 but shorter than the state is large ...
+    int entries = withSnapshots.state.snapshotEntries();
+    assertTrue(entries > 5000, "entries " + entries);
+    assertTrue(withSnapshots.replayed < entries, "replayed " + withSnapshots.replayed);
+    // ... and the snapshots written cost less than one entry per event, where a snapshot every
+    // 1000 events would have written 27,500 entries (two and a half per event).
+    assertTrue(withSnapshots.snapshotEntriesWritten < withSnapshots.events,
+        "snapshot entries written " + withSnapshots.snapshotEntriesWritten);
+    assertEquals(0, fromJournal.snapshotEntriesWritten);
     // The same history on two items: the same books but for the location.
     assertEquals(books(fromJournal.state).withoutLocation(), books(withSnapshots.state).withoutLocation());
   }
 
-  private record Recovery(long events, long replayed, long millis, StockState state) {}
+  private record Recovery(long events, long replayed, long millis, StockState state, long snapshotEntriesWritten) {}
 
   /**
    * 10,401 events written in batches of 1000 (as a flash sale writes them), then the ledger
@@ -528,6 +541,9 @@ class StockLedgerTest {
     PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
     JournalRecorder recorder = new JournalRecorder(pid);
     journal.withPolicy(recorder);
+    SnapshotTestKit snapshotStore = SnapshotTestKit.create(testKit.system());
+    SnapshotRecorder snapshotsWritten = new SnapshotRecorder(pid);
+    snapshotStore.withPolicy(snapshotsWritten);
     try {
       TestProbe<Decided> probe = testKit.createTestProbe(Decided.class);
       ActorRef<StockLedger.Command> writer = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
@@ -560,8 +576,8 @@ class StockLedgerTest {
           recorder.writes);
       long events = journal.persistedInStorage(pid).size();
       assertEquals(10_401, events);
-      assertEquals(snapshotEvery == NO_SNAPSHOTS,
-          SnapshotTestKit.create(testKit.system()).persistedInStorage(pid).isEmpty());
+      if (snapshotEvery == NO_SNAPSHOTS) assertTrue(snapshotStore.persistedInStorage(pid).isEmpty());
+      else awaitOneSnapshot(snapshotStore, pid);
 
       long best = Long.MAX_VALUE;
       long replayed = -1;
@@ -578,9 +594,20 @@ class StockLedgerTest {
         replayed = recorder.replayed.get();
         assertEquals(books(before), books(recovered));
       }
-      return new Recovery(events, replayed, best, recovered);
+      long entriesWritten = snapshotsWritten.entries.get();
+      if (snapshotEvery != NO_SNAPSHOTS) {
+        // A recovered ledger counts from the snapshot it started from: a few more events do not
+        // make it snapshot again.
+        ActorRef<StockLedger.Command> ledger = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+        decide(ledger, probe, t, List.of(reserve("after-restart", 1, 3600)));
+        testKit.stop(ledger);
+        assertEquals(entriesWritten, snapshotsWritten.entries.get(), "a snapshot right after the restart");
+        assertEquals(events + 1, journal.persistedInStorage(pid).size());
+      }
+      return new Recovery(events, replayed, best, recovered, entriesWritten);
     } finally {
       journal.resetPolicy();
+      snapshotStore.resetPolicy();
     }
   }
 
@@ -699,6 +726,45 @@ class StockLedgerTest {
         if (op instanceof ReadEvents r) replayed.addAndGet(r.getBatch().size());
       }
       return ProcessingSuccess$.MODULE$;
+    }
+  }
+
+  /** Counts the entries of the snapshots an item writes. */
+  private static final class SnapshotRecorder implements ProcessingPolicy<SnapshotOperation> {
+    final String pid;
+    final AtomicLong entries = new AtomicLong();
+
+    SnapshotRecorder(String pid) {
+      this.pid = pid;
+    }
+
+    @Override
+    public ProcessingResult tryProcess(String persistenceId, SnapshotOperation op) {
+      if (pid.equals(persistenceId) && op instanceof WriteSnapshot w) {
+        entries.addAndGet(((StockSnapshot) w.getSnapshot()).toState().snapshotEntries());
+      }
+      return ProcessingSuccess$.MODULE$;
+    }
+  }
+
+  /** The item's snapshots once the older ones are deleted (the delete follows the save). */
+  private static List<Pair<SnapshotMeta, Object>> awaitOneSnapshot(SnapshotTestKit store, String pid) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    List<Pair<SnapshotMeta, Object>> snapshots = store.persistedInStorage(pid);
+    while (snapshots.size() != 1 && System.nanoTime() < deadline) {
+      sleep(10);
+      snapshots = store.persistedInStorage(pid);
+    }
+    assertEquals(1, snapshots.size(), "snapshots kept");
+    return snapshots;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 
