@@ -1,0 +1,154 @@
+package io.stockhold.readmodel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.StockLedger;
+import io.stockhold.stock.StockReply.Level;
+import io.stockhold.stock.StockRequest;
+import io.stockhold.stock.StockRequest.Adjust;
+import io.stockhold.stock.StockRequest.ChangePolicy;
+import io.stockhold.stock.StockRequest.Reserve;
+import io.stockhold.stock.StockState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The read model's rows against a real (in-memory H2) table, fed real events of two items in
+ * groups the way the projection delivers them: each row ends at its item's latest event and
+ * latest policy, however the events are grouped, and a replayed group changes nothing.
+ */
+class StockLevelProjectionHandlerTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
+
+  private JdbcDataSource db;
+  private long ordering;
+
+  /** An item's journal as the ledger writes it, and the level it ends at. */
+  private final class Item {
+    final StockItemId id;
+    StockState state;
+    final List<EventEnvelope<StockEvent>> journal = new ArrayList<>();
+
+    Item(String sku) {
+      id = new StockItemId("store-1", sku);
+      state = StockState.empty(id);
+    }
+
+    List<EventEnvelope<StockEvent>> decide(StockRequest... requests) {
+      StockState.BatchDecision d = state.decideBatch(List.of(requests), T0);
+      List<EventEnvelope<StockEvent>> written = new ArrayList<>();
+      for (StockEvent e : d.events()) {
+        written.add(EventEnvelope.create(Offset.sequence(++ordering), StockLedger.persistenceId(id).id(),
+            journal.size() + written.size() + 1, e, 0L));
+      }
+      journal.addAll(written);
+      state = d.after();
+      return written;
+    }
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    db = new JdbcDataSource();
+    db.setURL("jdbc:h2:mem:levels-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+      s.execute(StockLevelProjectionHandler.CREATE_TABLE);
+    }
+  }
+
+  @Test
+  void eachRowEndsAtItsItemsLatestEventAndPolicyAndAReplayChangesNothing() throws Exception {
+    Item a = new Item("a");
+    Item b = new Item("b");
+    List<EventEnvelope<StockEvent>> first = new ArrayList<>();
+    first.addAll(a.decide(receive(100)));
+    first.addAll(b.decide(receive(7)));
+    // a's policy changes mid-group, then more of a's events follow it in the same group
+    first.addAll(a.decide(new ChangePolicy(5, 20, 50)));
+    for (int i = 0; i < 40; i++) first.addAll(a.decide(reserve("h" + i, 2)));
+    first.addAll(b.decide(reserve("hb", 3)));
+    group(first);
+    assertEquals(row(a), stored(a));
+    assertEquals(row(b), stored(b));
+    assertEquals(a.journal.size(), storedSequenceNr(a));
+
+    // A later group without a policy change keeps the policy; a second policy change wins.
+    List<EventEnvelope<StockEvent>> second = new ArrayList<>();
+    second.addAll(a.decide(reserve("later", 1)));
+    second.addAll(b.decide(new ChangePolicy(1, 2, 3)));
+    second.addAll(b.decide(new ChangePolicy(0, 4, 9)));
+    second.addAll(b.decide(reserve("hb2", 1)));
+    group(second);
+    assertEquals(row(a), stored(a));
+    assertEquals(row(b), stored(b));
+
+    // The first group again (a projection restarted before storing its offset): nothing moves back.
+    group(first);
+    assertEquals(row(a), stored(a));
+    assertEquals(row(b), stored(b));
+    assertEquals(a.journal.size(), storedSequenceNr(a));
+  }
+
+  private static Adjust receive(long units) {
+    return new Adjust(null, null, units, null, "receipt", null);
+  }
+
+  private static Reserve reserve(String holdId, long quantity) {
+    return new Reserve(holdId, "res-" + holdId, "web", quantity, 600, null);
+  }
+
+  private void group(List<EventEnvelope<StockEvent>> envelopes) throws Exception {
+    ReadModelSession session = new ReadModelSession(db);
+    try {
+      new StockLevelProjectionHandler().process(session, envelopes);
+      session.commit();
+    } finally {
+      session.close();
+    }
+  }
+
+  private static List<Long> row(Item item) {
+    Level l = item.state.level();
+    return List.of(l.onHand(), l.reserved(), l.available(), l.safetyStock(), l.reorderPoint(), l.reorderQuantity());
+  }
+
+  private List<Long> stored(Item item) throws Exception {
+    try (Connection c = db.getConnection();
+        PreparedStatement s = c.prepareStatement("SELECT on_hand, reserved, available, safety_stock, reorder_point,"
+            + " reorder_quantity FROM stock_level WHERE location = ? AND sku = ?")) {
+      s.setString(1, item.id.location());
+      s.setString(2, item.id.sku());
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        List<Long> values = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) values.add(rs.getLong(i));
+        return values;
+      }
+    }
+  }
+
+  private long storedSequenceNr(Item item) throws Exception {
+    try (Connection c = db.getConnection();
+        PreparedStatement s = c.prepareStatement("SELECT sequence_nr FROM stock_level WHERE sku = ?")) {
+      s.setString(1, item.id.sku());
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+}
