@@ -35,7 +35,6 @@ import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +70,7 @@ public final class StockholdNode implements AutoCloseable {
     Config full = storage.asConfig().withFallback(config).resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
     try {
-      // Idempotent: the plugin's own DDL, each statement skipped when its object exists.
-      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Storage.createTables(system);
 
       Cluster cluster = Cluster.get(system);
       if (full.getList("pekko.cluster.seed-nodes").isEmpty()

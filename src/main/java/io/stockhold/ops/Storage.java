@@ -6,6 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 
 /**
  * Where the journal lives: the embedded H2 files under {@code stockhold.data-dir} when {@code
@@ -59,6 +62,8 @@ public record Storage(String description, String url, String user, String passwo
     }
     queryConnectionProperties().forEach((key, value) ->
         settings.put("pekko-persistence-jdbc.shared-databases.stockhold-read.db.properties." + key, value));
+    // On PostgreSQL a write of many events takes two statements, not one per event.
+    if (!embedded()) settings.put("jdbc-journal.dao", PostgresJournalDao.class.getName());
     settings.put("pekko.projection.jdbc.dialect", embedded() ? "h2-dialect" : "postgres-dialect");
     return ConfigFactory.parseMap(settings);
   }
@@ -72,6 +77,16 @@ public record Storage(String description, String url, String user, String passwo
    */
   public Map<String, String> queryConnectionProperties() {
     return embedded() ? Map.of() : Map.of("options", "-c plan_cache_mode=force_custom_plan");
+  }
+
+  /**
+   * Creates the journal's tables where missing, with persistence-jdbc's own DDL; idempotent. The
+   * plugin picks its current schema or its legacy one by the journal's DAO name, and the journal
+   * on PostgreSQL writes through {@link PostgresJournalDao}: so the DDL reads {@code
+   * stockhold.journal-schema}, which names the plugin's DAO and the journal's database.
+   */
+  public static void createTables(ClassicActorSystemProvider system) throws Exception {
+    SchemaUtils.createIfNotExists("stockhold.journal-schema", system).toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /** A plain JDBC connection, for tools and health checks. */

@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -30,7 +29,6 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -80,7 +78,7 @@ class VerifyIT {
           .withFallback(Storage.from(config).asConfig()).withFallback(config).resolve();
       ActorTestKit kit = ActorTestKit.create("forger", local);
       try {
-        SchemaUtils.createIfNotExists(kit.system()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Storage.createTables(kit.system());
         StockItemId item = new StockItemId("forged", "item");
         Instant t = Instant.parse("2026-11-26T12:00:00Z");
         var forger = kit.spawn(forger(StockLedger.persistenceId(item)));
