@@ -132,6 +132,7 @@ final class BenchReport {
     md.append("Share of all ").append(env.cores()).append(" cores during each phase. *bench clients*: the load ")
         .append("workers, with their own HTTP, JDBC and Redis clients; ")
         .append("*Stockhold engine*: every other thread of this JVM (actors, HTTP server, journal); *JVM*: GC and JIT; ")
+        .append("*of which JIT*: the JIT compilers' time, near 0 when the warm-up was long enough; ")
         .append("PostgreSQL and Redis from /proc; *other processes*: anything else on the machine. ")
         .append("*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*: engine, JVM, ")
         .append("PostgreSQL and Redis per request (for the baselines the JVM share is their JDBC clients' GC).\n\n");
@@ -225,14 +226,16 @@ final class BenchReport {
       CpuMeter.Split c = p.run().cpu();
       // CPU milliseconds per answer: the machine's cores × the phase's seconds, shared out.
       double msPerShare = env.cores() * p.run().seconds() * 1000 / 100 / Math.max(1, p.run().requests());
-      rows.add(List.of(p.workload().key(), p.system(), pct(c.clients()), pct(c.engine()), pct(c.jvm()), pct(c.postgres()),
+      rows.add(List.of(p.workload().key(), p.system(), pct(c.clients()), pct(c.engine()), pct(c.jvm()), pct(c.jit()),
+          pct(c.postgres()),
           pct(c.redis()), pct(c.others()), pct(c.idle()), ms(c.clients() * msPerShare),
           ms((c.engine() + c.jvm() + c.postgres() + c.redis()) * msPerShare)));
       if (p.system().equals("stockhold") && !c.busiestEngineThreads().isEmpty()) {
         busiest.add("- " + p.workload().key() + ": " + CpuMeter.describe(c.busiestEngineThreads()));
       }
     }
-    String table = table(List.of("workload", "system", "bench clients", "Stockhold engine", "JVM (GC, JIT)", "PostgreSQL",
+    String table = table(List.of("workload", "system", "bench clients", "Stockhold engine", "JVM (GC, JIT)",
+        "of which JIT", "PostgreSQL",
         "Redis", "other processes", "idle", "client CPU ms/request", "server CPU ms/request"), rows);
     if (busiest.isEmpty()) return table;
     return table + "\nBusiest Stockhold engine threads (share of the machine):\n" + String.join("\n", busiest) + "\n";

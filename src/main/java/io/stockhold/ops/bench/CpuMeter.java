@@ -1,6 +1,7 @@
 package io.stockhold.ops.bench;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.nio.file.Files;
@@ -27,20 +28,21 @@ final class CpuMeter {
 
   private final com.sun.management.ThreadMXBean threads =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+  private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
   private final com.sun.management.OperatingSystemMXBean os =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** CPU seconds used so far, by whom. */
   record Sample(long wallNanos, double machineBusy, double machineTotal, double process,
-      Map<Long, ThreadCpu> threads, double postgres, double redis) {}
+      Map<Long, ThreadCpu> threads, double postgres, double redis, double jit) {}
 
   record ThreadCpu(String name, double seconds) {}
 
   /** Shares of the machine (percent of all cores over the phase). */
-  record Split(double clients, double engine, double jvm, double postgres, double redis,
+  record Split(double clients, double engine, double jvm, double jit, double postgres, double redis,
       double others, double idle, List<Map.Entry<String, Double>> busiestEngineThreads) {
 
-    static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, List.of());
+    static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, 0, List.of());
 
     String oneLine() {
       return String.format("bench clients %.0f%%, engine %.0f%%, JVM GC/JIT %.0f%%, PostgreSQL %.0f%%, Redis %.0f%%, other processes %.0f%%, idle %.0f%%",
@@ -61,7 +63,7 @@ final class CpuMeter {
       if (infos[i] != null && cpu[i] >= 0) perThread.put(ids[i], new ThreadCpu(infos[i].getThreadName(), cpu[i] / 1e9));
     }
     return new Sample(System.nanoTime(), machine[0], machine[1], os.getProcessCpuTime() / 1e9, perThread,
-        processes("postgres"), processes("redis-server"));
+        processes("postgres"), processes("redis-server"), jit.getTotalCompilationTime() / 1e3);
   }
 
   Split between(Sample a, Sample b) {
@@ -86,6 +88,8 @@ final class CpuMeter {
       }
     }
     double jvm = Math.max(0, (b.process() - a.process()) - clients - engine);
+    // The compilers' elapsed time: a share of the JVM's, near 0 once the warm-up did its work.
+    double compiling = Math.min(jvm, b.jit() - a.jit());
     double postgres = b.postgres() - a.postgres();
     double redis = b.redis() - a.redis();
     double busy = b.machineBusy() - a.machineBusy();
@@ -97,7 +101,7 @@ final class CpuMeter {
         .limit(6)
         .map(e -> Map.entry(e.getKey(), e.getValue() * scale))
         .toList();
-    return new Split(clients * scale, engine * scale, jvm * scale, postgres * scale, redis * scale,
+    return new Split(clients * scale, engine * scale, jvm * scale, compiling * scale, postgres * scale, redis * scale,
         others * scale, idle * scale, busiest);
   }
 

@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * <p>Options (all optional; {@code --name value}):
  * <pre>
  *   --seconds N         seconds per phase (default 8; fractions allowed)
- *   --warmup N          seconds of Stockhold warm-up before the first phase (default 3)
+ *   --warmup N          seconds of Stockhold warm-up before the first phase (default 20: on 2 cores the
+ *                       JIT compilers are still busy for the first ~20 s of load; the report's
+ *                       "of which JIT" column shows whether they were)
  *   --connections N     buyers (connections) per system, each with a connection of its own (default 64)
  *   --report DIR        where results.md and sales-per-second.svg go (default reports/bench-&lt;timestamp&gt;)
  *   --quick true        a smoke test of a few seconds: 0.5 s phases, 16 connections, small unit
@@ -106,7 +108,7 @@ public final class FlashSaleBench {
       String quickFlag = o.remove("quick");
       boolean quick = quickFlag != null && !quickFlag.equalsIgnoreCase("false");
       double seconds = decimal(o.remove("seconds"), quick ? 0.5 : 8, "seconds");
-      double warmup = decimal(o.remove("warmup"), quick ? 0.5 : 3, "warmup");
+      double warmup = decimal(o.remove("warmup"), quick ? 0.5 : 20, "warmup");
       int connections = (int) whole(o.remove("connections"), quick ? 16 : 64, 1, 1000, "connections");
       String report = o.remove("report");
       Path reportDir = report != null ? Path.of(report)
