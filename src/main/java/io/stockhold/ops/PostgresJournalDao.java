@@ -98,12 +98,21 @@ public final class PostgresJournalDao extends DefaultJournalDao {
           insert(connection, events.subList(from, Math.min(events.size(), from + EVENTS_PER_STATEMENT)));
         }
         connection.commit();
-      } catch (SQLException | RuntimeException e) {
-        connection.rollback();
-        throw e;
-      } finally {
+      } catch (Throwable failure) {
+        // Whatever went wrong, an Error included, the open transaction is rolled back first:
+        // turning auto-commit back on with it open would commit half a write. If even the
+        // rollback fails, auto-commit stays off and the pool rolls back when the connection
+        // comes back to it.
+        try {
+          connection.rollback();
+        } catch (SQLException rollbackFailed) {
+          failure.addSuppressed(rollbackFailed);
+          throw failure;
+        }
         connection.setAutoCommit(autoCommit);
+        throw failure;
       }
+      connection.setAutoCommit(autoCommit);
     } catch (SQLException e) {
       // A duplicate (persistence id, sequence number) lands here too: a second writer for an
       // item. The write fails, and the item stops, as with persistence-jdbc's own writer.

@@ -15,6 +15,8 @@ import org.apache.pekko.persistence.Persistence;
 import org.apache.pekko.persistence.SnapshotProtocol;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.DeleteSnapshotsCompleted;
+import org.apache.pekko.persistence.typed.DeleteSnapshotsFailed;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.SnapshotCompleted;
@@ -65,8 +67,8 @@ public final class StockLedger
   private final StockItemId id;
   private final int snapshotEvery;
   private final Set<String> tags;
-  /** The sequence number of the newest snapshot, as recovered or as last decided. */
-  private long snapshotDecidedAt;
+  /** The sequence number of the newest snapshot: recovered from, or stored since. */
+  private long snapshotAt;
   private boolean recovered;
   /** Events replayed on top of the snapshot the ledger recovered from. */
   private long replayed;
@@ -116,12 +118,14 @@ public final class StockLedger
     });
   }
 
-  /** Asked after each persisted event; a batch is snapshotted once, after its last event. */
+  /**
+   * Asked for the events of a write until it first says yes; the snapshot is then taken after the
+   * write's last event, and the next write waits until it is stored. A snapshot that failed is
+   * tried again at the next write.
+   */
   @Override
   public boolean shouldSnapshot(StockState state, StockEvent event, long sequenceNr) {
-    if (sequenceNr - snapshotDecidedAt < Math.max(snapshotEvery, state.snapshotEntries())) return false;
-    snapshotDecidedAt = sequenceNr;
-    return true;
+    return sequenceNr - snapshotAt >= Math.max(snapshotEvery, state.snapshotEntries());
   }
 
   @Override
@@ -129,20 +133,28 @@ public final class StockLedger
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
           recovered = true;
-          snapshotDecidedAt = lastSequenceNumber(ctx) - replayed;
+          snapshotAt = lastSequenceNumber(ctx) - replayed;
         })
-        .onSignal(SnapshotCompleted.class, (state, done) -> deleteSnapshotsBefore(done.metadata().sequenceNr()))
+        .onSignal(SnapshotCompleted.class, (state, done) -> {
+          snapshotAt = done.metadata().sequenceNr();
+          deleteSnapshotsBefore(snapshotAt);
+        })
+        .onSignal(DeleteSnapshotsCompleted.class, (state, done) -> { })
+        .onSignal(DeleteSnapshotsFailed.class, (state, failed) -> ctx.getLog().warn(
+            "stock item {}: older snapshots not deleted ({}); the next snapshot tries again",
+            id, failed.failure().getMessage()))
         .build();
   }
 
   /**
    * Pekko deletes old snapshots only for its fixed-interval retention, which cannot follow the
-   * size of the state; so the ledger asks the snapshot store itself, as that retention does. The
-   * store answers the ledger, which takes the answer as a signal and ignores it.
+   * size of the state; so the ledger asks the snapshot store itself, with the message that
+   * retention sends (Pekko's internal protocol: recheck on a Pekko upgrade). The store's answer
+   * comes back to the ledger as a {@code DeleteSnapshots…} signal.
    */
   private void deleteSnapshotsBefore(long sequenceNr) {
     var classic = Adapter.toClassic(ctx.getSystem());
-    Persistence.get(classic).snapshotStoreFor("", ConfigFactory.empty()).tell(
+    Persistence.get(classic).snapshotStoreFor(snapshotPluginId(), ConfigFactory.empty()).tell(
         new SnapshotProtocol.DeleteSnapshots(persistenceId().id(),
             SnapshotSelectionCriteria.create(sequenceNr - 1, Long.MAX_VALUE)),
         Adapter.toClassic(ctx.getSelf()));
