@@ -471,7 +471,7 @@ class StockLedgerTest {
   }
 
   @Test
-  void restartFromSnapshotsRecoversTheSameBooks() {
+  void restartFromSnapshotsRecoversTheSameBooks() throws InterruptedException {
     Ledger ledger = new Ledger(5);
     Instant end = history(ledger);
     StockState before = ledger.kit.getState();
@@ -499,7 +499,7 @@ class StockLedgerTest {
   }
 
   @Test
-  void anItemWithTenThousandEventsRecoversWithAndWithoutSnapshots() {
+  void anItemWithTenThousandEventsRecoversWithAndWithoutSnapshots() throws InterruptedException {
     Recovery withSnapshots = tenThousandEvents(1000);
     Recovery fromJournal = tenThousandEvents(NO_SNAPSHOTS);
     System.out.printf(
@@ -535,7 +535,7 @@ class StockLedgerTest {
    * runCommand} reads the whole journal back on every command, which makes 10,000 events slow to
    * write and says nothing about recovery.
    */
-  private Recovery tenThousandEvents(int snapshotEvery) {
+  private Recovery tenThousandEvents(int snapshotEvery) throws InterruptedException {
     StockItemId id = new StockItemId("store-" + items.incrementAndGet(), "SKU-1");
     String pid = StockLedger.persistenceId(id).id();
     PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
@@ -748,24 +748,16 @@ class StockLedgerTest {
   }
 
   /** The item's snapshots once the older ones are deleted (the delete follows the save). */
-  private static List<Pair<SnapshotMeta, Object>> awaitOneSnapshot(SnapshotTestKit store, String pid) {
+  private static List<Pair<SnapshotMeta, Object>> awaitOneSnapshot(SnapshotTestKit store, String pid)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     List<Pair<SnapshotMeta, Object>> snapshots = store.persistedInStorage(pid);
     while (snapshots.size() != 1 && System.nanoTime() < deadline) {
-      sleep(10);
+      Thread.sleep(10);
       snapshots = store.persistedInStorage(pid);
     }
     assertEquals(1, snapshots.size(), "snapshots kept");
     return snapshots;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   private static <T> T only(List<T> list) {
