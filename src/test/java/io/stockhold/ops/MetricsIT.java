@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,10 @@ class MetricsIT {
       assertEquals(404, api.get("/v1/reservations/h~metrics~sku-1~AAAAAAAAAAAAAAAAAAAAAA").status());
 
       Client management = new Client(node.managementPort());
-      Client.Response scrape = awaitScrape(management, "stockhold_sharding_entities{entity=\"StockItem\"} 1");
+      // The shard counts are polled, and each ERP slice reports its lag once it has started (the
+      // slices start on their own, after the node is up): wait for a scrape that has both.
+      Client.Response scrape = awaitScrape(management, body -> body.contains("stockhold_sharding_entities{entity=\"StockItem\"} 1")
+          && body.lines().noneMatch(l -> l.startsWith("stockhold_erp_lag_") && l.endsWith(" NaN")));
       assertEquals(200, scrape.status());
       assertTrue(scrape.contentType().startsWith("text/plain"), scrape.contentType());
       assertTrue(scrape.contentType().contains("version=0.0.4"), scrape.contentType());
@@ -61,13 +65,13 @@ class MetricsIT {
     }
   }
 
-  /** The shard counts are polled; wait for a scrape that has seen the item. */
-  private static Client.Response awaitScrape(Client management, String line) throws InterruptedException {
+  /** The first scrape within 10 s whose text passes {@code ready}, else the last one. */
+  private static Client.Response awaitScrape(Client management, Predicate<String> ready) throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
     Client.Response r;
     do {
       r = management.get("/metrics");
-      if (r.status() == 200 && r.body().contains(line)) return r;
+      if (r.status() == 200 && ready.test(r.body())) return r;
       Thread.sleep(100);
     } while (System.nanoTime() < deadline);
     return r;
