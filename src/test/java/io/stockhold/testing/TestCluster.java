@@ -99,9 +99,12 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /**
-   * The node's own --config: the test settings and the seed nodes (the first two slots). The very
-   * first start of the first node lists only itself, so it forms the cluster without waiting for
-   * the other seed to answer.
+   * The node's own --config: the test settings and the seed nodes. The very first start of the
+   * first node lists only itself, so it forms the cluster without waiting for another seed. Every
+   * other start lists two other slots and never itself, so it only ever joins the running cluster:
+   * a restarted first node that listed itself first formed a second cluster when its handshake
+   * with the others took longer than {@code seed-node-timeout} (5 s) on a loaded machine, and the
+   * two clusters each ran the same items (the journal refused the second writer's events).
    */
   private Path configFile(int slot, boolean founder) throws IOException {
     String settings;
@@ -111,7 +114,13 @@ public final class TestCluster implements AutoCloseable {
     }
     List<NodeProcess.Ports> seedPorts;
     synchronized (this) {
-      seedPorts = List.copyOf(ports.subList(0, founder ? 1 : Math.min(2, ports.size())));
+      if (founder) {
+        seedPorts = List.of(ports.get(0));
+      } else {
+        List<NodeProcess.Ports> others = new ArrayList<>(ports);
+        others.remove(slot);
+        seedPorts = List.copyOf(others.subList(0, Math.min(2, others.size())));
+      }
     }
     String seeds = seedPorts.stream()
         .map(p -> "\"pekko://stockhold@127.0.0.1:" + p.remote() + "\"")
