@@ -331,6 +331,27 @@ class DeploymentManifestsTest {
         + defaults.getString("pekko.management.health-checks.readiness-path")), check);
   }
 
+  // ---------------------------------------------------------------- conf/node*.conf (bin/stockhold cluster)
+
+  @Test
+  void theLocalClusterSharesOneSeedListAndNode1RejoinsWithoutItself() {
+    List<String> seeds = loadAsNode("conf/node1.conf", Map.of()).getStringList("pekko.cluster.seed-nodes");
+    for (int n = 1; n <= 3; n++) {
+      Config node = loadAsNode("conf/node" + n + ".conf", Map.of());
+      assertEquals(seeds, node.getStringList("pekko.cluster.seed-nodes"), "node" + n);
+      assertEquals("pekko://stockhold@127.0.0.1:" + node.getInt("pekko.remote.artery.canonical.port"),
+          seeds.get(n - 1), "node" + n + " is seed " + n);
+    }
+    // node1 restarted while the others run: the same node, joining only through the others.
+    Config node1 = loadAsNode("conf/node1.conf", Map.of());
+    Config rejoin = loadAsNode("conf/node1-rejoin.conf", Map.of());
+    for (String path : List.of("pekko.remote.artery.canonical.port", "stockhold.http.port",
+        "pekko.management.http.port", "stockhold.data-dir", "stockhold.db.url")) {
+      assertEquals(node1.getValue(path).unwrapped(), rejoin.getValue(path).unwrapped(), path);
+    }
+    assertEquals(seeds.subList(1, seeds.size()), rejoin.getStringList("pekko.cluster.seed-nodes"));
+  }
+
   // ---------------------------------------------------------------- docker/compose.yaml
 
   @Test
