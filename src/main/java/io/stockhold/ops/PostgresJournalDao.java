@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -124,7 +125,7 @@ public final class PostgresJournalDao extends DefaultJournalDao {
       throws SQLException {
     Map<String, Long> orderings = new HashMap<>();
     try (PreparedStatement insert = connection.prepareStatement(
-        journalInsert + String.join(", ", java.util.Collections.nCopies(events.size(),
+        journalInsert + String.join(", ", Collections.nCopies(events.size(),
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) + returning)) {
       int p = 1;
       for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) {
@@ -159,7 +160,7 @@ public final class PostgresJournalDao extends DefaultJournalDao {
     }
     if (tagRows.isEmpty()) return;
     try (PreparedStatement insert = connection.prepareStatement(
-        tagInsert + String.join(", ", java.util.Collections.nCopies(tagRows.size(), "(?, ?)")))) {
+        tagInsert + String.join(", ", Collections.nCopies(tagRows.size(), "(?, ?)")))) {
       int p = 1;
       for (Object[] tagRow : tagRows) {
         insert.setLong(p++, (Long) tagRow[0]);

@@ -14,9 +14,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.Persistence;
 import org.apache.pekko.persistence.SnapshotProtocol;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
-import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.DeleteSnapshotsCompleted;
 import org.apache.pekko.persistence.typed.DeleteSnapshotsFailed;
+import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.SnapshotCompleted;
@@ -35,8 +35,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * item it is large, and the batch that triggers it is answered only once it is stored. The ledger
  * therefore snapshots after {@code max(snapshot-every, entries in the state)} events rather than
  * at a fixed interval: each event then pays for about one snapshot entry however many holds the
- * item carries, and a recovery replays no more events than the snapshot it starts from has
- * entries. Once a snapshot is stored, the older ones are deleted.
+ * item carries, and a recovery replays fewer events than the item's state has entries (or fewer
+ * than {@code snapshot-every}). Once a snapshot is stored, the older ones are deleted.
  */
 public final class StockLedger
     extends EventSourcedBehaviorWithEnforcedReplies<StockLedger.Command, StockEvent, StockState> {

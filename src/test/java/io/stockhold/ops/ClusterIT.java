@@ -11,6 +11,7 @@ import io.stockhold.testing.JournalHolds;
 import io.stockhold.testing.TestCluster;
 import io.stockhold.testing.TestStore;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -118,9 +119,10 @@ class ClusterIT {
     // Two of three stay a majority; of two nodes, one alone would down itself (keep-majority).
     assertEquals(3, cluster.size(), "the kill needs three nodes; the join test adds the third");
     // Items of the earlier tests still live (they hold stock): the victim is the node that took on
-    // the most of this test's items, seen as the growth of its entity count while they start.
-    double[] entitiesBefore = new double[cluster.size()];
-    for (int n = 0; n < cluster.size(); n++) entitiesBefore[n] = cluster.metric(n, STOCK_ITEM_ENTITIES);
+    // the most of this test's items, seen as the growth of its entity count while they start. The
+    // counts are taken once they hold still: right after the rolling restart, shards of those
+    // items still move between nodes (a rebalance every 2 s), which looks like growth too.
+    double[] entitiesBefore = steadyEntityCounts();
     stock("kill", skus, units);
     double[] grew = new double[cluster.size()];
     long settle = System.nanoTime() + 10_000_000_000L;
@@ -139,7 +141,7 @@ class ClusterIT {
           .max((a, b) -> Double.compare(grew[a], grew[b]))
           .orElseThrow();
       System.out.printf("killing node %d, which took %s of the %d items (growth per node %s)%n", victim,
-          grew[victim], skus.size(), java.util.Arrays.toString(grew));
+          grew[victim], skus.size(), Arrays.toString(grew));
       long killedAt = load.millis();
       cluster.node(victim).kill();
       boolean back = load.awaitEverySkuDecidedAfter(killedAt, 90);
@@ -173,6 +175,21 @@ class ClusterIT {
       assertTrue(moved > 0, "no item was on the killed node (gaps in ms " + report + ")");
       System.out.printf("kill -9: node %d killed at %d ms; %d of %d items failed over, failover (last success before"
           + " -> first success after) %d ms; gaps ms %s; %s%n", victim + 1, killedAt, moved, skus.size(), failover, report, load);
+    }
+  }
+
+  /** Each node's stock-item count, once three polls in a row (1.8 s) saw the same; at most 30 s. */
+  private double[] steadyEntityCounts() throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    double[] last = null;
+    int same = 0;
+    while (true) {
+      double[] now = new double[cluster.size()];
+      for (int n = 0; n < cluster.size(); n++) now[n] = cluster.metric(n, STOCK_ITEM_ENTITIES);
+      same = Arrays.equals(now, last) ? same + 1 : 0;
+      if (same >= 2 || System.nanoTime() > deadline) return now;
+      last = now;
+      Thread.sleep(600); // more than the 500 ms poll of the counts
     }
   }
 
