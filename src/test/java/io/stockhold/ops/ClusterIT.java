@@ -119,22 +119,14 @@ class ClusterIT {
     // Two of three stay a majority; of two nodes, one alone would down itself (keep-majority).
     assertEquals(3, cluster.size(), "the kill needs three nodes; the join test adds the third");
     // Items of the earlier tests still live (they hold stock): the victim is the node that took on
-    // the most of this test's items, seen as the growth of its entity count while they start. The
-    // counts are taken once they hold still: right after the rolling restart, shards of those
-    // items still move between nodes (a rebalance every 2 s), which looks like growth too.
+    // the most of this test's items, seen as the growth of its entity count. The counts are taken
+    // before and after the items start, each time once shards stopped moving: right after the
+    // rolling restart a rebalance moves shards every 2 s, and a moved shard looks like growth.
     double[] entitiesBefore = steadyEntityCounts();
     stock("kill", skus, units);
+    double[] entitiesAfter = steadyEntityCounts();
     double[] grew = new double[cluster.size()];
-    long settle = System.nanoTime() + 10_000_000_000L;
-    do {
-      Thread.sleep(600); // more than the 500 ms poll of the counts
-      double total = 0;
-      for (int n = 0; n < cluster.size(); n++) {
-        grew[n] = cluster.metric(n, STOCK_ITEM_ENTITIES) - entitiesBefore[n];
-        total += grew[n];
-      }
-      if (total >= skus.size()) break;
-    } while (System.nanoTime() < settle);
+    for (int n = 0; n < cluster.size(); n++) grew[n] = entitiesAfter[n] - entitiesBefore[n];
     try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "kill", skus, 18, "kill")) {
       load.awaitDecisions(300, 60);
       int victim = IntStream.range(0, cluster.size()).boxed()
@@ -178,16 +170,24 @@ class ClusterIT {
     }
   }
 
-  /** Each node's stock-item count, once three polls in a row (1.8 s) saw the same; at most 30 s. */
+  /**
+   * Each node's stock-item count, once every node's shard and item counts stayed the same for 5 s
+   * (more than two rebalance rounds); at most 45 s.
+   */
   private double[] steadyEntityCounts() throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
+    long deadline = System.nanoTime() + 45_000_000_000L;
     double[] last = null;
-    int same = 0;
+    long steadySince = System.nanoTime();
     while (true) {
-      double[] now = new double[cluster.size()];
-      for (int n = 0; n < cluster.size(); n++) now[n] = cluster.metric(n, STOCK_ITEM_ENTITIES);
-      same = Arrays.equals(now, last) ? same + 1 : 0;
-      if (same >= 2 || System.nanoTime() > deadline) return now;
+      double[] now = new double[2 * cluster.size()];
+      for (int n = 0; n < cluster.size(); n++) {
+        now[n] = cluster.metric(n, STOCK_ITEM_ENTITIES);
+        now[cluster.size() + n] = cluster.metric(n, STOCK_ITEM_SHARDS);
+      }
+      if (!Arrays.equals(now, last)) steadySince = System.nanoTime();
+      if (System.nanoTime() - steadySince >= 5_000_000_000L || System.nanoTime() > deadline) {
+        return Arrays.copyOf(now, cluster.size());
+      }
       last = now;
       Thread.sleep(600); // more than the 500 ms poll of the counts
     }
