@@ -39,7 +39,7 @@ class FlashSaleBenchIT {
     assertTrue(Files.isRegularFile(chart), console);
     assertTrue(Files.readString(chart).contains("</svg>"));
 
-    List<Map<String, String>> rows = resultsTable(Files.readString(markdown));
+    List<Map<String, String>> rows = table(Files.readString(markdown), "## Results");
     for (String workload : List.of("race", "hot", "spread")) {
       for (String system : FlashSaleBench.SYSTEMS) {
         assertTrue(rows.stream().anyMatch(r -> r.get("workload").startsWith(workload) && r.get("system").equals(system)),
@@ -57,6 +57,17 @@ class FlashSaleBenchIT {
     String hotWrites = report.lines().filter(l -> l.startsWith("| hot ") && l.split("\\|").length == 5)
         .findFirst().orElseThrow(() -> new AssertionError("no group-commit row for hot\n" + report));
     assertTrue(Double.parseDouble(hotWrites.split("\\|")[3].trim()) >= 1, hotWrites);
+    // The JIT compilers' share of each phase, a part of the JVM's.
+    for (Map<String, String> cpu : table(report, "## Where the CPU went")) {
+      double jvm = percent(cpu.get("JVM (GC, JIT)"));
+      double jit = percent(cpu.get("of which JIT"));
+      assertTrue(jit >= 0 && jit <= jvm, cpu.toString());
+    }
+  }
+
+  private static double percent(String cell) {
+    assertTrue(cell != null && cell.endsWith("%"), "not a share: " + cell);
+    return Double.parseDouble(cell.substring(0, cell.length() - 1));
   }
 
   private static Map<String, String> row(List<Map<String, String>> rows, String workload, String system) {
@@ -65,9 +76,9 @@ class FlashSaleBenchIT {
         .findFirst().orElseThrow();
   }
 
-  /** The first Markdown table after "## Results", as one map per row keyed by the header. */
-  private static List<Map<String, String>> resultsTable(String markdown) {
-    List<String> lines = markdown.substring(markdown.indexOf("## Results")).lines()
+  /** The first Markdown table after {@code heading}, as one map per row keyed by the header. */
+  private static List<Map<String, String>> table(String markdown, String heading) {
+    List<String> lines = markdown.substring(markdown.indexOf(heading)).lines()
         .dropWhile(l -> !l.startsWith("|")).takeWhile(l -> l.startsWith("|")).toList();
     List<String> header = cells(lines.get(0));
     List<Map<String, String>> rows = new ArrayList<>();
