@@ -2,15 +2,12 @@ package io.stockhold.ops;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.pekko.persistence.jdbc.config.EventJournalTableColumnNames;
 import org.apache.pekko.persistence.jdbc.config.EventJournalTableConfiguration;
 import org.apache.pekko.persistence.jdbc.config.EventTagTableConfiguration;
@@ -38,8 +35,10 @@ import slick.jdbc.SimpleJdbcAction;
  * <p>persistence-jdbc inserts tagged events one {@code INSERT … RETURNING ordering} at a time,
  * because each tag row points at its event's ordering: a hot item's write of 30 events was 30 round
  * trips inside one transaction, most of the write's time and much of PostgreSQL's CPU. This writes
- * the same rows with one multi-row {@code INSERT} that returns every event's ordering, then all
- * their tag rows with one more, in one transaction: the same rows, written as atomically. Reading,
+ * the same rows with one statement: a multi-row {@code INSERT} of the events whose {@code
+ * RETURNING} feeds the {@code INSERT} of their tag rows. One statement is atomic on its own, so a
+ * write is one round trip with no {@code BEGIN}/{@code COMMIT} around it; only a write of more
+ * than {@value #EVENTS_PER_STATEMENT} events takes several statements in a transaction. Reading,
  * deleting and the embedded store stay persistence-jdbc's ({@code jdbc-journal.dao} names this
  * class only on PostgreSQL; see {@link Storage}).
  */
@@ -51,6 +50,7 @@ public final class PostgresJournalDao extends DefaultJournalDao {
   private final String journalInsert;
   private final String returning;
   private final String tagInsert;
+  private final String tagsOfWritten;
 
   public PostgresJournalDao(JdbcBackend.JdbcDatabaseDef db, JdbcProfile profile, JournalConfig config,
       Serialization serialization, ExecutionContext ec, Materializer mat) {
@@ -65,7 +65,11 @@ public final class PostgresJournalDao extends DefaultJournalDao {
     returning = " RETURNING " + String.join(", ", quoted(c.ordering(), c.persistenceId(), c.sequenceNumber()));
     EventTagTableConfiguration tags = config.eventTagTableConfiguration();
     tagInsert = "INSERT INTO " + table(tags.schemaName(), tags.tableName()) + " ("
-        + String.join(", ", quoted(tags.columnNames().eventId(), tags.columnNames().tag())) + ") VALUES ";
+        + String.join(", ", quoted(tags.columnNames().eventId(), tags.columnNames().tag())) + ") ";
+    String[] key = quoted(c.ordering(), c.persistenceId(), c.sequenceNumber());
+    tagsOfWritten = " SELECT written." + key[0] + ", tags.tag FROM written JOIN (VALUES %s)"
+        + " AS tags(persistence_id, sequence_number, tag) ON tags.persistence_id = written." + key[1]
+        + " AND tags.sequence_number = written." + key[2];
   }
 
   @Override
@@ -92,28 +96,11 @@ public final class PostgresJournalDao extends DefaultJournalDao {
 
   private void write(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events) {
     try {
-      boolean autoCommit = connection.getAutoCommit();
-      connection.setAutoCommit(false);
-      try {
-        for (int from = 0; from < events.size(); from += EVENTS_PER_STATEMENT) {
-          insert(connection, events.subList(from, Math.min(events.size(), from + EVENTS_PER_STATEMENT)));
-        }
-        connection.commit();
-      } catch (Throwable failure) {
-        // Whatever went wrong, an Error included, the open transaction is rolled back first:
-        // turning auto-commit back on with it open would commit half a write. If even the
-        // rollback fails, auto-commit stays off and the pool rolls back when the connection
-        // comes back to it.
-        try {
-          connection.rollback();
-        } catch (SQLException rollbackFailed) {
-          failure.addSuppressed(rollbackFailed);
-          throw failure;
-        }
-        connection.setAutoCommit(autoCommit);
-        throw failure;
+      if (events.size() <= EVENTS_PER_STATEMENT) {
+        insert(connection, events);
+      } else {
+        inTransaction(connection, events);
       }
-      connection.setAutoCommit(autoCommit);
     } catch (SQLException e) {
       // A duplicate (persistence id, sequence number) lands here too: a second writer for an
       // item. The write fails, and the item stops, as with persistence-jdbc's own writer.
@@ -121,12 +108,46 @@ public final class PostgresJournalDao extends DefaultJournalDao {
     }
   }
 
+  private void inTransaction(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events)
+      throws SQLException {
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false);
+    try {
+      for (int from = 0; from < events.size(); from += EVENTS_PER_STATEMENT) {
+        insert(connection, events.subList(from, Math.min(events.size(), from + EVENTS_PER_STATEMENT)));
+      }
+      connection.commit();
+    } catch (Throwable failure) {
+      // Whatever went wrong, an Error included, the open transaction is rolled back first:
+      // turning auto-commit back on with it open would commit half a write. If even the
+      // rollback fails, auto-commit stays off and the pool rolls back when the connection
+      // comes back to it.
+      try {
+        connection.rollback();
+      } catch (SQLException rollbackFailed) {
+        failure.addSuppressed(rollbackFailed);
+        throw failure;
+      }
+      connection.setAutoCommit(autoCommit);
+      throw failure;
+    }
+    connection.setAutoCommit(autoCommit);
+  }
+
+  /**
+   * One statement: the events, and the tag rows of those that have tags, joined to the orderings
+   * the events got by persistence id and sequence number.
+   */
   private void insert(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events)
       throws SQLException {
-    Map<String, Long> orderings = new HashMap<>();
-    try (PreparedStatement insert = connection.prepareStatement(
-        journalInsert + String.join(", ", Collections.nCopies(events.size(),
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) + returning)) {
+    int tagCount = 0;
+    for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) tagCount += event._2().size();
+    String rows = journalInsert
+        + String.join(", ", Collections.nCopies(events.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    String sql = tagCount == 0 ? rows
+        : "WITH written AS (" + rows + returning + ") " + tagInsert
+            + tagsOfWritten.formatted(String.join(", ", Collections.nCopies(tagCount, "(?, ?, ?)")));
+    try (PreparedStatement insert = connection.prepareStatement(sql)) {
       int p = 1;
       for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) {
         JournalPekkoSerializationRow row = event._1();
@@ -145,33 +166,22 @@ public final class PostgresJournalDao extends DefaultJournalDao {
         insert.setString(p++, row.metaSerManifest().getOrElse(() -> null));
         insert.setBytes(p++, row.metaPayload().getOrElse(() -> null));
       }
-      try (ResultSet keys = insert.executeQuery()) {
-        while (keys.next()) orderings.put(key(keys.getString(2), keys.getLong(3)), keys.getLong(1));
+      for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) {
+        for (String tag : CollectionConverters.asJava(event._2())) {
+          insert.setString(p++, event._1().persistenceId());
+          insert.setLong(p++, event._1().sequenceNumber());
+          insert.setString(p++, tag);
+        }
+      }
+      int written = insert.executeUpdate();
+      // Each tag row joins the event just inserted with its persistence id and sequence number.
+      // A count short of that would be a projection missing an event: never a success, then
+      // (callers hear the outcome is unknown, and the item restarts from the journal).
+      if (written != (tagCount == 0 ? events.size() : tagCount)) {
+        throw new SQLException("wrote " + written + " rows for " + events.size() + " events with "
+            + tagCount + " tags");
       }
     }
-    List<Object[]> tagRows = new ArrayList<>();
-    for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) {
-      JournalPekkoSerializationRow row = event._1();
-      Long ordering = orderings.get(key(row.persistenceId(), row.sequenceNumber()));
-      if (ordering == null) {
-        throw new SQLException("no ordering returned for " + row.persistenceId() + " #" + row.sequenceNumber());
-      }
-      for (String tag : CollectionConverters.asJava(event._2())) tagRows.add(new Object[] {ordering, tag});
-    }
-    if (tagRows.isEmpty()) return;
-    try (PreparedStatement insert = connection.prepareStatement(
-        tagInsert + String.join(", ", Collections.nCopies(tagRows.size(), "(?, ?)")))) {
-      int p = 1;
-      for (Object[] tagRow : tagRows) {
-        insert.setLong(p++, (Long) tagRow[0]);
-        insert.setString(p++, (String) tagRow[1]);
-      }
-      insert.executeUpdate();
-    }
-  }
-
-  private static String key(String persistenceId, long sequenceNr) {
-    return sequenceNr + "/" + persistenceId;
   }
 
   private static String table(Option<String> schema, String name) {

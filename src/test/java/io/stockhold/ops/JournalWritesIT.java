@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockEvent.StockAdjusted;
 import io.stockhold.stock.StockTags;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.TestNodes;
@@ -12,13 +14,25 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,6 +111,76 @@ class JournalWritesIT {
       JournalAudit.Report report = JournalAudit.run(store.config().withFallback(ConfigFactory.load()));
       assertTrue(report.clean(), report.violations().toString());
       assertEquals(acknowledged, report.items().stream().mapToLong(i -> i.holdsPlaced()).sum());
+    }
+  }
+
+  /**
+   * A write of more events than one statement takes (a mass expiry can be one): it goes in several
+   * statements in one transaction, and events with and without tags may share a write.
+   */
+  @Test
+  void aWriteLargerThanOneStatementLandsWhole() throws Exception {
+    int count = 2_500;
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
+      try (StockholdNode node = TestNodes.start(store)) {
+        var writer = node.system().systemActorOf(new BigWriter(), "big-writer", Props.empty());
+        List<StockEvent> events = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+          events.add(new StockAdjusted("north", "big", i, "count", null, null, null, i, 0, i, Instant.now()));
+        }
+        AskPattern.<BigWriter.Write, Done>ask(writer, reply -> new BigWriter.Write(events, reply),
+            Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().get();
+      }
+      try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
+          Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("""
+              SELECT j.sequence_number, j.ordering, count(t.tag), min(t.tag)
+              FROM event_journal j LEFT JOIN event_tag t ON t.event_id = j.ordering
+              WHERE j.persistence_id = 'JournalWritesIT|big'
+              GROUP BY j.sequence_number, j.ordering ORDER BY j.sequence_number""")) {
+        long seq = 0;
+        long lastOrdering = 0;
+        while (rs.next()) {
+          assertEquals(++seq, rs.getLong(1));
+          assertTrue(rs.getLong(2) > lastOrdering, "#" + seq + " ordering " + rs.getLong(2));
+          lastOrdering = rs.getLong(2);
+          // even deltas are tagged, odd ones are not
+          assertEquals(seq % 2 == 0 ? 1 : 0, rs.getLong(3), "#" + seq + " tag rows");
+          if (seq % 2 == 0) assertEquals("big-even", rs.getString(4));
+        }
+        assertEquals(count, seq);
+      }
+    }
+  }
+
+  /** Persists what it is given in one write; tags the events with an even delta. */
+  private static final class BigWriter extends EventSourcedBehavior<BigWriter.Write, StockEvent, Integer> {
+
+    record Write(List<StockEvent> events, ActorRef<Done> replyTo) implements NoSerializationVerificationNeeded {}
+
+    BigWriter() {
+      super(PersistenceId.ofUniqueId("JournalWritesIT|big"));
+    }
+
+    @Override
+    public Integer emptyState() {
+      return 0;
+    }
+
+    @Override
+    public CommandHandler<Write, StockEvent, Integer> commandHandler() {
+      return newCommandHandlerBuilder().forAnyState().onCommand(Write.class, (state, write) ->
+          Effect().persist(write.events()).thenRun(after -> write.replyTo().tell(Done.getInstance()))).build();
+    }
+
+    @Override
+    public EventHandler<Integer, StockEvent> eventHandler() {
+      return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> state + 1);
+    }
+
+    @Override
+    public Set<String> tagsFor(StockEvent event) {
+      return ((StockAdjusted) event).delta() % 2 == 0 ? Set.of("big-even") : Set.of();
     }
   }
 }
