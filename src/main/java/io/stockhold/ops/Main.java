@@ -23,7 +23,7 @@ public final class Main {
                                     a flash sale in one process over real HTTP, then verify the journal
         verify [--config FILE] [--limit N]
                                     replay the journal, check every invariant; exit 1 on a violation
-        bench  [--seconds N] [--connections N] [--report DIR] [--quick] [...]
+        bench  [--seconds N] [--connections N] [--report DIR] [--quick] [...]   (bench --help: every option)
                                     Stockhold against the usual SQL and Redis ways to sell one unit,
                                     on PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379)
       """;

@@ -32,10 +32,14 @@ final class BenchReport {
           System.getProperty("os.name"), System.getProperty("os.arch"), Runtime.version(),
           System.getProperty("java.vendor"), load >= 0 ? String.format(Locale.ROOT, ", load average %.2f at start", load) : "");
       String settings = String.format(Locale.ROOT,
-          "%s s per phase (+%s s Stockhold warm-up), %d connections per system; race %,d units; hot item %,d units; "
-              + "spread %,d items × %,d units; optimistic retries %d; Stockhold holds 1 unit for 3,600 s%s",
+          "%s s per phase (after at most %s s of Stockhold warm-up), %d connections per system; race %,d units; hot item %,d units; "
+              + "spread %,d items × %,d units; optimistic retries %d; Stockhold holds 1 unit for 3,600 s; %s%s",
           trim(s.seconds()), trim(s.warmupSeconds()), s.connections(), s.raceUnits(), s.hotUnits(), s.items(),
-          s.unitsPerItem(), s.retries(), s.quick() ? " (--quick)" : "");
+          s.unitsPerItem(), s.retries(),
+          s.projectionsElsewhere()
+              ? "Stockhold's projections NOT on its node (--projections elsewhere: as with them on nodes of their own)"
+              : "Stockhold's projections (read model, ERP) on its node",
+          s.quick() ? " (--quick)" : "");
       return new Environment(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")),
           machine, settings, cores, s);
     }
@@ -53,6 +57,8 @@ final class BenchReport {
   }
 
   private final Environment env;
+  /** How long the warm-up ran and how busy the JIT still was at its end. */
+  private final String warmUp;
   private final String postgres;
   private final String redisProblem;
   private final List<PhaseResult> results;
@@ -63,10 +69,11 @@ final class BenchReport {
   private final Map<String, String> approaches;
   private final Duration took;
 
-  BenchReport(Environment env, String postgres, String redisProblem, List<PhaseResult> results,
+  BenchReport(Environment env, String warmUp, String postgres, String redisProblem, List<PhaseResult> results,
       PhaseResult readPath, List<Target> targets, List<Target> books, Map<Workload, GroupCommit> groupCommits,
       Map<String, String> approaches, Duration took) {
     this.env = env;
+    this.warmUp = warmUp;
     this.postgres = postgres;
     this.redisProblem = redisProblem;
     this.results = results;
@@ -110,6 +117,7 @@ final class BenchReport {
     md.append("- Redis: ").append(redisProblem == null ? env.chosen().redisHost() + ":" + env.chosen().redisPort()
         : redisProblem.equals("not selected") ? "not used" : "skipped: " + redisProblem).append('\n');
     md.append("- Settings: ").append(env.settings()).append('\n');
+    md.append("- ").append(warmUp).append('\n');
     md.append("- The whole run took ").append(duration(took)).append(".\n\n");
     md.append("![sales per second](sales-per-second.svg)\n\n");
     md.append("## Results\n\n").append(resultsTable()).append('\n');

@@ -54,33 +54,42 @@ import org.slf4j.LoggerFactory;
  * verify} does): Stockhold's sales and oversold units come from the journal, the baselines' from
  * their {@code sales} tables, never from the buyers' own counts.
  *
- * <p>Options (all optional; {@code --name value}):
- * <pre>
- *   --seconds N         seconds per phase (default 8; fractions allowed)
- *   --warmup N          seconds of Stockhold warm-up before the first phase (default 20: on 2 cores the
- *                       JIT compilers are still busy for the first ~20 s of load; the report's
- *                       "of which JIT" column shows whether they were)
- *   --connections N     buyers (connections) per system, each with a connection of its own (default 64)
- *   --report DIR        where results.md and sales-per-second.svg go (default reports/bench-&lt;timestamp&gt;)
- *   --quick true        a smoke test of a few seconds: 0.5 s phases, 16 connections, small unit
- *                       counts (any option given as well wins). A bare flag: any value but "false" turns it on.
- *   --race-units N      units of the one item in the last-unit race (default 50)
- *   --hot-units N       units of the hot item (default 10,000,000: it never sells out)
- *   --items N           items in the spread workload (default 10,000)
- *   --units-per-item N  units of each of those items (default 1,000)
- *   --retries N         optimistic baseline: retries after a version conflict before giving up (default 5)
- *   --systems a,b,…     only these systems (default all: stockhold,naive,for-update,conditional-update,optimistic,redis-lock)
- *   --pg-url URL        an existing database to create the bench database from, as user postgres
- *                       (default $STOCKHOLD_BENCH_PG_URL or jdbc:postgresql://127.0.0.1:5432/postgres)
- *   --redis HOST:PORT   Redis for the lock baseline (default 127.0.0.1:6379)
- *   --chart log|linear  the chart's scale (default log)
- * </pre>
+ * <p>Options: {@link #OPTIONS}, printed by {@code bench --help}.
  *
  * <p>Exit code ({@link #run}): 0 when the bench ran — a missed target is reported, not an error;
  * 1 when Stockhold oversold, its journal audit found a violation, or its books do not balance;
  * 2 when the bench could not run (bad option, no PostgreSQL, the node did not start).
  */
 public final class FlashSaleBench {
+
+  /** The options, all optional ({@code --name value}); {@code bench --help} prints them. */
+  static final String OPTIONS = """
+      options (all optional, --name value):
+        --seconds N         seconds per phase (default 8; fractions allowed)
+        --warmup N          the most seconds of Stockhold warm-up before the first phase (default 180). It
+                            ends sooner, after at least 20 s, once the JIT compilers are quiet (busy
+                            under 10 % of the last 10 s): on 2 cores they take 100 s and more of load to
+                            settle. The report says how long it ran and how busy they still were.
+        --connections N     buyers (connections) per system, each with a connection of its own (default 64)
+        --report DIR        where results.md and sales-per-second.svg go (default reports/bench-<timestamp>)
+        --quick true        a smoke test of a few seconds: 0.5 s phases, 16 connections, small unit
+                            counts (any option given as well wins). A bare flag: any value but "false" turns it on.
+        --race-units N      units of the one item in the last-unit race (default 50)
+        --hot-units N       units of the hot item (default 10,000,000: it never sells out)
+        --items N           items in the spread workload (default 10,000)
+        --units-per-item N  units of each of those items (default 1,000)
+        --retries N         optimistic baseline: retries after a version conflict before giving up (default 5)
+        --systems a,b,…     only these systems (default all: stockhold,naive,for-update,conditional-update,optimistic,redis-lock)
+        --pg-url URL        an existing database to create the bench database from, as user postgres
+                            (default $STOCKHOLD_BENCH_PG_URL or jdbc:postgresql://127.0.0.1:5432/postgres)
+        --redis HOST:PORT   Redis for the lock baseline (default 127.0.0.1:6379)
+        --chart log|linear  the chart's scale (default log)
+        --projections here|elsewhere
+                            where Stockhold's projections (read model, ERP) run: on the bench's node
+                            (default), or elsewhere, which measures the node as it serves with the
+                            projections on nodes of their own (stockhold.projections.role): this node
+                            then reads nothing back
+      """;
 
   static final List<String> SYSTEMS =
       List.of("stockhold", "naive", "for-update", "conditional-update", "optimistic", "redis-lock");
@@ -101,14 +110,15 @@ public final class FlashSaleBench {
       String pgUrl,
       String redisHost,
       int redisPort,
-      boolean logScale) {
+      boolean logScale,
+      boolean projectionsElsewhere) {
 
     static Settings from(Map<String, String> options, Map<String, String> env) {
       Map<String, String> o = new HashMap<>(options);
       String quickFlag = o.remove("quick");
       boolean quick = quickFlag != null && !quickFlag.equalsIgnoreCase("false");
       double seconds = decimal(o.remove("seconds"), quick ? 0.5 : 8, "seconds");
-      double warmup = decimal(o.remove("warmup"), quick ? 0.5 : 20, "warmup");
+      double warmup = decimal(o.remove("warmup"), quick ? 0.5 : 180, "warmup");
       int connections = (int) whole(o.remove("connections"), quick ? 16 : 64, 1, 1000, "connections");
       String report = o.remove("report");
       Path reportDir = report != null ? Path.of(report)
@@ -137,10 +147,16 @@ public final class FlashSaleBench {
       String chart = o.getOrDefault("chart", "log");
       o.remove("chart");
       if (!chart.equals("log") && !chart.equals("linear")) throw new IllegalArgumentException("--chart is log or linear");
+      String projections = o.getOrDefault("projections", "here");
+      o.remove("projections");
+      if (!projections.equals("here") && !projections.equals("elsewhere")) {
+        throw new IllegalArgumentException("--projections is here or elsewhere, got " + projections);
+      }
       if (!o.isEmpty()) throw new IllegalArgumentException("unknown option --" + String.join(", --", o.keySet()));
       return new Settings(seconds, warmup, connections, reportDir, quick, raceUnits, hotUnits, items, unitsPerItem,
           retries, systems, pgUrl, redis.substring(0, colon),
-          (int) whole(redis.substring(colon + 1), 6379, 1, 65535, "redis port"), chart.equals("log"));
+          (int) whole(redis.substring(colon + 1), 6379, 1, 65535, "redis port"), chart.equals("log"),
+          projections.equals("elsewhere"));
     }
 
     Duration phase() {
@@ -196,6 +212,10 @@ public final class FlashSaleBench {
 
   /** Runs the bench with these options (see the class comment) and returns the exit code. */
   public static int run(Map<String, String> options, PrintStream out) {
+    if (options.containsKey("help")) {
+      out.print("bench: the flash-sale bench; see README \"Why not a lock?\"\n" + OPTIONS);
+      return 0;
+    }
     Settings settings;
     try {
       settings = Settings.from(options, System.getenv());
@@ -229,7 +249,7 @@ public final class FlashSaleBench {
         Baselines.SqlDatabase sql = new Baselines.SqlDatabase(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD)) {
       String postgres = postgresVersion(db);
       out.printf("  fresh database %s on %s%n", db.name(), postgres);
-      Config nodeConfig = nodeConfig(db);
+      Config nodeConfig = nodeConfig(db, settings);
       Phases phases = runPhases(db, sql, nodeConfig, redisProblem);
 
       List<PhaseResult> results = phases.results();
@@ -243,7 +263,7 @@ public final class FlashSaleBench {
       List<Target> targets = targets(results, phases.readPath());
       List<Target> books = audit == null ? List.of() : books(audit, phases.stockholdRuns());
       Duration took = Duration.ofNanos(System.nanoTime() - began);
-      BenchReport report = new BenchReport(environment, postgres, redisProblem, results, phases.readPath(), targets,
+      BenchReport report = new BenchReport(environment, phases.warmUp(), postgres, redisProblem, results, phases.readPath(), targets,
           books, groupCommits, descriptions(sql, redisProblem), took);
       report.print(out);
       report.write(settings.reportDir());
@@ -258,7 +278,20 @@ public final class FlashSaleBench {
   }
 
   /** What the phases measured; Stockhold's runs also feed the books-balance check. */
-  private record Phases(List<PhaseResult> results, PhaseResult readPath, List<LoadRun.Result> stockholdRuns) {}
+  private record Phases(List<PhaseResult> results, PhaseResult readPath, List<LoadRun.Result> stockholdRuns,
+      String warmUp) {}
+
+  /** The warm-up's shortest time, unless --warmup is shorter still. */
+  private static final double MIN_WARM_UP_SECONDS = 20;
+
+  private static String warmUpOutcome(double seconds, JitQuiet quiet) {
+    String took = String.format(Locale.ROOT, "Stockhold warm-up: %.1f s", seconds);
+    if (quiet == null) return took + " (this JVM does not report JIT time)";
+    if (Double.isNaN(quiet.busyPercent())) return took + " (too short to judge the JIT)";
+    return took + String.format(Locale.ROOT, "; the JIT compilers were busy %.0f%% of its last %d s%s",
+        quiet.busyPercent(), JitQuiet.WINDOW_SECONDS,
+        quiet.busyPercent() < JitQuiet.QUIET_PERCENT ? "" : " (not yet quiet: the phases measure them too)");
+  }
 
   /** The warm-up, the read path, then every workload with every system; the node stops at the end. */
   private Phases runPhases(BenchDatabase db, Baselines.SqlDatabase sql, Config nodeConfig, String redisProblem)
@@ -267,6 +300,7 @@ public final class FlashSaleBench {
     List<PhaseResult> results = new ArrayList<>();
     List<LoadRun.Result> stockholdRuns = new ArrayList<>();
     PhaseResult readPath = null;
+    String warmUp = "no Stockhold warm-up (Stockhold not in --systems)";
     Logger accessLog = (Logger) LoggerFactory.getLogger("io.stockhold.http.access");
     Level accessLevel = accessLog.getLevel();
     // One log line per request would measure the console, not the engine.
@@ -287,12 +321,16 @@ public final class FlashSaleBench {
       int phases = (withStockhold ? 2 : 0) + workloads.size() * settings.systems().size();
       int n = 0;
       if (stockhold != null) {
-        out.printf(Locale.ROOT, "Warming up Stockhold's write and read paths for %.1f s (not reported) ...%n",
-            settings.warmupSeconds());
+        out.printf(Locale.ROOT, "Warming up Stockhold's write and read paths until the JIT is quiet, %.1f s at most"
+            + " (not reported) ...%n", settings.warmupSeconds());
         stockhold.stock(warmup);
-        stockholdRuns.add(LoadRun.run(label(++n, phases, warmup, "stockhold"), "stockhold", warmup,
-            settings.connections(), Duration.ofNanos((long) (settings.warmupSeconds() * 1e9)),
-            () -> stockhold.openWarmUp(warmup), cpu, out));
+        JitQuiet quiet = JitQuiet.measurable() ? new JitQuiet(Math.min(MIN_WARM_UP_SECONDS, settings.warmupSeconds())) : null;
+        LoadRun.Result warm = LoadRun.run(label(++n, phases, warmup, "stockhold"), "stockhold", warmup,
+            settings.connections(), Duration.ofNanos((long) (settings.warmupSeconds() * 1e9)), quiet,
+            () -> stockhold.openWarmUp(warmup), cpu, out);
+        stockholdRuns.add(warm);
+        warmUp = warmUpOutcome(warm.seconds(), quiet);
+        out.println("  " + warmUp);
         stockhold.stock(read);
         LoadRun.Result reads = LoadRun.run(label(++n, phases, read, "stockhold"), "stockhold", read,
             settings.connections(), settings.phase(), () -> stockhold.openReader(read), cpu, out);
@@ -314,7 +352,7 @@ public final class FlashSaleBench {
           if (result.ran() && system.equals("stockhold")) stockholdRuns.add(result.run());
         }
       }
-      return new Phases(results, readPath, stockholdRuns);
+      return new Phases(results, readPath, stockholdRuns, warmUp);
     } finally {
       if (node != null) node.close();
       accessLog.setLevel(accessLevel);
@@ -494,9 +532,12 @@ public final class FlashSaleBench {
     }
   }
 
-  /** A node the way the tests start one: loopback only, free ports, journal in the bench database. */
-  private static Config nodeConfig(BenchDatabase db) throws IOException {
-    Map<String, Object> settings = new HashMap<>();
+  /**
+   * A node the way the tests start one: loopback only, free ports, journal in the bench database.
+   * The projections run on it, or (--projections elsewhere) only on nodes with a role it lacks.
+   */
+  private static Config nodeConfig(BenchDatabase db, Settings chosen) throws IOException {
+    Map<String, Object> settings = new HashMap<>(projectionPlacement(chosen));
     settings.put("stockhold.db.url", db.url());
     settings.put("stockhold.db.user", BenchDatabase.USER);
     settings.put("stockhold.db.password", BenchDatabase.PASSWORD);
@@ -510,6 +551,13 @@ public final class FlashSaleBench {
     settings.put("pekko.coordinated-shutdown.exit-jvm", "off");
     settings.put("pekko.loglevel", "WARNING");
     return ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load());
+  }
+
+  /** Set either way, so that a STOCKHOLD_PROJECTIONS_ROLE in the environment does not decide it. */
+  static Map<String, Object> projectionPlacement(Settings chosen) {
+    return chosen.projectionsElsewhere()
+        ? Map.of("stockhold.projections.role", "projections", "pekko.cluster.roles", List.of())
+        : Map.of("stockhold.projections.role", "");
   }
 
   private static int freePort() throws IOException {

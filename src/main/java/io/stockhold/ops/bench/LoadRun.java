@@ -32,6 +32,14 @@ final class LoadRun {
     Seller open() throws Exception;
   }
 
+  /** Ends a phase before its time is up (the warm-up, once the JIT is quiet); asked every 250 ms. */
+  interface Until {
+    boolean reached();
+
+    /** Shown on the progress line. */
+    String status();
+  }
+
   /** What one phase measured. Times are micros since the phase began. */
   record Result(
       String system,
@@ -83,9 +91,15 @@ final class LoadRun {
 
   static Result run(String label, String system, Workload workload, int connections, Duration duration,
       SellerFactory factory, CpuMeter cpu, PrintStream out) throws Exception {
+    return run(label, system, workload, connections, duration, null, factory, cpu, out);
+  }
+
+  /** As above, but over as soon as {@code until} is reached ({@code duration} is then the most). */
+  static Result run(String label, String system, Workload workload, int connections, Duration duration, Until until,
+      SellerFactory factory, CpuMeter cpu, PrintStream out) throws Exception {
     List<Seller> sellers = open(connections, factory);
     try {
-      return new LoadRun.Phase(label, system, workload, duration, sellers).run(cpu, out);
+      return new LoadRun.Phase(label, system, workload, duration, until, sellers).run(cpu, out);
     } finally {
       sellers.forEach(Seller::close);
     }
@@ -122,6 +136,7 @@ final class LoadRun {
     final String system;
     final Workload workload;
     final Duration duration;
+    final Until until;
     final List<Seller> sellers;
     final CountDownLatch start = new CountDownLatch(1);
     /** Workers count down when their loop ends, then wait for {@code release}: alive at the CPU sample. */
@@ -137,11 +152,12 @@ final class LoadRun {
     volatile long begin;
     volatile long deadline;
 
-    Phase(String label, String system, Workload workload, Duration duration, List<Seller> sellers) {
+    Phase(String label, String system, Workload workload, Duration duration, Until until, List<Seller> sellers) {
       this.label = label;
       this.system = system;
       this.workload = workload;
       this.duration = duration;
+      this.until = until;
       this.sellers = sellers;
       this.finished = new CountDownLatch(sellers.size());
       this.lastSaleStart = new AtomicLongArray(workload.items());
@@ -166,6 +182,8 @@ final class LoadRun {
 
       long giveUpAt = deadline + Duration.ofSeconds(30).toNanos();
       while (!finished.await(250, TimeUnit.MILLISECONDS)) {
+        // The workers read the deadline before each request: an earlier one ends the phase.
+        if (until != null && until.reached()) deadline = Math.min(deadline, System.nanoTime());
         progress(out, false);
         if (System.nanoTime() > giveUpAt) threads.forEach(Thread::interrupt);
       }
@@ -201,9 +219,10 @@ final class LoadRun {
       String counts = reads.sum() > 0
           ? String.format(Locale.ROOT, "reads %,d", reads.sum())
           : String.format(Locale.ROOT, "sold %,d  sold out %,d  turned away %,d", sold.sum(), soldOut.sum(), turnedAway.sum());
-      out.printf(Locale.ROOT, "\r  %s  %4.1f/%.1f s  %s  unknown %,d  %,.0f answers/s   %s",
+      out.printf(Locale.ROOT, "\r  %s  %4.1f/%.1f s  %s  unknown %,d  %,.0f answers/s%s   %s",
           label, elapsed, duration.toNanos() / 1e9, counts, unknown.sum(),
-          elapsed > 0 ? answered / elapsed : 0.0, last ? System.lineSeparator() : "");
+          elapsed > 0 ? answered / elapsed : 0.0, until == null ? "" : "  " + until.status(),
+          last ? System.lineSeparator() : "");
       out.flush();
     }
 

@@ -57,6 +57,9 @@ class FlashSaleBenchIT {
     String hotWrites = report.lines().filter(l -> l.startsWith("| hot ") && l.split("\\|").length == 5)
         .findFirst().orElseThrow(() -> new AssertionError("no group-commit row for hot\n" + report));
     assertTrue(Double.parseDouble(hotWrites.split("\\|")[3].trim()) >= 1, hotWrites);
+    // How long the warm-up ran (0.5 s with --quick, and the requests then in flight), and where the projections ran.
+    assertTrue(report.lines().anyMatch(l -> l.matches("- Stockhold warm-up: [0-9]+\\.[0-9] s.*")), report);
+    assertTrue(report.contains("Stockhold's projections (read model, ERP) on its node"), report);
     // The JIT compilers' share of each phase, a part of the JVM's.
     for (Map<String, String> cpu : table(report, "## Where the CPU went")) {
       double jvm = percent(cpu.get("JVM (GC, JIT)"));
