@@ -140,6 +140,28 @@ class StockItemGateTest {
   }
 
   @Test
+  void requestsThatChangeNothingWriteNothingAndRepeatsGetTheFirstAnswer() {
+    // The sold-out wall and the retries around it: answered from memory, without a write.
+    Item item = item(SETTINGS);
+    assertInstanceOf(LevelReply.class, item.submit(receive(1)));
+    StockReply first = item.submit(reserve("h-1", 1, 600));
+    assertInstanceOf(HoldReply.class, first);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(0, assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("late-" + i, 1, 600))).available());
+    }
+    assertEquals(first, item.submit(reserve("h-1", 1, 600)), "a retry of the sale gets its hold, not sold out");
+    StockReply released = item.submit(release("h-1"));
+    assertEquals(HoldStatus.RELEASED, ((HoldReply) released).hold().status());
+    assertEquals(released, item.submit(release("h-1")), "a repeated release");
+    assertRejected(Rejection.RESERVATION_RELEASED, item.submit(commit("h-1")));
+    assertRejected(Rejection.RESERVATION_NOT_FOUND, item.submit(commit("never")));
+
+    List<StockEvent> events = item.journaled();
+    assertEquals(List.of(StockAdjusted.class, HoldPlaced.class, HoldReleased.class),
+        events.stream().map(Object::getClass).toList());
+  }
+
+  @Test
   void eachCallerHearsBackInTheOrderItAsked() throws Exception {
     Item item = item(SETTINGS);
     item.submit(receive(1000));

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What runs, in order, each phase for a fixed time with the same number of connections:
  * <ol>
- *   <li>a short Stockhold warm-up (JIT), not reported;
+ *   <li>a Stockhold warm-up until the JIT is quiet (sales, sold-out answers, reads), not reported;
  *   <li>Stockhold's read path ({@code GET /v1/stock/…} on one item), the reference for the targets;
  *   <li>for each workload — {@code race}: one item with few units (the last-unit race, then a wall
  *       of "sold out"); {@code hot}: one item with plenty of units (throughput); {@code spread}:
@@ -196,6 +196,7 @@ public final class FlashSaleBench {
   private final Map<Workload, GroupCommit> groupCommits = new LinkedHashMap<>();
   private final Workload read;
   private final Workload warmup;
+  private final Workload warmupSoldOut;
   private final List<Workload> workloads;
 
   private FlashSaleBench(Settings settings, PrintStream out) {
@@ -203,6 +204,7 @@ public final class FlashSaleBench {
     this.out = out;
     this.read = new Workload("read", "read path: GET one item", 1, settings.raceUnits());
     this.warmup = new Workload("warmup", "warm-up", 1, settings.hotUnits());
+    this.warmupSoldOut = new Workload("warmup-sold-out", "warm-up, sold out", 1, 1);
     this.workloads = List.of(
         new Workload("race", String.format(Locale.ROOT, "last-unit race: 1 item × %,d units", settings.raceUnits()), 1, settings.raceUnits()),
         new Workload("hot", String.format(Locale.ROOT, "hot item: 1 item × %,d units", settings.hotUnits()), 1, settings.hotUnits()),
@@ -321,13 +323,14 @@ public final class FlashSaleBench {
       int phases = (withStockhold ? 2 : 0) + workloads.size() * settings.systems().size();
       int n = 0;
       if (stockhold != null) {
-        out.printf(Locale.ROOT, "Warming up Stockhold's write and read paths until the JIT is quiet, %.1f s at most"
+        out.printf(Locale.ROOT, "Warming up Stockhold's sales, sold-out answers and reads until the JIT is quiet, %.1f s at most"
             + " (not reported) ...%n", settings.warmupSeconds());
         stockhold.stock(warmup);
+        stockhold.stock(warmupSoldOut);
         JitQuiet quiet = JitQuiet.measurable() ? new JitQuiet(Math.min(MIN_WARM_UP_SECONDS, settings.warmupSeconds())) : null;
         LoadRun.Result warm = LoadRun.run(label(++n, phases, warmup, "stockhold"), "stockhold", warmup,
             settings.connections(), Duration.ofNanos((long) (settings.warmupSeconds() * 1e9)), quiet,
-            () -> stockhold.openWarmUp(warmup), cpu, out);
+            () -> stockhold.openWarmUp(warmup, warmupSoldOut), cpu, out);
         stockholdRuns.add(warm);
         warmUp = warmUpOutcome(warm.seconds(), quiet);
         out.println("  " + warmUp);

@@ -108,23 +108,25 @@ final class StockholdContender implements Contender {
     };
   }
 
-  /** Warms both paths up: a reservation, then a read of the same item, and again. */
-  Seller openWarmUp(Workload w) {
-    Seller reserve = open(w);
-    Seller read = openReader(w);
+  /**
+   * The warm-up's buyers: each cycles through a read, a sale of {@code w} (plenty of units) and a
+   * request for {@code soldOut} (one unit, gone at once), so every path the phases take is
+   * compiled before they are measured.
+   */
+  Seller openWarmUp(Workload w, Workload soldOut) {
+    List<Seller> cycle = List.of(openReader(w), open(w), open(soldOut));
     return new Seller() {
-      boolean reading;
+      int next;
 
       @Override
       public Outcome sell(int item) throws Exception {
-        reading = !reading;
-        return reading ? read.sell(item) : reserve.sell(item);
+        next = (next + 1) % cycle.size();
+        return cycle.get(next).sell(item);
       }
 
       @Override
       public void close() {
-        reserve.close();
-        read.close();
+        cycle.forEach(Seller::close);
       }
     };
   }
