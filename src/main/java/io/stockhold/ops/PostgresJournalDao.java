@@ -30,21 +30,25 @@ import slick.jdbc.JdbcProfile;
 import slick.jdbc.SimpleJdbcAction;
 
 /**
- * The journal's writes on PostgreSQL, two statements per write however many events it carries.
+ * The journal's writes on PostgreSQL, one statement per write of up to {@value #EVENTS_PER_STATEMENT}
+ * events.
  *
  * <p>persistence-jdbc inserts tagged events one {@code INSERT … RETURNING ordering} at a time,
  * because each tag row points at its event's ordering: a hot item's write of 30 events was 30 round
  * trips inside one transaction, most of the write's time and much of PostgreSQL's CPU. This writes
  * the same rows with one statement: a multi-row {@code INSERT} of the events whose {@code
  * RETURNING} feeds the {@code INSERT} of their tag rows. One statement is atomic on its own, so a
- * write is one round trip with no {@code BEGIN}/{@code COMMIT} around it; only a write of more
- * than {@value #EVENTS_PER_STATEMENT} events takes several statements in a transaction. Reading,
+ * write is one round trip with no {@code BEGIN}/{@code COMMIT} around it; a write of more events,
+ * or on a connection not in auto-commit, takes a transaction. Reading,
  * deleting and the embedded store stay persistence-jdbc's ({@code jdbc-journal.dao} names this
  * class only on PostgreSQL; see {@link Storage}).
  */
 public final class PostgresJournalDao extends DefaultJournalDao {
 
-  /** Events per statement: 12 bind parameters each, well under PostgreSQL's 65,535. */
+  /**
+   * Events per statement: 12 bind parameters each and 3 per tag (a stock item's event has one),
+   * 15,000 in all, well under PostgreSQL's 65,535.
+   */
   private static final int EVENTS_PER_STATEMENT = 1000;
 
   private final String journalInsert;
@@ -96,7 +100,9 @@ public final class PostgresJournalDao extends DefaultJournalDao {
 
   private void write(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events) {
     try {
-      if (events.size() <= EVENTS_PER_STATEMENT) {
+      // Alone, the statement is only atomic and durable when auto-commit makes it its own
+      // transaction: a connection handed over with auto-commit off gets an explicit one.
+      if (events.size() <= EVENTS_PER_STATEMENT && connection.getAutoCommit()) {
         insert(connection, events);
       } else {
         inTransaction(connection, events);

@@ -1,6 +1,7 @@
 package io.stockhold.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -123,13 +124,7 @@ class JournalWritesIT {
     int count = 2_500;
     try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
       try (StockholdNode node = TestNodes.start(store)) {
-        var writer = node.system().systemActorOf(new BigWriter(), "big-writer", Props.empty());
-        List<StockEvent> events = new ArrayList<>();
-        for (int i = 1; i <= count; i++) {
-          events.add(new StockAdjusted("north", "big", i, "count", null, null, null, i, 0, i, Instant.now()));
-        }
-        AskPattern.<BigWriter.Write, Done>ask(writer, reply -> new BigWriter.Write(events, reply),
-            Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().get();
+        write(node, "JournalWritesIT|big", count, Duration.ofSeconds(30));
       }
       try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
           Statement s = c.createStatement();
@@ -153,13 +148,52 @@ class JournalWritesIT {
     }
   }
 
+  /** A write that fails in its last statement leaves nothing of its first ones behind. */
+  @Test
+  void aLargeWriteThatFailsPartWayLeavesNothing() throws Exception {
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
+      try (StockholdNode node = TestNodes.start(store)) {
+        try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
+            Statement s = c.createStatement()) {
+          s.execute("""
+              CREATE FUNCTION refuse_2400() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN RAISE EXCEPTION 'refused #2400'; END $$""");
+          s.execute("""
+              CREATE TRIGGER refuse_2400 BEFORE INSERT ON event_journal FOR EACH ROW
+              WHEN (NEW.persistence_id = 'JournalWritesIT|torn' AND NEW.sequence_number = 2400)
+              EXECUTE FUNCTION refuse_2400()""");
+        }
+        // The writer stops on the failed write, so the ask is never answered.
+        assertThrows(Exception.class, () -> write(node, "JournalWritesIT|torn", 2_500, Duration.ofSeconds(10)));
+      }
+      try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
+          Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery(
+              "SELECT count(*) FROM event_journal WHERE persistence_id = 'JournalWritesIT|torn'")) {
+        rs.next();
+        assertEquals(0, rs.getLong(1), "events of the failed write that stayed");
+      }
+    }
+  }
+
+  private static void write(StockholdNode node, String persistenceId, int count, Duration timeout) throws Exception {
+    var writer = node.system().systemActorOf(new BigWriter(persistenceId), "writer-" + count + "-"
+        + persistenceId.replace('|', '-'), Props.empty());
+    List<StockEvent> events = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      events.add(new StockAdjusted("north", "big", i, "count", null, null, null, i, 0, i, Instant.now()));
+    }
+    AskPattern.<BigWriter.Write, Done>ask(writer, reply -> new BigWriter.Write(events, reply), timeout,
+        node.system().scheduler()).toCompletableFuture().get();
+  }
+
   /** Persists what it is given in one write; tags the events with an even delta. */
   private static final class BigWriter extends EventSourcedBehavior<BigWriter.Write, StockEvent, Integer> {
 
     record Write(List<StockEvent> events, ActorRef<Done> replyTo) implements NoSerializationVerificationNeeded {}
 
-    BigWriter() {
-      super(PersistenceId.ofUniqueId("JournalWritesIT|big"));
+    BigWriter(String persistenceId) {
+      super(PersistenceId.ofUniqueId(persistenceId));
     }
 
     @Override

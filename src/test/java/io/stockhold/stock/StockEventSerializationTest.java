@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.reservation.ReservationEvent;
+import io.stockhold.reservation.ReservationLine;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
 import io.stockhold.stock.StockEvent.HoldExtended;
@@ -71,8 +73,21 @@ class StockEventSerializationTest {
             T.plusSeconds(5)));
   }
 
+  /** A reservation's events carry instants too (its deadline, when it happened). */
+  static List<ReservationEvent> reservationEvents() {
+    return List.of(
+        new ReservationEvent.HoldsRequested(1, "web", List.of(new ReservationLine("berlin", "sku-1", 2)),
+            T.plusSeconds(900), "fp-r", T),
+        new ReservationEvent.AllHeld(T.plusMillis(3)),
+        new ReservationEvent.DeadlineExtended(T.plusSeconds(1800), T.plusSeconds(60)));
+  }
+
   @Test
   void everyEventAndASnapshotReadBackEqual() {
+    for (ReservationEvent event : reservationEvents()) {
+      assertEquals(event, roundTrip(current, current, event));
+      assertEquals(event, roundTrip(earlier, current, event));
+    }
     for (StockEvent event : everyKind()) {
       assertEquals(event, roundTrip(current, current, event));
     }

@@ -140,7 +140,8 @@ final class BenchReport {
     md.append("Share of all ").append(env.cores()).append(" cores during each phase. *bench clients*: the load ")
         .append("workers, with their own HTTP, JDBC and Redis clients; ")
         .append("*Stockhold engine*: every other thread of this JVM (actors, HTTP server, journal); *JVM*: GC and JIT; ")
-        .append("*of which JIT*: the JIT compilers' time, near 0 when the warm-up was long enough; ")
+        .append("*of which JIT*: the JIT compilers' elapsed time, which also counts their waits for a core, ")
+        .append("so an upper bound (and never more than the JVM's share); ")
         .append("PostgreSQL and Redis from /proc; *other processes*: anything else on the machine. ")
         .append("*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*: engine, JVM, ")
         .append("PostgreSQL and Redis per request (for the baselines the JVM share is their JDBC clients' GC).\n\n");

@@ -67,9 +67,9 @@ public final class FlashSaleBench {
       options (all optional, --name value):
         --seconds N         seconds per phase (default 8; fractions allowed)
         --warmup N          the most seconds of Stockhold warm-up before the first phase (default 180). It
-                            ends sooner, after at least 20 s, once the JIT compilers are quiet (busy
-                            under 10 % of the last 10 s): on 2 cores they take 100 s and more of load to
-                            settle. The report says how long it ran and how busy they still were.
+                            ends sooner, after at least 20 s, once the JIT compilers are quiet (compiling
+                            under 10 % of a core over the last 10 s): on 2 cores they take about 100 s of
+                            load to settle. The report says how long it ran and how busy they still were.
         --connections N     buyers (connections) per system, each with a connection of its own (default 64)
         --report DIR        where results.md and sales-per-second.svg go (default reports/bench-<timestamp>)
         --quick true        a smoke test of a few seconds: 0.5 s phases, 16 connections, small unit
@@ -290,7 +290,7 @@ public final class FlashSaleBench {
     String took = String.format(Locale.ROOT, "Stockhold warm-up: %.1f s", seconds);
     if (quiet == null) return took + " (this JVM does not report JIT time)";
     if (Double.isNaN(quiet.busyPercent())) return took + " (too short to judge the JIT)";
-    return took + String.format(Locale.ROOT, "; the JIT compilers were busy %.0f%% of its last %d s%s",
+    return took + String.format(Locale.ROOT, "; the JIT compilers were compiling %.0f%% of a core over its last %d s%s",
         quiet.busyPercent(), JitQuiet.WINDOW_SECONDS,
         quiet.busyPercent() < JitQuiet.QUIET_PERCENT ? "" : " (not yet quiet: the phases measure them too)");
   }

@@ -183,7 +183,10 @@ final class LoadRun {
       long giveUpAt = deadline + Duration.ofSeconds(30).toNanos();
       while (!finished.await(250, TimeUnit.MILLISECONDS)) {
         // The workers read the deadline before each request: an earlier one ends the phase.
-        if (until != null && until.reached()) deadline = Math.min(deadline, System.nanoTime());
+        if (until != null && until.reached() && deadline > System.nanoTime()) {
+          deadline = System.nanoTime();
+          giveUpAt = deadline + Duration.ofSeconds(30).toNanos();
+        }
         progress(out, false);
         if (System.nanoTime() > giveUpAt) threads.forEach(Thread::interrupt);
       }

@@ -114,7 +114,15 @@ final class StockholdContender implements Contender {
    * compiled before they are measured.
    */
   Seller openWarmUp(Workload w, Workload soldOut) {
-    List<Seller> cycle = List.of(openReader(w), open(w), open(soldOut));
+    List<Seller> cycle = new ArrayList<>();
+    try {
+      cycle.add(openReader(w));
+      cycle.add(open(w));
+      cycle.add(open(soldOut));
+    } catch (RuntimeException e) {
+      cycle.forEach(Seller::close);
+      throw e;
+    }
     return new Seller() {
       int next;
 
