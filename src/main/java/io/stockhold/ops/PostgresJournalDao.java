@@ -66,11 +66,13 @@ public final class PostgresJournalDao extends DefaultJournalDao {
             c.writeTimestamp(), c.adapterManifest(), c.eventSerId(), c.eventSerManifest(), c.eventPayload(),
             c.metaSerId(), c.metaSerManifest(), c.metaPayload()))
         + ") VALUES ";
-    returning = " RETURNING " + String.join(", ", quoted(c.ordering(), c.persistenceId(), c.sequenceNumber()));
+    // What the tag rows are joined on: each event's ordering, found by its persistence id and
+    // sequence number.
+    String[] key = quoted(c.ordering(), c.persistenceId(), c.sequenceNumber());
+    returning = " RETURNING " + String.join(", ", key);
     EventTagTableConfiguration tags = config.eventTagTableConfiguration();
     tagInsert = "INSERT INTO " + table(tags.schemaName(), tags.tableName()) + " ("
         + String.join(", ", quoted(tags.columnNames().eventId(), tags.columnNames().tag())) + ") ";
-    String[] key = quoted(c.ordering(), c.persistenceId(), c.sequenceNumber());
     tagsOfWritten = " SELECT written." + key[0] + ", tags.tag FROM written JOIN (VALUES %s)"
         + " AS tags(persistence_id, sequence_number, tag) ON tags.persistence_id = written." + key[1]
         + " AND tags.sequence_number = written." + key[2];
