@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.reservation.ReservationIds;
+import io.stockhold.stock.StockItem;
+import io.stockhold.stock.StockItemId;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.ClusterLoad;
 import io.stockhold.testing.JournalHolds;
@@ -12,10 +14,14 @@ import io.stockhold.testing.TestCluster;
 import io.stockhold.testing.TestStore;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
+import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -118,22 +124,16 @@ class ClusterIT {
     long units = 600;
     // Two of three stay a majority; of two nodes, one alone would down itself (keep-majority).
     assertEquals(3, cluster.size(), "the kill needs three nodes; the join test adds the third");
-    // Items of the earlier tests still live (they hold stock): the victim is the node that took on
-    // the most of this test's items, seen as the growth of its entity count. The counts are taken
-    // before and after the items start, each time once shards stopped moving: right after the
-    // rolling restart a rebalance moves shards every 2 s, and a moved shard looks like growth.
-    double[] entitiesBefore = steadyEntityCounts();
     stock("kill", skus, units);
-    double[] entitiesAfter = steadyEntityCounts();
-    double[] grew = new double[cluster.size()];
-    for (int n = 0; n < cluster.size(); n++) grew[n] = entitiesAfter[n] - entitiesBefore[n];
     try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "kill", skus, 18, "kill")) {
       load.awaitDecisions(300, 60);
-      int victim = IntStream.range(0, cluster.size()).boxed()
-          .max((a, b) -> Double.compare(grew[a], grew[b]))
+      // Read last, right before the kill: a shard the rebalance moves in between would not fail over.
+      Map<Integer, List<String>> placement = placement("kill", skus);
+      int victim = placement.keySet().stream()
+          .max(Comparator.comparingInt((Integer n) -> placement.get(n).size()))
           .orElseThrow();
-      System.out.printf("killing node %d, which took %s of the %d items (growth per node %s)%n", victim,
-          grew[victim], skus.size(), Arrays.toString(grew));
+      System.out.printf("killing node %d, which hosts %s of the %d items (placement %s)%n", victim,
+          placement.get(victim), skus.size(), placement);
       long killedAt = load.millis();
       cluster.node(victim).kill();
       boolean back = load.awaitEverySkuDecidedAfter(killedAt, 90);
@@ -164,33 +164,48 @@ class ClusterIT {
           failover = Math.max(failover, gap);
         }
       }
-      assertTrue(moved > 0, "no item was on the killed node (gaps in ms " + report + ")");
+      assertTrue(moved > 0, "no item failed over from the killed node, which hosted " + placement.get(victim)
+          + " (gaps in ms " + report + ")");
       System.out.printf("kill -9: node %d killed at %d ms; %d of %d items failed over, failover (last success before"
           + " -> first success after) %d ms; gaps ms %s; %s%n", victim + 1, killedAt, moved, skus.size(), failover, report, load);
     }
   }
 
   /**
-   * Each node's stock-item count, once every node's shard and item counts stayed the same for 5 s
-   * (more than two rebalance rounds); at most 45 s.
+   * Which node hosts which of these items, once every node's shard and item counts stayed the same
+   * for 5 s (more than two rebalance rounds; at most 45 s): right after the rolling restart a
+   * rebalance moves shards every 2 s. Each node's {@code GET /cluster/shards/StockItem} names the
+   * shards its region hosts; an item's shard is computed as sharding computes it.
    */
-  private double[] steadyEntityCounts() throws InterruptedException {
+  private Map<Integer, List<String>> placement(String location, List<String> skus) throws InterruptedException {
     long deadline = System.nanoTime() + 45_000_000_000L;
     double[] last = null;
     long steadySince = System.nanoTime();
-    while (true) {
+    while (System.nanoTime() - steadySince < 5_000_000_000L && System.nanoTime() < deadline) {
       double[] now = new double[2 * cluster.size()];
       for (int n = 0; n < cluster.size(); n++) {
         now[n] = cluster.metric(n, STOCK_ITEM_ENTITIES);
         now[cluster.size() + n] = cluster.metric(n, STOCK_ITEM_SHARDS);
       }
       if (!Arrays.equals(now, last)) steadySince = System.nanoTime();
-      if (System.nanoTime() - steadySince >= 5_000_000_000L || System.nanoTime() > deadline) {
-        return Arrays.copyOf(now, cluster.size());
-      }
       last = now;
       Thread.sleep(600); // more than the 500 ms poll of the counts
     }
+    var shardOf = new HashCodeMessageExtractor<Object>(
+        ConfigFactory.load().getInt("pekko.cluster.sharding.number-of-shards"));
+    Map<Integer, List<String>> placement = new TreeMap<>();
+    for (int n = 0; n < cluster.size(); n++) {
+      Client.Response r = new Client(cluster.node(n).managementPort()).get("/cluster/shards/" + StockItem.ENTITY_KEY.name());
+      assertEquals(200, r.status(), "node " + n + " /cluster/shards: " + r);
+      Set<String> hosted = new HashSet<>();
+      r.json().path("regions").forEach(region -> hosted.add(region.path("shardId").asText()));
+      placement.put(n, skus.stream()
+          .filter(sku -> hosted.contains(shardOf.shardId(new StockItemId(location, sku).entityId())))
+          .toList());
+    }
+    assertEquals(skus.size(), placement.values().stream().mapToInt(List::size).sum(),
+        "every item is hosted on exactly one node: " + placement);
+    return placement;
   }
 
   private static List<String> skus(String prefix, int count) {

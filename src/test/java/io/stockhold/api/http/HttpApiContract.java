@@ -417,6 +417,27 @@ abstract class HttpApiContract {
   }
 
   @Test
+  void theManagementPortShowsTheClusterReadOnly() {
+    Client management = new Client(node.managementPort());
+    assertEquals(200, client.stock("where", "placed", 1).status());
+    Response members = management.get("/cluster/members");
+    assertEquals(200, members.status(), members.toString());
+    String self = members.json().path("selfNode").asText();
+    assertTrue(self.startsWith("pekko://"), members.body());
+    Response shards = management.get("/cluster/shards/StockItem");
+    assertEquals(200, shards.status(), shards.toString());
+    assertTrue(shards.json().path("regions").size() >= 1, "the item's shard is hosted here: " + shards.body());
+
+    // No one leaves or downs a node over the management port.
+    Response leave = management.send("DELETE", "/cluster/members/" + self, null, Map.of());
+    assertTrue(leave.status() >= 400 && leave.status() < 500, leave.toString());
+    Response down = management.send("PUT", "/cluster/members/" + self, "operation=Down",
+        Map.of("Content-Type", "application/x-www-form-urlencoded"));
+    assertTrue(down.status() >= 400 && down.status() < 500, down.toString());
+    assertEquals(200, management.get("/ready").status(), "still a member");
+  }
+
+  @Test
   void theOpenApiDocumentIsServed() {
     Response doc = client.get("/v1/openapi.yaml");
     assertEquals(200, doc.status());
