@@ -71,6 +71,7 @@ public final class StockholdNode implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
     try {
       Storage.createTables(system);
+      storage.statisticsWarning().ifPresent(LOG::warn);
 
       Cluster cluster = Cluster.get(system);
       if (full.getList("pekko.cluster.seed-nodes").isEmpty()

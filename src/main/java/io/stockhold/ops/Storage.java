@@ -4,8 +4,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
@@ -89,8 +94,29 @@ public record Storage(String description, String url, String user, String passwo
     SchemaUtils.createIfNotExists("stockhold.journal-schema", system).toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
+  /**
+   * What an operator should hear about the database at start-up, if anything. The projections learn
+   * of new events by asking for the journal's orderings above the last one seen; with current
+   * statistics that is a short walk of the ordering index, without them PostgreSQL may plan a scan
+   * of the whole journal, several times a second, slower as the journal grows. Autovacuum keeps the
+   * statistics current; with it off, nothing does.
+   */
+  public Optional<String> statisticsWarning() throws SQLException {
+    if (embedded()) return Optional.empty();
+    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW autovacuum")) {
+      rs.next();
+      return statisticsWarning(rs.getString(1));
+    }
+  }
+
+  static Optional<String> statisticsWarning(String autovacuum) {
+    if (!"off".equalsIgnoreCase(autovacuum.trim())) return Optional.empty();
+    return Optional.of("PostgreSQL runs with autovacuum off: run ANALYZE on event_journal and event_tag"
+        + " regularly (hourly is plenty), or the projections' polls for new events may scan the whole journal");
+  }
+
   /** A plain JDBC connection, for tools and health checks. */
-  public java.sql.Connection connect() throws java.sql.SQLException {
+  public Connection connect() throws SQLException {
     return java.sql.DriverManager.getConnection(url, user, password);
   }
 }

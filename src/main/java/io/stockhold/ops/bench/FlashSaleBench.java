@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -335,6 +336,7 @@ public final class FlashSaleBench {
         warmUp = warmUpOutcome(warm.seconds(), quiet);
         out.println("  " + warmUp);
         stockhold.stock(read);
+        db.analyze();
         LoadRun.Result reads = LoadRun.run(label(++n, phases, read, "stockhold"), "stockhold", read,
             settings.connections(), settings.phase(), () -> stockhold.openReader(read), cpu, out);
         readPath = new PhaseResult(read, "stockhold", null, reads, null);
@@ -349,7 +351,7 @@ public final class FlashSaleBench {
             continue;
           }
           GroupCommit before = system.equals("stockhold") ? GroupCommit.sample(node) : null;
-          PhaseResult result = phase(label, contender.get(), w);
+          PhaseResult result = phase(label, contender.get(), w, db);
           if (before != null) groupCommits.put(w, GroupCommit.sample(node).since(before));
           results.add(result);
           if (result.ran() && system.equals("stockhold")) stockholdRuns.add(result.run());
@@ -363,10 +365,11 @@ public final class FlashSaleBench {
   }
 
   /** Stocks, runs and counts one system on one workload; a failure is a row, not the end of the run. */
-  private PhaseResult phase(String label, Contender contender, Workload w) {
+  private PhaseResult phase(String label, Contender contender, Workload w, BenchDatabase db) {
     try {
       long stocking = System.nanoTime();
       contender.stock(w);
+      db.analyze();
       double stocked = (System.nanoTime() - stocking) / 1e9;
       if (stocked > 2) out.printf(Locale.ROOT, "  %s  stocked %,d items in %.1f s%n", label, w.items(), stocked);
       LoadRun.Result run = LoadRun.run(label, contender.name(), w, settings.connections(), settings.phase(),
@@ -527,11 +530,17 @@ public final class FlashSaleBench {
 
   private static String postgresVersion(BenchDatabase db) throws Exception {
     try (Connection c = DriverManager.getConnection(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SHOW server_version")) {
-      rs.next();
+        Statement s = c.createStatement()) {
       String host = db.url().replaceFirst("jdbc:postgresql://([^/]+)/.*", "$1");
-      return "PostgreSQL " + rs.getString(1).split(" ")[0] + " at " + host;
+      return "PostgreSQL " + show(s, "server_version").split(" ")[0] + " at " + host
+          + " (autovacuum " + show(s, "autovacuum") + "; the bench runs ANALYZE after the warm-up and after stocking each phase)";
+    }
+  }
+
+  private static String show(Statement s, String setting) throws SQLException {
+    try (ResultSet rs = s.executeQuery("SHOW " + setting)) {
+      rs.next();
+      return rs.getString(1);
     }
   }
 
