@@ -3,8 +3,6 @@ package io.stockhold.stock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import org.pcollections.HashTreePMap;
-import org.pcollections.PMap;
 import org.pcollections.TreePMap;
 
 /**
@@ -14,12 +12,12 @@ import org.pcollections.TreePMap;
  * are kept.
  */
 public record Recent<V>(
-    PMap<String, Recent.Entry<V>> byId, TreePMap<Long, String> oldestFirst, long nextSeq) {
+    IdMap<Recent.Entry<V>> byId, TreePMap<Long, String> oldestFirst, long nextSeq) {
 
   public record Entry<V>(V value, Instant at, long seq) {}
 
   public static <V> Recent<V> empty() {
-    return new Recent<>(HashTreePMap.empty(), TreePMap.empty(), 0);
+    return new Recent<>(IdMap.empty(), TreePMap.empty(), 0);
   }
 
   public Optional<V> get(String id) {
@@ -43,7 +41,7 @@ public record Recent<V>(
 
   /** The inverse of {@link #entries()}. */
   public static <V> Recent<V> of(java.util.List<Remembered<V>> entries) {
-    PMap<String, Entry<V>> ids = HashTreePMap.empty();
+    IdMap<Entry<V>> ids = IdMap.empty();
     TreePMap<Long, String> order = TreePMap.empty();
     long seq = 0;
     for (Remembered<V> r : entries) {
@@ -58,7 +56,7 @@ public record Recent<V>(
 
   /** Remembers {@code value} under {@code id}, then forgets what is too old or too many. */
   public Recent<V> remember(String id, V value, Instant at, int maxCount, Duration retention) {
-    PMap<String, Entry<V>> ids = byId;
+    IdMap<Entry<V>> ids = byId;
     TreePMap<Long, String> order = oldestFirst;
     Entry<V> previous = ids.get(id);
     if (previous != null) order = order.minus(previous.seq());

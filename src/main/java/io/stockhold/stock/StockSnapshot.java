@@ -8,8 +8,6 @@ import io.stockhold.stock.StockState.FinishedHold;
 import io.stockhold.stock.StockState.Hold;
 import io.stockhold.stock.StockState.RecordedSale;
 import java.util.List;
-import org.pcollections.HashTreePMap;
-import org.pcollections.PMap;
 import org.pcollections.TreePSet;
 
 /** {@link StockState} in plain lists, as the snapshot store keeps it. */
@@ -38,7 +36,7 @@ public record StockSnapshot(
   }
 
   public StockState toState() {
-    PMap<String, Hold> byId = HashTreePMap.empty();
+    IdMap<Hold> byId = IdMap.empty();
     TreePSet<Deadline> deadlines = TreePSet.empty();
     for (Hold h : holds) {
       byId = byId.plus(h.holdId(), h);

@@ -32,8 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import org.pcollections.HashTreePMap;
-import org.pcollections.PMap;
 import org.pcollections.TreePSet;
 
 /**
@@ -56,7 +54,7 @@ public record StockState(
     long reorderQuantity,
     boolean lowStockSignalled,
     boolean shortageSignalled,
-    PMap<String, Hold> holds,
+    IdMap<Hold> holds,
     TreePSet<Deadline> deadlines,
     Recent<FinishedHold> finishedHolds,
     Recent<AppliedAdjustment> adjustments,
@@ -110,7 +108,7 @@ public record StockState(
   public static StockState empty(StockItemId id) {
     return new StockState(
         id.location(), id.sku(), false, 0, 0, 0, 0, 0, false, false,
-        HashTreePMap.empty(), TreePSet.empty(), Recent.empty(), Recent.empty(), Recent.empty());
+        IdMap.empty(), TreePSet.empty(), Recent.empty(), Recent.empty(), Recent.empty());
   }
 
   public static long available(long onHand, long reserved, long safetyStock) {
@@ -435,7 +433,7 @@ public record StockState(
         deadlines.minus(new Deadline(hold.expiresAt(), holdId)), finished, stocked);
   }
 
-  private StockState with(long onHand, long reserved, PMap<String, Hold> holds,
+  private StockState with(long onHand, long reserved, IdMap<Hold> holds,
       TreePSet<Deadline> deadlines, Recent<FinishedHold> finishedHolds, boolean stocked) {
     return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
         reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
