@@ -192,11 +192,11 @@ public final class PostgresJournalDao extends DefaultJournalDao {
     }
   }
 
-  private static String table(Option<String> schema, String name) {
+  static String table(Option<String> schema, String name) {
     return (schema.isDefined() ? quoted(schema.get())[0] + "." : "") + quoted(name)[0];
   }
 
-  private static String[] quoted(String... identifiers) {
+  static String[] quoted(String... identifiers) {
     String[] out = new String[identifiers.length];
     for (int i = 0; i < identifiers.length; i++) out[i] = '"' + identifiers[i].replace("\"", "\"\"") + '"';
     return out;

@@ -67,8 +67,12 @@ public record Storage(String description, String url, String user, String passwo
     }
     queryConnectionProperties().forEach((key, value) ->
         settings.put("pekko-persistence-jdbc.shared-databases.stockhold-read.db.properties." + key, value));
-    // On PostgreSQL a write of many events takes two statements, not one per event.
-    if (!embedded()) settings.put("jdbc-journal.dao", PostgresJournalDao.class.getName());
+    // On PostgreSQL a write of many events is one statement, not one per event, and a slice's
+    // events are found by their tag rows, not by reading every event.
+    if (!embedded()) {
+      settings.put("jdbc-journal.dao", PostgresJournalDao.class.getName());
+      settings.put("jdbc-read-journal.dao", PostgresReadJournalDao.class.getName());
+    }
     settings.put("pekko.projection.jdbc.dialect", embedded() ? "h2-dialect" : "postgres-dialect");
     return ConfigFactory.parseMap(settings);
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.StockAdjusted;
@@ -30,7 +31,14 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.persistence.jdbc.config.ReadJournalConfig;
+import org.apache.pekko.persistence.jdbc.db.SlickExtension;
+import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
+import org.apache.pekko.persistence.jdbc.query.dao.DefaultReadJournalDao;
+import org.apache.pekko.persistence.jdbc.query.dao.ReadJournalDao;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
@@ -148,6 +156,70 @@ class JournalWritesIT {
     }
   }
 
+  /**
+   * A slice's events as {@link PostgresReadJournalDao} finds them, by their tag rows, are exactly
+   * what persistence-jdbc's own query answers: the same events in the same order, for any window
+   * and limit, deleted events left out.
+   */
+  @Test
+  void aSlicesEventsFoundByTheirTagRowsAreThePluginsAnswer() throws Exception {
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
+      try (StockholdNode node = TestNodes.start(store)) {
+        var system = node.system();
+        assertEquals(PostgresReadJournalDao.class.getName(), system.settings().config().getString("jdbc-read-journal.dao"));
+        // Two slices interleaved in the journal; every other event untagged.
+        write(node, "JournalWritesIT|a", "slice-a", 300, Duration.ofSeconds(30));
+        write(node, "JournalWritesIT|b", "slice-b", 301, Duration.ofSeconds(30));
+        write(node, "JournalWritesIT|a", "slice-a", 302, Duration.ofSeconds(30));
+        long maxOrdering;
+        try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
+            Statement s = c.createStatement()) {
+          s.execute("UPDATE event_journal SET deleted = true WHERE persistence_id = 'JournalWritesIT|a' AND sequence_number = 10");
+          try (ResultSet rs = s.executeQuery("SELECT max(ordering) FROM event_journal")) {
+            rs.next();
+            maxOrdering = rs.getLong(1);
+          }
+        }
+
+        Config readConfig = system.settings().config().getConfig("jdbc-read-journal");
+        var slick = ((SlickExtensionImpl) SlickExtension.get(system)).database(readConfig);
+        var db = slick.database();
+        var profile = slick.profile();
+        var config = new ReadJournalConfig(readConfig);
+        var serialization = SerializationExtension.get(system);
+        var mat = Materializer.matFromSystem(system);
+        var ours = new PostgresReadJournalDao(db, profile, config, serialization, system.executionContext(), mat);
+        var plugins = new DefaultReadJournalDao(db, profile, config, serialization, system.executionContext(), mat);
+
+        int compared = 0;
+        for (String tag : List.of("slice-a", "slice-b", "slice-none")) {
+          for (long[] window : List.of(new long[] {0, maxOrdering, 10_000}, new long[] {0, maxOrdering, 7},
+              new long[] {100, maxOrdering - 100, 500}, new long[] {maxOrdering / 2, maxOrdering, 60})) {
+            List<String> expected = read(plugins, tag, window, mat);
+            List<String> actual = read(ours, tag, window, mat);
+            assertEquals(expected, actual, tag + " " + java.util.Arrays.toString(window));
+            compared += actual.size();
+          }
+        }
+        // 150 + 151 + 151 tagged events minus the deleted one are in the widest window
+        List<String> all = read(ours, "slice-a", new long[] {0, maxOrdering, 10_000}, mat);
+        assertEquals(150 + 151 - 1, all.size());
+        assertTrue(compared > 600, "compared " + compared);
+      }
+    }
+  }
+
+  /** Each event as persistence id, sequence number, ordering and payload. */
+  private static List<String> read(ReadJournalDao dao, String tag, long[] window, Materializer mat) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (var row : dao.eventsByTag(tag, window[0], window[1], window[2]).asJava()
+        .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), mat).toCompletableFuture().get()) {
+      var read = row.get();
+      out.add(read._1().persistenceId() + "#" + read._1().sequenceNr() + "@" + read._3() + "=" + read._1().payload());
+    }
+    return out;
+  }
+
   /** A write that fails in its last statement leaves nothing of its first ones behind. */
   @Test
   void aLargeWriteThatFailsPartWayLeavesNothing() throws Exception {
@@ -177,7 +249,12 @@ class JournalWritesIT {
   }
 
   private static void write(StockholdNode node, String persistenceId, int count, Duration timeout) throws Exception {
-    var writer = node.system().systemActorOf(new BigWriter(persistenceId), "writer-" + count + "-"
+    write(node, persistenceId, "big-even", count, timeout);
+  }
+
+  private static void write(StockholdNode node, String persistenceId, String tag, int count, Duration timeout)
+      throws Exception {
+    var writer = node.system().systemActorOf(new BigWriter(persistenceId, tag), "writer-" + count + "-"
         + persistenceId.replace('|', '-'), Props.empty());
     List<StockEvent> events = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
@@ -192,8 +269,11 @@ class JournalWritesIT {
 
     record Write(List<StockEvent> events, ActorRef<Done> replyTo) implements NoSerializationVerificationNeeded {}
 
-    BigWriter(String persistenceId) {
+    private final String tag;
+
+    BigWriter(String persistenceId, String tag) {
       super(PersistenceId.ofUniqueId(persistenceId));
+      this.tag = tag;
     }
 
     @Override
@@ -214,7 +294,7 @@ class JournalWritesIT {
 
     @Override
     public Set<String> tagsFor(StockEvent event) {
-      return ((StockAdjusted) event).delta() % 2 == 0 ? Set.of("big-even") : Set.of();
+      return ((StockAdjusted) event).delta() % 2 == 0 ? Set.of(tag) : Set.of();
     }
   }
 }
