@@ -82,7 +82,7 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
     return org.apache.pekko.stream.javadsl.Source.completionStage(FutureConverters.asJava(run(read)))
         .mapConcat(rows -> rows)
         .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row)
-            .map(read_ -> new Tuple3<PersistentRepr, Set<String>, Object>(read_._1(), noTags, read_._2())))
+            .map(event -> new Tuple3<PersistentRepr, Set<String>, Object>(event._1(), noTags, event._2())))
         .asScala();
   }
 
