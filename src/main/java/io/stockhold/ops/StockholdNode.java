@@ -71,7 +71,12 @@ public final class StockholdNode implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
     try {
       Storage.createTables(system);
-      storage.statisticsWarning().ifPresent(LOG::warn);
+      try {
+        storage.statisticsWarning().ifPresent(LOG::warn);
+      } catch (java.sql.SQLException e) {
+        // Advice, not a condition of running: the journal's tables were just created or found.
+        LOG.warn("Could not read PostgreSQL's autovacuum setting: {}", e.getMessage());
+      }
 
       Cluster cluster = Cluster.get(system);
       if (full.getList("pekko.cluster.seed-nodes").isEmpty()

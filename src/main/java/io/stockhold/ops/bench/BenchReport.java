@@ -113,7 +113,8 @@ final class BenchReport {
     StringBuilder md = new StringBuilder();
     md.append("# Stockhold flash-sale bench, ").append(env.started()).append("\n\n");
     md.append("- Machine: ").append(env.machine()).append('\n');
-    md.append("- Database: ").append(postgres).append(" (one fresh database for Stockhold's journal and every baseline's tables)\n");
+    md.append("- Database: ").append(postgres).append(" (one fresh database for Stockhold's journal and every baseline's tables,"
+        + " analyzed after the warm-up and after stocking each phase)\n");
     md.append("- Redis: ").append(redisProblem == null ? env.chosen().redisHost() + ":" + env.chosen().redisPort()
         : redisProblem.equals("not selected") ? "not used" : "skipped: " + redisProblem).append('\n');
     md.append("- Settings: ").append(env.settings()).append('\n');

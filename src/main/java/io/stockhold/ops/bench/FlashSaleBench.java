@@ -369,9 +369,9 @@ public final class FlashSaleBench {
     try {
       long stocking = System.nanoTime();
       contender.stock(w);
-      db.analyze();
       double stocked = (System.nanoTime() - stocking) / 1e9;
       if (stocked > 2) out.printf(Locale.ROOT, "  %s  stocked %,d items in %.1f s%n", label, w.items(), stocked);
+      db.analyze();
       LoadRun.Result run = LoadRun.run(label, contender.name(), w, settings.connections(), settings.phase(),
           () -> contender.open(w), cpu, out);
       if (run.firstError() != null) out.printf("    first error: %s%n", run.firstError());
@@ -532,8 +532,7 @@ public final class FlashSaleBench {
     try (Connection c = DriverManager.getConnection(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD);
         Statement s = c.createStatement()) {
       String host = db.url().replaceFirst("jdbc:postgresql://([^/]+)/.*", "$1");
-      return "PostgreSQL " + show(s, "server_version").split(" ")[0] + " at " + host
-          + " (autovacuum " + show(s, "autovacuum") + "; the bench runs ANALYZE after the warm-up and after stocking each phase)";
+      return "PostgreSQL " + show(s, "server_version").split(" ")[0] + " at " + host + ", autovacuum " + show(s, "autovacuum");
     }
   }
 

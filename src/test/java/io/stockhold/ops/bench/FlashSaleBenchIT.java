@@ -60,6 +60,9 @@ class FlashSaleBenchIT {
     // How long the warm-up ran (0.5 s with --quick, and the requests then in flight), and where the projections ran.
     assertTrue(report.lines().anyMatch(l -> l.matches("- Stockhold warm-up: [0-9]+\\.[0-9] s.*")), report);
     assertTrue(report.contains("Stockhold's projections (read model, ERP) on its node"), report);
+    // The server's autovacuum setting, and that the bench keeps the planner's statistics itself.
+    assertTrue(report.lines().anyMatch(l -> l.matches("- Database: PostgreSQL .*, autovacuum (on|off) .*analyzed after the warm-up.*")),
+        report);
     // The JIT compilers' share of each phase, a part of the JVM's.
     for (Map<String, String> cpu : table(report, "## Where the CPU went")) {
       double jvm = percent(cpu.get("JVM (GC, JIT)"));
