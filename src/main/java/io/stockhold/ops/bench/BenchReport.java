@@ -66,12 +66,13 @@ final class BenchReport {
   private final List<Target> targets;
   private final List<Target> books;
   private final Map<Workload, GroupCommit> groupCommits;
+  private final Map<Workload, CpuProfile.Samples> profiles;
   private final Map<String, String> approaches;
   private final Duration took;
 
   BenchReport(Environment env, String warmUp, String postgres, String redisProblem, List<PhaseResult> results,
       PhaseResult readPath, List<Target> targets, List<Target> books, Map<Workload, GroupCommit> groupCommits,
-      Map<String, String> approaches, Duration took) {
+      Map<Workload, CpuProfile.Samples> profiles, Map<String, String> approaches, Duration took) {
     this.env = env;
     this.warmUp = warmUp;
     this.postgres = postgres;
@@ -81,6 +82,7 @@ final class BenchReport {
     this.targets = targets;
     this.books = books;
     this.groupCommits = groupCommits;
+    this.profiles = profiles;
     this.approaches = approaches;
     this.took = took;
   }
@@ -101,6 +103,10 @@ final class BenchReport {
     if (!groupCommits.isEmpty()) {
       out.println("Stockhold's group commit (from the node's meters):");
       out.println(groupCommitTable());
+    }
+    if (!profiles.isEmpty()) {
+      out.println("What Stockhold's answers cost this JVM (--profile: sampled CPU µs per answer):");
+      out.println(profileTable());
     }
   }
 
@@ -155,6 +161,18 @@ final class BenchReport {
           .append("flight and then for its own, so latency is about twice the write.\n\n");
       md.append(groupCommitTable()).append('\n');
     }
+    if (!profiles.isEmpty()) {
+      md.append("## What Stockhold's answers cost (profiled)\n\n");
+      md.append("This JVM's CPU during each Stockhold phase, sampled by async-profiler (")
+          .append(profiles.values().iterator().next().event()).append(" event, one sample per ")
+          .append(CpuProfile.INTERVAL_MS).append(" ms of CPU), in microseconds per answer: a sale, a sold-out ")
+          .append("answer or a read. A sample counts for the first part its thread or a frame of its stack ")
+          .append("belongs to, in the order of the rows (io.stockhold.ops.bench.CpuProfile). PostgreSQL's own ")
+          .append("CPU is not in it; the CPU table above has it. Sampling slows the run a little, so this ")
+          .append("run's throughput is not comparable with an unprofiled one. The stacks are in ")
+          .append("`profile-<phase>.collapsed`, ready for a flame graph.\n\n");
+      md.append(profileTable()).append('\n');
+    }
     md.append("## How each system sells\n\n");
     approaches.forEach((name, how) -> md.append("- **").append(name).append("**: ").append(how).append('\n'));
     md.append("""
@@ -164,6 +182,40 @@ final class BenchReport {
         system gets the same number of buyers, each with a connection of its own.
         """);
     return md.toString();
+  }
+
+  /** Rows: the parts of {@link CpuProfile}; columns: the profiled phases, in µs of CPU per answer. */
+  String profileTable() {
+    List<String> header = new ArrayList<>(List.of("part"));
+    List<Double> answers = new ArrayList<>();
+    for (Workload w : profiles.keySet()) {
+      header.add(w.key() + " µs/answer");
+      answers.add((double) answersOf(w));
+    }
+    List<List<String>> rows = new ArrayList<>();
+    List<String> parts = new ArrayList<>(profiles.values().iterator().next().byPart().keySet());
+    for (String part : parts) {
+      List<String> row = new ArrayList<>(List.of(part));
+      int i = 0;
+      for (CpuProfile.Samples s : profiles.values()) row.add(perAnswer(s.byPart().getOrDefault(part, 0L), answers.get(i++)));
+      rows.add(row);
+    }
+    List<String> total = new ArrayList<>(List.of("all of this JVM"));
+    int i = 0;
+    for (CpuProfile.Samples s : profiles.values()) total.add(perAnswer(s.total(), answers.get(i++)));
+    rows.add(total);
+    return table(header, rows);
+  }
+
+  private long answersOf(Workload w) {
+    if (readPath != null && readPath.workload().equals(w)) return readPath.run().requests();
+    return results.stream().filter(r -> r.workload().equals(w) && r.system().equals("stockhold") && r.ran())
+        .mapToLong(r -> r.run().requests()).findFirst().orElse(0);
+  }
+
+  private static String perAnswer(long samples, double answers) {
+    if (answers <= 0) return "–";
+    return String.format(Locale.ROOT, "%.1f", samples * CpuProfile.INTERVAL_MS * 1000.0 / answers);
   }
 
   String groupCommitTable() {

@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -90,6 +91,11 @@ public final class FlashSaleBench {
                             (default), or elsewhere, which measures the node as it serves with the
                             projections on nodes of their own (stockhold.projections.role): this node
                             then reads nothing back
+      --profile true      also sample this JVM's CPU during each Stockhold phase (async-profiler) and
+                          report what a sale, a sold-out answer and a read spent it on; the stacks go
+                          to profile-<phase>.collapsed in the report folder. Sampling costs some
+                          throughput, so compare a profiled run's numbers with each other only.
+                          A bare flag, as --quick.
       """;
 
   static final List<String> SYSTEMS =
@@ -112,12 +118,13 @@ public final class FlashSaleBench {
       String redisHost,
       int redisPort,
       boolean logScale,
-      boolean projectionsElsewhere) {
+      boolean projectionsElsewhere,
+      boolean profile) {
 
     static Settings from(Map<String, String> options, Map<String, String> env) {
       Map<String, String> o = new HashMap<>(options);
-      String quickFlag = o.remove("quick");
-      boolean quick = quickFlag != null && !quickFlag.equalsIgnoreCase("false");
+      boolean quick = flag(o.remove("quick"));
+      boolean profile = flag(o.remove("profile"));
       double seconds = decimal(o.remove("seconds"), quick ? 0.5 : 8, "seconds");
       double warmup = decimal(o.remove("warmup"), quick ? 0.5 : 180, "warmup");
       int connections = (int) whole(o.remove("connections"), quick ? 16 : 64, 1, 1000, "connections");
@@ -157,7 +164,12 @@ public final class FlashSaleBench {
       return new Settings(seconds, warmup, connections, reportDir, quick, raceUnits, hotUnits, items, unitsPerItem,
           retries, systems, pgUrl, redis.substring(0, colon),
           (int) whole(redis.substring(colon + 1), 6379, 1, 65535, "redis port"), chart.equals("log"),
-          projections.equals("elsewhere"));
+          projections.equals("elsewhere"), profile);
+    }
+
+    /** A bare flag: given with any value but "false". */
+    private static boolean flag(String value) {
+      return value != null && !value.equalsIgnoreCase("false");
     }
 
     Duration phase() {
@@ -195,6 +207,10 @@ public final class FlashSaleBench {
   private final CpuMeter cpu = new CpuMeter();
   /** Stockhold's group commit per workload, measured during its phase. */
   private final Map<Workload, GroupCommit> groupCommits = new LinkedHashMap<>();
+  /** With --profile: where this JVM's CPU went during each Stockhold phase. */
+  private final Map<Workload, CpuProfile.Samples> profiles = new LinkedHashMap<>();
+  /** Why --profile could not sample, once it could not; no phase tries again. */
+  private String profileProblem;
   private final Workload read;
   private final Workload warmup;
   private final Workload warmupSoldOut;
@@ -267,7 +283,7 @@ public final class FlashSaleBench {
       List<Target> books = audit == null ? List.of() : books(audit, phases.stockholdRuns());
       Duration took = Duration.ofNanos(System.nanoTime() - began);
       BenchReport report = new BenchReport(environment, phases.warmUp(), postgres, redisProblem, results, phases.readPath(), targets,
-          books, groupCommits, descriptions(sql, redisProblem), took);
+          books, groupCommits, profiles, descriptions(sql, redisProblem), took);
       report.print(out);
       report.write(settings.reportDir());
       out.printf("Report: %s (results.md, sales-per-second.svg); the whole run took %s.%n",
@@ -337,8 +353,9 @@ public final class FlashSaleBench {
         out.println("  " + warmUp);
         stockhold.stock(read);
         db.analyze();
-        LoadRun.Result reads = LoadRun.run(label(++n, phases, read, "stockhold"), "stockhold", read,
-            settings.connections(), settings.phase(), () -> stockhold.openReader(read), cpu, out);
+        String readLabel = label(++n, phases, read, "stockhold");
+        LoadRun.Result reads = profiled(read, "stockhold", () -> LoadRun.run(readLabel, "stockhold", read,
+            settings.connections(), settings.phase(), () -> stockhold.openReader(read), cpu, out));
         readPath = new PhaseResult(read, "stockhold", null, reads, null);
       }
       for (Workload w : workloads) {
@@ -372,8 +389,8 @@ public final class FlashSaleBench {
       double stocked = (System.nanoTime() - stocking) / 1e9;
       if (stocked > 2) out.printf(Locale.ROOT, "  %s  stocked %,d items in %.1f s%n", label, w.items(), stocked);
       db.analyze();
-      LoadRun.Result run = LoadRun.run(label, contender.name(), w, settings.connections(), settings.phase(),
-          () -> contender.open(w), cpu, out);
+      LoadRun.Result run = profiled(w, contender.name(), () -> LoadRun.run(label, contender.name(), w,
+          settings.connections(), settings.phase(), () -> contender.open(w), cpu, out));
       if (run.firstError() != null) out.printf("    first error: %s%n", run.firstError());
       Optional<long[]> recorded = contender.recordedSales(w);
       contender.cleanUp(w);
@@ -383,6 +400,31 @@ public final class FlashSaleBench {
       out.printf("%n  %s  failed: %s%n", label, e);
       return PhaseResult.skipped(w, contender.name(), "failed: " + e.getMessage());
     }
+  }
+
+  /**
+   * Runs one phase; with --profile and Stockhold, samples this JVM's CPU during it. A machine that
+   * cannot sample says why once and the bench goes on without.
+   */
+  private LoadRun.Result profiled(Workload w, String system, Callable<LoadRun.Result> phase) throws Exception {
+    CpuProfile profile = null;
+    if (settings.profile() && system.equals("stockhold") && profileProblem == null) {
+      try {
+        profile = CpuProfile.start();
+      } catch (IOException e) {
+        profileProblem = e.getMessage();
+        out.printf("%n  --profile: no samples, %s%n", profileProblem);
+      }
+    }
+    LoadRun.Result result;
+    try {
+      result = phase.call();
+    } finally {
+      if (profile != null) {
+        profiles.put(w, profile.stop(settings.reportDir().resolve("profile-" + w.key() + ".collapsed")));
+      }
+    }
+    return result;
   }
 
   private static String label(int n, int of, Workload w, String system) {

@@ -36,6 +36,13 @@ class BenchSettingsTest {
     assertTrue(bad.getMessage().contains("--projections"), bad.getMessage());
   }
 
+  @Test
+  void profileIsABareFlagAndOffByDefault() {
+    assertFalse(Settings.from(Map.of(), Map.of()).profile());
+    assertTrue(Settings.from(Map.of("profile", "true"), Map.of()).profile());
+    assertFalse(Settings.from(Map.of("profile", "false"), Map.of()).profile());
+  }
+
   private static Config node(Settings s) {
     return ConfigFactory.parseMap(FlashSaleBench.projectionPlacement(s)).withFallback(ConfigFactory.load());
   }
@@ -48,10 +55,10 @@ class BenchSettingsTest {
     assertEquals(0, exit);
     String help = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
     for (String option : java.util.List.of("seconds", "warmup", "connections", "report", "quick", "race-units",
-        "hot-units", "items", "units-per-item", "retries", "systems", "pg-url", "redis", "chart", "projections")) {
+        "hot-units", "items", "units-per-item", "retries", "systems", "pg-url", "redis", "chart", "projections", "profile")) {
       assertTrue(help.contains("--" + option + " "), "--" + option + " missing from\n" + help);
       // ... and each one listed is read (all but the free-form ones refuse a bad value).
-      if (!java.util.Set.of("quick", "report", "pg-url").contains(option)) {
+      if (!java.util.Set.of("quick", "report", "pg-url", "profile").contains(option)) {
         assertThrows(IllegalArgumentException.class, () -> Settings.from(Map.of(option, "not-a-value!"), Map.of()),
             "--" + option + " accepted anything");
       }

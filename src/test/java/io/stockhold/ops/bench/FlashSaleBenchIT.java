@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +70,42 @@ class FlashSaleBenchIT {
       double jit = percent(cpu.get("of which JIT"));
       assertTrue(jit >= 0 && jit <= jvm, cpu.toString());
     }
+  }
+
+  @Test
+  void aProfiledRunSaysWhatEachAnswerCostAndKeepsTheStacks(@TempDir Path reportDir) throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    int exit;
+    try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8)) {
+      exit = FlashSaleBench.run(Map.of("quick", "true", "systems", "stockhold", "profile", "true",
+          "report", reportDir.toString()), out);
+    }
+    String console = printed.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, console);
+    Assumptions.assumeFalse(console.contains("--profile: no samples"), "this machine cannot sample: " + console);
+
+    String report = Files.readString(reportDir.resolve("results.md"));
+    List<Map<String, String>> parts = table(report, "## What Stockhold's answers cost (profiled)");
+    List<String> phases = List.of("read", "race", "hot", "spread");
+    for (String phase : phases) {
+      Path stacks = reportDir.resolve("profile-" + phase + ".collapsed");
+      assertTrue(Files.size(stacks) > 0, "no stacks for " + phase);
+      // The parts add up to the whole JVM's CPU per answer (each rounded to 0.1 µs).
+      double sum = 0;
+      double all = Double.NaN;
+      for (Map<String, String> row : parts) {
+        double micros = Double.parseDouble(row.get(phase + " µs/answer"));
+        assertTrue(micros >= 0, row.toString());
+        if (row.get("part").equals("all of this JVM")) all = micros;
+        else sum += micros;
+      }
+      assertTrue(all > 0 && Math.abs(sum - all) <= 0.05 * parts.size() + 0.01,
+          phase + ": parts " + sum + " against all " + all + "\n" + report);
+    }
+    // The hot item's sales are written to the journal: that part cannot be empty there.
+    Map<String, String> journal = parts.stream().filter(r -> r.get("part").equals("journal writes")).findFirst()
+        .orElseThrow();
+    assertTrue(Double.parseDouble(journal.get("hot µs/answer")) > 0, journal.toString());
   }
 
   private static double percent(String cell) {
