@@ -59,6 +59,9 @@ class JournalWritesIT {
       try (StockholdNode node = TestNodes.start(store)) {
         assertEquals(PostgresJournalDao.class.getName(),
             node.system().settings().config().getString("jdbc-journal.dao"));
+        // The journal actor runs with the stock items, not on Pekko's plugin pool (persistence.conf).
+        assertEquals("pekko.actor.default-dispatcher",
+            node.system().settings().config().getString("jdbc-journal.plugin-dispatcher"));
         tagCount = StockTags.count(node.system().settings().config());
         Client admin = new Client(node.httpPort());
         for (int i = 0; i < 3; i++) admin.stock("north", "sku-" + i, 10_000);
