@@ -88,16 +88,16 @@ public final class PostgresJournalDao extends DefaultJournalDao {
       write(ctx.connection(), events);
       return BoxedUnit.UNIT;
     });
-    return run(action);
+    return run(db(), action);
   }
 
   /**
-   * {@code db.run} takes an action of any effect: Scala's effect type is contravariant, which
-   * Java's generics cannot express, hence the raw type.
+   * Runs {@code action} on {@code db}, for both DAOs. {@code db.run} takes an action of any effect:
+   * Scala's effect type is contravariant, which Java's generics cannot express, hence the raw type.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private Future<BoxedUnit> run(SimpleJdbcAction<BoxedUnit> action) {
-    return (Future<BoxedUnit>) db().run((DBIOAction) action);
+  static <T> Future<T> run(JdbcBackend.JdbcDatabaseDef db, SimpleJdbcAction<T> action) {
+    return (Future<T>) db.run((DBIOAction) action);
   }
 
   private void write(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events) {

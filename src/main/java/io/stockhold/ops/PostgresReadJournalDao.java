@@ -23,10 +23,8 @@ import scala.Tuple3;
 import scala.collection.immutable.Set;
 import scala.collection.immutable.Set$;
 import scala.concurrent.ExecutionContext;
-import scala.concurrent.Future;
 import scala.jdk.javaapi.FutureConverters;
 import scala.util.Try;
-import slick.dbio.DBIOAction;
 import slick.jdbc.JdbcBackend;
 import slick.jdbc.JdbcProfile;
 import slick.jdbc.SimpleJdbcAction;
@@ -79,7 +77,7 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
     SimpleJdbcAction<List<JournalPekkoSerializationRow>> read =
         new SimpleJdbcAction<>(ctx -> rows(ctx.connection(), tag, offset, maxOffset, max));
     Set<String> noTags = Set$.MODULE$.empty(); // as persistence-jdbc: the projections do not read them
-    return org.apache.pekko.stream.javadsl.Source.completionStage(FutureConverters.asJava(run(read)))
+    return org.apache.pekko.stream.javadsl.Source.completionStage(FutureConverters.asJava(PostgresJournalDao.run(db(), read)))
         .mapConcat(rows -> rows)
         .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row)
             .map(event -> new Tuple3<PersistentRepr, Set<String>, Object>(event._1(), noTags, event._2())))
@@ -110,11 +108,5 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
       throw new IllegalStateException("events by tag " + tag + " failed: " + e.getMessage(), e);
     }
     return rows;
-  }
-
-  /** As {@link PostgresJournalDao}'s: Scala's effect type is contravariant, Java's generics are not. */
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private Future<List<JournalPekkoSerializationRow>> run(SimpleJdbcAction<List<JournalPekkoSerializationRow>> action) {
-    return (Future<List<JournalPekkoSerializationRow>>) db().run((DBIOAction) action);
   }
 }

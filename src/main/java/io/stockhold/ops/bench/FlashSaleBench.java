@@ -416,15 +416,13 @@ public final class FlashSaleBench {
         out.printf("%n  --profile: no samples, %s%n", profileProblem);
       }
     }
-    LoadRun.Result result;
     try {
-      result = phase.call();
+      return phase.call();
     } finally {
       if (profile != null) {
         profiles.put(w, profile.stop(settings.reportDir().resolve("profile-" + w.key() + ".collapsed")));
       }
     }
-    return result;
   }
 
   private static String label(int n, int of, Workload w, String system) {
