@@ -91,11 +91,11 @@ public final class FlashSaleBench {
                             (default), or elsewhere, which measures the node as it serves with the
                             projections on nodes of their own (stockhold.projections.role): this node
                             then reads nothing back
-      --profile true      also sample this JVM's CPU during each Stockhold phase (async-profiler) and
-                          report what a sale, a sold-out answer and a read spent it on; the stacks go
-                          to profile-<phase>.collapsed in the report folder. Sampling costs some
-                          throughput, so compare a profiled run's numbers with each other only.
-                          A bare flag, as --quick.
+        --profile true      also sample this JVM's CPU during each Stockhold phase (async-profiler) and
+                            report what a sale, a sold-out answer and a read spent it on; the stacks go
+                            to profile-<phase>.collapsed in the report folder. Sampling costs some
+                            throughput, so compare a profiled run's numbers with each other only.
+                            A bare flag, as --quick.
       """;
 
   static final List<String> SYSTEMS =

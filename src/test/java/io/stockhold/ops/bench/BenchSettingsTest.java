@@ -57,6 +57,8 @@ class BenchSettingsTest {
     for (String option : java.util.List.of("seconds", "warmup", "connections", "report", "quick", "race-units",
         "hot-units", "items", "units-per-item", "retries", "systems", "pg-url", "redis", "chart", "projections", "profile")) {
       assertTrue(help.contains("--" + option + " "), "--" + option + " missing from\n" + help);
+      // Every option starts in the same column, so the list reads as one table.
+      assertTrue(help.contains("\n  --" + option + " "), "--" + option + " is out of line in\n" + help);
       // ... and each one listed is read (all but the free-form ones refuse a bad value).
       if (!java.util.Set.of("quick", "report", "pg-url", "profile").contains(option)) {
         assertThrows(IllegalArgumentException.class, () -> Settings.from(Map.of(option, "not-a-value!"), Map.of()),
