@@ -34,9 +34,10 @@ record Problem(int status, String slug, String title, String detail, List<FieldE
   }
 
   static Problem invalid(List<FieldError> errors) {
-    String detail = errors.size() == 1
-        ? errors.get(0).pointer() + ": " + errors.get(0).detail()
-        : errors.size() + " problems with the request; see errors";
+    // The empty pointer is the whole body (malformed JSON, say): its detail stands alone.
+    String detail = errors.size() > 1 ? errors.size() + " problems with the request; see errors"
+        : errors.get(0).pointer().isEmpty() ? errors.get(0).detail()
+        : errors.get(0).pointer() + ": " + errors.get(0).detail();
     return new Problem(400, "invalid-request", "Invalid request", detail, List.copyOf(errors), null);
   }
 
