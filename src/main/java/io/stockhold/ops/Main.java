@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /** {@code stockhold serve | demo | verify}; see the README. */
 public final class Main {
@@ -22,7 +24,7 @@ public final class Main {
         demo   [--units N] [--buyers N]
                                     a flash sale in one process over real HTTP, then verify the journal
         verify [--config FILE] [--limit N]
-                                    replay the journal, check every invariant; exit 1 on a violation
+                                    replay the journal, check every invariant; exit 1 on a violation, 2 when unreadable
         bench  [--seconds N] [--connections N] [--report DIR] [--quick] [...]   (bench --help: every option)
                                     Stockhold against the usual SQL and Redis ways to sell one unit,
                                     on PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379)
@@ -30,30 +32,94 @@ public final class Main {
 
   private Main() {}
 
+  /** The options each command takes; bench checks its own (bench --help). */
+  static final Map<String, Set<String>> OPTIONS = Map.of(
+      "serve", Set.of("config"),
+      "verify", Set.of("config", "limit"),
+      "demo", Set.of("units", "buyers"));
+
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       System.out.print(USAGE);
       System.exit(args.length == 0 ? 2 : 0);
     }
+    String command = args[0];
     Map<String, String> options = options(args);
-    switch (args[0]) {
-      case "serve" -> serve(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
-          .withFallback(config(options)));
-      case "verify" -> {
-        JournalAudit.Report report = JournalAudit.run(config(options));
-        JournalAudit.print(report, Integer.parseInt(options.getOrDefault("limit", "100")), System.out);
-        System.exit(report.clean() ? 0 : 1);
+    if (OPTIONS.containsKey(command)) {
+      if (options.containsKey("help")) {
+        System.out.print(USAGE);
+        System.exit(0);
       }
-      case "demo" -> System.exit(FlashSaleDemo.run(
-          Integer.parseInt(options.getOrDefault("units", "20")),
-          Integer.parseInt(options.getOrDefault("buyers", "600")),
-          System.out));
-      case "bench" -> System.exit(FlashSaleBench.run(options, System.out));
-      default -> {
-        System.err.print("unknown command " + args[0] + "\n" + USAGE);
+      Optional<String> problem = problem(command, options);
+      if (problem.isPresent()) {
+        System.err.print(problem.get() + "\n" + USAGE);
         System.exit(2);
       }
     }
+    switch (command) {
+      case "serve" -> serve(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
+          .withFallback(config(options)));
+      case "verify" -> verify(config(options), count(options, "limit", 100));
+      case "demo" -> System.exit(FlashSaleDemo.run(count(options, "units", 20), count(options, "buyers", 600),
+          System.out));
+      case "bench" -> System.exit(FlashSaleBench.run(options, System.out));
+      default -> {
+        System.err.print("unknown command " + command + "\n" + USAGE);
+        System.exit(2);
+      }
+    }
+  }
+
+  /** The least each number takes: verify --limit 0 prints the totals and violations without the item table. */
+  private static final Map<String, Integer> LEAST = Map.of("limit", 0, "units", 1, "buyers", 1);
+
+  /** What is wrong with a command's options, if anything: one it does not take, or a bad number. */
+  static Optional<String> problem(String command, Map<String, String> options) {
+    for (String name : options.keySet()) {
+      if (!OPTIONS.get(command).contains(name)) return Optional.of(command + " takes no option --" + name);
+      if (LEAST.containsKey(name) && number(name, options.get(name)).isEmpty()) {
+        return Optional.of("--" + name + " must be a whole number of at least " + LEAST.get(name) + ", not "
+            + options.get(name));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static int count(Map<String, String> options, String name, int otherwise) {
+    return options.containsKey(name) ? number(name, options.get(name)).orElseThrow() : otherwise;
+  }
+
+  private static Optional<Integer> number(String name, String value) {
+    try {
+      int n = Integer.parseInt(value);
+      return n >= LEAST.get(name) ? Optional.of(n) : Optional.empty();
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Replays the journal and prints the audit; exit 1 on a violation, 2 when the journal cannot be
+   * read at all (most often the embedded store, which one process at a time may open).
+   */
+  private static void verify(Config config, int limit) {
+    JournalAudit.Report report;
+    try {
+      report = JournalAudit.run(config);
+    } catch (Exception e) {
+      Throwable cause = e;
+      while (cause.getCause() != null) cause = cause.getCause();
+      System.err.println("verify: cannot read the journal: " + cause.getMessage());
+      // H2's words for a file another process has open.
+      String why = String.valueOf(cause.getMessage());
+      if (why.contains("is locked") || why.contains("already in use")) {
+        System.err.println("  The embedded store is open in a node: stop the node, then verify.");
+      }
+      System.exit(2);
+      return;
+    }
+    JournalAudit.print(report, limit, System.out);
+    System.exit(report.clean() ? 0 : 1);
   }
 
   private static void serve(Config config) throws Exception {
