@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * {@code stockhold demo}: a flash sale in one process. A node starts on a fresh embedded store;
@@ -44,6 +46,21 @@ public final class FlashSaleDemo {
   /** Runs the sale and returns the exit code: 0 only when nothing was oversold. */
   public static int run(int units, int buyers, PrintStream out) throws Exception {
     Path dataDir = Files.createTempDirectory("stockhold-demo");
+    try {
+      return run(units, buyers, dataDir, out);
+    } finally {
+      deleteTree(dataDir);
+    }
+  }
+
+  /** The store is the demo's alone: nothing of it is worth keeping once the audit has read it. */
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+
+  private static int run(int units, int buyers, Path dataDir, PrintStream out) throws Exception {
     Config config = ConfigFactory.parseMap(Map.of(
             "stockhold.data-dir", dataDir.toString(),
             "stockhold.db.url", "",
