@@ -74,7 +74,7 @@ public final class FlashSaleBench {
                             load to settle. The report says how long it ran and how busy they still were.
         --connections N     buyers (connections) per system, each with a connection of its own (default 64)
         --report DIR        where results.md and sales-per-second.svg go (default reports/bench-<timestamp>)
-        --quick true        a smoke test of a few seconds: 0.5 s phases, 16 connections, small unit
+        --quick true        a smoke test, about 20 s with the node's start: 0.5 s phases, 16 connections, small unit
                             counts (any option given as well wins). A bare flag: any value but "false" turns it on.
         --race-units N      units of the one item in the last-unit race (default 50)
         --hot-units N       units of the hot item (default 10,000,000: it never sells out)
