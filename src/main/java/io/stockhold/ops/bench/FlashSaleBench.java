@@ -529,9 +529,9 @@ public final class FlashSaleBench {
         String.format(Locale.ROOT, "%,d stock items, %,d events, %,d violations%s", audit.items().size(), events,
             audit.violations().size(),
             audit.clean() ? "" : "; first: " + audit.violations().get(0).what()), audit.clean()));
-    books.add(new Target("holds placed (journal) ≥ 201s acknowledged",
+    books.add(new Target("holds placed (journal) ≥ sales acknowledged (201 Created)",
         String.format(Locale.ROOT, "placed %,d, acknowledged %,d", placed, acknowledged), placed >= acknowledged));
-    books.add(new Target("holds placed beyond the 201s acknowledged ≤ requests whose outcome the buyer never learned",
+    books.add(new Target("holds placed beyond those acknowledged ≤ requests whose outcome the buyer never learned",
         String.format(Locale.ROOT, "%,d beyond ≤ %,d unknown", placed - acknowledged, unknown), placed - acknowledged <= unknown));
     return books;
   }
