@@ -38,6 +38,9 @@ public final class Main {
       "verify", Set.of("config", "limit"),
       "demo", Set.of("units", "buyers"));
 
+  /** The least each number takes: verify --limit 0 prints the totals and violations without the item table. */
+  private static final Map<String, Integer> LEAST = Map.of("limit", 0, "units", 1, "buyers", 1);
+
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       System.out.print(USAGE);
@@ -69,9 +72,6 @@ public final class Main {
       }
     }
   }
-
-  /** The least each number takes: verify --limit 0 prints the totals and violations without the item table. */
-  private static final Map<String, Integer> LEAST = Map.of("limit", 0, "units", 1, "buyers", 1);
 
   /** What is wrong with a command's options, if anything: one it does not take, or a bad number. */
   static Optional<String> problem(String command, Map<String, String> options) {

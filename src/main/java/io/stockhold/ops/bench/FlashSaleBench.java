@@ -74,8 +74,9 @@ public final class FlashSaleBench {
                             load to settle. The report says how long it ran and how busy they still were.
         --connections N     buyers (connections) per system, each with a connection of its own (default 64)
         --report DIR        where results.md and sales-per-second.svg go (default reports/bench-<timestamp>)
-        --quick true        a smoke test, about 20 s with the node's start: 0.5 s phases, 16 connections, small unit
-                            counts (any option given as well wins). A bare flag: any value but "false" turns it on.
+        --quick true        a smoke test, about 20 s with the node's start: 0.5 s phases, 16 connections,
+                            small unit counts (any option given as well wins). A bare flag: any value but
+                            "false" turns it on.
         --race-units N      units of the one item in the last-unit race (default 50)
         --hot-units N       units of the hot item (default 10,000,000: it never sells out)
         --items N           items in the spread workload (default 10,000)
@@ -93,9 +94,9 @@ public final class FlashSaleBench {
                             then reads nothing back
         --profile true      also sample this JVM's CPU during each Stockhold phase (async-profiler) and
                             report what a sale, a sold-out answer and a read spent it on; the stacks go
-                            to profile-<phase>.collapsed in the report folder. Sampling costs some
-                            throughput, so compare a profiled run's numbers with each other only.
-                            A bare flag, as --quick.
+                            to profile-<phase>.collapsed in the report folder. Sampling slows reads
+                            much more than sales on a virtual machine, so a profiled run's rates and
+                            ratios are not the node's: read its parts, not its speed. A bare flag, as --quick.
       """;
 
   static final List<String> SYSTEMS =
