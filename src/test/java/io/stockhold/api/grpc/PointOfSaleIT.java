@@ -460,9 +460,15 @@ class PointOfSaleIT {
 
   // ================================================================== offline sales
 
+  /**
+   * When the offline sales happened: one instant for all, so that the same sale built twice is the
+   * same sale (a sale id sent again with another time is another sale, and refused).
+   */
+  private static final long SOLD_AT = Instant.now().minusSeconds(3_600).toEpochMilli();
+
   private static Pos.OfflineSale sale(String saleId, String location, String sku, long quantity) {
     return Pos.OfflineSale.newBuilder().setSaleId(saleId).setTerminalId("till-9").setLocation(location)
-        .setSku(sku).setQuantity(quantity).setSoldAtEpochMs(Instant.now().minusSeconds(3_600).toEpochMilli()).build();
+        .setSku(sku).setQuantity(quantity).setSoldAtEpochMs(SOLD_AT).build();
   }
 
   private static Pos.SyncSummary summary(int applied, int duplicates, int oversold, int rejected) {
