@@ -50,16 +50,27 @@ abstract class ApiDirectives extends AllDirectives {
       boolean isJson = type.mainType().equals("application")
           && (type.subType().equals("json") || type.subType().endsWith("+json"));
       if (!isJson) {
-        return completeProblem(Problem.of(415, "unsupported-media-type", "Unsupported media type",
+        return afterReadingAway(entity, Problem.of(415, "unsupported-media-type", "Unsupported media type",
             "the body must be application/json, not " + type));
       }
       if (entity.getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
-        return completeProblem(tooLarge());
+        return afterReadingAway(entity, tooLarge());
       }
       // A small body usually arrives whole: read it as it is, without a stream per request.
       if (entity instanceof HttpEntity.Strict strict) return parsed(strict, inner);
       return extractStrictEntity(BODY_READ_TIMEOUT, MAX_BODY_BYTES, body -> parsed(body, inner));
     });
+  }
+
+  /**
+   * Answers {@code problem} once the refused body has been read and dropped (up to
+   * pekko.http.server.parsing.max-content-length). Answering while the client still sends it would
+   * close the connection on unread bytes: the client's socket is reset, and the client may see no
+   * answer at all instead of the 413 or 415.
+   */
+  private Route afterReadingAway(HttpEntity entity, Problem problem) {
+    return extractMaterializer(mat -> onComplete(entity.discardBytes(mat).completionStage(),
+        done -> completeProblem(problem)));
   }
 
   private Route parsed(HttpEntity.Strict body, Function<JsonNode, Route> inner) {

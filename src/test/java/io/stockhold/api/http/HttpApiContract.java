@@ -397,6 +397,42 @@ abstract class HttpApiContract {
     assertEquals(eventsBefore, audit("bad", "item").events(), "nothing journaled");
   }
 
+  /**
+   * A client still sending a refused body must hear the refusal: answering and closing before the
+   * body has arrived resets the client's socket, and the 413 is lost with it.
+   */
+  @Test
+  void aBodyTooLargeIsReadAwayBeforeThe413AndTheConnectionServesOn() throws Exception {
+    byte[] body = ("{\"channel\":\"web\",\"pad\":\"" + "x".repeat(70_000) + "\"}")
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.httpPort())) {
+      socket.setSoTimeout(500);
+      java.io.OutputStream out = socket.getOutputStream();
+      java.io.InputStream in = socket.getInputStream();
+      out.write(("POST /v1/reservations HTTP/1.1\r\nHost: stockhold\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(body, 0, 10_000);
+      out.flush();
+      byte[] buffer = new byte[65_536];
+      try {
+        int early = in.read(buffer);
+        throw new AssertionError("answered while the body was still coming: "
+            + new String(buffer, 0, Math.max(0, early), java.nio.charset.StandardCharsets.US_ASCII));
+      } catch (java.net.SocketTimeoutException expected) {
+        // nothing yet: the server is still reading the body
+      }
+      socket.setSoTimeout(10_000);
+      out.write(body, 10_000, body.length - 10_000);
+      out.flush();
+      String answer = new String(buffer, 0, in.read(buffer), java.nio.charset.StandardCharsets.US_ASCII);
+      assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+      out.write("GET /v1/stock/any/thing HTTP/1.1\r\nHost: stockhold\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      String next = new String(buffer, 0, in.read(buffer), java.nio.charset.StandardCharsets.US_ASCII);
+      assertTrue(next.startsWith("HTTP/1.1 "), "the same connection answers the next request: " + next);
+    }
+  }
+
   // ------------------------------------------------------------------ every response
 
   @Test
