@@ -77,7 +77,8 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
     SimpleJdbcAction<List<JournalPekkoSerializationRow>> read =
         new SimpleJdbcAction<>(ctx -> rows(ctx.connection(), tag, offset, maxOffset, max));
     Set<String> noTags = Set$.MODULE$.empty(); // as persistence-jdbc: the projections do not read them
-    return org.apache.pekko.stream.javadsl.Source.completionStage(FutureConverters.asJava(PostgresJournalDao.run(db(), read)))
+    return org.apache.pekko.stream.javadsl.Source
+        .completionStage(FutureConverters.asJava(PostgresJournalDao.run(db(), read)))
         .mapConcat(rows -> rows)
         .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row)
             .map(event -> new Tuple3<PersistentRepr, Set<String>, Object>(event._1(), noTags, event._2())))

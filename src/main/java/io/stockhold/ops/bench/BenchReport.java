@@ -168,8 +168,9 @@ final class BenchReport {
           .append(CpuProfile.INTERVAL_MS).append(" ms of CPU), in microseconds per answer: a sale, a sold-out ")
           .append("answer or a read. A sample counts for the first part its thread or a frame of its stack ")
           .append("belongs to, in the order of the rows (io.stockhold.ops.bench.CpuProfile). PostgreSQL's own ")
-          .append("CPU is not in it; the CPU table above has it. Sampling slows the run a little, so this ")
-          .append("run's throughput is not comparable with an unprofiled one. The stacks are in ")
+          .append("CPU is not in it; the CPU table above has it. Sampling slows reads much more than sales ")
+          .append("on a virtual machine, so this run's rates and ratios are not the node's: read the parts, ")
+          .append("not the speed. The stacks are in ")
           .append("`profile-<phase>.collapsed`, ready for a flame graph.\n\n");
       md.append(profileTable()).append('\n');
     }

@@ -13,6 +13,11 @@ import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
 import io.stockhold.testing.RunningNode;
 import io.stockhold.testing.TestStore;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -403,34 +408,37 @@ abstract class HttpApiContract {
    */
   @Test
   void aBodyTooLargeIsReadAwayBeforeThe413AndTheConnectionServesOn() throws Exception {
-    byte[] body = ("{\"channel\":\"web\",\"pad\":\"" + "x".repeat(70_000) + "\"}")
-        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.httpPort())) {
-      socket.setSoTimeout(500);
-      java.io.OutputStream out = socket.getOutputStream();
-      java.io.InputStream in = socket.getInputStream();
-      out.write(("POST /v1/reservations HTTP/1.1\r\nHost: stockhold\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    byte[] body = ascii("{\"channel\":\"web\",\"pad\":\"" + "x".repeat(70_000) + "\"}");
+    try (Socket socket = new Socket("127.0.0.1", node.httpPort())) {
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      byte[] buffer = new byte[65_536];
+      out.write(ascii("POST /v1/reservations HTTP/1.1\r\nHost: stockhold\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n"));
       out.write(body, 0, 10_000);
       out.flush();
-      byte[] buffer = new byte[65_536];
+      socket.setSoTimeout(500);
       try {
         int early = in.read(buffer);
         throw new AssertionError("answered while the body was still coming: "
-            + new String(buffer, 0, Math.max(0, early), java.nio.charset.StandardCharsets.US_ASCII));
-      } catch (java.net.SocketTimeoutException expected) {
+            + new String(buffer, 0, Math.max(0, early), StandardCharsets.US_ASCII));
+      } catch (SocketTimeoutException expected) {
         // nothing yet: the server is still reading the body
       }
       socket.setSoTimeout(10_000);
       out.write(body, 10_000, body.length - 10_000);
       out.flush();
-      String answer = new String(buffer, 0, in.read(buffer), java.nio.charset.StandardCharsets.US_ASCII);
+      String answer = new String(buffer, 0, in.read(buffer), StandardCharsets.US_ASCII);
       assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
-      out.write("GET /v1/stock/any/thing HTTP/1.1\r\nHost: stockhold\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(ascii("GET /v1/stock/any/thing HTTP/1.1\r\nHost: stockhold\r\n\r\n"));
       out.flush();
-      String next = new String(buffer, 0, in.read(buffer), java.nio.charset.StandardCharsets.US_ASCII);
+      String next = new String(buffer, 0, in.read(buffer), StandardCharsets.US_ASCII);
       assertTrue(next.startsWith("HTTP/1.1 "), "the same connection answers the next request: " + next);
     }
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 
   // ------------------------------------------------------------------ every response
