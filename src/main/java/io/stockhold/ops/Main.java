@@ -5,12 +5,14 @@ import com.typesafe.config.ConfigFactory;
 import io.stockhold.ops.bench.FlashSaleBench;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /** {@code stockhold serve | demo | verify}; see the README. */
 public final class Main {
@@ -41,6 +43,9 @@ public final class Main {
   /** The least each number takes: verify --limit 0 prints the totals and violations without the item table. */
   private static final Map<String, Integer> LEAST = Map.of("limit", 0, "units", 1, "buyers", 1);
 
+  /** Missing-table SQL states: PostgreSQL's, and H2's for a database without that table or with none at all. */
+  private static final Set<String> NO_SUCH_TABLE = Set.of("42P01", "42S02", "42S04");
+
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       System.out.print(USAGE);
@@ -59,6 +64,9 @@ public final class Main {
         System.exit(2);
       }
     }
+    // Logging starts here, on one thread: a library logging from its own threads while it starts
+    // would otherwise make SLF4J replay those lines with a three-line warning first.
+    LoggerFactory.getILoggerFactory();
     switch (command) {
       case "serve" -> serve(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
           .withFallback(config(options)));
@@ -107,19 +115,29 @@ public final class Main {
     try {
       report = JournalAudit.run(config);
     } catch (Exception e) {
-      Throwable cause = e;
-      while (cause.getCause() != null) cause = cause.getCause();
-      System.err.println("verify: cannot read the journal: " + cause.getMessage());
-      // H2's words for a file another process has open.
-      String why = String.valueOf(cause.getMessage());
-      if (why.contains("is locked") || why.contains("already in use")) {
-        System.err.println("  The embedded store is open in a node: stop the node, then verify.");
-      }
+      unreadable(e).forEach(System.err::println);
       System.exit(2);
       return;
     }
     JournalAudit.print(report, limit, System.out);
     System.exit(report.clean() ? 0 : 1);
+  }
+
+  /** What verify says when it cannot read the journal: the cause in one line, and a hint where it is a known one. */
+  static List<String> unreadable(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null) cause = cause.getCause();
+    String message = String.valueOf(cause.getMessage());
+    // The drivers add the statement (H2) or its position (PostgreSQL) on lines of their own.
+    String first = message.lines().findFirst().orElse("").replaceFirst("; SQL statement:$", "");
+    List<String> lines = new ArrayList<>(List.of("verify: cannot read the journal: " + first));
+    if (cause instanceof SQLException sql && NO_SUCH_TABLE.contains(sql.getSQLState())) {
+      lines.add("  This store has no journal yet: a node creates its tables when it first starts.");
+    } else if (message.contains("is locked") || message.contains("already in use")) {
+      // H2's words for a file another process has open.
+      lines.add("  The embedded store is open in a node: stop the node, then verify.");
+    }
+    return lines;
   }
 
   private static void serve(Config config) throws Exception {

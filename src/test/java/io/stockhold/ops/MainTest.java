@@ -2,6 +2,9 @@ package io.stockhold.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -29,5 +32,24 @@ class MainTest {
     assertEquals(Optional.empty(), Main.problem("verify", Map.of("config", "conf/postgres.conf", "limit", "0")));
     assertEquals(Optional.empty(), Main.problem("demo", Map.of("units", "20", "buyers", "600")));
     assertEquals(Optional.empty(), Main.problem("serve", Map.of("config", "conf/node1.conf")));
+  }
+
+  @Test
+  void verifySaysInOneLineWhyItCannotReadTheJournal() {
+    var postgres = new IllegalStateException("query failed",
+        new SQLException("ERROR: relation \"event_journal\" does not exist\n  Position: 22", "42P01"));
+    assertEquals(List.of("verify: cannot read the journal: ERROR: relation \"event_journal\" does not exist",
+        "  This store has no journal yet: a node creates its tables when it first starts."), Main.unreadable(postgres));
+
+    var h2 = new SQLException("Table \"event_journal\" not found (this database is empty); SQL statement:\n"
+        + "select distinct \"persistence_id\" from \"event_journal\" [42104-224]", "42S04");
+    assertEquals(List.of("verify: cannot read the journal: Table \"event_journal\" not found (this database is empty)",
+        "  This store has no journal yet: a node creates its tables when it first starts."), Main.unreadable(h2));
+
+    var locked = new SQLException("Database may be already in use: \"data/stockhold.mv.db\"", "90020");
+    assertEquals("  The embedded store is open in a node: stop the node, then verify.", Main.unreadable(locked).get(1));
+
+    assertEquals(List.of("verify: cannot read the journal: Connection refused"),
+        Main.unreadable(new RuntimeException(new ConnectException("Connection refused"))));
   }
 }

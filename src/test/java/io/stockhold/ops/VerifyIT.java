@@ -17,6 +17,7 @@ import io.stockhold.testing.TestNodes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -101,14 +102,37 @@ class VerifyIT {
       assertTrue(printed.toString(StandardCharsets.UTF_8).contains("verify: FAILED"));
 
       // The command itself: exit code 1 and the violation named.
-      ProcessBuilder command = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-          "-jar", java.nio.file.Path.of("target", "stockhold.jar").toAbsolutePath().toString(), "verify")
-          .redirectErrorStream(true);
-      command.environment().putAll(store.environment());
-      Process verify = command.start();
-      String output = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertEquals(1, verify.waitFor(), output);
-      assertTrue(output.contains("VIOLATION StockItem|forged/item"), output);
+      Verified verify = verify(store);
+      assertEquals(1, verify.exit(), verify.output());
+      assertTrue(verify.output().contains("VIOLATION StockItem|forged/item"), verify.output());
     }
+  }
+
+  /** A store no node has started on: exit 2 and one line of cause plus a hint, no stack trace, no logging noise. */
+  @ParameterizedTest
+  @EnumSource(TestStore.Kind.class)
+  void verifyOnAStoreWithoutAJournalSaysSo(TestStore.Kind kind) throws Exception {
+    try (TestStore store = TestStore.create(kind)) {
+      Verified verify = verify(store);
+      assertEquals(2, verify.exit(), verify.output());
+      assertTrue(verify.output().contains("verify: cannot read the journal: "), verify.output());
+      assertTrue(verify.output().contains("  This store has no journal yet: a node creates its tables when it first starts."),
+          verify.output());
+      assertFalse(verify.output().contains("SQL statement") || verify.output().contains("\tat "), verify.output());
+      assertFalse(verify.output().contains("SLF4J"), verify.output());
+    }
+  }
+
+  record Verified(int exit, String output) {}
+
+  /** {@code stockhold verify} in a process of its own, pointed at {@code store}. */
+  private static Verified verify(TestStore store) throws Exception {
+    ProcessBuilder command = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+        "-jar", Path.of("target", "stockhold.jar").toAbsolutePath().toString(), "verify")
+        .redirectErrorStream(true);
+    command.environment().putAll(store.environment());
+    Process verify = command.start();
+    String output = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Verified(verify.waitFor(), output);
   }
 }
