@@ -171,12 +171,12 @@ class ClusterIT {
       assertTrue(moved > 0, "no item failed over from the killed node, which hosted " + placement.get(victim)
           + " (gaps in ms " + report + ")");
       System.out.printf("kill -9: node %d killed at %d ms; %d of %d items failed over, failover (longest pause between"
-          + " decisions after the kill) %d ms; gaps ms %s; %s%n", victim + 1, killedAt, moved, skus.size(), failover, report, load);
+          + " decisions after the kill) %d ms; gaps ms %s; %s%n", victim, killedAt, moved, skus.size(), failover, report, load);
     }
   }
 
   /** The longest time between two consecutive decisions of which the later came after {@code since}. */
-  static long longestPauseEndingAfter(Collection<Long> decidedAt, long since) {
+  private static long longestPauseEndingAfter(Collection<Long> decidedAt, long since) {
     long[] times = decidedAt.stream().mapToLong(Long::longValue).sorted().toArray();
     long longest = 0;
     for (int i = 1; i < times.length; i++) {
