@@ -9,12 +9,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,7 +24,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * {@code stockhold demo}: a flash sale in one process. A node starts on a fresh embedded store;
@@ -45,18 +42,9 @@ public final class FlashSaleDemo {
 
   /** Runs the sale and returns the exit code: 0 only when nothing was oversold. */
   public static int run(int units, int buyers, PrintStream out) throws Exception {
-    Path dataDir = Files.createTempDirectory("stockhold-demo");
-    try {
-      return run(units, buyers, dataDir, out);
-    } finally {
-      deleteTree(dataDir);
-    }
-  }
-
-  /** The store is the demo's alone: nothing of it is worth keeping once the audit has read it. */
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    // The store is the demo's alone: nothing of it is worth keeping once the audit has read it.
+    try (ScratchDir dataDir = ScratchDir.create("stockhold-demo")) {
+      return run(units, buyers, dataDir.path(), out);
     }
   }
 

@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.ops.JournalAudit;
+import io.stockhold.ops.ScratchDir;
 import io.stockhold.ops.StockholdNode;
 import io.stockhold.stock.StockAudit;
 import java.io.IOException;
@@ -265,11 +266,13 @@ public final class FlashSaleBench {
       out.println("  redis-lock: skipped — " + redisProblem);
     }
 
-    try (BenchDatabase db = BenchDatabase.create(settings.pgUrl());
+    // The node's data directory holds the ERP events file (no broker here): hundreds of MB, not kept.
+    try (ScratchDir dataDir = ScratchDir.create("stockhold-bench");
+        BenchDatabase db = BenchDatabase.create(settings.pgUrl());
         Baselines.SqlDatabase sql = new Baselines.SqlDatabase(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD)) {
       String postgres = postgresVersion(db);
       out.printf("  fresh database %s on %s%n", db.name(), postgres);
-      Config nodeConfig = nodeConfig(db, settings);
+      Config nodeConfig = nodeConfig(db, dataDir.path(), settings);
       Phases phases = runPhases(db, sql, nodeConfig, redisProblem);
 
       List<PhaseResult> results = phases.results();
@@ -588,12 +591,12 @@ public final class FlashSaleBench {
    * A node the way the tests start one: loopback only, free ports, journal in the bench database.
    * The projections run on it, or (--projections elsewhere) only on nodes with a role it lacks.
    */
-  private static Config nodeConfig(BenchDatabase db, Settings chosen) throws IOException {
+  private static Config nodeConfig(BenchDatabase db, Path dataDir, Settings chosen) throws IOException {
     Map<String, Object> settings = new HashMap<>(projectionPlacement(chosen));
     settings.put("stockhold.db.url", db.url());
     settings.put("stockhold.db.user", BenchDatabase.USER);
     settings.put("stockhold.db.password", BenchDatabase.PASSWORD);
-    settings.put("stockhold.data-dir", Files.createTempDirectory("stockhold-bench").toString());
+    settings.put("stockhold.data-dir", dataDir.toString());
     settings.put("stockhold.http.interface", "127.0.0.1");
     settings.put("stockhold.http.port", 0);
     settings.put("pekko.remote.artery.canonical.hostname", "127.0.0.1");

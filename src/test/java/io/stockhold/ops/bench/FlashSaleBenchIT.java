@@ -4,15 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +31,7 @@ class FlashSaleBenchIT {
 
   @Test
   void quickBenchReportsEverySystemAndWorkloadAndStockholdNeverOversells(@TempDir Path reportDir) throws Exception {
+    Set<Path> scratchBefore = scratchDirs();
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     int exit;
     try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8)) {
@@ -33,6 +39,9 @@ class FlashSaleBenchIT {
     }
     String console = printed.toString(StandardCharsets.UTF_8);
     assertEquals(0, exit, console);
+    Set<Path> left = scratchDirs();
+    left.removeAll(scratchBefore);
+    assertTrue(left.isEmpty(), "the bench left its node's data directory behind: " + left);
 
     Path markdown = reportDir.resolve("results.md");
     Path chart = reportDir.resolve("sales-per-second.svg");
@@ -137,5 +146,13 @@ class FlashSaleBenchIT {
   private static List<String> cells(String line) {
     String inner = line.substring(1, line.lastIndexOf('|'));
     return Arrays.stream(inner.split("(?<!\\\\)\\|")).map(String::trim).toList();
+  }
+
+  /** The bench nodes' data directories in the temporary folder. */
+  private static Set<Path> scratchDirs() throws IOException {
+    try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return entries.filter(p -> p.getFileName().toString().startsWith("stockhold-bench"))
+          .collect(Collectors.toCollection(HashSet::new));
+    }
   }
 }
