@@ -45,11 +45,17 @@ public record Storage(String description, String url, String user, String passwo
     return url.startsWith("jdbc:h2:");
   }
 
+  /** The embedded store's file, which H2 creates on the first connection; empty on PostgreSQL. */
+  public Optional<Path> embeddedFile() {
+    return embedded() ? Optional.of(Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';')) + ".mv.db"))
+        : Optional.empty();
+  }
+
   /** The persistence-jdbc settings for this store, to lay over the application config. */
   public Config asConfig() {
     if (embedded()) {
       try {
-        Files.createDirectories(Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';'))).getParent());
+        Files.createDirectories(embeddedFile().orElseThrow().getParent());
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException("cannot create the data directory", e);
       }

@@ -17,10 +17,12 @@ import io.stockhold.testing.TestNodes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -108,7 +110,10 @@ class VerifyIT {
     }
   }
 
-  /** A store no node has started on: exit 2 and one line of cause plus a hint, no stack trace, no logging noise. */
+  /**
+   * A store no node has started on: exit 2, the cause in one line and a hint, no stack trace, no
+   * logging noise, and nothing written.
+   */
   @ParameterizedTest
   @EnumSource(TestStore.Kind.class)
   void verifyOnAStoreWithoutAJournalSaysSo(TestStore.Kind kind) throws Exception {
@@ -120,6 +125,12 @@ class VerifyIT {
           verify.output());
       assertFalse(verify.output().contains("SQL statement") || verify.output().contains("\tat "), verify.output());
       assertFalse(verify.output().contains("SLF4J"), verify.output());
+      if (kind == TestStore.Kind.H2) {
+        // A check must not write: no embedded store was made where there was none.
+        try (Stream<Path> files = Files.list(store.dataDir())) {
+          assertEquals(List.of(), files.toList(), verify.output());
+        }
+      }
     }
   }
 
