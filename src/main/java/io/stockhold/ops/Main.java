@@ -88,8 +88,9 @@ public final class Main {
     for (String name : options.keySet()) {
       if (!OPTIONS.get(command).contains(name)) return Optional.of(command + " takes no option --" + name);
       if (LEAST.containsKey(name) && number(name, options.get(name)).isEmpty()) {
-        return Optional.of("--" + name + " must be a whole number of at least " + LEAST.get(name) + ", not "
-            + options.get(name));
+        String wanted = "--" + name + " must be a whole number of at least " + LEAST.get(name);
+        // A bare option reads as "true" (see options): then the number is missing, not wrong.
+        return Optional.of(options.get(name).equals("true") ? wanted : wanted + ", not " + options.get(name));
       }
     }
     return Optional.empty();

@@ -25,6 +25,8 @@ class MainTest {
         Main.problem("demo", Map.of("units", "0")));
     assertEquals(Optional.of("--buyers must be a whole number of at least 1, not 1.5"),
         Main.problem("demo", Map.of("buyers", "1.5")));
+    // verify --limit, with nothing after it
+    assertEquals(Optional.of("--limit must be a whole number of at least 0"), Main.problem("verify", Map.of("limit", "true")));
   }
 
   @Test
