@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
@@ -79,11 +80,22 @@ abstract class ApiDirectives extends AllDirectives {
     try {
       node = Json.parse(body.getData().utf8String());
     } catch (JsonProcessingException e) {
-      return completeProblem(Problem.invalid("", "malformed JSON: " + e.getOriginalMessage()));
+      return completeProblem(malformed(e));
     } catch (IOException e) {
       return completeProblem(Problem.invalid("", "malformed JSON: " + e.getMessage()));
     }
     return inner.apply(node);
+  }
+
+  /**
+   * A body that is not JSON: where the parser stopped and why, without the parser's description of
+   * its source ("[Source: REDACTED (…); line: 1, column: 1]"), which means nothing to a client.
+   */
+  static Problem malformed(JsonProcessingException e) {
+    String why = e.getOriginalMessage().replaceAll("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
+    JsonLocation at = e.getLocation();
+    String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    return Problem.invalid("", "malformed JSON" + where + ": " + why);
   }
 
   static Problem tooLarge() {
