@@ -111,7 +111,8 @@ public final class JournalAudit {
         .forEach(a -> out.printf("%-40s %8d %8d %10d %9d %8d %8d %9d %10d%n",
             a.persistenceId().substring(a.persistenceId().indexOf('|') + 1), a.events(), a.holdsPlaced(),
             a.unitsCommitted(), a.holdsReleased(), a.holdsExpired(), a.onHand(), a.reserved(), a.violations().size()));
-    if (report.items().size() > limit) out.printf("... and %d more items%n", report.items().size() - limit);
+    int more = report.items().size() - limit;
+    if (more > 0) out.printf("... and %d more item%s%n", more, more == 1 ? "" : "s");
     out.printf("%d stock items, %d events, %d holds placed, %d units committed%n",
         report.items().size(), report.items().stream().mapToLong(StockAudit::events).sum(),
         report.holdsPlaced(), report.unitsCommitted());
