@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * {@code stockhold demo}: a flash sale in one process. A node starts on a fresh embedded store;
@@ -46,6 +47,16 @@ public final class FlashSaleDemo {
     try (ScratchDir dataDir = ScratchDir.create("stockhold-demo")) {
       return run(units, buyers, dataDir.path(), out);
     }
+  }
+
+  /** Half the buyers on web, a sixth on pos, the rest on mobile: a flash sale is mostly online. */
+  static String channel(int buyer) {
+    return CHANNELS.get(buyer % 2 == 0 ? 0 : (buyer % 3 == 0 ? 2 : 1));
+  }
+
+  /** The channels that {@code buyers} buyers use, in the order of {@link #CHANNELS}. */
+  static List<String> channelsOf(int buyers) {
+    return CHANNELS.stream().filter(c -> IntStream.range(0, buyers).anyMatch(b -> channel(b).equals(c))).toList();
   }
 
   private static int run(int units, int buyers, Path dataDir, PrintStream out) throws Exception {
@@ -72,7 +83,7 @@ public final class FlashSaleDemo {
       send(http, base + "/v1/stock/" + LOCATION + "/" + SKU + "/adjustments",
           "{\"setOnHand\":" + units + ",\"reason\":\"count\",\"reference\":\"demo\"}", null);
       out.printf("%d units of %s/%s on sale; %d buyers on %s rush in over HTTP.%n",
-          units, LOCATION, SKU, buyers, String.join(", ", CHANNELS));
+          units, LOCATION, SKU, buyers, String.join(", ", channelsOf(buyers)));
       sale = new Sale(buyers);
       sale.run(http, base, out);
       String level = send(http, base + "/v1/stock/" + LOCATION + "/" + SKU, null, null).body();
@@ -134,7 +145,7 @@ public final class FlashSaleDemo {
       try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
         for (int i = 0; i < buyerCount; i++) {
           int buyer = i;
-          String channel = CHANNELS.get(i % 2 == 0 ? 0 : (i % 3 == 0 ? 2 : 1));
+          String channel = channel(i);
           buyers.get(channel).incrementAndGet();
           pool.submit(() -> {
             try {
