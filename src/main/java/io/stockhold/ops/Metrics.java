@@ -180,7 +180,9 @@ public final class Metrics implements Extension {
                 sharding.shardState().<GetShardRegionState>narrow(), replyTo -> new GetShardRegionState(key, replyTo),
                 POLL_TIMEOUT, system.scheduler())
             .thenAccept(state -> {
-              shards.get(key.name()).set(state.getShards().size());
+              // A shard too busy to answer in time (starting, recovering its entities) is still
+              // hosted here: counted among the shards, its entities unknown until it answers.
+              shards.get(key.name()).set(state.getShards().size() + state.getFailed().size());
               entities.get(key.name()).set(state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum());
             });
       }

@@ -84,8 +84,11 @@ class ClusterIT {
       int added = cluster.add();
       long ready = System.nanoTime();
       long deadline = ready + 30_000_000_000L;
-      while (cluster.metric(added, STOCK_ITEM_SHARDS) <= 0 && System.nanoTime() < deadline) Thread.sleep(100);
       double shards = cluster.metric(added, STOCK_ITEM_SHARDS);
+      while (shards <= 0 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        shards = cluster.metric(added, STOCK_ITEM_SHARDS);
+      }
       long shardsMoved = System.nanoTime();
       load.awaitDecisions(200, 60);
       load.close();
