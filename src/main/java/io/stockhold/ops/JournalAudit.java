@@ -6,9 +6,13 @@ import io.stockhold.stock.StockAudit;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItem;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -76,6 +80,11 @@ public final class JournalAudit {
    */
   public static void readStockItems(Config config, String systemName, ItemReader reader) throws Exception {
     Storage storage = Storage.from(config);
+    // Opening an embedded store that is not there would create one: a reader must not write.
+    Optional<Path> file = storage.embeddedFile();
+    if (file.isPresent() && !Files.exists(file.get())) {
+      throw new NoSuchFileException(file.get().toString(), null, "there is no embedded store here");
+    }
     Config local = ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
         .withFallback(storage.asConfig())
         .withFallback(config)

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.ops.bench.FlashSaleBench;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -45,8 +46,6 @@ public final class Main {
 
   /** Missing-table SQL states: PostgreSQL's, and H2's for a database without that table or with none at all. */
   private static final Set<String> NO_SUCH_TABLE = Set.of("42P01", "42S02", "42S04");
-
-  private static final String NO_JOURNAL_YET = "  This store has no journal yet: a node creates its tables when it first starts.";
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
@@ -116,14 +115,6 @@ public final class Main {
   private static void verify(Config config, int limit) {
     JournalAudit.Report report;
     try {
-      // Opening an embedded store that is not there would create one: a check must not write.
-      Optional<Path> file = Storage.from(config).embeddedFile();
-      if (file.isPresent() && !Files.exists(file.get())) {
-        System.err.println("verify: cannot read the journal: there is no embedded store at " + file.get());
-        System.err.println(NO_JOURNAL_YET);
-        System.exit(2);
-        return;
-      }
       report = JournalAudit.run(config);
     } catch (Exception e) {
       unreadable(e).forEach(System.err::println);
@@ -142,8 +133,9 @@ public final class Main {
     // The drivers add the statement (H2) or its position (PostgreSQL) on lines of their own.
     String first = message.lines().findFirst().orElse("").replaceFirst("; SQL statement:$", "");
     List<String> lines = new ArrayList<>(List.of("verify: cannot read the journal: " + first));
-    if (cause instanceof SQLException sql && NO_SUCH_TABLE.contains(sql.getSQLState())) {
-      lines.add(NO_JOURNAL_YET);
+    if (cause instanceof NoSuchFileException
+        || cause instanceof SQLException sql && NO_SUCH_TABLE.contains(sql.getSQLState())) {
+      lines.add("  This store has no journal yet: a node creates its tables when it first starts.");
     } else if (message.contains("is locked") || message.contains("already in use")) {
       // H2's words for a file another process has open.
       lines.add("  The embedded store is open in a node: stop the node, then verify.");

@@ -3,6 +3,7 @@ package io.stockhold.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.ConnectException;
+import java.nio.file.NoSuchFileException;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,10 @@ class MainTest {
         + "select distinct \"persistence_id\" from \"event_journal\" [42104-224]", "42S04");
     assertEquals(List.of("verify: cannot read the journal: Table \"event_journal\" not found (this database is empty)",
         "  This store has no journal yet: a node creates its tables when it first starts."), Main.unreadable(h2));
+
+    var missing = new NoSuchFileException("/srv/stockhold/stockhold.mv.db", null, "there is no embedded store here");
+    assertEquals(List.of("verify: cannot read the journal: /srv/stockhold/stockhold.mv.db: there is no embedded store here",
+        "  This store has no journal yet: a node creates its tables when it first starts."), Main.unreadable(missing));
 
     var locked = new SQLException("Database may be already in use: \"data/stockhold.mv.db\"", "90020");
     assertEquals("  The embedded store is open in a node: stop the node, then verify.", Main.unreadable(locked).get(1));
