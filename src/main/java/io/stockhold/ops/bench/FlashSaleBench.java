@@ -266,7 +266,8 @@ public final class FlashSaleBench {
       out.println("  redis-lock: skipped — " + redisProblem);
     }
 
-    // The node's data directory holds the ERP events file (no broker here): over 100 MB after a full run, not kept.
+    // The node's data directory holds the ERP events file (no broker here): over 100 MB after a
+    // full run, and not kept.
     try (ScratchDir dataDir = ScratchDir.create("stockhold-bench");
         BenchDatabase db = BenchDatabase.create(settings.pgUrl());
         Baselines.SqlDatabase sql = new Baselines.SqlDatabase(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD)) {
