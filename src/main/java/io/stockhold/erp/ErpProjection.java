@@ -1,6 +1,6 @@
 package io.stockhold.erp;
 
-import io.stockhold.readmodel.ReadModelSession;
+import io.stockhold.storage.ProjectionSession;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockTags;
 import java.sql.Connection;
@@ -79,10 +79,10 @@ public final class ErpProjection {
 
   private static GroupedProjection<Offset, EventEnvelope<StockEvent>> projection(ActorSystem<?> system,
       DataSource dataSource, ErpSettings settings, String tag,
-      Supplier<org.apache.pekko.projection.jdbc.javadsl.JdbcHandler<List<EventEnvelope<StockEvent>>, ReadModelSession>> handler) {
+      Supplier<org.apache.pekko.projection.jdbc.javadsl.JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession>> handler) {
     return JdbcProjection.groupedWithin(ProjectionId.of(NAME, tag),
             EventSourcedProvider.<StockEvent>eventsByTag(system, JdbcReadJournal.Identifier(), tag),
-            () -> new ReadModelSession(dataSource), handler, system)
+            () -> new ProjectionSession(dataSource), handler, system)
         .withGroup(settings.groupSize(), settings.groupWithin());
   }
 }

@@ -1,6 +1,7 @@
 package io.stockhold.erp;
 
-import io.stockhold.readmodel.ReadModelSession;
+
+import io.stockhold.storage.ProjectionSession;
 import io.stockhold.stock.StockEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * the group fails, nothing of it is published, and the slice tries again after a pause.
  */
 public final class ErpProjectionHandler
-    extends JdbcHandler<List<EventEnvelope<StockEvent>>, ReadModelSession> {
+    extends JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ErpProjectionHandler.class);
 
@@ -66,7 +67,7 @@ public final class ErpProjectionHandler
   }
 
   @Override
-  public void process(ReadModelSession session, List<EventEnvelope<StockEvent>> envelopes) throws Exception {
+  public void process(ProjectionSession session, List<EventEnvelope<StockEvent>> envelopes) throws Exception {
     session.withConnection((Connection c) -> {
       Map<String, Long> published = publishedUpTo(c, envelopes);
       Map<String, Long> reached = new LinkedHashMap<>();
@@ -77,7 +78,7 @@ public final class ErpProjectionHandler
         long seq = envelope.sequenceNr();
         if (seq <= last) continue; // published before; the ERP has it
         if (seq != last + 1) fillGap(messages, pid, last, seq);
-        messages.add(InventoryMessages.outbound(pid, seq, envelope.event()));
+        messages.add(OutboundMessage.of(pid, seq, envelope.event()));
         reached.put(pid, seq);
       }
       long started = System.nanoTime();
@@ -102,7 +103,7 @@ public final class ErpProjectionHandler
     LOG.info("ERP slice {}: {} events {}..{} were passed by the tag query; read from the journal and published in order",
         slice, pid, last + 1, next - 1);
     for (int i = 0; i < missing.size(); i++) {
-      messages.add(InventoryMessages.outbound(pid, last + 1 + i, missing.get(i)));
+      messages.add(OutboundMessage.of(pid, last + 1 + i, missing.get(i)));
     }
   }
 

@@ -2,7 +2,7 @@ package io.stockhold.erp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
 import java.util.ArrayList;
 import java.util.Iterator;

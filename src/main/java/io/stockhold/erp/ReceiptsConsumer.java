@@ -6,7 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply;
 import io.stockhold.stock.StockRequest;

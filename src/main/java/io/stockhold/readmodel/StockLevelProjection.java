@@ -1,8 +1,10 @@
 package io.stockhold.readmodel;
 
+import io.stockhold.storage.ProjectionSession;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.stockhold.ops.Storage;
+import io.stockhold.storage.Storage;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockTags;
 import java.sql.Connection;
@@ -44,7 +46,7 @@ public final class StockLevelProjection {
   }
 
   public static void init(ActorSystem<?> system, HikariDataSource dataSource) throws Exception {
-    JdbcProjection.createTablesIfNotExists(() -> new ReadModelSession(dataSource), system)
+    JdbcProjection.createTablesIfNotExists(() -> new ProjectionSession(dataSource), system)
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       s.execute(StockLevelProjectionHandler.CREATE_TABLE);
@@ -61,7 +63,7 @@ public final class StockLevelProjection {
         EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
     // Many events, one transaction: a hot item's burst costs the read model a few commits.
     return JdbcProjection.groupedWithin(ProjectionId.of("stock-level", tag), events,
-            () -> new ReadModelSession(dataSource), StockLevelProjectionHandler::new, system)
+            () -> new ProjectionSession(dataSource), StockLevelProjectionHandler::new, system)
         .withGroup(500, java.time.Duration.ofMillis(200));
   }
 }

@@ -1,5 +1,7 @@
 package io.stockhold.readmodel;
 
+import io.stockhold.storage.ProjectionSession;
+
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import java.sql.Connection;
@@ -17,7 +19,7 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
  * event changes nothing.
  */
 public final class StockLevelProjectionHandler
-    extends JdbcHandler<java.util.List<EventEnvelope<StockEvent>>, ReadModelSession> {
+    extends JdbcHandler<java.util.List<EventEnvelope<StockEvent>>, ProjectionSession> {
 
   static final String CREATE_TABLE = """
       CREATE TABLE IF NOT EXISTS stock_level (
@@ -56,7 +58,7 @@ public final class StockLevelProjectionHandler
    * its latest policy change (if any) its policy: a hot item's 500 events cost one update, not 500.
    */
   @Override
-  public void process(ReadModelSession session, java.util.List<EventEnvelope<StockEvent>> envelopes) throws Exception {
+  public void process(ProjectionSession session, java.util.List<EventEnvelope<StockEvent>> envelopes) throws Exception {
     Map<String, EventEnvelope<StockEvent>> latest = new LinkedHashMap<>();
     Map<String, PolicyChanged> policies = new HashMap<>();
     for (EventEnvelope<StockEvent> envelope : envelopes) {

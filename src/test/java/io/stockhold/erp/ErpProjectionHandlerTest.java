@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.stockhold.readmodel.ReadModelSession;
+import io.stockhold.storage.ProjectionSession;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockRequest;
@@ -79,7 +79,7 @@ class ErpProjectionHandlerTest {
 
   /** One group as the projection runs it: process, then commit; a failure rolls back. */
   private void group(List<EventEnvelope<StockEvent>> envelopes) throws Exception {
-    ReadModelSession session = new ReadModelSession(db);
+    ProjectionSession session = new ProjectionSession(db);
     try {
       handler.process(session, envelopes);
       session.commit();

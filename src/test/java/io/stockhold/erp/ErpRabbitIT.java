@@ -9,7 +9,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.rabbitmq.client.AMQP;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.NodeProcess;
 import io.stockhold.testing.Rabbit;
@@ -268,7 +268,7 @@ class ErpRabbitIT {
   }
 
   private static JsonSchema schema() throws Exception {
-    try (InputStream in = ErpRabbitIT.class.getResourceAsStream("/erp/inventory-event.schema.json")) {
+    try (InputStream in = ErpRabbitIT.class.getResourceAsStream("/events/inventory-event.schema.json")) {
       return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
     }
   }

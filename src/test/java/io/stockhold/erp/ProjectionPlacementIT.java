@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;

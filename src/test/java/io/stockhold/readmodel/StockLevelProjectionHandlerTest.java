@@ -1,5 +1,7 @@
 package io.stockhold.readmodel;
 
+import io.stockhold.storage.ProjectionSession;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.stockhold.stock.StockEvent;
@@ -112,7 +114,7 @@ class StockLevelProjectionHandlerTest {
   }
 
   private void group(List<EventEnvelope<StockEvent>> envelopes) throws Exception {
-    ReadModelSession session = new ReadModelSession(db);
+    ProjectionSession session = new ProjectionSession(db);
     try {
       new StockLevelProjectionHandler().process(session, envelopes);
       session.commit();

@@ -1,10 +1,12 @@
 package io.stockhold.reservation;
 
+import io.stockhold.idempotency.Idempotency;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
 import io.stockhold.testing.RunningNode;

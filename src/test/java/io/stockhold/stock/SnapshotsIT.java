@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
 import io.stockhold.testing.TestNodes;

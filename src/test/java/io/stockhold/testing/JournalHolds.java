@@ -1,7 +1,7 @@
 package io.stockhold.testing;
 
 import com.typesafe.config.ConfigFactory;
-import io.stockhold.ops.JournalAudit;
+import io.stockhold.cli.JournalAudit;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItem;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package io.stockhold.testing;
 
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 
 /** A node on a store of its own, with a client for it; closing it stops the node and drops the store. */
 public record RunningNode(TestStore store, StockholdNode node, Client client) implements AutoCloseable {

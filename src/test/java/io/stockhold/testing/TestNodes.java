@@ -2,7 +2,7 @@ package io.stockhold.testing;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.Map;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stockhold.api.grpc.v1.PointOfSale;
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.readmodel.StockLevels;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.reservation.ReservationIds;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;

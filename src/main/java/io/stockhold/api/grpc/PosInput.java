@@ -1,7 +1,7 @@
 package io.stockhold.api.grpc;
 
 import io.stockhold.api.grpc.v1.Pos;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
 import java.time.Instant;
 import java.util.ArrayList;

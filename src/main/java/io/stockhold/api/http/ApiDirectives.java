@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockReply;
 import io.stockhold.stock.StockReply.Rejected;

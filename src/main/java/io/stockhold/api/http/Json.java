@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stockhold.events.InventoryEvents;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -45,7 +46,7 @@ final class Json {
 
   /** RFC 3339, UTC, milliseconds: the one time format of the API and the ERP messages. */
   static String time(Instant instant) {
-    return io.stockhold.erp.InventoryMessages.time(instant);
+    return InventoryEvents.time(instant);
   }
 
   /** The body with object keys sorted, so that equal JSON compares equal as text. */

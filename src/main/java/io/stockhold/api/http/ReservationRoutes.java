@@ -3,7 +3,7 @@ package io.stockhold.api.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.api.http.Problem.ShortLine;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.reservation.ReservationIds;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;

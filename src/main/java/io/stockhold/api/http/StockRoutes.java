@@ -2,10 +2,10 @@ package io.stockhold.api.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
-import io.stockhold.erp.InventoryMessages;
+import io.stockhold.events.InventoryEvents;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
-import io.stockhold.reservation.Idempotency;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply.Level;
@@ -124,7 +124,7 @@ final class StockRoutes extends ApiDirectives {
         }
         List<Object> events = new ArrayList<>();
         for (StockHistory.Entry e : page.entries()) {
-          events.add(InventoryMessages.body(e.persistenceId(), e.sequenceNr(), e.event()));
+          events.add(InventoryEvents.body(e.persistenceId(), e.sequenceNr(), e.event()));
         }
         return json(200, new HistoryPage(events, page.next() == 0 ? null : Long.toString(page.next())));
       }));

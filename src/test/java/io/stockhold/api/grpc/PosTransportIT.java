@@ -19,7 +19,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.stockhold.api.grpc.v1.PointOfSaleClient;
 import io.stockhold.api.grpc.v1.Pos;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.stockhold.ops.JournalAudit;
-import io.stockhold.ops.StockholdNode;
+import io.stockhold.cli.JournalAudit;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.stock.StockAudit;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;

@@ -1,0 +1,119 @@
+package io.stockhold.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import one.profiler.AsyncProfiler;
+
+/**
+ * {@code bench --profile}: CPU samples of this JVM during one phase, taken by async-profiler, and
+ * what they were spent on.
+ *
+ * <p>Each sample is one millisecond of CPU (perf events, or the interval timer where the kernel
+ * refuses those), with its thread and stack. A sample goes to the first {@link Part} whose pattern
+ * its thread name or one of its frames matches, so the order of {@link #PARTS} decides ties: a
+ * projection's JDBC read counts as projection, not as a socket read.
+ */
+final class CpuProfile {
+
+  /** Milliseconds of CPU per sample. */
+  static final int INTERVAL_MS = 1;
+
+  /** What a share of the CPU was spent on, and the frames (or thread name) that tell it. */
+  record Part(String name, Pattern stack) {
+    Part(String name, String regex) {
+      this(name, Pattern.compile(regex));
+    }
+  }
+
+  static final List<Part> PARTS = List.of(
+      new Part("bench (load clients, its own main thread)", "^\\[(bench-|main )"),
+      new Part("JIT compilers", "^\\[C[12] CompilerThre"),
+      new Part("GC", "^\\[(GC Thread|G1 )"),
+      new Part("projections (read model, ERP)", "org/apache/pekko/projection/|persistence/jdbc/query/"
+          + "|io/stockhold/(readmodel|erp|events)/|io/stockhold/storage/PostgresReadJournalDao|JacksonSerializer\\.fromBinary"),
+      new Part("journal writes", "io/stockhold/storage/PostgresJournalDao|persistence/jdbc/journal/"
+          + "|persistence/journal/AsyncWriteJournal|^\\[db-|slick/"),
+      new Part("stock items (gate, decisions, events)", "io/stockhold/stock/|persistence/typed/"),
+      new Part("cluster sharding", "cluster/sharding/"),
+      new Part("HTTP (parse, routes, JSON, render)", "pekko/http/|io/stockhold/api/"),
+      new Part("TCP sockets (pekko-io)", "pekko/io/|TcpConnectionStage|SocketDispatcher|EPoll"),
+      new Part("idle threads parking and waking", "Unsafe\\.(park|unpark)"),
+      new Part("streams and actors, other", "pekko/stream/|pekko/actor/|pekko/dispatch/"));
+
+  static final String OTHER = "other";
+
+  /** Samples per part, in the order of {@link #PARTS} and then {@value #OTHER}. */
+  record Samples(Map<String, Long> byPart, long total, String event) {}
+
+  private final AsyncProfiler profiler;
+  private final String event;
+
+  private CpuProfile(AsyncProfiler profiler, String event) {
+    this.profiler = profiler;
+    this.event = event;
+  }
+
+  /**
+   * Starts sampling; throws with the reason when this machine cannot (no native library for it,
+   * or neither perf events nor the interval timer allowed).
+   */
+  static CpuProfile start() throws IOException {
+    AsyncProfiler profiler;
+    try {
+      profiler = AsyncProfiler.getInstance();
+    } catch (Throwable e) {
+      throw new IOException("async-profiler does not load here: " + e.getMessage(), e);
+    }
+    IOException refused = null;
+    for (String event : List.of("cpu", "itimer")) {
+      try {
+        profiler.execute("start,event=" + event + ",interval=" + INTERVAL_MS + "ms,threads");
+        return new CpuProfile(profiler, event);
+      } catch (IllegalStateException | IOException | IllegalArgumentException e) {
+        if (refused == null) refused = new IOException("async-profiler could not start: " + e.getMessage(), e);
+        else refused.addSuppressed(e);
+      }
+    }
+    throw refused;
+  }
+
+  /** Stops sampling, keeps the stacks in {@code collapsed} (one line per stack, as flame graphs read them). */
+  Samples stop(Path collapsed) throws IOException {
+    profiler.execute("stop,file=" + collapsed.toAbsolutePath() + ",collapsed,threads");
+    return parts(Files.readAllLines(collapsed), event);
+  }
+
+  /** Sorts collapsed stacks ({@code thread;frame;…;frame count}) into {@link #PARTS}. */
+  static Samples parts(List<String> lines, String event) {
+    Map<String, Long> byPart = new LinkedHashMap<>();
+    for (Part p : PARTS) byPart.put(p.name(), 0L);
+    byPart.put(OTHER, 0L);
+    long total = 0;
+    for (String line : lines) {
+      int space = line.lastIndexOf(' ');
+      if (space < 0) continue;
+      long count;
+      try {
+        count = Long.parseLong(line.substring(space + 1));
+      } catch (NumberFormatException e) {
+        continue;
+      }
+      String stack = line.substring(0, space);
+      String part = OTHER;
+      for (Part p : PARTS) {
+        if (p.stack().matcher(stack).find()) {
+          part = p.name();
+          break;
+        }
+      }
+      byPart.merge(part, count, Long::sum);
+      total += count;
+    }
+    return new Samples(byPart, total, event);
+  }
+}

@@ -1,0 +1,181 @@
+package io.stockhold.bench;
+
+import io.stockhold.bench.Seller.Outcome;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Stockhold through its public HTTP API, as a checkout would call it: {@code POST /v1/reservations}
+ * for one unit on channel {@code web} with an {@code Idempotency-Key}, one keep-alive HTTP/1.1
+ * connection per buyer ({@link PlainHttp}). A 201 is a sale, a 409 {@code
+ * insufficient-stock} is "sold out", a 503 {@code overloaded} is "try again"; anything else (503
+ * timeout, a broken connection) leaves the buyer not knowing — the books-balance check counts those.
+ */
+final class StockholdContender implements Contender {
+
+  /** Holds outlive the bench, so none expires and gives a unit back mid-run. */
+  private static final int HOLD_SECONDS = 3600;
+
+  private final int httpPort;
+
+  StockholdContender(int httpPort) {
+    this.httpPort = httpPort;
+  }
+
+  @Override
+  public String name() {
+    return "stockhold";
+  }
+
+  @Override
+  public String approach() {
+    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one keep-alive HTTP/1.1 connection per buyer";
+  }
+
+  /**
+   * Counts every item's shelf to the workload's units ({@code setOnHand}), 64 requests at a time:
+   * a new item's first request waits on database round trips (it is remembered, recovered, then
+   * written), so many in parallel fill the time.
+   */
+  @Override
+  public void stock(Workload w) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    List<Future<Void>> stockers = new ArrayList<>();
+    int parallel = Math.min(64, w.items());
+    try (ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> new Thread(r, "bench-stocker"))) {
+      for (int i = 0; i < parallel; i++) {
+        stockers.add(pool.submit(() -> {
+          try (PlainHttp http = connection()) {
+            for (int item = next.getAndIncrement(); item < w.items(); item = next.getAndIncrement()) {
+              count(http, w, item);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<Void> f : stockers) f.get();
+    }
+  }
+
+  /**
+   * One item's count, with an Idempotency-Key so that a 503 (a new item starting slowly on a busy
+   * machine) can be retried without counting twice.
+   */
+  private void count(PlainHttp http, Workload w, int item) throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      PlainHttp.Response r = http.post(itemPath(w, item) + "/adjustments",
+          "{\"setOnHand\":" + w.unitsPerItem() + ",\"reason\":\"count\",\"reference\":\"bench\"}",
+          "Idempotency-Key: bench-stock-" + w.key() + "-" + item);
+      if (r.status() == 200) return;
+      if (r.status() != 503 || attempt == 5) {
+        throw new IOException("stocking " + itemPath(w, item) + " answered " + r.status() + " " + r.body());
+      }
+      Thread.sleep(200L * attempt);
+    }
+  }
+
+  @Override
+  public Seller open(Workload w) {
+    PlainHttp http = connection();
+    String keyPrefix = "Idempotency-Key: bench-" + UUID.randomUUID() + "-";
+    return new HttpSeller(http) {
+      long keys;
+
+      @Override
+      public Outcome sell(int item) throws IOException {
+        PlainHttp.Response r = http.post("/v1/reservations",
+            "{\"channel\":\"web\",\"ttlSeconds\":" + HOLD_SECONDS + ",\"lines\":[{\"location\":\"" + w.location()
+                + "\",\"sku\":\"" + Workload.sku(item) + "\",\"quantity\":1}]}",
+            keyPrefix + keys++);
+        return switch (r.status()) {
+          case 201 -> Outcome.SOLD;
+          case 409 -> {
+            if (!r.body().contains("insufficient-stock")) throw new IOException("409 " + r.body());
+            yield Outcome.SOLD_OUT;
+          }
+          // overloaded: refused before the item decided anything. timeout/restarting: unknown.
+          case 503 -> r.body().contains("/overloaded") ? Outcome.TURNED_AWAY : Outcome.UNKNOWN;
+          default -> throw new IOException("HTTP " + r.status() + " " + r.body());
+        };
+      }
+    };
+  }
+
+  /**
+   * The warm-up's buyers: each cycles through a read, a sale of {@code w} (plenty of units) and a
+   * request for {@code soldOut} (one unit, gone at once), so every path the phases take is
+   * compiled before they are measured.
+   */
+  Seller openWarmUp(Workload w, Workload soldOut) {
+    List<Seller> cycle = new ArrayList<>();
+    try {
+      cycle.add(openReader(w));
+      cycle.add(open(w));
+      cycle.add(open(soldOut));
+    } catch (RuntimeException e) {
+      cycle.forEach(Seller::close);
+      throw e;
+    }
+    return new Seller() {
+      int next;
+
+      @Override
+      public Outcome sell(int item) throws Exception {
+        next = (next + 1) % cycle.size();
+        return cycle.get(next).sell(item);
+      }
+
+      @Override
+      public void close() {
+        cycle.forEach(Seller::close);
+      }
+    };
+  }
+
+  /** The read-path baseline: {@code GET /v1/stock/{location}/{sku}} on the same kind of connection. */
+  Seller openReader(Workload w) {
+    PlainHttp http = connection();
+    return new HttpSeller(http) {
+      @Override
+      public Outcome sell(int item) throws IOException {
+        PlainHttp.Response r = http.get(itemPath(w, item));
+        if (r.status() != 200) throw new IOException("HTTP " + r.status() + " " + r.body());
+        return Outcome.READ;
+      }
+    };
+  }
+
+  /** Stockhold's sales are read from its journal once the node has stopped, not per phase. */
+  @Override
+  public Optional<long[]> recordedSales(Workload w) {
+    return Optional.empty();
+  }
+
+  private static String itemPath(Workload w, int item) {
+    return "/v1/stock/" + w.location() + "/" + Workload.sku(item);
+  }
+
+  private PlainHttp connection() {
+    return new PlainHttp("127.0.0.1", httpPort);
+  }
+
+  private abstract static class HttpSeller implements Seller {
+    private final PlainHttp http;
+
+    HttpSeller(PlainHttp http) {
+      this.http = http;
+    }
+
+    @Override
+    public void close() {
+      http.close();
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package io.stockhold.node;
+
+import io.stockhold.api.http.ApiTls;
+import io.stockhold.api.http.HttpDrain;
+import io.stockhold.storage.Storage;
+
+import com.typesafe.config.Config;
+import io.stockhold.api.grpc.PointOfSaleService;
+import io.stockhold.api.grpc.PosEndpoint;
+import io.stockhold.api.grpc.PosSettings;
+import io.stockhold.api.http.HttpApi;
+import io.stockhold.erp.Broker;
+import io.stockhold.erp.ErpLag;
+import io.stockhold.erp.ErpProjection;
+import io.stockhold.erp.ErpSettings;
+import io.stockhold.erp.ReceiptsConsumer;
+import com.zaxxer.hikari.HikariDataSource;
+import io.stockhold.readmodel.StockHistory;
+import io.stockhold.readmodel.StockLevelProjection;
+import io.stockhold.readmodel.StockLevels;
+import io.stockhold.reservation.Reservation;
+import io.stockhold.reservation.Reservations;
+import io.stockhold.stock.StockItem;
+import io.stockhold.stock.StockItemSettings;
+import io.stockhold.stock.StockItems;
+import io.stockhold.stock.StockTags;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
+import org.apache.pekko.http.javadsl.ServerBuilder;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Stockhold node: storage ready, in the cluster, stock items sharded, HTTP and
+ * management served. {@code serve}, {@code demo} and the tests all start it the same way.
+ */
+public final class StockholdNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StockholdNode.class);
+
+  private final ActorSystem<Void> system;
+  private final Storage storage;
+  private final StockItems items;
+  private final ServerBinding binding;
+  private final int managementPort;
+  private final ErpLag erpLag;
+  private final PointOfSaleService pointOfSale;
+
+  private StockholdNode(ActorSystem<Void> system, Storage storage, StockItems items,
+      ServerBinding binding, int managementPort, ErpLag erpLag, PointOfSaleService pointOfSale) {
+    this.system = system;
+    this.storage = storage;
+    this.items = items;
+    this.binding = binding;
+    this.managementPort = managementPort;
+    this.erpLag = erpLag;
+    this.pointOfSale = pointOfSale;
+  }
+
+  public static StockholdNode start(Config config) throws Exception {
+    Storage storage = Storage.from(config);
+    Config full = storage.asConfig().withFallback(config).resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
+    try {
+      Storage.createTables(system);
+      try {
+        storage.statisticsWarning().ifPresent(LOG::warn);
+      } catch (java.sql.SQLException e) {
+        // Advice, not a condition of running: the journal's tables were just created or found.
+        LOG.warn("Could not read PostgreSQL's autovacuum setting: {}", e.getMessage());
+      }
+
+      Cluster cluster = Cluster.get(system);
+      if (full.getList("pekko.cluster.seed-nodes").isEmpty()
+          && !ClusterFormation.bootstraps(full)) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+
+      Metrics metrics = Metrics.get(system);
+      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC(), metrics.stockItems());
+      HikariDataSource readModel = StockLevelProjection.dataSource(storage,
+          full.getInt("stockhold.projections.pool-size"));
+      system.getWhenTerminated().thenRun(readModel::close);
+      StockLevelProjection.init(system, readModel);
+      StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
+      ErpSettings erp = ErpSettings.from(full);
+      ErpLag erpLag = ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp));
+      for (String slice : StockTags.all(full)) {
+        metrics.gauge("stockhold.erp.lag.events", "Events of an ERP slice not yet published (NaN where the slice "
+            + "runs on another node)", () -> erpLag.events(slice), "slice", slice);
+        metrics.gauge("stockhold.erp.lag.seconds", "Age of an ERP slice's oldest unpublished event (NaN where the "
+            + "slice runs on another node)", () -> erpLag.seconds(slice), "slice", slice);
+      }
+      if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
+      Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
+      Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
+      Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
+      metrics.pollShards(system, List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
+          full.getDuration("stockhold.metrics.shard-poll-interval"));
+
+      StockLevels levels = new StockLevels(system, readModel);
+      // REST, gRPC (POS terminals) and gRPC-Web on one port, HTTP/1.1 and HTTP/2 alike.
+      PointOfSaleService pos = new PointOfSaleService(system, items, reservations, levels,
+          PosSettings.from(full), Clock.systemUTC());
+      ServerBuilder server = Http.get(system)
+          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
+      Optional<HttpsConnectionContext> tls = ApiTls.from(full);
+      if (tls.isPresent()) server = server.enableHttps(tls.get());
+      ServerBinding binding = server
+          .bind(PosEndpoint.handler(HttpDrain.get(system).around(new HttpMetrics(metrics).around(
+              new HttpApi(items, reservations, new StockHistory(system), levels, defaultTtl).route())), pos, system))
+          .toCompletableFuture().get(30, TimeUnit.SECONDS)
+          // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests in
+          // progress finish (answering new ones on open connections 503), and only then hand the
+          // shards off and leave.
+          .addToCoordinatedShutdown(full.getDuration("stockhold.http.drain-timeout"), system);
+      var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      int managementPort = management.getPort();
+      ClusterFormation.startBootstrapIfOn(system, full);
+
+      InetSocketAddress http = binding.localAddress();
+      // Management listens on bind-hostname when one is set (k8s, compose: every interface).
+      String managementBind = full.getString("pekko.management.http.bind-hostname");
+      String managementHost = managementBind.isBlank() ? full.getString("pekko.management.http.hostname") : managementBind;
+      LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management {}:{}, remoting {}",
+          storage.description(), erp.description(), http.getHostString(), http.getPort(), managementHost,
+          managementPort, cluster.selfMember().address());
+      LOG.info("POS gRPC, gRPC-Web and REST share port {}, {}", http.getPort(),
+          tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)");
+      return new StockholdNode(system, storage, items, binding, managementPort, erpLag, pos);
+    } catch (Exception e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public StockItems items() {
+    return items;
+  }
+
+  /** The POS service the API port serves over gRPC, for in-process use. */
+  public PointOfSaleService pointOfSale() {
+    return pointOfSale;
+  }
+
+  public Storage storage() {
+    return storage;
+  }
+
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public int managementPort() {
+    return managementPort;
+  }
+
+  /** How far behind the journal the ERP slices running on this node are. */
+  public ErpLag erpLag() {
+    return erpLag;
+  }
+
+  /** Leaves the cluster and stops; returns when everything is closed. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("node did not stop within 60 s", e);
+    }
+  }
+}

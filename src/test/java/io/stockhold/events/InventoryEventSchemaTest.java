@@ -1,0 +1,91 @@
+package io.stockhold.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.StockLedger;
+import io.stockhold.stock.StockRequest;
+import io.stockhold.stock.StockState;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** Every event type, as decided by the real rules, makes a message valid against the published schema. */
+class InventoryEventSchemaTest {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final StockItemId ITEM = new StockItemId("store-7", "sku-123");
+  private static final Instant T0 = Instant.parse("2026-11-26T12:00:00.123456Z");
+
+  private static JsonSchema schema() throws Exception {
+    try (InputStream in = InventoryEventSchemaTest.class.getResourceAsStream("/events/inventory-event.schema.json")) {
+      return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+    }
+  }
+
+  /** A short life of one item that produces every event type. */
+  private static List<StockEvent> everyKindOfEvent() {
+    StockState s = StockState.empty(ITEM);
+    List<StockEvent> events = new ArrayList<>();
+    List<List<StockRequest>> batches = List.of(
+        List.of(new StockRequest.Adjust(null, null, 10L, null, "receipt", "PO-1")),
+        List.of(new StockRequest.ChangePolicy(1, 5, 40)),
+        List.of(new StockRequest.Reserve("h1", "r1", "web", 3, 60, null),
+            new StockRequest.Reserve("h2", "r2", "pos", 2, 60, null),
+            new StockRequest.Reserve("h3", "r3", "mobile", 1, 60, null)),
+        List.of(new StockRequest.Commit("h1"), new StockRequest.Release("h3"), new StockRequest.Extend("h2", 10)),
+        List.of(new StockRequest.Adjust(null, null, null, 1L, "count", null)),
+        List.of(new StockRequest.RecordOfflineSale("sale-1", "till-3", 2, T0.minusSeconds(600))));
+    for (int i = 0; i < batches.size(); i++) {
+      StockState.BatchDecision d = s.decideBatch(batches.get(i), T0.plusSeconds(i));
+      events.addAll(d.events());
+      s = d.after();
+    }
+    StockState.BatchDecision expiry = s.decideBatch(List.of(), T0.plusSeconds(60));
+    events.addAll(expiry.events());
+    return events;
+  }
+
+  @Test
+  void everyEventTypeMakesAValidMessage() throws Exception {
+    JsonSchema schema = schema();
+    String persistenceId = StockLedger.persistenceId(ITEM).id();
+    Set<String> types = new TreeSet<>();
+    List<StockEvent> events = everyKindOfEvent();
+    for (int i = 0; i < events.size(); i++) {
+      JsonNode message = MAPPER.valueToTree(InventoryEvents.body(persistenceId, i + 1, events.get(i)));
+      Set<ValidationMessage> errors = schema.validate(message);
+      assertTrue(errors.isEmpty(), message + " -> " + errors);
+      types.add(message.get("type").asText());
+    }
+    assertEquals(Set.of("stock-adjusted", "policy-changed", "hold-placed", "hold-committed", "hold-released",
+        "hold-expired", "hold-extended", "low-stock-crossed", "shortage-detected", "offline-sale-recorded"), types);
+  }
+
+  @Test
+  void theSchemaRefusesAMessageThatBreaksIt() throws Exception {
+    JsonSchema schema = schema();
+    StockEvent placed = everyKindOfEvent().stream()
+        .filter(e -> e instanceof StockEvent.HoldPlaced).findFirst().orElseThrow();
+    ObjectNode message = MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 3, placed));
+    message.remove("quantity");
+    assertFalse(schema.validate(message).isEmpty(), "a hold without a quantity");
+    ObjectNode late = MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 3, placed));
+    late.put("occurredAt", "2026-11-26 12:00");
+    assertFalse(schema.validate(late).isEmpty(), "a time that is not RFC 3339 with milliseconds");
+  }
+}
