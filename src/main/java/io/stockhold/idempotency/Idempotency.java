@@ -1,10 +1,17 @@
 package io.stockhold.idempotency;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -40,9 +47,34 @@ public final class Idempotency {
     return B64.encodeToString(bytes);
   }
 
-  /** A short, stable digest of a request body in canonical form. */
-  public static String fingerprint(String canonicalBody) {
-    return digest(canonicalBody);
+  /** A short, stable digest of a request in canonical form (a text the intake defines). */
+  public static String fingerprint(String canonicalRequest) {
+    return digest(canonicalRequest);
+  }
+
+  /**
+   * A short, stable digest of a JSON request: its text with every object's keys sorted and no
+   * spaces, so that the same request written in another order or layout is the same request.
+   */
+  public static String fingerprint(JsonNode request) {
+    return digest(sorted(request).toString());
+  }
+
+  private static JsonNode sorted(JsonNode node) {
+    if (node.isObject()) {
+      List<String> names = new ArrayList<>();
+      node.fieldNames().forEachRemaining(names::add);
+      Collections.sort(names);
+      ObjectNode out = JsonNodeFactory.instance.objectNode();
+      for (String name : names) out.set(name, sorted(node.get(name)));
+      return out;
+    }
+    if (node.isArray()) {
+      ArrayNode out = JsonNodeFactory.instance.arrayNode();
+      node.forEach(child -> out.add(sorted(child)));
+      return out;
+    }
+    return node;
   }
 
   private static String digest(String text) {

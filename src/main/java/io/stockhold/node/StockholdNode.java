@@ -19,6 +19,7 @@ import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevelProjection;
 import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.Reservation;
+import io.stockhold.reservation.ReservationService;
 import io.stockhold.reservation.Reservations;
 import io.stockhold.stock.StockItem;
 import io.stockhold.stock.StockItemSettings;
@@ -105,7 +106,8 @@ public final class StockholdNode implements AutoCloseable {
       }
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
-      Reservations reservations = new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout"));
+      ReservationService reservations = new ReservationService(items,
+          new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
       metrics.pollShards(system, List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
           full.getDuration("stockhold.metrics.shard-poll-interval"));

@@ -53,18 +53,24 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** A change, decided in arrival order. */
   public record Submit(StockRequest request, ActorRef<StockReply> replyTo) implements Command {}
 
+  /**
+   * The reads: answered from the last durable state, or held until there is one. Sealed, so that
+   * every switch over them must handle a new one.
+   */
+  private sealed interface Read extends Command {}
+
   /** Replies a {@code LevelReply}, or {@code STOCK_ITEM_NOT_FOUND} for an item never stocked. */
-  public record GetLevel(ActorRef<StockReply> replyTo) implements Command {}
+  public record GetLevel(ActorRef<StockReply> replyTo) implements Read {}
 
   /** Replies a {@code HoldReply}, or {@code RESERVATION_NOT_FOUND}. */
-  public record GetHold(String holdId, ActorRef<StockReply> replyTo) implements Command {}
+  public record GetHold(String holdId, ActorRef<StockReply> replyTo) implements Read {}
 
   /**
    * Replies the durable level with its sequence number, for a watcher to start from (sequence
    * number 0 and zeros for an item never stocked). Not answered while the item cannot take more
-   * reads: the watcher's ask times out.
+   * reads, nor when it stops before it could answer: the watcher's ask times out.
    */
-  public record GetLevelUpdate(ActorRef<LevelUpdate> replyTo) implements Command {}
+  public record GetLevelUpdate(ActorRef<LevelUpdate> replyTo) implements Read {}
 
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
@@ -131,7 +137,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private boolean expiryDue;
   /** Whether the batch in flight took one of the node's journal write slots. */
   private boolean holdsWriteSlot;
-  private final List<Command> readsWaiting = new ArrayList<>();
+  private final List<Read> readsWaiting = new ArrayList<>();
   /** Sharding asked the item to stop (handoff to another node, or passivation). */
   private boolean stopping;
   /** When the batch in flight went to the ledger (System.nanoTime). */
@@ -200,17 +206,15 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     return this;
   }
 
-  private Behavior<Command> onRead(Command read) {
+  private Behavior<Command> onRead(Read read) {
     if (stopping) {
-      replyTo(read).tell(moving());
+      turnAway(read, moving());
       return this;
     }
     if (state == null) {
       if (readsWaiting.size() >= settings.maxQueue()) {
-        if (!(read instanceof GetLevelUpdate)) {
-          replyTo(read).tell(new Unavailable(Unavailable.Reason.OVERLOADED,
-              "stock item " + id + " is recovering"));
-        }
+        turnAway(read, new Unavailable(Unavailable.Reason.OVERLOADED,
+            "stock item " + id + " is recovering"));
       } else {
         readsWaiting.add(read);
       }
@@ -221,7 +225,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     return this;
   }
 
-  private void answer(Command read) {
+  private void answer(Read read) {
     Instant now = clock.instant();
     switch (read) {
       case GetLevel get -> get.replyTo().tell(state.stocked()
@@ -231,7 +235,6 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
           .<StockReply>map(StockReply.HoldReply::new)
           .orElseGet(() -> Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no such reservation")));
       case GetLevelUpdate get -> get.replyTo().tell(levelUpdate());
-      default -> throw new IllegalArgumentException("not a read: " + read);
     }
   }
 
@@ -253,12 +256,18 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     if (!recovered && state.stocked()) levelTopics.publish(levelUpdate());
   }
 
-  private static ActorRef<StockReply> replyTo(Command read) {
-    return switch (read) {
-      case GetLevel get -> get.replyTo();
-      case GetHold get -> get.replyTo();
-      default -> throw new IllegalArgumentException("not a read: " + read);
-    };
+  /**
+   * Tells a read the item will not answer it now. A watcher's {@link GetLevelUpdate} is told
+   * nothing: a {@link LevelUpdate} has no "unavailable" form, and a made-up level would reach its
+   * client as the item's level. Unanswered, its ask times out, and the watcher has the level from
+   * its catch-up read and the item's next published change instead.
+   */
+  private static void turnAway(Read read, Unavailable why) {
+    switch (read) {
+      case GetLevel get -> get.replyTo().tell(why);
+      case GetHold get -> get.replyTo().tell(why);
+      case GetLevelUpdate unanswered -> {}
+    }
   }
 
   private Behavior<Command> onExpiryDue() {
@@ -304,7 +313,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     if (!inFlight.isEmpty() && journaled) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
     for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
     inFlight = null;
-    for (Command read : readsWaiting) answer(read);
+    for (Read read : readsWaiting) answer(read);
     readsWaiting.clear();
     if (stopping) return Behaviors.stopped();
     state.nextDeadline().ifPresentOrElse(
@@ -349,9 +358,17 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       for (Submit s : queue) s.replyTo().tell(moving());
       queue.clear();
     }
-    for (Command read : readsWaiting) replyTo(read).tell(moving());
+    for (Read read : readsWaiting) turnAway(read, moving());
     readsWaiting.clear();
     return inFlight == null ? Behaviors.stopped() : this;
+  }
+
+  /**
+   * The message sharding stops the item with; for tests, which spawn the gate outside sharding
+   * and stop it the same way.
+   */
+  static Command stopMessage() {
+    return Tick.STOP;
   }
 
   private Unavailable moving() {

@@ -18,6 +18,7 @@ import io.stockhold.stock.StockEvent.HoldReleased;
 import io.stockhold.stock.StockEvent.StockAdjusted;
 import io.stockhold.stock.StockItem.GetHold;
 import io.stockhold.stock.StockItem.GetLevel;
+import io.stockhold.stock.StockItem.GetLevelUpdate;
 import io.stockhold.stock.StockItem.Submit;
 import io.stockhold.stock.StockReply.HoldReply;
 import io.stockhold.stock.StockReply.HoldStatus;
@@ -33,6 +34,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -41,13 +43,19 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
 import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.ReadEvents;
+import org.apache.pekko.persistence.testkit.ReadSeqNum$;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -71,8 +79,8 @@ class StockItemGateTest {
   private static PersistenceTestKit journal;
   private static final AtomicInteger items = new AtomicInteger();
 
-  /** The write a test holds back, released after each test whatever happened. */
-  private HeldWrite held;
+  /** The journal operation a test holds back, released after each test whatever happened. */
+  private HeldJournal held;
 
   @BeforeAll
   static void startSystem() {
@@ -204,7 +212,7 @@ class StockItemGateTest {
   void requestsThatWaitDuringAWriteGoTogetherInBatchesOfAtMostMaxBatch() {
     Item item = item(new StockItemSettings(50, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(1000));
-    held = new HeldWrite(item.pid);
+    held = new HeldJournal(item.pid);
     journal.withPolicy(held);
 
     TestProbe<StockReply> probe = testKit.createTestProbe(StockReply.class);
@@ -230,7 +238,7 @@ class StockItemGateTest {
     Duration backoff = SETTINGS.restartBackoff();
     Item item = item(SETTINGS);
     item.submit(receive(20));
-    held = new HeldWrite(item.pid);
+    held = new HeldJournal(item.pid);
     journal.withPolicy(held);
 
     // h0 is written alone and held back; h1..h9 queue behind it and become the next batch.
@@ -277,7 +285,7 @@ class StockItemGateTest {
   void aFullQueueAnswersOverloadedAtOnceWhileAWriteIsInFlight() {
     Item item = item(new StockItemSettings(1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(20));
-    held = new HeldWrite(item.pid);
+    held = new HeldJournal(item.pid);
     journal.withPolicy(held);
 
     TestProbe<StockReply> waiting = testKit.createTestProbe(StockReply.class);
@@ -500,6 +508,37 @@ class StockItemGateTest {
     assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 0, 0, 0, 0), starting.receiveMessage(REPLY));
   }
 
+  // ------------------------------------------------------------------ stopping
+
+  @Test
+  void aWatcherWaitingWhenTheItemStopsIsLeftToTimeOutAndTheItemStopsCleanly() throws Exception {
+    // Given an item whose recovery is held back in the journal, so that reads wait for its state,
+    StockItemId id = nextId();
+    held = HeldJournal.firstRead(StockLedger.persistenceId(id).id());
+    journal.withPolicy(held);
+    TestProbe<String> ending = testKit.createTestProbe(String.class);
+    ActorRef<StockItem.Command> gate = spawnWatched(id, ending);
+    held.awaitBlocked();
+    TestProbe<LevelUpdate> watcher = testKit.createTestProbe(LevelUpdate.class);
+    TestProbe<StockReply> reader = testKit.createTestProbe(StockReply.class);
+    gate.tell(new GetLevelUpdate(watcher.ref()));
+    gate.tell(new GetLevel(reader.ref()));
+
+    // when sharding stops it (a handoff or a passivation) before it could answer them,
+    gate.tell(StockItem.stopMessage());
+    gate.tell(new GetLevel(reader.ref()));
+    held.release();
+
+    // then it finishes the recovery in flight and stops, without failing;
+    assertEquals("stopped", ending.receiveMessage(REPLY));
+    // the reader, waiting or late, is told to retry where the item moves;
+    assertEquals("UNAVAILABLE RESTARTING", describe(reader.receiveMessage(REPLY)));
+    assertEquals("UNAVAILABLE RESTARTING", describe(reader.receiveMessage(REPLY)));
+    // and the watcher is told nothing (a LevelUpdate cannot say "unavailable", a made-up level
+    // would reach its client): its ask times out and its catch-up read asks again.
+    watcher.expectNoMessage(Duration.ofMillis(300));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private record Item(StockItemId id, String pid, ActorRef<StockItem.Command> gate) {
@@ -529,6 +568,32 @@ class StockItemGateTest {
     StockItemId id = nextId();
     return new Item(id, StockLedger.persistenceId(id).id(),
         testKit.spawn(StockItem.create(id, settings, Clock.systemUTC())));
+  }
+
+  /**
+   * Spawns an item's gate under a parent that watches it and tells {@code ending} how it ended:
+   * "stopped", or "failed: " and the exception that stopped it (which sharding would only log).
+   */
+  private static ActorRef<StockItem.Command> spawnWatched(StockItemId id, TestProbe<String> ending)
+      throws Exception {
+    CompletableFuture<ActorRef<StockItem.Command>> gate = new CompletableFuture<>();
+    testKit.spawn(Behaviors.<Void>setup(ctx -> {
+      ActorRef<StockItem.Command> child =
+          ctx.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC()), "gate");
+      ctx.watch(child);
+      gate.complete(child);
+      return Behaviors.receive(Void.class)
+          .onSignal(ChildFailed.class, failed -> {
+            ending.ref().tell("failed: " + failed.getCause());
+            return Behaviors.stopped();
+          })
+          .onSignal(Terminated.class, stopped -> {
+            ending.ref().tell("stopped");
+            return Behaviors.stopped();
+          })
+          .build();
+    }));
+    return gate.get(5, SECONDS);
   }
 
   /** Runs {@code caller} for 0..callers-1 on eight threads, all released at once. */
@@ -592,26 +657,39 @@ class StockItemGateTest {
   }
 
   /**
-   * Passes every journal operation, but holds the first write of one item until released (a slow
-   * database), and records the size of each of that item's atomic writes.
+   * Passes every journal operation, but holds the first write of one item (or, made by
+   * {@link #firstRead}, its first read: its recovery) until released (a slow database), and
+   * records the size of each of that item's atomic writes.
    */
-  private static final class HeldWrite implements ProcessingPolicy<JournalOperation> {
+  private static final class HeldJournal implements ProcessingPolicy<JournalOperation> {
     private final String pid;
+    private final Predicate<JournalOperation> holds;
     private final CountDownLatch reached = new CountDownLatch(1);
     private final CountDownLatch released = new CountDownLatch(1);
     private final AtomicBoolean holding = new AtomicBoolean();
     private final AtomicBoolean first = new AtomicBoolean(true);
     final List<Integer> writes = new CopyOnWriteArrayList<>();
 
-    HeldWrite(String pid) {
+    HeldJournal(String pid) {
+      this(pid, op -> op instanceof WriteEvents);
+    }
+
+    private HeldJournal(String pid, Predicate<JournalOperation> holds) {
       this.pid = pid;
+      this.holds = holds;
+    }
+
+    /** Holds the item's first read of the journal: it recovers only once released. */
+    static HeldJournal firstRead(String pid) {
+      // The highest sequence number is read first; an item never written reads nothing else.
+      return new HeldJournal(pid, op -> op == ReadSeqNum$.MODULE$ || op instanceof ReadEvents);
     }
 
     @Override
     public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
-      if (pid.equals(persistenceId) && op instanceof WriteEvents write) {
-        writes.add(write.getBatch().size());
-        if (first.compareAndSet(true, false)) {
+      if (pid.equals(persistenceId)) {
+        if (op instanceof WriteEvents write) writes.add(write.getBatch().size());
+        if (holds.test(op) && first.compareAndSet(true, false)) {
           holding.set(true);
           reached.countDown();
           try {
@@ -627,7 +705,7 @@ class StockItemGateTest {
 
     void awaitBlocked() {
       try {
-        assertTrue(reached.await(5, SECONDS), "the write never reached the journal");
+        assertTrue(reached.await(5, SECONDS), "the held operation never reached the journal");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);

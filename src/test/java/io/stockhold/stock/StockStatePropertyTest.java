@@ -55,7 +55,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Random batches of random requests at a random, non-decreasing clock, checked after every batch
  * against three things that do not share {@link StockState}'s arithmetic: a replay of the events
- * (the invariants of DESIGN §3), a model of the rules written from the design (the exact events
+ * (the invariants in docs/architecture.md), a model of the rules written from the design (the exact events
  * and replies), and {@link StockAudit}. A snapshot round trip and a recovery from the events must
  * behave like the original.
  *
@@ -262,7 +262,7 @@ class StockStatePropertyTest {
   // ====================================================================== the replay
 
   /**
-   * The books rebuilt from events only, checking every invariant of DESIGN §3 on the way. onHand
+   * The books rebuilt from events only, checking every invariant on the way. onHand
    * never goes below 0 through an adjustment; it may through a commit made during a shortage,
    * since rule 5 keeps such holds committable, and through an offline POS sale (and only then).
    */
@@ -389,7 +389,7 @@ class StockStatePropertyTest {
 
   // ====================================================================== the model
 
-  /** The rules as DESIGN §3 states them, in the simplest code that can say them. */
+  /** The rules as the README states them, in the simplest code that can say them. */
   static final class Model {
     record Expected(List<StockEvent> events, List<StockReply> replies) {}
 

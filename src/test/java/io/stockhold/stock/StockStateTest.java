@@ -40,7 +40,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** The rules of DESIGN §3, one rule per test: given a state, when a batch is decided, then events, replies, state. */
+/** The stock item's rules (README "The HTTP API"), one rule per test: given a state, when a batch is decided, then events, replies, state. */
 class StockStateTest {
 
   private static final String LOC = "store-7";

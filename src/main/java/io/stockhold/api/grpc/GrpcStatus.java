@@ -2,14 +2,16 @@ package io.stockhold.api.grpc;
 
 import io.grpc.Status;
 import io.stockhold.reservation.ReservationReply;
+import io.stockhold.reservation.ReservationReply.ShortLine;
 import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
 import java.util.List;
+import java.util.Locale;
 import org.apache.pekko.grpc.GrpcServiceException;
 
 /**
- * The one place where domain rejections become gRPC status codes (DESIGN §7), as {@code Problem}
+ * The one place where domain rejections become gRPC status codes (README "Point of sale: gRPC"), as {@code Problem}
  * is for HTTP: a never-stocked item or an unknown reservation is {@code NOT_FOUND}, too little
  * stock and a reservation past its end are {@code FAILED_PRECONDITION}, bad input is {@code
  * INVALID_ARGUMENT} naming the field, and an item that could not decide in time is {@code
@@ -18,9 +20,6 @@ import org.apache.pekko.grpc.GrpcServiceException;
 final class GrpcStatus {
 
   private GrpcStatus() {}
-
-  /** A line that could not be held, for the message of {@code FAILED_PRECONDITION}. */
-  record ShortLine(String location, String sku, long requested, long available) {}
 
   static GrpcServiceException of(Rejected rejected) {
     Status code = switch (rejected.reason()) {
@@ -36,13 +35,12 @@ final class GrpcStatus {
 
   static GrpcServiceException of(Unavailable unavailable) {
     return new GrpcServiceException(Status.UNAVAILABLE.withDescription(
-        unavailable.reason().name().toLowerCase(java.util.Locale.ROOT) + ": " + unavailable.detail()));
+        unavailable.reason().name().toLowerCase(Locale.ROOT) + ": " + unavailable.detail()));
   }
 
   static GrpcServiceException of(ReservationReply.Refused refused) {
-    if (refused.reason() == Rejection.INSUFFICIENT_STOCK) {
-      return insufficient(refused.shortLines().stream()
-          .map(l -> new ShortLine(l.location(), l.sku(), l.requested(), l.available())).toList());
+    if (refused.reason() == Rejection.INSUFFICIENT_STOCK && !refused.shortLines().isEmpty()) {
+      return insufficient(refused.shortLines());
     }
     return of(new Rejected(refused.reason(), refused.detail(), 0));
   }
@@ -67,7 +65,4 @@ final class GrpcStatus {
     return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(String.join("; ", problems)));
   }
 
-  static GrpcServiceException reservationNotFound(String reservationId) {
-    return of(Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no reservation " + reservationId));
-  }
 }

@@ -1,27 +1,20 @@
 package io.stockhold.api.grpc;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stockhold.api.grpc.v1.PointOfSale;
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.readmodel.StockLevels;
-import io.stockhold.idempotency.Idempotency;
-import io.stockhold.reservation.ReservationIds;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;
-import io.stockhold.reservation.Reservations;
+import io.stockhold.reservation.ReservationService;
+import io.stockhold.reservation.ReservationService.NewReservation;
 import io.stockhold.stock.LevelTopics;
 import io.stockhold.stock.LevelUpdate;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply;
-import io.stockhold.stock.StockReply.HoldReply;
 import io.stockhold.stock.StockReply.HoldStatus;
-import io.stockhold.stock.StockReply.HoldView;
 import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockReply.Rejected;
-import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.SaleReply;
 import io.stockhold.stock.StockReply.Unavailable;
 import io.stockhold.stock.StockRequest;
@@ -33,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -61,17 +55,16 @@ public final class PointOfSaleService implements PointOfSale {
   public static final String CHANNEL = "pos";
 
   private static final Logger LOG = LoggerFactory.getLogger(PointOfSaleService.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorSystem<?> system;
   private final StockItems items;
-  private final Reservations reservations;
+  private final ReservationService reservations;
   private final StockLevels levels;
   private final LevelTopics topics;
   private final PosSettings settings;
   private final Clock clock;
 
-  public PointOfSaleService(ActorSystem<?> system, StockItems items, Reservations reservations,
+  public PointOfSaleService(ActorSystem<?> system, StockItems items, ReservationService reservations,
       StockLevels levels, PosSettings settings, Clock clock) {
     this.system = system;
     this.items = items;
@@ -92,74 +85,32 @@ public final class PointOfSaleService implements PointOfSale {
     List<Pos.Line> lines = check.lines(in.getLinesList());
     check.ttlSeconds(in.getTtlSeconds());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
-    long ttl = in.getTtlSeconds() == 0 ? settings.defaultTtl().toSeconds() : in.getTtlSeconds();
+    var request = new NewReservation(CHANNEL,
+        lines.stream().map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity())).toList(),
+        in.getTtlSeconds() == 0 ? OptionalLong.empty() : OptionalLong.of(in.getTtlSeconds()));
     Optional<String> key = in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
-    String operationId = key.map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
-        .orElseGet(Idempotency::freshId);
-    String fingerprint = key.map(k -> Idempotency.fingerprint(restBody(lines, ttl))).orElse(null);
-
-    if (lines.size() > 1) {
-      List<ReservationLine> cart = lines.stream()
-          .map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity())).toList();
-      return reservations.create(operationId, CHANNEL, cart, ttl, fingerprint).thenApply(this::reservation);
-    }
-    Pos.Line line = lines.get(0);
-    StockItemId item = new StockItemId(line.getLocation(), line.getSku());
-    String reservationId = ReservationIds.singleLine(item, operationId);
-    var reserve = new StockRequest.Reserve(operationId, reservationId, CHANNEL, line.getQuantity(), ttl, fingerprint);
-    return items.submit(item, reserve).thenApply(reply -> switch (reply) {
-      case HoldReply h -> reservation(item, h.hold());
-      case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> throw GrpcStatus.insufficient(List.of(
-          new GrpcStatus.ShortLine(item.location(), item.sku(), line.getQuantity(), r.available())));
-      default -> throw failure(reply);
-    });
-  }
-
-  /**
-   * The request as the REST body that asks the same, in the canonical form REST fingerprints
-   * (keys sorted, compact): a request id and an Idempotency-Key are one key space, so a retry over
-   * either transport is recognised as the same request.
-   */
-  static String restBody(List<Pos.Line> lines, long ttlSeconds) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("channel", CHANNEL);
-    ArrayNode array = body.putArray("lines");
-    for (Pos.Line l : lines) {
-      array.addObject().put("location", l.getLocation()).put("quantity", l.getQuantity()).put("sku", l.getSku());
-    }
-    body.put("ttlSeconds", ttlSeconds);
-    return body.toString();
+    return reservations.reserve(request, key, settings.defaultTtl()).thenApply(PointOfSaleService::reservation);
   }
 
   @Override
   public CompletionStage<Pos.Reservation> commit(Pos.ReservationRef in) {
-    return existing(in, holdId -> new StockRequest.Commit(holdId), reservations::commit);
+    return existing(in, reservations::commit);
   }
 
   @Override
   public CompletionStage<Pos.Reservation> release(Pos.ReservationRef in) {
-    return existing(in, holdId -> new StockRequest.Release(holdId), reservations::release);
+    return existing(in, reservations::release);
   }
 
-  /** Routes a reservation id to its hold (one line) or its reservation entity (a cart). */
   private CompletionStage<Pos.Reservation> existing(Pos.ReservationRef in,
-      Function<String, StockRequest> singleLine, Function<String, CompletionStage<ReservationReply>> multiLine) {
+      Function<String, CompletionStage<ReservationReply>> operation) {
     PosInput check = new PosInput();
     String id = check.reservationId(in.getReservationId());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
-    Optional<ReservationIds.Route> route = ReservationIds.parse(id);
-    if (route.isEmpty()) return failed(GrpcStatus.reservationNotFound(id));
-    return switch (route.get()) {
-      case ReservationIds.SingleLine one -> items.submit(one.item(), singleLine.apply(one.holdId()))
-          .thenApply(reply -> {
-            if (reply instanceof HoldReply h) return reservation(one.item(), h.hold());
-            throw failure(reply);
-          });
-      case ReservationIds.MultiLine many -> multiLine.apply(many.key()).thenApply(this::reservation);
-    };
+    return operation.apply(id).thenApply(PointOfSaleService::reservation);
   }
 
-  private Pos.Reservation reservation(ReservationReply reply) {
+  private static Pos.Reservation reservation(ReservationReply reply) {
     return switch (reply) {
       case ReservationReply.View v -> Pos.Reservation.newBuilder()
           .setReservationId(v.reservationId())
@@ -170,15 +121,6 @@ public final class PointOfSaleService implements PointOfSale {
       case ReservationReply.Refused refused -> throw GrpcStatus.of(refused);
       case ReservationReply.NotNow notNow -> throw GrpcStatus.of(notNow);
     };
-  }
-
-  private static Pos.Reservation reservation(StockItemId item, HoldView hold) {
-    return Pos.Reservation.newBuilder()
-        .setReservationId(hold.reservationId())
-        .setStatus(status(hold.status()))
-        .addLines(line(item.location(), item.sku(), hold.quantity()))
-        .setExpiresAtEpochMs(hold.expiresAt().toEpochMilli())
-        .build();
   }
 
   private static Pos.Line line(String location, String sku, long quantity) {

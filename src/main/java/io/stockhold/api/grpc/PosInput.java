@@ -2,6 +2,7 @@ package io.stockhold.api.grpc;
 
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.idempotency.Idempotency;
+import io.stockhold.reservation.ReservationService;
 import io.stockhold.stock.StockItemId;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,9 +18,6 @@ import java.util.regex.Pattern;
  */
 final class PosInput {
 
-  static final int MAX_LINES = 100;
-  static final long MAX_LINE_QUANTITY = 10_000;
-  static final long MAX_TTL_SECONDS = 86_400;
   /** A terminal's id: visible ASCII, as an idempotency key, but short enough to log. */
   static final Pattern TERMINAL = Pattern.compile("[\\x21-\\x7E]{1,64}");
   /** A terminal's clock may run ahead; beyond this a sale time is a mistake. */
@@ -52,7 +50,7 @@ final class PosInput {
   }
 
   long quantity(String field, long value) {
-    if (value < 1 || value > MAX_LINE_QUANTITY) problem(field, "must be between 1 and " + MAX_LINE_QUANTITY);
+    if (value < 1 || value > ReservationService.MAX_LINE_QUANTITY) problem(field, "must be between 1 and " + ReservationService.MAX_LINE_QUANTITY);
     return value;
   }
 
@@ -73,15 +71,15 @@ final class PosInput {
 
   /** 0 means the POS default; otherwise 1..86400 seconds. */
   void ttlSeconds(int value) {
-    if (value < 0 || value > MAX_TTL_SECONDS) {
-      problem("ttl_seconds", "must be between 1 and " + MAX_TTL_SECONDS + ", or 0 for the POS default");
+    if (value < 0 || value > ReservationService.MAX_TTL_SECONDS) {
+      problem("ttl_seconds", "must be between 1 and " + ReservationService.MAX_TTL_SECONDS + ", or 0 for the POS default");
     }
   }
 
   /** 1..100 lines, each naming a different item. */
   List<Pos.Line> lines(List<Pos.Line> lines) {
-    if (lines.isEmpty() || lines.size() > MAX_LINES) {
-      problem("lines", "must have 1 to " + MAX_LINES + " lines, not " + lines.size());
+    if (lines.isEmpty() || lines.size() > ReservationService.MAX_LINES) {
+      problem("lines", "must have 1 to " + ReservationService.MAX_LINES + " lines, not " + lines.size());
       return lines;
     }
     Map<String, Integer> seen = new HashMap<>();

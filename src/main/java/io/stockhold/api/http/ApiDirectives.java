@@ -128,17 +128,17 @@ abstract class ApiDirectives extends AllDirectives {
   }
 
   /**
-   * Completes with {@code success} for an accepted reply; rejections and unavailability become
-   * problems unless {@code success} handles them itself.
+   * Completes with {@code success} for the reply the request expects; rejections and
+   * unavailability become problems.
    */
-  Route reply(CompletionStage<StockReply> reply, Function<StockReply, HttpResponse> success) {
+  <T extends StockReply> Route reply(CompletionStage<StockReply> reply, Class<T> expected,
+      Function<T, HttpResponse> success) {
     return completeWithFuture(reply.thenApply(r -> switch (r) {
       case Unavailable u -> Problem.from(u).toResponse();
+      case Rejected rejected -> Problem.from(rejected).toResponse();
       default -> {
-        HttpResponse response = success.apply(r);
-        if (response != null) yield response;
-        if (r instanceof Rejected rejected) yield Problem.from(rejected).toResponse();
-        throw new IllegalStateException("unexpected reply " + r);
+        if (expected.isInstance(r)) yield success.apply(expected.cast(r));
+        throw new IllegalStateException("expected a " + expected.getSimpleName() + ", not " + r);
       }
     }));
   }

@@ -2,7 +2,7 @@ package io.stockhold.api.http;
 
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
-import io.stockhold.reservation.Reservations;
+import io.stockhold.reservation.ReservationService;
 import io.stockhold.stock.StockItems;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,10 +45,10 @@ public final class HttpApi extends AllDirectives {
    */
   private final Route v1;
 
-  public HttpApi(StockItems items, Reservations reservationEntities, StockHistory history, StockLevels levels,
-      Duration defaultTtl) {
+  public HttpApi(StockItems items, ReservationService reservationService, StockHistory history,
+      StockLevels levels, Duration defaultTtl) {
     StockRoutes stock = new StockRoutes(items, history, levels);
-    ReservationRoutes reservations = new ReservationRoutes(items, reservationEntities, defaultTtl);
+    ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl);
     this.openApi = openApiDocument();
     this.v1 = handleRejections(rejections(), () -> pathPrefix("v1", () -> concat(
         stock.route(),

@@ -48,26 +48,4 @@ final class Json {
   static String time(Instant instant) {
     return InventoryEvents.time(instant);
   }
-
-  /** The body with object keys sorted, so that equal JSON compares equal as text. */
-  static String canonical(JsonNode node) {
-    return sorted(node).toString();
-  }
-
-  private static JsonNode sorted(JsonNode node) {
-    if (node.isObject()) {
-      List<String> names = new ArrayList<>();
-      node.fieldNames().forEachRemaining(names::add);
-      Collections.sort(names);
-      ObjectNode out = MAPPER.createObjectNode();
-      for (String name : names) out.set(name, sorted(node.get(name)));
-      return out;
-    }
-    if (node.isArray()) {
-      var out = MAPPER.createArrayNode();
-      node.forEach(child -> out.add(sorted(child)));
-      return out;
-    }
-    return node;
-  }
 }

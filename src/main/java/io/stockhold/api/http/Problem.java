@@ -1,5 +1,7 @@
 package io.stockhold.api.http;
 
+import io.stockhold.reservation.ReservationReply.Refused;
+import io.stockhold.reservation.ReservationReply.ShortLine;
 import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
@@ -25,9 +27,6 @@ record Problem(int status, String slug, String title, String detail, List<FieldE
 
   /** One bad input: a JSON Pointer into the body, or {@code #/path/x}, {@code #/header/X}. */
   record FieldError(String pointer, String detail) {}
-
-  /** A line that could not be held, for {@code insufficient-stock}. */
-  record ShortLine(String location, String sku, long requested, long available) {}
 
   static Problem of(int status, String slug, String title, String detail) {
     return new Problem(status, slug, title, detail, null, null);
@@ -67,17 +66,20 @@ record Problem(int status, String slug, String title, String detail, List<FieldE
     };
   }
 
+  /** A reservation refused: every short line named for too little stock, else as its rejection. */
+  static Problem from(Refused refused) {
+    if (refused.reason() == Rejection.INSUFFICIENT_STOCK && !refused.shortLines().isEmpty()) {
+      return insufficient(refused.shortLines());
+    }
+    return from(new Rejected(refused.reason(), refused.detail(), 0));
+  }
+
   static Problem from(Unavailable unavailable) {
     return switch (unavailable.reason()) {
       case OVERLOADED -> of(503, "overloaded", "Overloaded", unavailable.detail());
       case TIMEOUT -> of(503, "timeout", "Timed out", unavailable.detail());
       case RESTARTING -> of(503, "unavailable", "Temporarily unavailable", unavailable.detail());
     };
-  }
-
-  static Problem notFound(String reservationOrItem) {
-    return of(404, "reservation-not-found", "Reservation not found",
-        "no reservation " + reservationOrItem);
   }
 
   HttpResponse toResponse() {

@@ -66,7 +66,7 @@ final class StockRoutes extends ApiDirectives {
   }
 
   private Route level(StockItemId item) {
-    return reply(items.level(item), r -> r instanceof LevelReply l ? json(200, LevelBody.of(item, l.level())) : null);
+    return reply(items.level(item), LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
   }
 
   /** Stock levels from the read model, by (location, sku); filtered by location and low stock. */
@@ -137,7 +137,7 @@ final class StockRoutes extends ApiDirectives {
       StockRequest.Adjust adjust = readAdjustment(body, key, errors);
       if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
       return reply(items.submit(item, adjust),
-          r -> r instanceof LevelReply l ? json(200, LevelBody.of(item, l.level())) : null);
+          LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
     }));
   }
 
@@ -163,7 +163,7 @@ final class StockRoutes extends ApiDirectives {
     if (!errors.isEmpty()) return null;
     return new StockRequest.Adjust(
         key.map(k -> Idempotency.operationId(Idempotency.ADJUSTMENTS, k)).orElse(null),
-        key.map(k -> Idempotency.fingerprint(Json.canonical(body))).orElse(null),
+        key.map(k -> Idempotency.fingerprint(body)).orElse(null),
         delta, setOnHand, reason, reference);
   }
 
@@ -182,7 +182,7 @@ final class StockRoutes extends ApiDirectives {
       }
       if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
       return reply(items.submit(item, new StockRequest.ChangePolicy(safety, point, quantity)),
-          r -> r instanceof LevelReply l ? json(200, LevelBody.of(item, l.level())) : null);
+          LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
     });
   }
 }
