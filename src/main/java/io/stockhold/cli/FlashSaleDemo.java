@@ -1,5 +1,9 @@
 package io.stockhold.cli;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.LoggerFactory;
 import io.stockhold.node.StockholdNode;
 
 import com.typesafe.config.Config;
@@ -73,9 +77,9 @@ public final class FlashSaleDemo {
             "pekko.loglevel", "WARNING"))
         .withFallback(ConfigFactory.load());
     out.printf("Starting a Stockhold node on a fresh embedded store (%s) ...%n", dataDir);
-    ch.qos.logback.classic.Logger access =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.stockhold.http.access");
-    access.setLevel(ch.qos.logback.classic.Level.WARN);
+    Logger access =
+        (Logger) LoggerFactory.getLogger("io.stockhold.http.access");
+    access.setLevel(Level.WARN);
 
     Sale sale;
     try (StockholdNode node = StockholdNode.start(config)) {
@@ -126,7 +130,7 @@ public final class FlashSaleDemo {
     final Map<String, AtomicInteger> sold = new ConcurrentHashMap<>();
     final LongAdder rejected = new LongAdder();
     final LongAdder errors = new LongAdder();
-    final java.util.concurrent.atomic.AtomicReference<String> firstError = new java.util.concurrent.atomic.AtomicReference<>();
+    final AtomicReference<String> firstError = new AtomicReference<>();
     final LongAdder requests = new LongAdder();
     final long[] latenciesMicros;
     double seconds;

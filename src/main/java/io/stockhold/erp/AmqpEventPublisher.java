@@ -1,5 +1,7 @@
 package io.stockhold.erp;
 
+import java.io.IOException;
+import java.util.Date;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -59,7 +61,7 @@ public final class AmqpEventPublisher implements EventPublisher {
           + " did not confirm " + messages.size() + " message(s) within " + settings.confirmTimeout());
     } catch (Exception e) {
       disconnect();
-      throw new java.io.IOException("ERP events " + name + ": RabbitMQ at " + broker.description()
+      throw new IOException("ERP events " + name + ": RabbitMQ at " + broker.description()
           + " unavailable (" + rootCause(e) + "); the events wait in the journal", e);
     }
   }
@@ -79,7 +81,7 @@ public final class AmqpEventPublisher implements EventPublisher {
         .contentType("application/json")
         .contentEncoding("utf-8")
         .deliveryMode(2)
-        .timestamp(new java.util.Date())
+        .timestamp(new Date())
         .headers(headers)
         .build();
   }

@@ -1,5 +1,6 @@
 package io.stockhold.erp;
 
+import java.util.concurrent.TimeoutException;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -42,7 +43,7 @@ public final class Broker {
   public Connection connect(String connectionName) throws IOException {
     try {
       return factory.newConnection(connectionName);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       throw new IOException("RabbitMQ at " + description() + " did not answer in time", e);
     }
   }

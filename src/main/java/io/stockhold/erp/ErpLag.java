@@ -1,9 +1,11 @@
 package io.stockhold.erp;
 
+import java.util.Locale;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
@@ -34,11 +36,13 @@ public final class ErpLag {
 
   private final DataSource dataSource;
   private final String projectionName;
+  private final Clock clock;
   private final Map<String, Behind> slices = new ConcurrentHashMap<>();
 
-  public ErpLag(DataSource dataSource, String projectionName) {
+  public ErpLag(DataSource dataSource, String projectionName, Clock clock) {
     this.dataSource = dataSource;
     this.projectionName = projectionName;
+    this.clock = clock;
   }
 
   void watch(String slice) {
@@ -69,7 +73,7 @@ public final class ErpLag {
         Behind before = slices.replace(slice, now);
         if (now.events() > 0) {
           LOG.info("ERP slice {}: {} event(s) not yet published, oldest {} s old", slice, now.events(),
-              String.format(java.util.Locale.ROOT, "%.1f", now.seconds()));
+              String.format(Locale.ROOT, "%.1f", now.seconds()));
         } else if (before != null && before.events() > 0) {
           LOG.info("ERP slice {}: caught up", slice);
         }
@@ -89,7 +93,7 @@ public final class ErpLag {
         r.next();
         long events = r.getLong(1);
         long oldest = r.getLong(2);
-        double seconds = events == 0 ? 0 : Math.max(0, (System.currentTimeMillis() - oldest) / 1000.0);
+        double seconds = events == 0 ? 0 : Math.max(0, (clock.millis() - oldest) / 1000.0);
         return new Behind(events, seconds);
       }
     }

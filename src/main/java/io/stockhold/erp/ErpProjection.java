@@ -1,9 +1,12 @@
 package io.stockhold.erp;
 
+import java.util.function.Function;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 import io.stockhold.storage.ProjectionSession;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockTags;
 import java.sql.Connection;
+import java.time.Clock;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Optional;
@@ -41,11 +44,11 @@ public final class ErpProjection {
    * slice, so a failed connection is never reused).
    */
   public static ErpLag init(ActorSystem<?> system, DataSource dataSource, ErpSettings settings,
-      java.util.function.Function<String, EventPublisher> publishers) throws Exception {
+      Function<String, EventPublisher> publishers, Clock clock) throws Exception {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       s.execute(ErpProjectionHandler.CREATE_TABLE);
     }
-    ErpLag lag = new ErpLag(dataSource, NAME);
+    ErpLag lag = new ErpLag(dataSource, NAME, clock);
     List<String> tags = StockTags.all(system.settings().config());
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, tags.size(),
         i -> ProjectionBehavior.create(projection(system, dataSource, settings, tags.get(i),
@@ -68,7 +71,7 @@ public final class ErpProjection {
   }
 
   /** Publishers for the configured destination: RabbitMQ when a URI is set, else the file. */
-  public static java.util.function.Function<String, EventPublisher> publishers(ErpSettings settings) {
+  public static Function<String, EventPublisher> publishers(ErpSettings settings) {
     if (settings.amqpUri().isEmpty()) {
       FileEventPublisher file = new FileEventPublisher(settings.eventsFile());
       return slice -> file;
@@ -79,7 +82,7 @@ public final class ErpProjection {
 
   private static GroupedProjection<Offset, EventEnvelope<StockEvent>> projection(ActorSystem<?> system,
       DataSource dataSource, ErpSettings settings, String tag,
-      Supplier<org.apache.pekko.projection.jdbc.javadsl.JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession>> handler) {
+      Supplier<JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession>> handler) {
     return JdbcProjection.groupedWithin(ProjectionId.of(NAME, tag),
             EventSourcedProvider.<StockEvent>eventsByTag(system, JdbcReadJournal.Identifier(), tag),
             () -> new ProjectionSession(dataSource), handler, system)

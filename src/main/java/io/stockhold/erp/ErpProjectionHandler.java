@@ -1,5 +1,6 @@
 package io.stockhold.erp;
 
+import java.util.Collections;
 
 import io.stockhold.storage.ProjectionSession;
 import io.stockhold.stock.StockEvent;
@@ -113,7 +114,7 @@ public final class ErpProjectionHandler
     Map<String, Long> last = new HashMap<>();
     if (pids.isEmpty()) return last;
     String sql = "SELECT persistence_id, sequence_nr FROM erp_item_progress WHERE persistence_id IN ("
-        + String.join(",", java.util.Collections.nCopies(pids.size(), "?")) + ")";
+        + String.join(",", Collections.nCopies(pids.size(), "?")) + ")";
     try (PreparedStatement select = c.prepareStatement(sql)) {
       for (int i = 0; i < pids.size(); i++) select.setString(i + 1, pids.get(i));
       try (ResultSet rows = select.executeQuery()) {

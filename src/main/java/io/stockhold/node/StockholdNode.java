@@ -26,6 +26,7 @@ import io.stockhold.stock.StockItemSettings;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockTags;
 import java.net.InetSocketAddress;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -78,7 +79,7 @@ public final class StockholdNode implements AutoCloseable {
       Storage.createTables(system);
       try {
         storage.statisticsWarning().ifPresent(LOG::warn);
-      } catch (java.sql.SQLException e) {
+      } catch (SQLException e) {
         // Advice, not a condition of running: the journal's tables were just created or found.
         LOG.warn("Could not read PostgreSQL's autovacuum setting: {}", e.getMessage());
       }
@@ -89,15 +90,17 @@ public final class StockholdNode implements AutoCloseable {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
 
+      // The node's one clock: holds' deadlines, reservations' and offline sales' times, ERP lag.
+      Clock clock = Clock.systemUTC();
       Metrics metrics = Metrics.get(system);
-      StockItem.init(system, StockItemSettings.from(full), Clock.systemUTC(), metrics.stockItems());
+      StockItem.init(system, StockItemSettings.from(full), clock, metrics.stockItems());
       HikariDataSource readModel = StockLevelProjection.dataSource(storage,
           full.getInt("stockhold.projections.pool-size"));
       system.getWhenTerminated().thenRun(readModel::close);
       StockLevelProjection.init(system, readModel);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
-      ErpLag erpLag = ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp));
+      ErpLag erpLag = ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp), clock);
       for (String slice : StockTags.all(full)) {
         metrics.gauge("stockhold.erp.lag.events", "Events of an ERP slice not yet published (NaN where the slice "
             + "runs on another node)", () -> erpLag.events(slice), "slice", slice);
@@ -105,7 +108,7 @@ public final class StockholdNode implements AutoCloseable {
             + "slice runs on another node)", () -> erpLag.seconds(slice), "slice", slice);
       }
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
-      Reservation.init(system, Reservation.Settings.from(full), Clock.systemUTC());
+      Reservation.init(system, Reservation.Settings.from(full), clock);
       ReservationService reservations = new ReservationService(items,
           new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
@@ -115,7 +118,7 @@ public final class StockholdNode implements AutoCloseable {
       StockLevels levels = new StockLevels(system, readModel);
       // REST, gRPC (POS terminals) and gRPC-Web on one port, HTTP/1.1 and HTTP/2 alike.
       PointOfSaleService pos = new PointOfSaleService(system, items, reservations, levels,
-          PosSettings.from(full), Clock.systemUTC());
+          PosSettings.from(full), clock);
       ServerBuilder server = Http.get(system)
           .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
       Optional<HttpsConnectionContext> tls = ApiTls.from(full);

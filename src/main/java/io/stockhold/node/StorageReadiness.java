@@ -1,5 +1,6 @@
 package io.stockhold.node;
 
+import java.sql.SQLException;
 import io.stockhold.storage.Storage;
 
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +33,7 @@ public final class StorageReadiness implements Supplier<CompletionStage<Boolean>
     return CompletableFuture.supplyAsync(() -> {
       try (var connection = storage.connect()) {
         return connection.isValid(1);
-      } catch (java.sql.SQLException e) {
+      } catch (SQLException e) {
         return false;
       }
     }, system.dispatchers().lookup(Dispatchers.DefaultBlockingDispatcherId()));

@@ -1,5 +1,6 @@
 package io.stockhold.readmodel;
 
+import java.time.Duration;
 import io.stockhold.storage.ProjectionSession;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -64,6 +65,6 @@ public final class StockLevelProjection {
     // Many events, one transaction: a hot item's burst costs the read model a few commits.
     return JdbcProjection.groupedWithin(ProjectionId.of("stock-level", tag), events,
             () -> new ProjectionSession(dataSource), StockLevelProjectionHandler::new, system)
-        .withGroup(500, java.time.Duration.ofMillis(200));
+        .withGroup(500, Duration.ofMillis(200));
   }
 }

@@ -1,5 +1,7 @@
 package io.stockhold.readmodel;
 
+import java.sql.Types;
+import java.util.List;
 import io.stockhold.storage.ProjectionSession;
 
 import io.stockhold.stock.StockEvent;
@@ -19,7 +21,7 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
  * event changes nothing.
  */
 public final class StockLevelProjectionHandler
-    extends JdbcHandler<java.util.List<EventEnvelope<StockEvent>>, ProjectionSession> {
+    extends JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession> {
 
   static final String CREATE_TABLE = """
       CREATE TABLE IF NOT EXISTS stock_level (
@@ -58,7 +60,7 @@ public final class StockLevelProjectionHandler
    * its latest policy change (if any) its policy: a hot item's 500 events cost one update, not 500.
    */
   @Override
-  public void process(ProjectionSession session, java.util.List<EventEnvelope<StockEvent>> envelopes) throws Exception {
+  public void process(ProjectionSession session, List<EventEnvelope<StockEvent>> envelopes) throws Exception {
     Map<String, EventEnvelope<StockEvent>> latest = new LinkedHashMap<>();
     Map<String, PolicyChanged> policies = new HashMap<>();
     for (EventEnvelope<StockEvent> envelope : envelopes) {
@@ -95,9 +97,9 @@ public final class StockLevelProjectionHandler
       merge.setLong(8, p.reorderQuantity());
     } else {
       // Only a policy change moves the policy columns (COALESCE keeps them).
-      merge.setNull(6, java.sql.Types.BIGINT);
-      merge.setNull(7, java.sql.Types.BIGINT);
-      merge.setNull(8, java.sql.Types.BIGINT);
+      merge.setNull(6, Types.BIGINT);
+      merge.setNull(7, Types.BIGINT);
+      merge.setNull(8, Types.BIGINT);
     }
     merge.setLong(9, envelope.sequenceNr());
     merge.addBatch();

@@ -1,5 +1,6 @@
 package io.stockhold.readmodel;
 
+import java.sql.SQLException;
 import io.stockhold.stock.LevelUpdate;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockReply.Level;
@@ -77,7 +78,7 @@ public final class StockLevels {
           }
         }
         return rows;
-      } catch (java.sql.SQLException e) {
+      } catch (SQLException e) {
         throw new IllegalStateException("stock_level query failed", e);
       }
     }, blocking);
@@ -112,7 +113,7 @@ public final class StockLevels {
       if (rows.size() <= limit) return new Page(rows, Optional.empty());
       List<Row> page = rows.subList(0, limit);
       return new Page(List.copyOf(page), Optional.of(cursor(page.get(limit - 1).item())));
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new IllegalStateException("stock_level query failed", e);
     }
   }

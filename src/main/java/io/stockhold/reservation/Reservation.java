@@ -1,5 +1,6 @@
 package io.stockhold.reservation;
 
+import com.typesafe.config.Config;
 import io.stockhold.CborSerializable;
 import io.stockhold.reservation.ReservationEvent.AllHeld;
 import io.stockhold.reservation.ReservationEvent.DeadlineExtended;
@@ -79,7 +80,7 @@ public final class Reservation
   private enum Tick implements Internal { DEADLINE, IDLE, STOP }
 
   public record Settings(Duration grace, Duration itemTimeout, Duration retryBackoff, Duration idleTimeout) {
-    public static Settings from(com.typesafe.config.Config config) {
+    public static Settings from(Config config) {
       var c = config.getConfig("stockhold.reservations");
       return new Settings(c.getDuration("grace"), config.getDuration("stockhold.ask-timeout"),
           c.getDuration("retry-backoff"), config.getDuration("stockhold.stock-item.idle-timeout"));

@@ -1,5 +1,7 @@
 package io.stockhold.stock;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -30,8 +32,8 @@ public record Recent<V>(
   }
 
   /** The entries, oldest first: what a snapshot stores. */
-  public java.util.List<Remembered<V>> entries() {
-    var out = new java.util.ArrayList<Remembered<V>>(byId.size());
+  public List<Remembered<V>> entries() {
+    var out = new ArrayList<Remembered<V>>(byId.size());
     for (String id : oldestFirst.values()) {
       Entry<V> e = byId.get(id);
       out.add(new Remembered<>(id, e.value(), e.at()));
@@ -40,7 +42,7 @@ public record Recent<V>(
   }
 
   /** The inverse of {@link #entries()}. */
-  public static <V> Recent<V> of(java.util.List<Remembered<V>> entries) {
+  public static <V> Recent<V> of(List<Remembered<V>> entries) {
     IdMap<Entry<V>> ids = IdMap.empty();
     TreePMap<Long, String> order = TreePMap.empty();
     long seq = 0;

@@ -114,7 +114,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private final StockItemId id;
   private final StockItemSettings settings;
   private final Clock clock;
-  private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorRef<Decided> decidedAdapter;
   private final JournalWriteSlots writeSlots;
   private final StockItemObserver observer;

@@ -1,5 +1,6 @@
 package io.stockhold.stock;
 
+import java.util.concurrent.CompletionException;
 import io.stockhold.stock.StockReply.Unavailable;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -47,14 +48,14 @@ public final class StockItems {
         .entityRefFor(StockItem.ENTITY_KEY, id.entityId())
         .ask(message::apply, askTimeout)
         .exceptionally(failure -> {
-          Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+          Throwable cause = failure instanceof CompletionException c && c.getCause() != null
               ? c.getCause() : failure;
           if (cause instanceof TimeoutException) {
             return new Unavailable(Unavailable.Reason.TIMEOUT,
                 "stock item " + id + " did not answer within " + askTimeout.toMillis()
                     + " ms; the outcome is unknown, retry with the same idempotency key");
           }
-          throw new java.util.concurrent.CompletionException(cause);
+          throw new CompletionException(cause);
         });
   }
 }

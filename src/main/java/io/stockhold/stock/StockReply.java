@@ -1,5 +1,6 @@
 package io.stockhold.stock;
 
+import java.util.Locale;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.stockhold.CborSerializable;
@@ -66,7 +67,7 @@ public sealed interface StockReply extends CborSerializable {
 
     /** The problem-type slug, e.g. {@code insufficient-stock}. */
     public String slug() {
-      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
   }
 
@@ -86,7 +87,7 @@ public sealed interface StockReply extends CborSerializable {
     EXPIRED;
 
     public String wireName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.stockhold.stock;
 
+import java.util.function.Function;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
 import io.stockhold.stock.StockEvent.HoldExtended;
@@ -186,12 +187,12 @@ public record StockState(
   }
 
   /** An event to journal, and the reply to give once the state includes it. */
-  private record Decision(List<StockEvent> events, java.util.function.Function<StockState, StockReply> reply) {
+  private record Decision(List<StockEvent> events, Function<StockState, StockReply> reply) {
     static Decision reply(StockReply reply) {
       return new Decision(List.of(), s -> reply);
     }
 
-    static Decision of(StockEvent event, java.util.function.Function<StockState, StockReply> reply) {
+    static Decision of(StockEvent event, Function<StockState, StockReply> reply) {
       return new Decision(List.of(event), reply);
     }
   }

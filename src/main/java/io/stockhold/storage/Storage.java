@@ -1,5 +1,9 @@
 package io.stockhold.storage;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.DriverManager;
+import java.util.HashMap;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
@@ -56,11 +60,11 @@ public record Storage(String description, String url, String user, String passwo
     if (embedded()) {
       try {
         Files.createDirectories(embeddedFile().orElseThrow().getParent());
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException("cannot create the data directory", e);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create the data directory", e);
       }
     }
-    Map<String, Object> settings = new java.util.HashMap<>();
+    Map<String, Object> settings = new HashMap<>();
     // The same database twice: the journal's writes, and the queries that read it back
     // (projections), each with a pool of its own so readers never starve the writers.
     for (String pool : List.of("stockhold", "stockhold-read")) {
@@ -127,6 +131,6 @@ public record Storage(String description, String url, String user, String passwo
 
   /** A plain JDBC connection, for tools and health checks. */
   public Connection connect() throws SQLException {
-    return java.sql.DriverManager.getConnection(url, user, password);
+    return DriverManager.getConnection(url, user, password);
   }
 }

@@ -1,5 +1,7 @@
 package io.stockhold.erp;
 
+import java.util.HashMap;
+import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -57,7 +60,7 @@ class ErpProjectionHandlerTest {
   private ErpProjectionHandler handler;
   private long ordering;
   /** What the journal holds, by persistenceId:seq; a gap is filled from here when the event is in it. */
-  private final java.util.Map<String, EventEnvelope<StockEvent>> journal = new java.util.HashMap<>();
+  private final Map<String, EventEnvelope<StockEvent>> journal = new HashMap<>();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -66,7 +69,7 @@ class ErpProjectionHandlerTest {
     try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
       s.execute(ErpProjectionHandler.CREATE_TABLE);
     }
-    handler = new ErpProjectionHandler("stock-0", publisher, new ErpLag(db, ErpProjection.NAME),
+    handler = new ErpProjectionHandler("stock-0", publisher, new ErpLag(db, ErpProjection.NAME, Clock.systemUTC()),
         (pid, from, to) -> {
           List<StockEvent> found = new ArrayList<>();
           for (long seq = from; seq <= to; seq++) {

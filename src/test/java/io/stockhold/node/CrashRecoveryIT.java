@@ -1,5 +1,6 @@
 package io.stockhold.node;
 
+import org.junit.jupiter.api.Test;
 import io.stockhold.cli.JournalAudit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -146,7 +147,7 @@ class CrashRecoveryIT {
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void aKillDuringABurstOfCartsLeavesNoHoldBehind() throws Exception {
     try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
       List<String> items = List.of("w", "x", "y", "z");

@@ -1,5 +1,6 @@
 package io.stockhold.node;
 
+import java.io.UncheckedIOException;
 import io.stockhold.cli.Main;
 import io.stockhold.storage.Storage;
 
@@ -501,7 +502,7 @@ class DeploymentManifestsTest {
           "data", data);
       return List.of(deployment, configMap);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -531,7 +532,7 @@ class DeploymentManifestsTest {
         Files.deleteIfExists(errors);
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

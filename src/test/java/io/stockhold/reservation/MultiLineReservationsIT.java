@@ -1,5 +1,8 @@
 package io.stockhold.reservation;
 
+import java.sql.DriverManager;
+import java.util.Collections;
+import java.util.Random;
 import io.stockhold.idempotency.Idempotency;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -181,7 +184,7 @@ class MultiLineReservationsIT {
   }
 
   private long journalRows(String persistenceIdPrefix) throws Exception {
-    try (var c = java.sql.DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
+    try (var c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
         var q = c.prepareStatement("SELECT count(*) FROM event_journal WHERE persistence_id LIKE ?")) {
       q.setString(1, persistenceIdPrefix + "%");
       try (var rs = q.executeQuery()) {
@@ -257,7 +260,7 @@ class MultiLineReservationsIT {
       for (int n = 0; n < 150; n++) {
         int i = n;
         List<String> picked = new ArrayList<>(skus);
-        java.util.Collections.shuffle(picked, new java.util.Random(i));
+        Collections.shuffle(picked, new Random(i));
         String body = cart("web", 600L, picked.subList(0, 2 + i % 3).stream()
             .map(s -> "mix/" + s + ":" + (1 + i % 2)).toArray(String[]::new));
         bodies.add(body);

@@ -1,5 +1,7 @@
 package io.stockhold.stock;
 
+import java.util.function.IntConsumer;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import static io.stockhold.stock.StockFixtures.assertRejected;
 import static io.stockhold.stock.StockFixtures.commit;
 import static io.stockhold.stock.StockFixtures.receive;
@@ -477,7 +479,7 @@ class StockItemGateTest {
     Item item = item(SETTINGS);
     TestProbe<LevelUpdate> watcher = testKit.createTestProbe(LevelUpdate.class);
     LevelTopics.get(testKit.system()).topic(item.id().location())
-        .tell(org.apache.pekko.actor.typed.pubsub.Topic.subscribe(watcher.ref()));
+        .tell(Topic.subscribe(watcher.ref()));
     // The subscription is a message to the topic; give it a moment before the first change.
     watcher.expectNoMessage(Duration.ofMillis(200));
 
@@ -597,7 +599,7 @@ class StockItemGateTest {
   }
 
   /** Runs {@code caller} for 0..callers-1 on eight threads, all released at once. */
-  private static void race(int callers, java.util.function.IntConsumer caller) throws Exception {
+  private static void race(int callers, IntConsumer caller) throws Exception {
     ExecutorService threads = Executors.newFixedThreadPool(8);
     try {
       CountDownLatch go = new CountDownLatch(1);

@@ -1,5 +1,6 @@
 package io.stockhold.stock;
 
+import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -815,7 +816,7 @@ class StockStateTest {
     void aReplayedBatchChangesNothing() {
       StockState after = given(stocked(11), T0.plusSeconds(1), sale("o1", 1), sale("o2", 12));
 
-      BatchDecision replay = when(after, T0.plus(java.time.Duration.ofDays(29)), sale("o1", 1), sale("o2", 12));
+      BatchDecision replay = when(after, T0.plus(Duration.ofDays(29)), sale("o1", 1), sale("o2", 12));
 
       assertEquals(List.of(
           new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),

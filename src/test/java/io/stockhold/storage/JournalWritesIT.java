@@ -1,5 +1,7 @@
 package io.stockhold.storage;
 
+import java.util.Arrays;
+import org.apache.pekko.stream.javadsl.Sink;
 import io.stockhold.cli.JournalAudit;
 import io.stockhold.node.StockholdNode;
 
@@ -203,7 +205,7 @@ class JournalWritesIT {
               new long[] {100, maxOrdering - 100, 500}, new long[] {maxOrdering / 2, maxOrdering, 60})) {
             List<String> expected = read(plugins, tag, window, mat);
             List<String> actual = read(ours, tag, window, mat);
-            assertEquals(expected, actual, tag + " " + java.util.Arrays.toString(window));
+            assertEquals(expected, actual, tag + " " + Arrays.toString(window));
             compared += actual.size();
           }
         }
@@ -219,7 +221,7 @@ class JournalWritesIT {
   private static List<String> read(ReadJournalDao dao, String tag, long[] window, Materializer mat) throws Exception {
     List<String> out = new ArrayList<>();
     for (var row : dao.eventsByTag(tag, window[0], window[1], window[2]).asJava()
-        .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), mat).toCompletableFuture().get()) {
+        .runWith(Sink.seq(), mat).toCompletableFuture().get()) {
       var read = row.get();
       out.add(read._1().persistenceId() + "#" + read._1().sequenceNr() + "@" + read._3() + "=" + read._1().payload());
     }

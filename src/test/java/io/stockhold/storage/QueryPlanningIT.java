@@ -1,5 +1,6 @@
 package io.stockhold.storage;
 
+import com.typesafe.config.ConfigFactory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,7 +26,7 @@ class QueryPlanningIT {
   void journalQueriesAndTheReadModelPlanEachStatement() throws Exception {
     try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
       Storage storage = Storage.from(store.config().withFallback(
-          com.typesafe.config.ConfigFactory.load()));
+          ConfigFactory.load()));
 
       // The read journal's pool, as persistence-jdbc opens it: URL plus driver properties.
       Config readPool = storage.asConfig()
@@ -61,7 +62,7 @@ class QueryPlanningIT {
     assertTrue(Storage.statisticsWarning("on").isEmpty());
 
     try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
-      Storage storage = Storage.from(store.config().withFallback(com.typesafe.config.ConfigFactory.load()));
+      Storage storage = Storage.from(store.config().withFallback(ConfigFactory.load()));
       try (Connection c = storage.connect(); Statement s = c.createStatement()) {
         assertEquals(autovacuum(s).equals("off"), storage.statisticsWarning().isPresent());
 

@@ -1,5 +1,6 @@
 package io.stockhold.testing;
 
+import java.io.UncheckedIOException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -82,7 +83,7 @@ public final class Client {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r.body(), r);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(method + " " + path, e);
+      throw new UncheckedIOException(method + " " + path, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

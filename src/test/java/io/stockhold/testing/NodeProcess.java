@@ -1,5 +1,6 @@
 package io.stockhold.testing;
 
+import java.util.concurrent.TimeUnit;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -122,7 +123,7 @@ public final class NodeProcess implements AutoCloseable {
   /** SIGTERM and wait: coordinated shutdown (hand shards off, leave the cluster, exit). */
   public void stop(Duration timeout) throws InterruptedException {
     process.destroy();
-    if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("node did not stop within " + timeout + "; see " + log);
     }
   }
@@ -136,7 +137,7 @@ public final class NodeProcess implements AutoCloseable {
   public void close() throws InterruptedException {
     if (process.isAlive()) {
       process.destroy();
-      if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) kill();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) kill();
     }
   }
 

@@ -1,5 +1,6 @@
 package io.stockhold.testing;
 
+import java.time.Duration;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -146,7 +147,7 @@ public final class TestCluster implements AutoCloseable {
   /** SIGTERM, wait for the exit (shards handed off, cluster left), start again on the same ports. */
   public long restart(int slot) throws Exception {
     long started = System.nanoTime();
-    node(slot).stop(java.time.Duration.ofSeconds(60));
+    node(slot).stop(Duration.ofSeconds(60));
     launch(slot);
     return (System.nanoTime() - started) / 1_000_000;
   }

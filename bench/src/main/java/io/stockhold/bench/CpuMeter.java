@@ -1,5 +1,7 @@
 package io.stockhold.bench;
 
+import com.sun.management.OperatingSystemMXBean;
+import com.sun.management.ThreadMXBean;
 import java.io.IOException;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -26,11 +28,11 @@ final class CpuMeter {
   /** Linux reports process times in USER_HZ ticks, 100 per second on every mainstream build. */
   private static final double TICKS_PER_SECOND = 100.0;
 
-  private final com.sun.management.ThreadMXBean threads =
-      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+  private final ThreadMXBean threads =
+      (ThreadMXBean) ManagementFactory.getThreadMXBean();
   private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-  private final com.sun.management.OperatingSystemMXBean os =
-      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+  private final OperatingSystemMXBean os =
+      (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** CPU seconds used so far, by whom. */
   record Sample(long wallNanos, double machineBusy, double machineTotal, double process,

@@ -1,5 +1,10 @@
 package io.stockhold.bench;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,18 +54,18 @@ class BenchSettingsTest {
 
   @Test
   void helpListsEveryOptionTheBenchTakes() {
-    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
-    int exit = FlashSaleBench.run(Map.of("help", "true"), new java.io.PrintStream(printed, true,
-        java.nio.charset.StandardCharsets.UTF_8));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    int exit = FlashSaleBench.run(Map.of("help", "true"), new PrintStream(printed, true,
+        StandardCharsets.UTF_8));
     assertEquals(0, exit);
-    String help = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
-    for (String option : java.util.List.of("seconds", "warmup", "connections", "report", "quick", "race-units",
+    String help = printed.toString(StandardCharsets.UTF_8);
+    for (String option : List.of("seconds", "warmup", "connections", "report", "quick", "race-units",
         "hot-units", "items", "units-per-item", "retries", "systems", "pg-url", "redis", "chart", "projections", "profile")) {
       assertTrue(help.contains("--" + option + " "), "--" + option + " missing from\n" + help);
       // Every option starts in the same column, so the list reads as one table.
       assertTrue(help.contains("\n  --" + option + " "), "--" + option + " is out of line in\n" + help);
       // ... and each one listed is read (all but the free-form ones refuse a bad value).
-      if (!java.util.Set.of("quick", "report", "pg-url", "profile").contains(option)) {
+      if (!Set.of("quick", "report", "pg-url", "profile").contains(option)) {
         assertThrows(IllegalArgumentException.class, () -> Settings.from(Map.of(option, "not-a-value!"), Map.of()),
             "--" + option + " accepted anything");
       }

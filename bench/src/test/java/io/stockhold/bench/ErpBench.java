@@ -1,5 +1,7 @@
 package io.stockhold.bench;
 
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -64,7 +66,7 @@ class ErpBench {
         });
       }
       pool.shutdown();
-      pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+      pool.awaitTermination(60, TimeUnit.SECONDS);
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!consumer.holdArrivals.keySet().containsAll(replied.keySet()) && System.nanoTime() < deadline) {
         Thread.sleep(100);
@@ -85,7 +87,7 @@ class ErpBench {
 
   @Test
   void projectionThroughputBySlices() throws Exception {
-    int[] sliceCounts = java.util.Arrays.stream(System.getProperty("erp.bench.slices", "1,4,8").split(","))
+    int[] sliceCounts = Arrays.stream(System.getProperty("erp.bench.slices", "1,4,8").split(","))
         .mapToInt(Integer::parseInt).toArray();
     for (int slices : sliceCounts) {
       try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES); Rabbit rabbit = new Rabbit();
@@ -103,7 +105,7 @@ class ErpBench {
               "{\"delta\":1,\"reason\":\"return\"}"));
         }
         pool.shutdown();
-        pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES);
+        pool.awaitTermination(10, TimeUnit.MINUTES);
         long t0 = System.nanoTime();
         network.restore();
         long deadline = t0 + Duration.ofMinutes(5).toNanos();

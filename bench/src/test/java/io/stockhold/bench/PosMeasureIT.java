@@ -1,5 +1,6 @@
 package io.stockhold.bench;
 
+import java.nio.file.StandardOpenOption;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,7 +75,7 @@ class PosMeasureIT {
     System.out.println(text);
     Path out = Path.of("target", "pos-measure.txt");
     Files.writeString(out, text + System.lineSeparator(), StandardCharsets.UTF_8,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
 
   // ================================================================== reserve latency

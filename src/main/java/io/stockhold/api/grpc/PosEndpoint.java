@@ -1,5 +1,6 @@
 package io.stockhold.api.grpc;
 
+import scala.concurrent.duration.Duration;
 import io.stockhold.api.grpc.v1.PointOfSale;
 import io.stockhold.api.grpc.v1.PointOfSaleHandlerFactory;
 import java.util.List;
@@ -47,7 +48,7 @@ public final class PosEndpoint {
    */
   private static HttpRequest longLived(HttpRequest request) {
     request.getHeader(TimeoutAccess.class)
-        .ifPresent(t -> t.timeoutAccess().updateTimeout(scala.concurrent.duration.Duration.Inf()));
+        .ifPresent(t -> t.timeoutAccess().updateTimeout(Duration.Inf()));
     // The javadsl types it as HttpEntity; a request's entity without a limit is still a request entity.
     return request.withEntity((RequestEntity) request.entity().withoutSizeLimit());
   }

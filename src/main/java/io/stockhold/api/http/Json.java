@@ -1,5 +1,8 @@
 package io.stockhold.api.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.io.EOFException;
+import java.io.IOException;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -28,10 +31,10 @@ final class Json {
 
   private Json() {}
 
-  static JsonNode parse(String text) throws java.io.IOException {
+  static JsonNode parse(String text) throws IOException {
     try (JsonParser parser = MAPPER.createParser(text)) {
       JsonNode node = MAPPER.readTree(parser);
-      if (node == null) throw new java.io.EOFException("empty body");
+      if (node == null) throw new EOFException("empty body");
       return node;
     }
   }
@@ -39,7 +42,7 @@ final class Json {
   static byte[] bytes(Object value) {
     try {
       return MAPPER.writeValueAsBytes(value);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.events.InventoryEvents;
@@ -36,12 +37,12 @@ final class StockRoutes extends ApiDirectives {
 
   /** A page of an item's history; {@code nextCursor} is null (not absent) on the last page. */
   record HistoryPage(List<Object> items,
-      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+      @JsonInclude(JsonInclude.Include.ALWAYS)
       String nextCursor) {}
 
   /** A page of stock levels from the read model. */
   record LevelPage(List<LevelBody> items,
-      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+      @JsonInclude(JsonInclude.Include.ALWAYS)
       String nextCursor) {}
 
   private final StockItems items;

@@ -1,5 +1,6 @@
 package io.stockhold.api.grpc;
 
+import java.util.concurrent.TimeoutException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -340,7 +341,7 @@ class PointOfSaleIT {
         if (element.isEmpty()) fail("the stream ended; seen " + seen);
         seen.add(element.get());
         if (wanted.test(element.get())) return element.get();
-      } catch (java.util.concurrent.TimeoutException e) {
+      } catch (TimeoutException e) {
         break;
       } catch (Exception e) {
         throw new AssertionError("the stream failed; seen " + seen, e);

@@ -1,5 +1,7 @@
 package io.stockhold.api.grpc;
 
+import java.util.concurrent.CompletionStage;
+import javax.net.ssl.TrustManager;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -259,7 +261,7 @@ class PosTransportIT {
     }
   }
 
-  private static Status.Code code(java.util.concurrent.CompletionStage<?> call) throws Exception {
+  private static Status.Code code(CompletionStage<?> call) throws Exception {
     try {
       call.toCompletableFuture().get(30, TimeUnit.SECONDS);
       return Status.Code.OK;
@@ -290,7 +292,7 @@ class PosTransportIT {
             "stockhold.http.tls.private-key", key.toString())))) {
       X509TrustManager trust = trusting(cert);
       SSLContext client = SSLContext.getInstance("TLS");
-      client.init(null, new javax.net.ssl.TrustManager[] {trust}, null);
+      client.init(null, new TrustManager[] {trust}, null);
 
       HttpClient https = HttpClient.newBuilder().sslContext(client).version(HttpClient.Version.HTTP_1_1).build();
       String base = "https://127.0.0.1:" + secure.httpPort();

@@ -1,5 +1,6 @@
 package io.stockhold.api.grpc;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,7 +48,7 @@ class PythonInteropIT {
 
       JsonNode seen = new ObjectMapper().readTree(output);
       List<String> services = new ObjectMapper().convertValue(seen.get("services"),
-          new com.fasterxml.jackson.core.type.TypeReference<List<String>>() {});
+          new TypeReference<List<String>>() {});
       assertTrue(services.contains("stockhold.pos.v1.PointOfSale"), seen.toString());
       assertEquals(5, seen.at("/apple/onHand").asLong());
       assertEquals(1, seen.at("/reserve/status").asInt(), "RESERVATION_STATUS_HELD");

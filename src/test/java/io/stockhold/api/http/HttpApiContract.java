@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import com.typesafe.config.ConfigFactory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -62,7 +63,7 @@ abstract class HttpApiContract {
   }
 
   private StockAudit audit(String location, String sku) throws Exception {
-    return JournalAudit.run(store.config().withFallback(com.typesafe.config.ConfigFactory.load())).items().stream()
+    return JournalAudit.run(store.config().withFallback(ConfigFactory.load())).items().stream()
         .filter(a -> a.persistenceId().equals("StockItem|" + location + "/" + sku))
         .findFirst().orElseThrow(() -> new AssertionError("no journal for " + location + "/" + sku));
   }

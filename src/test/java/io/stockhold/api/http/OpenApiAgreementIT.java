@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,7 +87,7 @@ class OpenApiAgreementIT {
     for (String path : documented) {
       String[] segments = path.split("/");
       for (int n = 2; n < segments.length; n++) {
-        String prefix = String.join("/", java.util.Arrays.copyOfRange(segments, 0, n));
+        String prefix = String.join("/", Arrays.copyOfRange(segments, 0, n));
         if (documented.contains(prefix)) continue;
         Response r = client.send("GET", concrete(prefix), null, Map.of());
         if (!unrouted(r)) wrong.add("GET " + prefix + " is routed but not documented: " + r);
