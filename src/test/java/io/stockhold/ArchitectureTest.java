@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packages' dependency rules (docs/architecture.md): the domain imports no transport, adapter,
- * storage, node wiring or command line; transports import no ERP adapter; no two packages need
- * each other. "Depend on" covers calls, fields, signatures and class literals alike.
+ * storage, node wiring or command line; transports import no ERP adapter; no two packages need each
+ * other. "Depend on" covers calls, fields, signatures and class literals alike.
  */
 class ArchitectureTest {
 
@@ -29,9 +29,14 @@ class ArchitectureTest {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage(
-                root + ".api..", root + ".erp..", root + ".storage..", root + ".node..",
+                root + ".api..",
+                root + ".erp..",
+                root + ".storage..",
+                root + ".node..",
                 root + ".cli..")
-            .as("the domain (stock, reservation) depends on no transport, ERP, storage, node or CLI"),
+            .as(
+                "the domain (stock, reservation) depends on no transport, ERP, storage, node or"
+                    + " CLI"),
         noClasses()
             .that()
             .resideInAPackage(root + ".api..")

@@ -2,12 +2,9 @@ package io.stockhold.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import java.util.concurrent.atomic.AtomicReference;
-import org.slf4j.LoggerFactory;
-import io.stockhold.node.StockholdNode;
-
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.node.StockholdNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -27,14 +24,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code stockhold demo}: a flash sale in one process. A node starts on a fresh embedded store;
- * a few units go on sale; hundreds of buyers on web, mobile and POS reserve and commit over real
+ * {@code stockhold demo}: a flash sale in one process. A node starts on a fresh embedded store; a
+ * few units go on sale; hundreds of buyers on web, mobile and POS reserve and commit over real
  * HTTP, all at once. Then the node stops and the journal — not a counter — says whether anything
  * was oversold.
  */
@@ -62,33 +61,51 @@ public final class FlashSaleDemo {
 
   /** The channels that {@code buyers} buyers use, in the order of {@link #CHANNELS}. */
   static List<String> channelsOf(int buyers) {
-    return CHANNELS.stream().filter(c -> IntStream.range(0, buyers).anyMatch(b -> channel(b).equals(c))).toList();
+    return CHANNELS.stream()
+        .filter(c -> IntStream.range(0, buyers).anyMatch(b -> channel(b).equals(c)))
+        .toList();
   }
 
   private static int run(int units, int buyers, Path dataDir, PrintStream out) throws Exception {
-    Config config = ConfigFactory.parseMap(Map.of(
-            "stockhold.data-dir", dataDir.toString(),
-            "stockhold.db.url", "",
-            "stockhold.http.interface", "127.0.0.1",
-            "stockhold.http.port", 0,
-            "pekko.remote.artery.canonical.port", 0,
-            "pekko.management.http.port", freePort(),
-            "pekko.coordinated-shutdown.exit-jvm", "off",
-            "pekko.loglevel", "WARNING"))
-        .withFallback(ConfigFactory.load());
+    Config config =
+        ConfigFactory.parseMap(
+                Map.of(
+                    "stockhold.data-dir",
+                    dataDir.toString(),
+                    "stockhold.db.url",
+                    "",
+                    "stockhold.http.interface",
+                    "127.0.0.1",
+                    "stockhold.http.port",
+                    0,
+                    "pekko.remote.artery.canonical.port",
+                    0,
+                    "pekko.management.http.port",
+                    freePort(),
+                    "pekko.coordinated-shutdown.exit-jvm",
+                    "off",
+                    "pekko.loglevel",
+                    "WARNING"))
+            .withFallback(ConfigFactory.load());
     out.printf("Starting a Stockhold node on a fresh embedded store (%s) ...%n", dataDir);
-    Logger access =
-        (Logger) LoggerFactory.getLogger("io.stockhold.http.access");
+    Logger access = (Logger) LoggerFactory.getLogger("io.stockhold.http.access");
     access.setLevel(Level.WARN);
 
     Sale sale;
     try (StockholdNode node = StockholdNode.start(config)) {
       String base = "http://127.0.0.1:" + node.httpPort();
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5)).build();
-      send(http, base + "/v1/stock/" + LOCATION + "/" + SKU + "/adjustments",
-          "{\"setOnHand\":" + units + ",\"reason\":\"count\",\"reference\":\"demo\"}", null);
-      out.printf("%d units of %s/%s on sale; %d buyers on %s rush in over HTTP.%n",
+      HttpClient http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(5))
+              .build();
+      send(
+          http,
+          base + "/v1/stock/" + LOCATION + "/" + SKU + "/adjustments",
+          "{\"setOnHand\":" + units + ",\"reason\":\"count\",\"reference\":\"demo\"}",
+          null);
+      out.printf(
+          "%d units of %s/%s on sale; %d buyers on %s rush in over HTTP.%n",
           units, LOCATION, SKU, buyers, String.join(", ", channelsOf(buyers)));
       sale = new Sale(buyers);
       sale.run(http, base, out);
@@ -98,25 +115,42 @@ public final class FlashSaleDemo {
     }
 
     out.println("Node stopped. Replaying the journal to check every invariant ...");
-    Config store = ConfigFactory.parseMap(Map.of("stockhold.data-dir", dataDir.toString(), "stockhold.db.url", ""))
-        .withFallback(ConfigFactory.load());
+    Config store =
+        ConfigFactory.parseMap(
+                Map.of("stockhold.data-dir", dataDir.toString(), "stockhold.db.url", ""))
+            .withFallback(ConfigFactory.load());
     JournalAudit.Report report = JournalAudit.run(store);
     long oversold = Math.max(0, report.unitsCommitted() - units);
 
     out.println();
     out.printf("  %-28s %s%n", "units on sale", units);
     out.printf("  %-28s %s%n", "buyers", sale.perChannel(sale.buyers));
-    out.printf("  %-28s %d  (%s)%n", "sold (reserved + committed)", sale.total(sale.sold), sale.perChannel(sale.sold));
+    out.printf(
+        "  %-28s %d  (%s)%n",
+        "sold (reserved + committed)", sale.total(sale.sold), sale.perChannel(sale.sold));
     out.printf("  %-28s %d%n", "rejected: sold out", sale.rejected.sum());
-    out.printf("  %-28s %d%s%n", "errors", sale.errors.sum(),
+    out.printf(
+        "  %-28s %d%s%n",
+        "errors",
+        sale.errors.sum(),
         sale.firstError.get() == null ? "" : "  (first: " + sale.firstError.get() + ")");
-    out.printf("  %-28s %d  (journal: %d units committed, %d holds placed)%n",
+    out.printf(
+        "  %-28s %d  (journal: %d units committed, %d holds placed)%n",
         "oversold", oversold, report.unitsCommitted(), report.holdsPlaced());
     out.printf("  %-28s %d%n", "onHand after the sale", sale.onHandAfter);
-    out.printf("  %-28s %.0f requests/s over %.2f s; reserve latency p50 %.1f ms, p99 %.1f ms%n",
-        "throughput", sale.requests.sum() / sale.seconds, sale.seconds, sale.percentile(0.50), sale.percentile(0.99));
-    out.printf("  %-28s %s%n", "journal invariants",
-        report.clean() ? "all hold (" + report.items().size() + " item checked)" : report.violations().size() + " VIOLATED");
+    out.printf(
+        "  %-28s %.0f requests/s over %.2f s; reserve latency p50 %.1f ms, p99 %.1f ms%n",
+        "throughput",
+        sale.requests.sum() / sale.seconds,
+        sale.seconds,
+        sale.percentile(0.50),
+        sale.percentile(0.99));
+    out.printf(
+        "  %-28s %s%n",
+        "journal invariants",
+        report.clean()
+            ? "all hold (" + report.items().size() + " item checked)"
+            : report.violations().size() + " VIOLATED");
     report.violations().forEach(v -> out.println("  VIOLATION " + v));
     boolean ok = oversold == 0 && report.clean() && sale.errors.sum() == 0;
     out.println(ok ? "Nothing was oversold." : "FAILED: see above.");
@@ -139,10 +173,11 @@ public final class FlashSaleDemo {
     Sale(int buyerCount) {
       this.buyerCount = buyerCount;
       this.latenciesMicros = new long[buyerCount];
-      CHANNELS.forEach(c -> {
-        buyers.put(c, new AtomicInteger());
-        sold.put(c, new AtomicInteger());
-      });
+      CHANNELS.forEach(
+          c -> {
+            buyers.put(c, new AtomicInteger());
+            sold.put(c, new AtomicInteger());
+          });
     }
 
     void run(HttpClient http, String base, PrintStream out) throws InterruptedException {
@@ -153,35 +188,46 @@ public final class FlashSaleDemo {
           int buyer = i;
           String channel = channel(i);
           buyers.get(channel).incrementAndGet();
-          pool.submit(() -> {
-            try {
-              start.await();
-              buy(http, base, buyer, channel);
-            } catch (Exception e) {
-              errors.increment();
-              firstError.compareAndSet(null, e.toString());
-            } finally {
-              done.countDown();
-            }
-            return null;
-          });
+          pool.submit(
+              () -> {
+                try {
+                  start.await();
+                  buy(http, base, buyer, channel);
+                } catch (Exception e) {
+                  errors.increment();
+                  firstError.compareAndSet(null, e.toString());
+                } finally {
+                  done.countDown();
+                }
+                return null;
+              });
         }
         long began = System.nanoTime();
         start.countDown();
         while (!done.await(250, TimeUnit.MILLISECONDS)) {
-          out.printf("\r  sold %d  rejected %d  errors %d  waiting %d   ",
+          out.printf(
+              "\r  sold %d  rejected %d  errors %d  waiting %d   ",
               total(sold), rejected.sum(), errors.sum(), done.getCount());
         }
         seconds = (System.nanoTime() - began) / 1e9;
-        out.printf("\r  sold %d  rejected %d  errors %d  waiting 0   %n", total(sold), rejected.sum(), errors.sum());
+        out.printf(
+            "\r  sold %d  rejected %d  errors %d  waiting 0   %n",
+            total(sold), rejected.sum(), errors.sum());
       }
     }
 
     private void buy(HttpClient http, String base, int buyer, String channel) throws Exception {
-      String body = "{\"channel\":\"" + channel + "\",\"ttlSeconds\":120,\"lines\":[{\"location\":\""
-          + LOCATION + "\",\"sku\":\"" + SKU + "\",\"quantity\":1}]}";
+      String body =
+          "{\"channel\":\""
+              + channel
+              + "\",\"ttlSeconds\":120,\"lines\":[{\"location\":\""
+              + LOCATION
+              + "\",\"sku\":\""
+              + SKU
+              + "\",\"quantity\":1}]}";
       long t0 = System.nanoTime();
-      HttpResponse<String> reserved = send(http, base + "/v1/reservations", body, "demo-buyer-" + buyer);
+      HttpResponse<String> reserved =
+          send(http, base + "/v1/reservations", body, "demo-buyer-" + buyer);
       latenciesMicros[buyer] = (System.nanoTime() - t0) / 1000;
       requests.increment();
       if (reserved.statusCode() == 409) {
@@ -190,7 +236,8 @@ public final class FlashSaleDemo {
       }
       if (reserved.statusCode() != 201) {
         errors.increment();
-        firstError.compareAndSet(null, "reserve answered " + reserved.statusCode() + ": " + reserved.body());
+        firstError.compareAndSet(
+            null, "reserve answered " + reserved.statusCode() + ": " + reserved.body());
         return;
       }
       String location = reserved.headers().firstValue("Location").orElseThrow();
@@ -200,7 +247,8 @@ public final class FlashSaleDemo {
         sold.get(channel).incrementAndGet();
       } else {
         errors.increment();
-        firstError.compareAndSet(null, "commit answered " + committed.statusCode() + ": " + committed.body());
+        firstError.compareAndSet(
+            null, "commit answered " + committed.statusCode() + ": " + committed.body());
       }
     }
 
@@ -223,11 +271,14 @@ public final class FlashSaleDemo {
 
   private static HttpResponse<String> send(HttpClient http, String url, String body, String key)
       throws IOException, InterruptedException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
     if (body == null) {
       request.GET();
     } else {
-      request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+      request
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body));
     }
     if (key != null) request.header("Idempotency-Key", key);
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -1,12 +1,11 @@
 package io.stockhold.cli;
 
-import io.stockhold.storage.Storage;
-
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.stock.StockAudit;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItem;
+import io.stockhold.storage.Storage;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -52,20 +51,23 @@ public final class JournalAudit {
   /** Audits the journal of the store {@code config} names, with a local (non-cluster) system. */
   public static Report run(Config config) throws Exception {
     List<StockAudit> audits = new ArrayList<>();
-    readStockItems(config, "stockhold-verify", new ItemReader() {
-      private StockAudit audit;
+    readStockItems(
+        config,
+        "stockhold-verify",
+        new ItemReader() {
+          private StockAudit audit;
 
-      @Override
-      public void item(String persistenceId) {
-        audit = new StockAudit(persistenceId);
-        audits.add(audit);
-      }
+          @Override
+          public void item(String persistenceId) {
+            audit = new StockAudit(persistenceId);
+            audits.add(audit);
+          }
 
-      @Override
-      public void event(long sequenceNr, StockEvent event) {
-        audit.check(sequenceNr, event);
-      }
-    });
+          @Override
+          public void event(long sequenceNr, StockEvent event) {
+            audit.check(sequenceNr, event);
+          }
+        });
     return new Report(audits);
   }
 
@@ -80,31 +82,39 @@ public final class JournalAudit {
    * Reads every stock item's events, item by item in persistence-id order, from the journal of the
    * store {@code config} names, with a local (non-cluster) actor system of its own.
    */
-  public static void readStockItems(Config config, String systemName, ItemReader reader) throws Exception {
+  public static void readStockItems(Config config, String systemName, ItemReader reader)
+      throws Exception {
     Storage storage = Storage.from(config);
     // Opening an embedded store that is not there would create one: a reader must not write.
     Optional<Path> file = storage.embeddedFile();
     if (file.isPresent() && !Files.exists(file.get())) {
       throw new NoSuchFileException(file.get().toString(), null, "there is no embedded store here");
     }
-    Config local = ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
-        .withFallback(storage.asConfig())
-        .withFallback(config)
-        .resolve();
+    Config local =
+        ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
+            .withFallback(storage.asConfig())
+            .withFallback(config)
+            .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), systemName, local);
     try {
-      JdbcReadJournal journal = PersistenceQuery.get(system)
-          .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+      JdbcReadJournal journal =
+          PersistenceQuery.get(system)
+              .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
       String prefix = StockItem.ENTITY_KEY.name() + "|";
-      List<String> ids = journal.currentPersistenceIds()
-          .filter(id -> id.startsWith(prefix))
-          .runWith(Sink.seq(), system)
-          .toCompletableFuture().get(10, TimeUnit.MINUTES);
+      List<String> ids =
+          journal
+              .currentPersistenceIds()
+              .filter(id -> id.startsWith(prefix))
+              .runWith(Sink.seq(), system)
+              .toCompletableFuture()
+              .get(10, TimeUnit.MINUTES);
       for (String id : ids.stream().sorted().toList()) {
         reader.item(id);
-        journal.currentEventsByPersistenceId(id, 0, Long.MAX_VALUE)
+        journal
+            .currentEventsByPersistenceId(id, 0, Long.MAX_VALUE)
             .runForeach(env -> reader.event(env.sequenceNr(), (StockEvent) env.event()), system)
-            .toCompletableFuture().get(10, TimeUnit.MINUTES);
+            .toCompletableFuture()
+            .get(10, TimeUnit.MINUTES);
       }
     } finally {
       system.terminate();
@@ -114,22 +124,49 @@ public final class JournalAudit {
 
   /** Prints a per-item table (the first {@code limit} items), totals and every violation. */
   public static void print(Report report, int limit, PrintStream out) {
-    out.printf("%-40s %8s %8s %10s %9s %8s %8s %9s %10s%n",
-        "stock item", "events", "holds", "committed", "released", "expired", "onHand", "reserved", "violations");
+    out.printf(
+        "%-40s %8s %8s %10s %9s %8s %8s %9s %10s%n",
+        "stock item",
+        "events",
+        "holds",
+        "committed",
+        "released",
+        "expired",
+        "onHand",
+        "reserved",
+        "violations");
     report.items().stream()
-        .sorted(Comparator.comparing((StockAudit a) -> a.violations().isEmpty()).thenComparing(StockAudit::persistenceId))
+        .sorted(
+            Comparator.comparing((StockAudit a) -> a.violations().isEmpty())
+                .thenComparing(StockAudit::persistenceId))
         .limit(limit)
-        .forEach(a -> out.printf("%-40s %8d %8d %10d %9d %8d %8d %9d %10d%n",
-            a.persistenceId().substring(a.persistenceId().indexOf('|') + 1), a.events(), a.holdsPlaced(),
-            a.unitsCommitted(), a.holdsReleased(), a.holdsExpired(), a.onHand(), a.reserved(), a.violations().size()));
+        .forEach(
+            a ->
+                out.printf(
+                    "%-40s %8d %8d %10d %9d %8d %8d %9d %10d%n",
+                    a.persistenceId().substring(a.persistenceId().indexOf('|') + 1),
+                    a.events(),
+                    a.holdsPlaced(),
+                    a.unitsCommitted(),
+                    a.holdsReleased(),
+                    a.holdsExpired(),
+                    a.onHand(),
+                    a.reserved(),
+                    a.violations().size()));
     int more = report.items().size() - limit;
     if (more > 0) out.printf("... and %d more item%s%n", more, more == 1 ? "" : "s");
-    out.printf("%d stock items, %d events, %d holds placed, %d units committed%n",
-        report.items().size(), report.items().stream().mapToLong(StockAudit::events).sum(),
-        report.holdsPlaced(), report.unitsCommitted());
+    out.printf(
+        "%d stock items, %d events, %d holds placed, %d units committed%n",
+        report.items().size(),
+        report.items().stream().mapToLong(StockAudit::events).sum(),
+        report.holdsPlaced(),
+        report.unitsCommitted());
     for (StockAudit.Violation v : report.violations()) {
       out.printf("VIOLATION %s #%d: %s%n", v.persistenceId(), v.sequenceNr(), v.what());
     }
-    out.println(report.clean() ? "verify: OK, no invariant violated" : "verify: FAILED, " + report.violations().size() + " violations");
+    out.println(
+        report.clean()
+            ? "verify: OK, no invariant violated"
+            : "verify: FAILED, " + report.violations().size() + " violations");
   }
 }

@@ -1,9 +1,8 @@
 package io.stockhold.cli;
 
-import io.stockhold.node.StockholdNode;
-
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.node.StockholdNode;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -19,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /** {@code stockhold serve | demo | verify}; see the README. */
 public final class Main {
 
-  private static final String USAGE = """
+  private static final String USAGE =
+      """
       usage: stockhold <command> [options]
 
         serve  [--config FILE]      run a node (embedded H2 under ./data unless STOCKHOLD_DB_URL is set)
@@ -37,15 +37,22 @@ public final class Main {
   private Main() {}
 
   /** The options each command takes; bench checks its own (bench --help). */
-  static final Map<String, Set<String>> OPTIONS = Map.of(
-      "serve", Set.of("config"),
-      "verify", Set.of("config", "limit"),
-      "demo", Set.of("units", "buyers"));
+  static final Map<String, Set<String>> OPTIONS =
+      Map.of(
+          "serve", Set.of("config"),
+          "verify", Set.of("config", "limit"),
+          "demo", Set.of("units", "buyers"));
 
-  /** The least each number takes: verify --limit 0 prints the totals and violations without the item table. */
+  /**
+   * The least each number takes: verify --limit 0 prints the totals and violations without the item
+   * table.
+   */
   private static final Map<String, Integer> LEAST = Map.of("limit", 0, "units", 1, "buyers", 1);
 
-  /** Missing-table SQL states: PostgreSQL's, and H2's for a database without that table or with none at all. */
+  /**
+   * Missing-table SQL states: PostgreSQL's, and H2's for a database without that table or with none
+   * at all.
+   */
   private static final Set<String> NO_SUCH_TABLE = Set.of("42P01", "42S02", "42S04");
 
   public static void main(String[] args) throws Exception {
@@ -70,14 +77,19 @@ public final class Main {
     // would otherwise make SLF4J replay those lines with a three-line warning first.
     LoggerFactory.getILoggerFactory();
     switch (command) {
-      case "serve" -> serve(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
-          .withFallback(config(options)));
+      case "serve" ->
+          serve(
+              ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
+                  .withFallback(config(options)));
       case "verify" -> verify(config(options), count(options, "limit", 100));
-      case "demo" -> System.exit(FlashSaleDemo.run(count(options, "units", 20), count(options, "buyers", 600),
-          System.out));
+      case "demo" ->
+          System.exit(
+              FlashSaleDemo.run(
+                  count(options, "units", 20), count(options, "buyers", 600), System.out));
       case "bench" -> {
         // bin/stockhold runs the bench from its own jar; this one holds no bench.
-        System.err.println("bench is not part of this jar: run bin/stockhold bench (target/stockhold-bench.jar)");
+        System.err.println(
+            "bench is not part of this jar: run bin/stockhold bench (target/stockhold-bench.jar)");
         System.exit(2);
       }
       default -> {
@@ -90,11 +102,13 @@ public final class Main {
   /** What is wrong with a command's options, if anything: one it does not take, or a bad number. */
   static Optional<String> problem(String command, Map<String, String> options) {
     for (String name : options.keySet()) {
-      if (!OPTIONS.get(command).contains(name)) return Optional.of(command + " takes no option --" + name);
+      if (!OPTIONS.get(command).contains(name))
+        return Optional.of(command + " takes no option --" + name);
       if (LEAST.containsKey(name) && number(name, options.get(name)).isEmpty()) {
         String wanted = "--" + name + " must be a whole number of at least " + LEAST.get(name);
         // A bare option reads as "true" (see options): then the number is missing, not wrong.
-        return Optional.of(options.get(name).equals("true") ? wanted : wanted + ", not " + options.get(name));
+        return Optional.of(
+            options.get(name).equals("true") ? wanted : wanted + ", not " + options.get(name));
       }
     }
     return Optional.empty();
@@ -130,7 +144,10 @@ public final class Main {
     System.exit(report.clean() ? 0 : 1);
   }
 
-  /** What verify says when it cannot read the journal: the cause in one line, and a hint where it is a known one. */
+  /**
+   * What verify says when it cannot read the journal: the cause in one line, and a hint where it is
+   * a known one.
+   */
   static List<String> unreadable(Throwable e) {
     Throwable cause = e;
     while (cause.getCause() != null) cause = cause.getCause();
@@ -164,10 +181,14 @@ public final class Main {
       System.err.println("no config file " + path.toAbsolutePath());
       System.exit(2);
     }
-    return ConfigFactory.load(ConfigFactory.parseFile(path.toFile()).withFallback(ConfigFactory.defaultApplication()));
+    return ConfigFactory.load(
+        ConfigFactory.parseFile(path.toFile()).withFallback(ConfigFactory.defaultApplication()));
   }
 
-  /** {@code --name value} pairs; a bare {@code --flag} reads as {@code true}. Exits 2 on a word that is no option. */
+  /**
+   * {@code --name value} pairs; a bare {@code --flag} reads as {@code true}. Exits 2 on a word that
+   * is no option.
+   */
   public static Map<String, String> options(List<String> rest) {
     Map<String, String> options = new HashMap<>();
     for (int i = 0; i < rest.size(); i++) {

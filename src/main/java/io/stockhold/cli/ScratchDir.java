@@ -8,9 +8,9 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A temporary data directory for a node that lives only as long as one command (demo, bench):
- * its journal files or events file are worth nothing once the command has read them, and a bench
- * run's events file alone reaches a hundred megabytes. Closing deletes it with everything inside.
+ * A temporary data directory for a node that lives only as long as one command (demo, bench): its
+ * journal files or events file are worth nothing once the command has read them, and a bench run's
+ * events file alone reaches a hundred megabytes. Closing deletes it with everything inside.
  */
 public final class ScratchDir implements AutoCloseable {
 

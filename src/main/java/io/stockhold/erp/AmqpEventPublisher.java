@@ -1,10 +1,10 @@
 package io.stockhold.erp;
 
-import java.io.IOException;
-import java.util.Date;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import java.io.IOException;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,26 +50,46 @@ public final class AmqpEventPublisher implements EventPublisher {
       // Throws on a nack or when the confirms do not come in time.
       ch.waitForConfirmsOrDie(settings.confirmTimeout().toMillis());
       if (!returned.isEmpty()) {
-        throw new UnroutableException(returned.size() + " message(s) returned as unroutable by exchange "
-            + settings.exchange() + ", e.g. " + returned.iterator().next());
+        throw new UnroutableException(
+            returned.size()
+                + " message(s) returned as unroutable by exchange "
+                + settings.exchange()
+                + ", e.g. "
+                + returned.iterator().next());
       }
     } catch (UnroutableException e) {
       throw e;
     } catch (TimeoutException e) {
       disconnect();
-      throw new TimeoutException("ERP events " + name + ": RabbitMQ at " + broker.description()
-          + " did not confirm " + messages.size() + " message(s) within " + settings.confirmTimeout());
+      throw new TimeoutException(
+          "ERP events "
+              + name
+              + ": RabbitMQ at "
+              + broker.description()
+              + " did not confirm "
+              + messages.size()
+              + " message(s) within "
+              + settings.confirmTimeout());
     } catch (Exception e) {
       disconnect();
-      throw new IOException("ERP events " + name + ": RabbitMQ at " + broker.description()
-          + " unavailable (" + rootCause(e) + "); the events wait in the journal", e);
+      throw new IOException(
+          "ERP events "
+              + name
+              + ": RabbitMQ at "
+              + broker.description()
+              + " unavailable ("
+              + rootCause(e)
+              + "); the events wait in the journal",
+          e);
     }
   }
 
   private static String rootCause(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + t.getMessage();
+    return t.getMessage() == null
+        ? t.getClass().getSimpleName()
+        : t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 
   private AMQP.BasicProperties properties(OutboundMessage m) {
@@ -95,7 +115,11 @@ public final class AmqpEventPublisher implements EventPublisher {
     ch.confirmSelect();
     ch.addReturnListener(r -> returned.add(r.getProperties().getMessageId()));
     channel = ch;
-    LOG.info("ERP events {}: publishing to exchange {} on {}", name, settings.exchange(), broker.description());
+    LOG.info(
+        "ERP events {}: publishing to exchange {} on {}",
+        name,
+        settings.exchange(),
+        broker.description());
     return ch;
   }
 

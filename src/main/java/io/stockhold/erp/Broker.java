@@ -1,12 +1,12 @@
 package io.stockhold.erp;
 
-import java.util.concurrent.TimeoutException;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The ERP's RabbitMQ: how to connect, and the topology Stockhold relies on, declared idempotently
@@ -24,12 +24,15 @@ public final class Broker {
     this.settings = settings;
     this.factory = new ConnectionFactory();
     try {
-      factory.setUri(settings.amqpUri().orElseThrow(() -> new IllegalArgumentException("no AMQP URI")));
+      factory.setUri(
+          settings.amqpUri().orElseThrow(() -> new IllegalArgumentException("no AMQP URI")));
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (Exception e) {
-      throw new IllegalArgumentException("stockhold.erp.amqp-uri is not an AMQP URI: "
-          + ErpSettings.withoutCredentials(settings.amqpUri().get()), e);
+      throw new IllegalArgumentException(
+          "stockhold.erp.amqp-uri is not an AMQP URI: "
+              + ErpSettings.withoutCredentials(settings.amqpUri().get()),
+          e);
     }
     // Stockhold reconnects by itself, with a pause, and re-declares what it needs; the client's
     // own recovery would race with that.
@@ -64,7 +67,11 @@ public final class Broker {
     ch.queueDeclare(settings.deadLetterQueue(), true, false, false, null);
     ch.queueBind(settings.deadLetterQueue(), settings.deadLetterExchange(), "");
     // A receipt rejected without requeue (or one that outlives a policy's limits) is kept too.
-    ch.queueDeclare(settings.receiptsQueue(), true, false, false,
+    ch.queueDeclare(
+        settings.receiptsQueue(),
+        true,
+        false,
+        false,
         Map.of("x-dead-letter-exchange", settings.deadLetterExchange()));
   }
 

@@ -1,11 +1,11 @@
 package io.stockhold.erp;
 
-import java.util.Locale;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
@@ -24,12 +24,14 @@ public final class ErpLag {
 
   // Quoted lower-case names: how the journal and projection plugins create their tables on both
   // H2 and PostgreSQL.
-  private static final String BEHIND = """
+  private static final String BEHIND =
+      """
       SELECT COUNT(*), MIN(j."write_timestamp")
       FROM "event_tag" t JOIN "event_journal" j ON j."ordering" = t."event_id"
       WHERE t."tag" = ? AND t."event_id" > COALESCE(
         (SELECT CAST(o."current_offset" AS BIGINT) FROM "pekko_projection_offset_store" o
-         WHERE o."projection_name" = ? AND o."projection_key" = ?), 0)""";
+         WHERE o."projection_name" = ? AND o."projection_key" = ?), 0)\
+      """;
 
   /** Events behind and seconds behind, as last measured. */
   public record Behind(long events, double seconds) {}
@@ -59,20 +61,29 @@ public final class ErpLag {
     return b == null ? Double.NaN : b.events();
   }
 
-  /** Age of {@code slice}'s oldest unpublished event at the last measurement; NaN where it runs elsewhere. */
+  /**
+   * Age of {@code slice}'s oldest unpublished event at the last measurement; NaN where it runs
+   * elsewhere.
+   */
   public double seconds(String slice) {
     Behind b = slices.get(slice);
     return b == null ? Double.NaN : b.seconds();
   }
 
-  /** Measures every slice running here and logs the ones behind; blocking (JDBC), so call it off the actor threads. */
+  /**
+   * Measures every slice running here and logs the ones behind; blocking (JDBC), so call it off the
+   * actor threads.
+   */
   public void measureAll() {
     for (String slice : slices.keySet()) {
       try {
         Behind now = measure(slice);
         Behind before = slices.replace(slice, now);
         if (now.events() > 0) {
-          LOG.info("ERP slice {}: {} event(s) not yet published, oldest {} s old", slice, now.events(),
+          LOG.info(
+              "ERP slice {}: {} event(s) not yet published, oldest {} s old",
+              slice,
+              now.events(),
               String.format(Locale.ROOT, "%.1f", now.seconds()));
         } else if (before != null && before.events() > 0) {
           LOG.info("ERP slice {}: caught up", slice);
@@ -85,7 +96,8 @@ public final class ErpLag {
 
   /** How far {@code slice} is behind the journal now. */
   public Behind measure(String slice) throws SQLException {
-    try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(BEHIND)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement q = c.prepareStatement(BEHIND)) {
       q.setString(1, slice);
       q.setString(2, projectionName);
       q.setString(3, slice);

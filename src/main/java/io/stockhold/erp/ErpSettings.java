@@ -43,7 +43,9 @@ public record ErpSettings(
 
   /** For the start-up log line: the broker without its credentials, or the file. */
   public String description() {
-    return amqpUri.map(ErpSettings::withoutCredentials).map(u -> "RabbitMQ " + u)
+    return amqpUri
+        .map(ErpSettings::withoutCredentials)
+        .map(u -> "RabbitMQ " + u)
         .orElse("file " + eventsFile);
   }
 

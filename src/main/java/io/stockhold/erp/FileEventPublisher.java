@@ -9,10 +9,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * The embedded stand-in for the broker: each message becomes one JSON line in a file under the
- * data directory, written and synced before the offset moves, so {@code serve} without RabbitMQ
- * shows exactly what the ERP would receive. Every slice appends to the same file; a line is
- * written whole in one call.
+ * The embedded stand-in for the broker: each message becomes one JSON line in a file under the data
+ * directory, written and synced before the offset moves, so {@code serve} without RabbitMQ shows
+ * exactly what the ERP would receive. Every slice appends to the same file; a line is written whole
+ * in one call.
  */
 public final class FileEventPublisher implements EventPublisher {
 
@@ -33,8 +33,12 @@ public final class FileEventPublisher implements EventPublisher {
     Files.createDirectories(file.getParent());
     // One writer at a time across this node's slices keeps lines whole.
     synchronized (FileEventPublisher.class) {
-      try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND)) {
+      try (FileChannel out =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.APPEND)) {
         while (buffer.hasRemaining()) out.write(buffer);
         out.force(false);
       }

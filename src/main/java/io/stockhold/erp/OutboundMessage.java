@@ -6,8 +6,9 @@ import io.stockhold.events.InventoryEvents;
 import io.stockhold.stock.StockEvent;
 
 /**
- * One inventory event as it leaves for the ERP: its id (the journal's {@code <persistenceId>:<seq>},
- * for de-duplication), its kebab-case type, its routing key, and the JSON body.
+ * One inventory event as it leaves for the ERP: its id (the journal's {@code
+ * <persistenceId>:<seq>}, for de-duplication), its kebab-case type, its routing key, and the JSON
+ * body.
  */
 public record OutboundMessage(String messageId, String type, String routingKey, byte[] body) {
 
@@ -16,8 +17,10 @@ public record OutboundMessage(String messageId, String type, String routingKey, 
   /** The event as it is published, in the public format ({@link InventoryEvents}). */
   public static OutboundMessage of(String persistenceId, long sequenceNr, StockEvent event) {
     try {
-      return new OutboundMessage(InventoryEvents.eventId(persistenceId, sequenceNr),
-          InventoryEvents.type(event), routingKey(event),
+      return new OutboundMessage(
+          InventoryEvents.eventId(persistenceId, sequenceNr),
+          InventoryEvents.type(event),
+          routingKey(event),
           JSON.writeValueAsBytes(InventoryEvents.body(persistenceId, sequenceNr, event)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("an inventory message that does not serialize", e);

@@ -21,7 +21,8 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
   /** A receipt is a few hundred bytes; the REST API's body limit is ample and bounds the parse. */
   static final int MAX_BODY_BYTES = 64 * 1024;
 
-  private static final Set<String> FIELDS = Set.of("receiptId", "location", "sku", "quantity", "reference");
+  private static final Set<String> FIELDS =
+      Set.of("receiptId", "location", "sku", "quantity", "reference");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A message that is not a valid receipt, with every reason found. */
@@ -31,10 +32,13 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
     }
   }
 
-  /** Parses strictly: unknown fields, wrong types, fractions and out-of-range values are refused. */
+  /**
+   * Parses strictly: unknown fields, wrong types, fractions and out-of-range values are refused.
+   */
   public static Receipt parse(byte[] body) throws InvalidReceipt {
     if (body.length > MAX_BODY_BYTES) {
-      throw new InvalidReceipt("body is " + body.length + " bytes; a receipt is at most " + MAX_BODY_BYTES);
+      throw new InvalidReceipt(
+          "body is " + body.length + " bytes; a receipt is at most " + MAX_BODY_BYTES);
     }
     JsonNode json;
     try {
@@ -53,7 +57,8 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
       errors.add("receiptId: must be 1 to 255 visible ASCII characters");
     }
     String location = text(json, "location", true, errors);
-    if (location != null && !StockItemId.isLocation(location)) errors.add("location: invalid location");
+    if (location != null && !StockItemId.isLocation(location))
+      errors.add("location: invalid location");
     String sku = text(json, "sku", true, errors);
     if (sku != null && !StockItemId.isSku(sku)) errors.add("sku: invalid sku");
     long quantity = 0;
@@ -64,10 +69,12 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
       errors.add("quantity: must be a whole number");
     } else {
       quantity = q.longValue();
-      if (quantity < 1 || quantity > MAX_QUANTITY) errors.add("quantity: must be between 1 and " + MAX_QUANTITY);
+      if (quantity < 1 || quantity > MAX_QUANTITY)
+        errors.add("quantity: must be between 1 and " + MAX_QUANTITY);
     }
     String reference = text(json, "reference", false, errors);
-    if (reference != null && reference.length() > 200) errors.add("reference: must be at most 200 characters");
+    if (reference != null && reference.length() > 200)
+      errors.add("reference: must be at most 200 characters");
     if (!errors.isEmpty()) throw new InvalidReceipt(String.join("; ", errors));
     return new Receipt(receiptId, new StockItemId(location, sku), quantity, reference);
   }
@@ -87,7 +94,12 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
 
   /** Tells a redelivered receipt from a different one that reuses its id. */
   public String fingerprint() {
-    return Idempotency.fingerprint(String.join("\n", receiptId, item.entityId(), Long.toString(quantity),
-        reference == null ? "" : reference));
+    return Idempotency.fingerprint(
+        String.join(
+            "\n",
+            receiptId,
+            item.entityId(),
+            Long.toString(quantity),
+            reference == null ? "" : reference));
   }
 }

@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Goods receipts in: each message on the receipts queue becomes one adjustment (reason {@code
  * receipt}) of its stock item, applied once per receiptId, and is acknowledged only after the
- * adjustment is journaled. A message that can never apply (not a receipt, or a receiptId reused
- * for another receipt) is republished to the dead-letter exchange with the reason in header
- * {@value Broker#ERROR_HEADER}, then acknowledged, so it never blocks the queue. When the item
- * cannot answer right now the receipt is tried again after a pause, still unacknowledged.
+ * adjustment is journaled. A message that can never apply (not a receipt, or a receiptId reused for
+ * another receipt) is republished to the dead-letter exchange with the reason in header {@value
+ * Broker#ERROR_HEADER}, then acknowledged, so it never blocks the queue. When the item cannot
+ * answer right now the receipt is tried again after a pause, still unacknowledged.
  */
 public final class ReceiptsConsumer implements AutoCloseable {
 
@@ -63,10 +63,14 @@ public final class ReceiptsConsumer implements AutoCloseable {
       deadLetters.confirmSelect();
       c.addShutdownListener(cause -> lost(cause));
       connection = c;
-      ch.basicConsume(settings.receiptsQueue(), false, "stockhold-receipts", new Handler(ch, deadLetters));
+      ch.basicConsume(
+          settings.receiptsQueue(), false, "stockhold-receipts", new Handler(ch, deadLetters));
       LOG.info("Receipts: consuming {} on {}", settings.receiptsQueue(), broker.description());
     } catch (Exception e) {
-      LOG.warn("Receipts: broker {} not reachable ({}); retrying in {}", broker.description(), e.toString(),
+      LOG.warn(
+          "Receipts: broker {} not reachable ({}); retrying in {}",
+          broker.description(),
+          e.toString(),
           settings.reconnectBackoff());
       retryLater();
     }
@@ -74,13 +78,18 @@ public final class ReceiptsConsumer implements AutoCloseable {
 
   private void lost(ShutdownSignalException cause) {
     if (closed || cause.isInitiatedByApplication()) return;
-    LOG.warn("Receipts: connection lost ({}); reconnecting in {}", cause.getMessage(), settings.reconnectBackoff());
+    LOG.warn(
+        "Receipts: connection lost ({}); reconnecting in {}",
+        cause.getMessage(),
+        settings.reconnectBackoff());
     retryLater();
   }
 
   private void retryLater() {
     if (closed) return;
-    system.scheduler().scheduleOnce(settings.reconnectBackoff(), this::connect, system.executionContext());
+    system
+        .scheduler()
+        .scheduleOnce(settings.reconnectBackoff(), this::connect, system.executionContext());
   }
 
   @Override
@@ -104,7 +113,8 @@ public final class ReceiptsConsumer implements AutoCloseable {
     }
 
     @Override
-    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+    public void handleDelivery(
+        String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
       long delivery = envelope.getDeliveryTag();
       Receipt receipt;
       try {
@@ -117,27 +127,44 @@ public final class ReceiptsConsumer implements AutoCloseable {
     }
 
     private void apply(Receipt receipt, long delivery, AMQP.BasicProperties props, byte[] body) {
-      StockRequest.Adjust adjust = new StockRequest.Adjust(
-          Idempotency.operationId(Idempotency.RECEIPTS, receipt.receiptId()), receipt.fingerprint(),
-          receipt.quantity(), null, "receipt", receipt.reference());
+      StockRequest.Adjust adjust =
+          new StockRequest.Adjust(
+              Idempotency.operationId(Idempotency.RECEIPTS, receipt.receiptId()),
+              receipt.fingerprint(),
+              receipt.quantity(),
+              null,
+              "receipt",
+              receipt.reference());
       CompletionStage<StockReply> reply = items.submit(receipt.item(), adjust);
-      reply.whenComplete((r, failure) -> {
-        if (r instanceof StockReply.LevelReply) {
-          ack(delivery);
-        } else if (r instanceof StockReply.Rejected rejected) {
-          String reason = rejected.reason() == StockReply.Rejection.IDEMPOTENCY_KEY_REUSED
-              ? "receiptId " + receipt.receiptId() + " was already applied with a different body"
-              : rejected.reason().slug() + ": " + rejected.detail();
-          deadLetter(delivery, props, body, reason);
-        } else {
-          // Overloaded, restarting or timed out: the receipt is fine, the item is busy.
-          String why = failure != null ? failure.toString() : String.valueOf(r);
-          LOG.info("Receipts: {} for {} not applied yet ({}); trying again in {}", receipt.receiptId(),
-              receipt.item(), why, settings.reconnectBackoff());
-          system.scheduler().scheduleOnce(settings.reconnectBackoff(),
-              () -> apply(receipt, delivery, props, body), system.executionContext());
-        }
-      });
+      reply.whenComplete(
+          (r, failure) -> {
+            if (r instanceof StockReply.LevelReply) {
+              ack(delivery);
+            } else if (r instanceof StockReply.Rejected rejected) {
+              String reason =
+                  rejected.reason() == StockReply.Rejection.IDEMPOTENCY_KEY_REUSED
+                      ? "receiptId "
+                          + receipt.receiptId()
+                          + " was already applied with a different body"
+                      : rejected.reason().slug() + ": " + rejected.detail();
+              deadLetter(delivery, props, body, reason);
+            } else {
+              // Overloaded, restarting or timed out: the receipt is fine, the item is busy.
+              String why = failure != null ? failure.toString() : String.valueOf(r);
+              LOG.info(
+                  "Receipts: {} for {} not applied yet ({}); trying again in {}",
+                  receipt.receiptId(),
+                  receipt.item(),
+                  why,
+                  settings.reconnectBackoff());
+              system
+                  .scheduler()
+                  .scheduleOnce(
+                      settings.reconnectBackoff(),
+                      () -> apply(receipt, delivery, props, body),
+                      system.executionContext());
+            }
+          });
     }
 
     private void deadLetter(long delivery, AMQP.BasicProperties props, byte[] body, String reason) {
@@ -147,14 +174,17 @@ public final class ReceiptsConsumer implements AutoCloseable {
       AMQP.BasicProperties withReason = props.builder().headers(headers).deliveryMode(2).build();
       try {
         synchronized (deadLetters) {
-          deadLetters.basicPublish(settings.deadLetterExchange(), settings.receiptsQueue(), withReason, body);
+          deadLetters.basicPublish(
+              settings.deadLetterExchange(), settings.receiptsQueue(), withReason, body);
           deadLetters.waitForConfirmsOrDie(settings.confirmTimeout().toMillis());
         }
         LOG.warn("Receipts: message {} dead-lettered: {}", props.getMessageId(), reason);
         ack(delivery);
       } catch (Exception e) {
         // Not acknowledged: the broker delivers it again once the connection is back.
-        LOG.warn("Receipts: could not dead-letter message {} ({}); it stays on the queue", props.getMessageId(),
+        LOG.warn(
+            "Receipts: could not dead-letter message {} ({}); it stays on the queue",
+            props.getMessageId(),
             e.toString());
       }
     }
@@ -166,8 +196,11 @@ public final class ReceiptsConsumer implements AutoCloseable {
           ch.basicAck(delivery, false);
         }
       } catch (IOException | RuntimeException e) {
-        // The channel closed meanwhile; the broker redelivers, and the receiptId makes that harmless.
-        LOG.info("Receipts: ack of delivery {} lost ({}); it will be redelivered and recognized", delivery,
+        // The channel closed meanwhile; the broker redelivers, and the receiptId makes that
+        // harmless.
+        LOG.info(
+            "Receipts: ack of delivery {} lost ({}); it will be redelivered and recognized",
+            delivery,
             e.toString());
       }
     }

@@ -35,12 +35,15 @@ public final class InventoryEvents {
   private InventoryEvents() {}
 
   /** Each event class's type, worked out once rather than by a regex for every event published. */
-  private static final ClassValue<String> TYPES = new ClassValue<>() {
-    @Override
-    protected String computeValue(Class<?> type) {
-      return type.getSimpleName().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
-    }
-  };
+  private static final ClassValue<String> TYPES =
+      new ClassValue<>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+          return type.getSimpleName()
+              .replaceAll("([a-z])([A-Z])", "$1-$2")
+              .toLowerCase(Locale.ROOT);
+        }
+      };
 
   /** {@code hold-committed} for {@code HoldCommitted}. */
   public static String type(StockEvent event) {
@@ -107,7 +110,8 @@ public final class InventoryEvents {
     return m;
   }
 
-  private static void hold(Map<String, Object> m, String holdId, String reservationId, long quantity) {
+  private static void hold(
+      Map<String, Object> m, String holdId, String reservationId, long quantity) {
     m.put("holdId", holdId);
     m.put("reservationId", reservationId);
     m.put("quantity", quantity);

@@ -15,10 +15,10 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Idempotency keys, shared by every transport. A key becomes the id of the operation it asks for
- * (a hold id, an adjustment id), derived per scope (a route), so that a retry reaches the stock
- * item as the same operation and is answered with the first outcome. The request body's
- * fingerprint travels with it, so a reused key with another body is told apart from a retry.
+ * Idempotency keys, shared by every transport. A key becomes the id of the operation it asks for (a
+ * hold id, an adjustment id), derived per scope (a route), so that a retry reaches the stock item
+ * as the same operation and is answered with the first outcome. The request body's fingerprint
+ * travels with it, so a reused key with another body is told apart from a retry.
  */
 public final class Idempotency {
 
@@ -27,6 +27,7 @@ public final class Idempotency {
 
   public static final String RESERVATIONS = "POST /v1/reservations";
   public static final String ADJUSTMENTS = "POST /v1/stock/adjustments";
+
   /** Goods receipts from the ERP: the receiptId is the key. */
   public static final String RECEIPTS = "AMQP receipts";
 
@@ -79,7 +80,8 @@ public final class Idempotency {
 
   private static String digest(String text) {
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
       return B64.encodeToString(hash).substring(0, 22);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -38,15 +38,19 @@ import org.apache.pekko.cluster.typed.Cluster;
  * The node's metrics, one registry per actor system, scraped as Prometheus text at {@code /metrics}
  * on the management port ({@link MetricsRoute}). Other parts of Stockhold add their own through
  * {@link #gauge}, {@link #timer} or {@link #registry()}; names follow Micrometer's dotted style and
- * come out as Prometheus snake case ({@code stockhold.queue.depth} becomes
- * {@code stockhold_queue_depth}).
+ * come out as Prometheus snake case ({@code stockhold.queue.depth} becomes {@code
+ * stockhold_queue_depth}).
  */
 public final class Metrics implements Extension {
 
-  /** A shard region busy starting or handing off may be slow to answer; the last counts stay until it does. */
+  /**
+   * A shard region busy starting or handing off may be slow to answer; the last counts stay until
+   * it does.
+   */
   private static final Duration POLL_TIMEOUT = Duration.ofSeconds(5);
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Timer> httpTimers = new ConcurrentHashMap<>();
   private final Map<String, Timer> reservationTimers = new ConcurrentHashMap<>();
   private final LongAdder queued = new LongAdder();
@@ -65,23 +69,30 @@ public final class Metrics implements Extension {
     new UptimeMetrics().bindTo(registry);
     system.getWhenTerminated().thenRun(gc::close);
 
-    batchSizes = DistributionSummary.builder("stockhold.stockitem.batch.size")
-        .description("Requests decided by one journal write of a stock item (group commit)")
-        .baseUnit("requests")
-        .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-        .register(registry);
-    journalWrites = Timer.builder("stockhold.stockitem.journal.write")
-        .description("From a batch sent to the stock item's ledger to its events persisted and decided")
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(10))
-        .register(registry);
+    batchSizes =
+        DistributionSummary.builder("stockhold.stockitem.batch.size")
+            .description("Requests decided by one journal write of a stock item (group commit)")
+            .baseUnit("requests")
+            .serviceLevelObjectives(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+            .register(registry);
+    journalWrites =
+        Timer.builder("stockhold.stockitem.journal.write")
+            .description(
+                "From a batch sent to the stock item's ledger to its events persisted and decided")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(10))
+            .register(registry);
     Gauge.builder("stockhold.stockitem.queue.depth", queued, LongAdder::sum)
         .description("Requests waiting in the stock items' gates on this node, all items together")
         .register(registry);
-    Gauge.builder("stockhold.cluster.members.up", system, s -> StreamSupport.stream(
-            Cluster.get(s).state().getMembers().spliterator(), false)
-            .filter(m -> m.status() == MemberStatus.up()).count())
+    Gauge.builder(
+            "stockhold.cluster.members.up",
+            system,
+            s ->
+                StreamSupport.stream(Cluster.get(s).state().getMembers().spliterator(), false)
+                    .filter(m -> m.status() == MemberStatus.up())
+                    .count())
         .description("Cluster members this node sees as Up")
         .register(registry);
   }
@@ -131,21 +142,27 @@ public final class Metrics implements Extension {
   /** One HTTP request, by route template (never the raw path), method and status class. */
   void httpRequest(String method, String route, int status, long nanos) {
     String outcome = statusClass(status);
-    httpTimers.computeIfAbsent(method + ' ' + route + ' ' + outcome, k ->
-            Timer.builder("stockhold.http.requests")
-                .description("HTTP API requests by route and outcome")
-                .tags(Tags.of("method", method, "route", route, "outcome", outcome))
-                .register(registry))
+    httpTimers
+        .computeIfAbsent(
+            method + ' ' + route + ' ' + outcome,
+            k ->
+                Timer.builder("stockhold.http.requests")
+                    .description("HTTP API requests by route and outcome")
+                    .tags(Tags.of("method", method, "route", route, "outcome", outcome))
+                    .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
     if (route.equals(HttpMetrics.RESERVATIONS) && method.equals("POST")) {
-      reservationTimers.computeIfAbsent(outcome, k ->
-              Timer.builder("stockhold.reservation.latency")
-                  .description("POST /v1/reservations from request to response")
-                  .tag("outcome", outcome)
-                  .publishPercentileHistogram()
-                  .minimumExpectedValue(Duration.ofMillis(1))
-                  .maximumExpectedValue(Duration.ofSeconds(30))
-                  .register(registry))
+      reservationTimers
+          .computeIfAbsent(
+              outcome,
+              k ->
+                  Timer.builder("stockhold.reservation.latency")
+                      .description("POST /v1/reservations from request to response")
+                      .tag("outcome", outcome)
+                      .publishPercentileHistogram()
+                      .minimumExpectedValue(Duration.ofMillis(1))
+                      .maximumExpectedValue(Duration.ofSeconds(30))
+                      .register(registry))
           .record(nanos, TimeUnit.NANOSECONDS);
     }
   }
@@ -162,31 +179,54 @@ public final class Metrics implements Extension {
 
   /**
    * Shards and entities of each entity type hosted on this node, asked of the local shard region
-   * every {@code interval} (a local message, no cluster-wide query) and served from the last answer.
+   * every {@code interval} (a local message, no cluster-wide query) and served from the last
+   * answer.
    */
   public void pollShards(ActorSystem<?> system, List<EntityTypeKey<?>> keys, Duration interval) {
     for (EntityTypeKey<?> key : keys) {
       AtomicInteger shardCount = shards.computeIfAbsent(key.name(), k -> new AtomicInteger());
       AtomicInteger entityCount = entities.computeIfAbsent(key.name(), k -> new AtomicInteger());
       Gauge.builder("stockhold.sharding.shards", shardCount, AtomicInteger::get)
-          .description("Shards hosted on this node").tag("entity", key.name()).register(registry);
+          .description("Shards hosted on this node")
+          .tag("entity", key.name())
+          .register(registry);
       Gauge.builder("stockhold.sharding.entities", entityCount, AtomicInteger::get)
-          .description("Entities alive on this node").tag("entity", key.name()).register(registry);
+          .description("Entities alive on this node")
+          .tag("entity", key.name())
+          .register(registry);
     }
     ClusterSharding sharding = ClusterSharding.get(system);
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, interval, () -> {
-      for (EntityTypeKey<?> key : keys) {
-        AskPattern.<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(
-                sharding.shardState().<GetShardRegionState>narrow(), replyTo -> new GetShardRegionState(key, replyTo),
-                POLL_TIMEOUT, system.scheduler())
-            .thenAccept(state -> {
-              // A shard too busy to answer in time (starting, recovering its entities) is still
-              // hosted here: counted among the shards, its entities unknown until it answers.
-              shards.get(key.name()).set(state.getShards().size() + state.getFailed().size());
-              entities.get(key.name()).set(state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum());
-            });
-      }
-    }, system.executionContext());
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ZERO,
+            interval,
+            () -> {
+              for (EntityTypeKey<?> key : keys) {
+                AskPattern.<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(
+                        sharding.shardState().<GetShardRegionState>narrow(),
+                        replyTo -> new GetShardRegionState(key, replyTo),
+                        POLL_TIMEOUT,
+                        system.scheduler())
+                    .thenAccept(
+                        state -> {
+                          // A shard too busy to answer in time (starting, recovering its entities)
+                          // is still
+                          // hosted here: counted among the shards, its entities unknown until it
+                          // answers.
+                          shards
+                              .get(key.name())
+                              .set(state.getShards().size() + state.getFailed().size());
+                          entities
+                              .get(key.name())
+                              .set(
+                                  state.getShards().stream()
+                                      .mapToInt(s -> s.getEntityIds().size())
+                                      .sum());
+                        });
+              }
+            },
+            system.executionContext());
   }
 
   private static final class Id extends ExtensionId<Metrics> {

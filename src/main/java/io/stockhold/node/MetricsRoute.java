@@ -21,8 +21,10 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 public final class MetricsRoute extends AllDirectives implements ManagementRouteProvider {
 
   /** The Prometheus text exposition format, version 0.0.4. */
-  private static final ContentType.WithCharset PROMETHEUS_TEXT = ContentTypes.create(
-      MediaTypes.customWithOpenCharset("text", "plain", Map.of("version", "0.0.4"), false), HttpCharsets.UTF_8);
+  private static final ContentType.WithCharset PROMETHEUS_TEXT =
+      ContentTypes.create(
+          MediaTypes.customWithOpenCharset("text", "plain", Map.of("version", "0.0.4"), false),
+          HttpCharsets.UTF_8);
 
   private final Metrics metrics;
 
@@ -32,7 +34,13 @@ public final class MetricsRoute extends AllDirectives implements ManagementRoute
 
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
-    return path("metrics", () -> get(() -> complete(
-        HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.scrape())))));
+    return path(
+        "metrics",
+        () ->
+            get(
+                () ->
+                    complete(
+                        HttpResponse.create()
+                            .withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.scrape())))));
   }
 }

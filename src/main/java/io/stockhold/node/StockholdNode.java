@@ -1,20 +1,18 @@
 package io.stockhold.node;
 
-import io.stockhold.api.http.ApiTls;
-import io.stockhold.api.http.HttpDrain;
-import io.stockhold.storage.Storage;
-
 import com.typesafe.config.Config;
+import com.zaxxer.hikari.HikariDataSource;
 import io.stockhold.api.grpc.PointOfSaleService;
 import io.stockhold.api.grpc.PosEndpoint;
 import io.stockhold.api.grpc.PosSettings;
+import io.stockhold.api.http.ApiTls;
 import io.stockhold.api.http.HttpApi;
+import io.stockhold.api.http.HttpDrain;
 import io.stockhold.erp.Broker;
 import io.stockhold.erp.ErpLag;
 import io.stockhold.erp.ErpProjection;
 import io.stockhold.erp.ErpSettings;
 import io.stockhold.erp.ReceiptsConsumer;
-import com.zaxxer.hikari.HikariDataSource;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevelProjection;
 import io.stockhold.readmodel.StockLevels;
@@ -25,6 +23,7 @@ import io.stockhold.stock.StockItem;
 import io.stockhold.stock.StockItemSettings;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockTags;
+import io.stockhold.storage.Storage;
 import java.net.InetSocketAddress;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -38,8 +37,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.HttpsConnectionContext;
-import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,8 +59,14 @@ public final class StockholdNode implements AutoCloseable {
   private final ErpLag erpLag;
   private final PointOfSaleService pointOfSale;
 
-  private StockholdNode(ActorSystem<Void> system, Storage storage, StockItems items,
-      ServerBinding binding, int managementPort, ErpLag erpLag, PointOfSaleService pointOfSale) {
+  private StockholdNode(
+      ActorSystem<Void> system,
+      Storage storage,
+      StockItems items,
+      ServerBinding binding,
+      int managementPort,
+      ErpLag erpLag,
+      PointOfSaleService pointOfSale) {
     this.system = system;
     this.storage = storage;
     this.items = items;
@@ -94,55 +99,103 @@ public final class StockholdNode implements AutoCloseable {
       Clock clock = Clock.systemUTC();
       Metrics metrics = Metrics.get(system);
       StockItem.init(system, StockItemSettings.from(full), clock, metrics.stockItems());
-      HikariDataSource readModel = StockLevelProjection.dataSource(storage,
-          full.getInt("stockhold.projections.pool-size"));
+      HikariDataSource readModel =
+          StockLevelProjection.dataSource(storage, full.getInt("stockhold.projections.pool-size"));
       system.getWhenTerminated().thenRun(readModel::close);
       StockLevelProjection.init(system, readModel);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
-      ErpLag erpLag = ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp), clock);
+      ErpLag erpLag =
+          ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp), clock);
       for (String slice : StockTags.all(full)) {
-        metrics.gauge("stockhold.erp.lag.events", "Events of an ERP slice not yet published (NaN where the slice "
-            + "runs on another node)", () -> erpLag.events(slice), "slice", slice);
-        metrics.gauge("stockhold.erp.lag.seconds", "Age of an ERP slice's oldest unpublished event (NaN where the "
-            + "slice runs on another node)", () -> erpLag.seconds(slice), "slice", slice);
+        metrics.gauge(
+            "stockhold.erp.lag.events",
+            "Events of an ERP slice not yet published (NaN where the slice "
+                + "runs on another node)",
+            () -> erpLag.events(slice),
+            "slice",
+            slice);
+        metrics.gauge(
+            "stockhold.erp.lag.seconds",
+            "Age of an ERP slice's oldest unpublished event (NaN where the "
+                + "slice runs on another node)",
+            () -> erpLag.seconds(slice),
+            "slice",
+            slice);
       }
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), clock);
-      ReservationService reservations = new ReservationService(items,
-          new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")));
+      ReservationService reservations =
+          new ReservationService(
+              items,
+              new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
-      metrics.pollShards(system, List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
+      metrics.pollShards(
+          system,
+          List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
           full.getDuration("stockhold.metrics.shard-poll-interval"));
 
       StockLevels levels = new StockLevels(system, readModel);
       // REST, gRPC (POS terminals) and gRPC-Web on one port, HTTP/1.1 and HTTP/2 alike.
-      PointOfSaleService pos = new PointOfSaleService(system, items, reservations, levels,
-          PosSettings.from(full), clock);
-      ServerBuilder server = Http.get(system)
-          .newServerAt(full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
+      PointOfSaleService pos =
+          new PointOfSaleService(
+              system, items, reservations, levels, PosSettings.from(full), clock);
+      ServerBuilder server =
+          Http.get(system)
+              .newServerAt(
+                  full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
       Optional<HttpsConnectionContext> tls = ApiTls.from(full);
       if (tls.isPresent()) server = server.enableHttps(tls.get());
-      ServerBinding binding = server
-          .bind(PosEndpoint.handler(HttpDrain.get(system).around(new HttpMetrics(metrics).around(
-              new HttpApi(items, reservations, new StockHistory(system), levels, defaultTtl).route())), pos, system))
-          .toCompletableFuture().get(30, TimeUnit.SECONDS)
-          // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests in
-          // progress finish (answering new ones on open connections 503), and only then hand the
-          // shards off and leave.
-          .addToCoordinatedShutdown(full.getDuration("stockhold.http.drain-timeout"), system);
-      var management = PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      ServerBinding binding =
+          server
+              .bind(
+                  PosEndpoint.handler(
+                      HttpDrain.get(system)
+                          .around(
+                              new HttpMetrics(metrics)
+                                  .around(
+                                      new HttpApi(
+                                              items,
+                                              reservations,
+                                              new StockHistory(system),
+                                              levels,
+                                              defaultTtl)
+                                          .route())),
+                      pos,
+                      system))
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS)
+              // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests
+              // in
+              // progress finish (answering new ones on open connections 503), and only then hand
+              // the
+              // shards off and leave.
+              .addToCoordinatedShutdown(full.getDuration("stockhold.http.drain-timeout"), system);
+      var management =
+          PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);
       int managementPort = management.getPort();
       ClusterFormation.startBootstrapIfOn(system, full);
 
       InetSocketAddress http = binding.localAddress();
       // Management listens on bind-hostname when one is set (k8s, compose: every interface).
       String managementBind = full.getString("pekko.management.http.bind-hostname");
-      String managementHost = managementBind.isBlank() ? full.getString("pekko.management.http.hostname") : managementBind;
-      LOG.info("Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management {}:{}, remoting {}",
-          storage.description(), erp.description(), http.getHostString(), http.getPort(), managementHost,
-          managementPort, cluster.selfMember().address());
-      LOG.info("POS gRPC, gRPC-Web and REST share port {}, {}", http.getPort(),
+      String managementHost =
+          managementBind.isBlank()
+              ? full.getString("pekko.management.http.hostname")
+              : managementBind;
+      LOG.info(
+          "Stockhold node up: storage {}, ERP events to {}, HTTP {}:{}, management {}:{}, remoting"
+              + " {}",
+          storage.description(),
+          erp.description(),
+          http.getHostString(),
+          http.getPort(),
+          managementHost,
+          managementPort,
+          cluster.selfMember().address());
+      LOG.info(
+          "POS gRPC, gRPC-Web and REST share port {}, {}",
+          http.getPort(),
           tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)");
       return new StockholdNode(system, storage, items, binding, managementPort, erpLag, pos);
     } catch (Exception e) {

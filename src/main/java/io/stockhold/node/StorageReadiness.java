@@ -1,8 +1,7 @@
 package io.stockhold.node;
 
-import java.sql.SQLException;
 import io.stockhold.storage.Storage;
-
+import java.sql.SQLException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -30,12 +29,14 @@ public final class StorageReadiness implements Supplier<CompletionStage<Boolean>
     if (Cluster.get(system).selfMember().status() != MemberStatus.up()) {
       return CompletableFuture.completedFuture(false);
     }
-    return CompletableFuture.supplyAsync(() -> {
-      try (var connection = storage.connect()) {
-        return connection.isValid(1);
-      } catch (SQLException e) {
-        return false;
-      }
-    }, system.dispatchers().lookup(Dispatchers.DefaultBlockingDispatcherId()));
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (var connection = storage.connect()) {
+            return connection.isValid(1);
+          } catch (SQLException e) {
+            return false;
+          }
+        },
+        system.dispatchers().lookup(Dispatchers.DefaultBlockingDispatcherId()));
   }
 }

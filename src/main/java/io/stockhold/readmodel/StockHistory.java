@@ -24,15 +24,23 @@ public final class StockHistory {
 
   public StockHistory(ActorSystem<?> system) {
     this.system = system;
-    this.journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.journal =
+        PersistenceQuery.get(system)
+            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
   }
 
   public CompletionStage<Page> page(StockItemId item, long fromSequenceNr, int limit) {
     String persistenceId = StockLedger.persistenceId(item).id();
-    return journal.currentEventsByPersistenceId(persistenceId, fromSequenceNr, fromSequenceNr + limit - 1)
+    return journal
+        .currentEventsByPersistenceId(persistenceId, fromSequenceNr, fromSequenceNr + limit - 1)
         .map(env -> new Entry(persistenceId, env.sequenceNr(), (StockEvent) env.event()))
         .runWith(Sink.seq(), system)
-        .thenApply(entries -> new Page(entries,
-            entries.size() == limit ? entries.get(entries.size() - 1).sequenceNr() + 1 : 0));
+        .thenApply(
+            entries ->
+                new Page(
+                    entries,
+                    entries.size() == limit
+                        ? entries.get(entries.size() - 1).sequenceNr() + 1
+                        : 0));
   }
 }

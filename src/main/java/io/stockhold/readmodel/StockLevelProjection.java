@@ -1,15 +1,14 @@
 package io.stockhold.readmodel;
 
-import java.time.Duration;
-import io.stockhold.storage.ProjectionSession;
-
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.stockhold.storage.Storage;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockTags;
+import io.stockhold.storage.ProjectionSession;
+import io.stockhold.storage.Storage;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -48,14 +47,21 @@ public final class StockLevelProjection {
 
   public static void init(ActorSystem<?> system, HikariDataSource dataSource) throws Exception {
     JdbcProjection.createTablesIfNotExists(() -> new ProjectionSession(dataSource), system)
-        .toCompletableFuture().get(30, TimeUnit.SECONDS);
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       s.execute(StockLevelProjectionHandler.CREATE_TABLE);
     }
     List<String> tags = StockTags.all(system.settings().config());
-    ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "stock-level-projection",
-        tags.size(), i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i))),
-        StockTags.placement(system), Optional.of(ProjectionBehavior.stopMessage()));
+    ShardedDaemonProcess.get(system)
+        .init(
+            ProjectionBehavior.Command.class,
+            "stock-level-projection",
+            tags.size(),
+            i -> ProjectionBehavior.create(projection(system, dataSource, tags.get(i))),
+            StockTags.placement(system),
+            Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   private static GroupedProjection<Offset, EventEnvelope<StockEvent>> projection(
@@ -63,8 +69,12 @@ public final class StockLevelProjection {
     SourceProvider<Offset, EventEnvelope<StockEvent>> events =
         EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
     // Many events, one transaction: a hot item's burst costs the read model a few commits.
-    return JdbcProjection.groupedWithin(ProjectionId.of("stock-level", tag), events,
-            () -> new ProjectionSession(dataSource), StockLevelProjectionHandler::new, system)
+    return JdbcProjection.groupedWithin(
+            ProjectionId.of("stock-level", tag),
+            events,
+            () -> new ProjectionSession(dataSource),
+            StockLevelProjectionHandler::new,
+            system)
         .withGroup(500, Duration.ofMillis(200));
   }
 }

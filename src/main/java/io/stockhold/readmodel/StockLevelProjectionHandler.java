@@ -1,29 +1,29 @@
 package io.stockhold.readmodel;
 
-import java.sql.Types;
-import java.util.List;
-import io.stockhold.storage.ProjectionSession;
-
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.PolicyChanged;
+import io.stockhold.storage.ProjectionSession;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
 /**
  * Keeps one {@code stock_level} row per stock item: the quantities after its latest event (and its
- * policy). A row only moves forward: an event older than the row's is ignored, so a replayed
- * event changes nothing.
+ * policy). A row only moves forward: an event older than the row's is ignored, so a replayed event
+ * changes nothing.
  */
 public final class StockLevelProjectionHandler
     extends JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession> {
 
-  static final String CREATE_TABLE = """
+  static final String CREATE_TABLE =
+      """
       CREATE TABLE IF NOT EXISTS stock_level (
         location VARCHAR(64) NOT NULL,
         sku VARCHAR(64) NOT NULL,
@@ -34,10 +34,12 @@ public final class StockLevelProjectionHandler
         reorder_point BIGINT NOT NULL,
         reorder_quantity BIGINT NOT NULL,
         sequence_nr BIGINT NOT NULL,
-        PRIMARY KEY (location, sku))""";
+        PRIMARY KEY (location, sku))\
+      """;
 
   // Standard MERGE: PostgreSQL 15+ and H2 both speak it.
-  private static final String MERGE = """
+  private static final String MERGE =
+      """
       MERGE INTO stock_level t
       USING (VALUES (CAST(? AS VARCHAR(64)), CAST(? AS VARCHAR(64)), CAST(? AS BIGINT), CAST(? AS BIGINT),
                      CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)))
@@ -52,7 +54,8 @@ public final class StockLevelProjectionHandler
       WHEN NOT MATCHED THEN INSERT
         (location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr)
         VALUES (s.location, s.sku, s.on_hand, s.reserved, s.available, COALESCE(s.safety_stock, 0),
-                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr)""";
+                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr)\
+      """;
 
   /**
    * A group of events in one transaction (with its offset): one row update per item. A row only
@@ -60,7 +63,8 @@ public final class StockLevelProjectionHandler
    * its latest policy change (if any) its policy: a hot item's 500 events cost one update, not 500.
    */
   @Override
-  public void process(ProjectionSession session, List<EventEnvelope<StockEvent>> envelopes) throws Exception {
+  public void process(ProjectionSession session, List<EventEnvelope<StockEvent>> envelopes)
+      throws Exception {
     Map<String, EventEnvelope<StockEvent>> latest = new LinkedHashMap<>();
     Map<String, PolicyChanged> policies = new HashMap<>();
     for (EventEnvelope<StockEvent> envelope : envelopes) {
@@ -70,20 +74,22 @@ public final class StockLevelProjectionHandler
       latest.put(pid, envelope);
       if (envelope.event() instanceof PolicyChanged p) policies.put(pid, p);
     }
-    session.withConnection((Connection c) -> {
-      try (PreparedStatement merge = c.prepareStatement(MERGE)) {
-        for (EventEnvelope<StockEvent> envelope : latest.values()) {
-          add(merge, envelope, policies.get(envelope.persistenceId()));
-        }
-        merge.executeBatch();
-      } catch (SQLException failure) {
-        throw new IllegalStateException("stock_level update failed", failure);
-      }
-      return null;
-    });
+    session.withConnection(
+        (Connection c) -> {
+          try (PreparedStatement merge = c.prepareStatement(MERGE)) {
+            for (EventEnvelope<StockEvent> envelope : latest.values()) {
+              add(merge, envelope, policies.get(envelope.persistenceId()));
+            }
+            merge.executeBatch();
+          } catch (SQLException failure) {
+            throw new IllegalStateException("stock_level update failed", failure);
+          }
+          return null;
+        });
   }
 
-  private static void add(PreparedStatement merge, EventEnvelope<StockEvent> envelope, PolicyChanged p)
+  private static void add(
+      PreparedStatement merge, EventEnvelope<StockEvent> envelope, PolicyChanged p)
       throws SQLException {
     StockEvent e = envelope.event();
     merge.setString(1, e.location());
@@ -104,5 +110,4 @@ public final class StockLevelProjectionHandler
     merge.setLong(9, envelope.sequenceNr());
     merge.addBatch();
   }
-
 }

@@ -1,6 +1,5 @@
 package io.stockhold.readmodel;
 
-import java.sql.SQLException;
 import io.stockhold.stock.LevelUpdate;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockReply.Level;
@@ -8,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -39,7 +39,8 @@ public final class StockLevels {
   }
 
   public static String cursor(StockItemId after) {
-    return Base64.getUrlEncoder().withoutPadding()
+    return Base64.getUrlEncoder()
+        .withoutPadding()
         .encodeToString((after.location() + "\n" + after.sku()).getBytes(StandardCharsets.UTF_8));
   }
 
@@ -48,15 +49,18 @@ public final class StockLevels {
     try {
       String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
       int newline = text.indexOf('\n');
-      return newline < 0 ? Optional.empty() : StockItemId.parse(text.substring(0, newline) + "/" + text.substring(newline + 1));
+      return newline < 0
+          ? Optional.empty()
+          : StockItemId.parse(text.substring(0, newline) + "/" + text.substring(newline + 1));
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
   }
 
-  public CompletionStage<Page> list(Optional<String> location, boolean lowStockOnly, int limit,
-      Optional<StockItemId> after) {
-    return CompletableFuture.supplyAsync(() -> query(location, lowStockOnly, limit, after), blocking);
+  public CompletionStage<Page> list(
+      Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
+    return CompletableFuture.supplyAsync(
+        () -> query(location, lowStockOnly, limit, after), blocking);
   }
 
   /**
@@ -64,50 +68,74 @@ public final class StockLevels {
    * watcher to start from; at most {@code limit} rows.
    */
   public CompletionStage<List<LevelUpdate>> atLocation(String location, int limit) {
-    return CompletableFuture.supplyAsync(() -> {
-      String sql = "SELECT sku, on_hand, reserved, available, sequence_nr FROM stock_level WHERE location = ? "
-          + "ORDER BY sku LIMIT ?";
-      try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(sql)) {
-        q.setString(1, location);
-        q.setInt(2, limit);
-        List<LevelUpdate> rows = new ArrayList<>();
-        try (ResultSet rs = q.executeQuery()) {
-          while (rs.next()) {
-            rows.add(new LevelUpdate(location, rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
-                rs.getLong(5)));
+    return CompletableFuture.supplyAsync(
+        () -> {
+          String sql =
+              "SELECT sku, on_hand, reserved, available, sequence_nr FROM stock_level WHERE"
+                  + " location = ? ORDER BY sku LIMIT ?";
+          try (Connection c = dataSource.getConnection();
+              PreparedStatement q = c.prepareStatement(sql)) {
+            q.setString(1, location);
+            q.setInt(2, limit);
+            List<LevelUpdate> rows = new ArrayList<>();
+            try (ResultSet rs = q.executeQuery()) {
+              while (rs.next()) {
+                rows.add(
+                    new LevelUpdate(
+                        location,
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getLong(5)));
+              }
+            }
+            return rows;
+          } catch (SQLException e) {
+            throw new IllegalStateException("stock_level query failed", e);
           }
-        }
-        return rows;
-      } catch (SQLException e) {
-        throw new IllegalStateException("stock_level query failed", e);
-      }
-    }, blocking);
+        },
+        blocking);
   }
 
-  private Page query(Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
-    StringBuilder sql = new StringBuilder("SELECT location, sku, on_hand, reserved, available, safety_stock, "
-        + "reorder_point, reorder_quantity FROM stock_level WHERE 1 = 1");
+  private Page query(
+      Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT location, sku, on_hand, reserved, available, safety_stock, "
+                + "reorder_point, reorder_quantity FROM stock_level WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    location.ifPresent(l -> {
-      sql.append(" AND location = ?");
-      args.add(l);
-    });
+    location.ifPresent(
+        l -> {
+          sql.append(" AND location = ?");
+          args.add(l);
+        });
     if (lowStockOnly) sql.append(" AND reorder_point > 0 AND available <= reorder_point");
-    after.ifPresent(a -> {
-      sql.append(" AND (location > ? OR (location = ? AND sku > ?))");
-      args.add(a.location());
-      args.add(a.location());
-      args.add(a.sku());
-    });
+    after.ifPresent(
+        a -> {
+          sql.append(" AND (location > ? OR (location = ? AND sku > ?))");
+          args.add(a.location());
+          args.add(a.location());
+          args.add(a.sku());
+        });
     sql.append(" ORDER BY location, sku LIMIT ?");
     args.add(limit + 1);
-    try (Connection c = dataSource.getConnection(); PreparedStatement q = c.prepareStatement(sql.toString())) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement q = c.prepareStatement(sql.toString())) {
       for (int i = 0; i < args.size(); i++) q.setObject(i + 1, args.get(i));
       List<Row> rows = new ArrayList<>();
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {
-          rows.add(new Row(new StockItemId(rs.getString(1), rs.getString(2)), new Level(rs.getLong(3),
-              rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8))));
+          rows.add(
+              new Row(
+                  new StockItemId(rs.getString(1), rs.getString(2)),
+                  new Level(
+                      rs.getLong(3),
+                      rs.getLong(4),
+                      rs.getLong(5),
+                      rs.getLong(6),
+                      rs.getLong(7),
+                      rs.getLong(8))));
         }
       }
       if (rows.size() <= limit) return new Page(rows, Optional.empty());

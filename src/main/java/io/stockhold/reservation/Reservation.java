@@ -30,7 +30,6 @@ import java.util.Objects;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -49,18 +48,25 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * A multi-line reservation: the sharded, journaled saga that holds a whole cart all-or-nothing
  * across its stock items, then commits, releases or expires every line. Lines are asked in
  * parallel; a client request that arrives while the reservation waits for its items is stashed
- * until the items have answered. After a crash it picks up where its journal says it was and
- * tells every line again (each step is idempotent at the item).
+ * until the items have answered. After a crash it picks up where its journal says it was and tells
+ * every line again (each step is idempotent at the item).
  */
 public final class Reservation
-    extends EventSourcedBehaviorWithEnforcedReplies<Reservation.Command, ReservationEvent, ReservationState> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        Reservation.Command, ReservationEvent, ReservationState> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Reservation");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Reservation");
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Create(String channel, List<ReservationLine> lines, long ttlSeconds, String fingerprint,
-      ActorRef<ReservationReply> replyTo) implements Command {}
+  public record Create(
+      String channel,
+      List<ReservationLine> lines,
+      long ttlSeconds,
+      String fingerprint,
+      ActorRef<ReservationReply> replyTo)
+      implements Command {}
 
   public record Get(ActorRef<ReservationReply> replyTo) implements Command {}
 
@@ -73,25 +79,47 @@ public final class Reservation
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
   /** An item's answer for one line, tagged with what it was asked for. */
-  private record LineAnswered(int attempt, Phase phase, int index, StockReply reply) implements Internal {}
+  private record LineAnswered(int attempt, Phase phase, int index, StockReply reply)
+      implements Internal {}
 
   private record Retry(int attempt, Phase phase, int index) implements Internal {}
 
-  private enum Tick implements Internal { DEADLINE, IDLE, STOP }
+  private enum Tick implements Internal {
+    DEADLINE,
+    IDLE,
+    STOP
+  }
 
-  public record Settings(Duration grace, Duration itemTimeout, Duration retryBackoff, Duration idleTimeout) {
+  public record Settings(
+      Duration grace, Duration itemTimeout, Duration retryBackoff, Duration idleTimeout) {
     public static Settings from(Config config) {
       var c = config.getConfig("stockhold.reservations");
-      return new Settings(c.getDuration("grace"), config.getDuration("stockhold.ask-timeout"),
-          c.getDuration("retry-backoff"), config.getDuration("stockhold.stock-item.idle-timeout"));
+      return new Settings(
+          c.getDuration("grace"),
+          config.getDuration("stockhold.ask-timeout"),
+          c.getDuration("retry-backoff"),
+          config.getDuration("stockhold.stock-item.idle-timeout"));
     }
   }
 
   public static void init(ActorSystem<?> system, Settings settings, Clock clock) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, entity -> Behaviors.<Command>setup(ctx ->
-        Behaviors.withTimers(timers -> new Reservation(ctx, timers, entity.getShard(),
-            ReservationIds.multiLine(entity.getEntityId()), settings, clock))))
-        .withStopMessage(Tick.STOP));
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                    ENTITY_KEY,
+                    entity ->
+                        Behaviors.<Command>setup(
+                            ctx ->
+                                Behaviors.withTimers(
+                                    timers ->
+                                        new Reservation(
+                                            ctx,
+                                            timers,
+                                            entity.getShard(),
+                                            ReservationIds.multiLine(entity.getEntityId()),
+                                            settings,
+                                            clock))))
+                .withStopMessage(Tick.STOP));
   }
 
   private final ActorContext<Command> ctx;
@@ -106,12 +134,20 @@ public final class Reservation
   private StockReply[] answers = new StockReply[0];
   private final List<ActorRef<ReservationReply>> awaiting = new ArrayList<>();
   private boolean extending;
+
   /** The answer to a refused attempt, given once its holds are released. */
   private ReservationReply refusal;
 
-  private Reservation(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ActorRef<ClusterSharding.ShardCommand> shard, String reservationId, Settings settings, Clock clock) {
-    super(PersistenceId.of(ENTITY_KEY.name(), reservationId.substring(reservationId.indexOf('~') + 1)));
+  private Reservation(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      String reservationId,
+      Settings settings,
+      Clock clock) {
+    super(
+        PersistenceId.of(
+            ENTITY_KEY.name(), reservationId.substring(reservationId.indexOf('~') + 1)));
     this.ctx = ctx;
     this.timers = timers;
     this.shard = shard;
@@ -129,13 +165,17 @@ public final class Reservation
   @Override
   public SignalHandler<ReservationState> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          // Finish what the journal says was started; a held reservation re-asserts its deadline
-          // (one past its deadline is expired by the deadline timer instead).
-          boolean held = state.phase() == Phase.HELD && clock.instant().isBefore(state.expiresAt());
-          if (state.busy() || held) tellAllLines(state, held);
-          settle(state);
-        })
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              // Finish what the journal says was started; a held reservation re-asserts its
+              // deadline
+              // (one past its deadline is expired by the deadline timer instead).
+              boolean held =
+                  state.phase() == Phase.HELD && clock.instant().isBefore(state.expiresAt());
+              if (state.busy() || held) tellAllLines(state, held);
+              settle(state);
+            })
         .build();
   }
 
@@ -150,11 +190,14 @@ public final class Reservation
         .onCommand(Extend.class, this::extend)
         .onCommand(LineAnswered.class, this::lineAnswered)
         .onCommand(Retry.class, this::retry)
-        .onCommand(Tick.class, (s, tick) -> switch (tick) {
-          case DEADLINE -> deadline(s);
-          case IDLE -> idle(s);
-          case STOP -> Effect().stop().thenNoReply();
-        })
+        .onCommand(
+            Tick.class,
+            (s, tick) ->
+                switch (tick) {
+                  case DEADLINE -> deadline(s);
+                  case IDLE -> idle(s);
+                  case STOP -> Effect().stop().thenNoReply();
+                })
         .build();
   }
 
@@ -167,17 +210,32 @@ public final class Reservation
     return switch (s.phase()) {
       case NEW, REFUSED -> {
         Instant now = clock.instant();
-        var requested = new HoldsRequested(s.attempt() + 1, c.channel(), c.lines(),
-            now.plusSeconds(c.ttlSeconds()), c.fingerprint(), now);
-        yield Effect().persist(requested).thenRun((ReservationState after) -> {
-          awaiting.add(c.replyTo());
-          tellAllLines(after, false);
-        }).thenNoReply();
+        var requested =
+            new HoldsRequested(
+                s.attempt() + 1,
+                c.channel(),
+                c.lines(),
+                now.plusSeconds(c.ttlSeconds()),
+                c.fingerprint(),
+                now);
+        yield Effect()
+            .persist(requested)
+            .thenRun(
+                (ReservationState after) -> {
+                  awaiting.add(c.replyTo());
+                  tellAllLines(after, false);
+                })
+            .thenNoReply();
       }
-      default -> Objects.equals(s.fingerprint(), c.fingerprint())
-          ? Effect().reply(c.replyTo(), s.created())
-          : Effect().reply(c.replyTo(), Refused.of(Rejection.IDEMPOTENCY_KEY_REUSED,
-              "this idempotency key was used for a different request"));
+      default ->
+          Objects.equals(s.fingerprint(), c.fingerprint())
+              ? Effect().reply(c.replyTo(), s.created())
+              : Effect()
+                  .reply(
+                      c.replyTo(),
+                      Refused.of(
+                          Rejection.IDEMPOTENCY_KEY_REUSED,
+                          "this idempotency key was used for a different request"));
     };
   }
 
@@ -190,24 +248,29 @@ public final class Reservation
   }
 
   /** Commit or release, per the state table. */
-  private ReplyEffect<ReservationEvent, ReservationState> end(ReservationState s, End wanted,
-      ActorRef<ReservationReply> replyTo) {
+  private ReplyEffect<ReservationEvent, ReservationState> end(
+      ReservationState s, End wanted, ActorRef<ReservationReply> replyTo) {
     if (waiting(s)) return Effect().stash();
     Instant now = clock.instant();
     return switch (s.phase()) {
       case NEW, REFUNDING, REFUSED -> Effect().reply(replyTo, notFound());
       case HELD -> {
         if (!now.isBefore(s.expiresAt())) {
-          ReservationReply answer = wanted == End.RELEASED
-              ? viewAs(s, End.EXPIRED) : ended(End.EXPIRED);
-          yield Effect().persist(new Finishing(End.EXPIRED, now))
+          ReservationReply answer =
+              wanted == End.RELEASED ? viewAs(s, End.EXPIRED) : ended(End.EXPIRED);
+          yield Effect()
+              .persist(new Finishing(End.EXPIRED, now))
               .thenRun((ReservationState after) -> tellAllLines(after, false))
               .thenReply(replyTo, after -> answer);
         }
-        yield Effect().persist(new Finishing(wanted, now)).thenRun((ReservationState after) -> {
-          awaiting.add(replyTo);
-          tellAllLines(after, false);
-        }).thenNoReply();
+        yield Effect()
+            .persist(new Finishing(wanted, now))
+            .thenRun(
+                (ReservationState after) -> {
+                  awaiting.add(replyTo);
+                  tellAllLines(after, false);
+                })
+            .thenNoReply();
       }
       case HOLDING, FINISHING, FINISHED -> Effect().reply(replyTo, afterEnd(s, wanted));
     };
@@ -215,7 +278,8 @@ public final class Reservation
 
   /** The answer to a commit or release of a reservation that has already ended. */
   private ReservationReply afterEnd(ReservationState s, End wanted) {
-    if (s.end() == wanted || (wanted == End.RELEASED && s.end() == End.EXPIRED)) return viewAs(s, s.end());
+    if (s.end() == wanted || (wanted == End.RELEASED && s.end() == End.EXPIRED))
+      return viewAs(s, s.end());
     return ended(s.end());
   }
 
@@ -235,34 +299,47 @@ public final class Reservation
       case NEW, REFUNDING, REFUSED -> Effect().reply(c.replyTo(), notFound());
       case HELD -> {
         if (!now.isBefore(s.expiresAt())) {
-          yield Effect().persist(new Finishing(End.EXPIRED, now))
+          yield Effect()
+              .persist(new Finishing(End.EXPIRED, now))
               .thenRun((ReservationState after) -> tellAllLines(after, false))
               .thenReply(c.replyTo(), after -> ended(End.EXPIRED));
         }
-        yield Effect().persist(new DeadlineExtended(now.plusSeconds(c.ttlSeconds()), now))
-            .thenRun((ReservationState after) -> {
-              awaiting.add(c.replyTo());
-              tellAllLines(after, true);
-            }).thenNoReply();
+        yield Effect()
+            .persist(new DeadlineExtended(now.plusSeconds(c.ttlSeconds()), now))
+            .thenRun(
+                (ReservationState after) -> {
+                  awaiting.add(c.replyTo());
+                  tellAllLines(after, true);
+                })
+            .thenNoReply();
       }
       case HOLDING, FINISHING, FINISHED -> Effect().reply(c.replyTo(), ended(s.end()));
     };
   }
 
-  private ReplyEffect<ReservationEvent, ReservationState> lineAnswered(ReservationState s, LineAnswered a) {
-    boolean current = a.attempt() == s.attempt() && a.phase() == s.phase() && (s.busy() || extending);
+  private ReplyEffect<ReservationEvent, ReservationState> lineAnswered(
+      ReservationState s, LineAnswered a) {
+    boolean current =
+        a.attempt() == s.attempt() && a.phase() == s.phase() && (s.busy() || extending);
     if (!current || answers[a.index()] != null) return Effect().noReply();
     LineAnswer meaning = s.judge(a.reply());
     if (meaning == LineAnswer.RETRY) {
-      timers.startSingleTimer(new Retry(a.attempt(), a.phase(), a.index()), settings.retryBackoff());
+      timers.startSingleTimer(
+          new Retry(a.attempt(), a.phase(), a.index()), settings.retryBackoff());
       return Effect().noReply();
     }
     // An extension that reaches an item after the reservation's own deadline is moot: the
     // reservation is expired whatever the item says. Anything else lost is a broken promise.
     boolean moot = s.phase() == Phase.HELD && !clock.instant().isBefore(s.expiresAt());
     if (meaning == LineAnswer.LOST && !moot) {
-      ctx.getLog().error("reservation {}: line {} ({}) refused to {}: {}", reservationId, a.index(),
-          s.lines().get(a.index()).item(), s.end(), a.reply());
+      ctx.getLog()
+          .error(
+              "reservation {}: line {} ({}) refused to {}: {}",
+              reservationId,
+              a.index(),
+              s.lines().get(a.index()).item(),
+              s.end(),
+              a.reply());
     }
     answers[a.index()] = a.reply();
     if (Arrays.stream(answers).anyMatch(Objects::isNull)) return Effect().noReply();
@@ -277,31 +354,58 @@ public final class Reservation
       case HOLDING -> {
         boolean allHeld = replies.stream().allMatch(r -> s.judge(r) == LineAnswer.DONE);
         if (allHeld) {
-          yield Effect().persist(new AllHeld(now)).thenRun((ReservationState after) -> {
-            answer(after.created());
-            settle(after);
-          }).thenNoReply().thenUnstashAll();
+          yield Effect()
+              .persist(new AllHeld(now))
+              .thenRun(
+                  (ReservationState after) -> {
+                    answer(after.created());
+                    settle(after);
+                  })
+              .thenNoReply()
+              .thenUnstashAll();
         }
         List<ShortLine> shortLines = s.shortLines(replies);
         boolean unavailable = replies.stream().anyMatch(r -> s.judge(r) == LineAnswer.FAILED);
-        ReservationReply answerOnceReturned = unavailable
-            ? new NotNow(Unavailable.Reason.TIMEOUT, "a stock item did not answer; nothing is held, retry")
-            : new Refused(Rejection.INSUFFICIENT_STOCK, shortLines.size() + " lines cannot be met", shortLines);
+        ReservationReply answerOnceReturned =
+            unavailable
+                ? new NotNow(
+                    Unavailable.Reason.TIMEOUT,
+                    "a stock item did not answer; nothing is held, retry")
+                : new Refused(
+                    Rejection.INSUFFICIENT_STOCK,
+                    shortLines.size() + " lines cannot be met",
+                    shortLines);
         // The refusal is answered once every hold of the attempt is released, not before.
-        yield Effect().persist(new HoldsRefused(shortLines, unavailable, now)).thenRun((ReservationState after) -> {
-          refusal = answerOnceReturned;
-          tellAllLines(after, false);
-        }).thenNoReply();
+        yield Effect()
+            .persist(new HoldsRefused(shortLines, unavailable, now))
+            .thenRun(
+                (ReservationState after) -> {
+                  refusal = answerOnceReturned;
+                  tellAllLines(after, false);
+                })
+            .thenNoReply();
       }
-      case REFUNDING -> Effect().persist(new HoldsReturned(now)).thenRun((ReservationState after) -> {
-        if (refusal != null) answer(refusal);
-        refusal = null;
-        settle(after);
-      }).thenNoReply().thenUnstashAll();
-      case FINISHING -> Effect().persist(new Finished(now)).thenRun((ReservationState after) -> {
-        answer(viewAs(after, after.end()));
-        settle(after);
-      }).thenNoReply().thenUnstashAll();
+      case REFUNDING ->
+          Effect()
+              .persist(new HoldsReturned(now))
+              .thenRun(
+                  (ReservationState after) -> {
+                    if (refusal != null) answer(refusal);
+                    refusal = null;
+                    settle(after);
+                  })
+              .thenNoReply()
+              .thenUnstashAll();
+      case FINISHING ->
+          Effect()
+              .persist(new Finished(now))
+              .thenRun(
+                  (ReservationState after) -> {
+                    answer(viewAs(after, after.end()));
+                    settle(after);
+                  })
+              .thenNoReply()
+              .thenUnstashAll();
       case HELD -> {
         extending = false;
         answer(s.view(now));
@@ -323,12 +427,15 @@ public final class Reservation
       settle(s);
       return Effect().noReply();
     }
-    return Effect().persist(new Finishing(End.EXPIRED, now))
-        .thenRun((ReservationState after) -> tellAllLines(after, false)).thenNoReply();
+    return Effect()
+        .persist(new Finishing(End.EXPIRED, now))
+        .thenRun((ReservationState after) -> tellAllLines(after, false))
+        .thenNoReply();
   }
 
   private ReplyEffect<ReservationEvent, ReservationState> idle(ReservationState s) {
-    boolean finished = s.phase() == Phase.NEW || s.phase() == Phase.REFUSED || s.phase() == Phase.FINISHED;
+    boolean finished =
+        s.phase() == Phase.NEW || s.phase() == Phase.REFUSED || s.phase() == Phase.FINISHED;
     if (finished && !extending) shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
     return Effect().noReply();
   }
@@ -336,7 +443,9 @@ public final class Reservation
   /** Timers for a reservation at rest: its deadline while held, passivation once it has ended. */
   private void settle(ReservationState s) {
     if (s.phase() == Phase.HELD) {
-      timers.startSingleTimer(Tick.DEADLINE, Tick.DEADLINE,
+      timers.startSingleTimer(
+          Tick.DEADLINE,
+          Tick.DEADLINE,
           Duration.between(clock.instant(), s.expiresAt()).plusMillis(1));
       timers.cancel(Tick.IDLE);
     } else if (!s.busy()) {
@@ -356,12 +465,21 @@ public final class Reservation
     if (request == null) return;
     int attempt = s.attempt();
     Phase phase = s.phase();
-    ctx.ask(StockReply.class,
+    ctx.ask(
+        StockReply.class,
         sharding.entityRefFor(StockItem.ENTITY_KEY, s.lines().get(index).item().entityId()),
         settings.itemTimeout(),
         replyTo -> new StockItem.Submit(request, replyTo),
-        (reply, failure) -> new LineAnswered(attempt, phase, index, reply != null ? reply
-            : new Unavailable(Unavailable.Reason.TIMEOUT, "no answer from " + s.lines().get(index).item())));
+        (reply, failure) ->
+            new LineAnswered(
+                attempt,
+                phase,
+                index,
+                reply != null
+                    ? reply
+                    : new Unavailable(
+                        Unavailable.Reason.TIMEOUT,
+                        "no answer from " + s.lines().get(index).item())));
   }
 
   private void answer(ReservationReply reply) {
@@ -371,7 +489,8 @@ public final class Reservation
 
   private ReservationReply viewAs(ReservationState s, End end) {
     var v = s.view(clock.instant());
-    return new ReservationReply.View(v.reservationId(), end.status(), v.channel(), v.expiresAt(), v.lines());
+    return new ReservationReply.View(
+        v.reservationId(), end.status(), v.channel(), v.expiresAt(), v.lines());
   }
 
   private static Refused notFound() {

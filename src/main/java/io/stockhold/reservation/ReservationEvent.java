@@ -14,8 +14,14 @@ public sealed interface ReservationEvent extends CborSerializable {
   Instant occurredAt();
 
   /** Attempt {@code attempt} to hold every line until {@code expiresAt} began. */
-  record HoldsRequested(int attempt, String channel, List<ReservationLine> lines, Instant expiresAt,
-      String fingerprint, Instant occurredAt) implements ReservationEvent {}
+  record HoldsRequested(
+      int attempt,
+      String channel,
+      List<ReservationLine> lines,
+      Instant expiresAt,
+      String fingerprint,
+      Instant occurredAt)
+      implements ReservationEvent {}
 
   /** Every line is held. */
   record AllHeld(Instant occurredAt) implements ReservationEvent {}

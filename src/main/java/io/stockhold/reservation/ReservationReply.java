@@ -18,14 +18,20 @@ import java.util.List;
 })
 public sealed interface ReservationReply extends CborSerializable {
 
-  record View(String reservationId, HoldStatus status, String channel, Instant expiresAt,
-      List<ReservationLine> lines) implements ReservationReply {}
+  record View(
+      String reservationId,
+      HoldStatus status,
+      String channel,
+      Instant expiresAt,
+      List<ReservationLine> lines)
+      implements ReservationReply {}
 
   /** A line that could not be held, and what its item had. */
   record ShortLine(String location, String sku, long requested, long available) {}
 
   /** Nothing changed; {@code shortLines} is set for {@code INSUFFICIENT_STOCK}. */
-  record Refused(Rejection reason, String detail, List<ShortLine> shortLines) implements ReservationReply {
+  record Refused(Rejection reason, String detail, List<ShortLine> shortLines)
+      implements ReservationReply {
     public static Refused of(Rejection reason, String detail) {
       return new Refused(reason, detail, List.of());
     }

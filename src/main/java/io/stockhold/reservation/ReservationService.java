@@ -46,7 +46,8 @@ public final class ReservationService {
    * A checked request to reserve: a channel, 1..{@value #MAX_LINES} lines naming different items,
    * and the hold time the caller asked for, if any.
    */
-  public record NewReservation(String channel, List<ReservationLine> lines, OptionalLong ttlSeconds) {
+  public record NewReservation(
+      String channel, List<ReservationLine> lines, OptionalLong ttlSeconds) {
     public NewReservation {
       lines = List.copyOf(lines);
     }
@@ -61,45 +62,59 @@ public final class ReservationService {
   }
 
   /**
-   * Holds the request's lines all-or-nothing for its hold time, or {@code defaultTtl} when it
-   * names none (each transport has its own default). With an idempotency key, the reservation's
-   * id is derived from it and the request's {@link #fingerprint} travels along, so a retry is
-   * answered with the first outcome and the key reused for another request is refused.
+   * Holds the request's lines all-or-nothing for its hold time, or {@code defaultTtl} when it names
+   * none (each transport has its own default). With an idempotency key, the reservation's id is
+   * derived from it and the request's {@link #fingerprint} travels along, so a retry is answered
+   * with the first outcome and the key reused for another request is refused.
    */
   public CompletionStage<ReservationReply> reserve(
       NewReservation request, Optional<String> idempotencyKey, Duration defaultTtl) {
-    String operationId = idempotencyKey
-        .map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
-        .orElseGet(Idempotency::freshId);
+    String operationId =
+        idempotencyKey
+            .map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
+            .orElseGet(Idempotency::freshId);
     String fingerprint = idempotencyKey.map(k -> fingerprint(request)).orElse(null);
     long ttlSeconds = request.ttlSeconds().orElse(defaultTtl.toSeconds());
     if (request.lines().size() > 1) {
-      return reservations.create(operationId, request.channel(), request.lines(), ttlSeconds, fingerprint);
+      return reservations.create(
+          operationId, request.channel(), request.lines(), ttlSeconds, fingerprint);
     }
     ReservationLine line = request.lines().get(0);
     StockItemId item = line.item();
     String reservationId = ReservationIds.singleLine(item, operationId);
-    var reserve = new StockRequest.Reserve(operationId, reservationId, request.channel(), line.quantity(),
-        ttlSeconds, fingerprint);
+    var reserve =
+        new StockRequest.Reserve(
+            operationId,
+            reservationId,
+            request.channel(),
+            line.quantity(),
+            ttlSeconds,
+            fingerprint);
     return items.submit(item, reserve).thenApply(reply -> singleLine(item, reply, line.quantity()));
   }
 
   public CompletionStage<ReservationReply> get(String reservationId) {
-    return existing(reservationId, (item, holdId) -> items.hold(item, holdId), key -> reservations.get(key));
+    return existing(
+        reservationId, (item, holdId) -> items.hold(item, holdId), key -> reservations.get(key));
   }
 
   public CompletionStage<ReservationReply> commit(String reservationId) {
-    return existing(reservationId,
-        (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId)), key -> reservations.commit(key));
+    return existing(
+        reservationId,
+        (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId)),
+        key -> reservations.commit(key));
   }
 
   public CompletionStage<ReservationReply> release(String reservationId) {
-    return existing(reservationId,
-        (item, holdId) -> items.submit(item, new StockRequest.Release(holdId)), key -> reservations.release(key));
+    return existing(
+        reservationId,
+        (item, holdId) -> items.submit(item, new StockRequest.Release(holdId)),
+        key -> reservations.release(key));
   }
 
   public CompletionStage<ReservationReply> extend(String reservationId, long ttlSeconds) {
-    return existing(reservationId,
+    return existing(
+        reservationId,
         (item, holdId) -> items.submit(item, new StockRequest.Extend(holdId, ttlSeconds)),
         key -> reservations.extend(key, ttlSeconds));
   }
@@ -115,7 +130,11 @@ public final class ReservationService {
     body.put("channel", request.channel());
     var lines = body.putArray("lines");
     for (ReservationLine l : request.lines()) {
-      lines.addObject().put("location", l.location()).put("quantity", l.quantity()).put("sku", l.sku());
+      lines
+          .addObject()
+          .put("location", l.location())
+          .put("quantity", l.quantity())
+          .put("sku", l.sku());
     }
     request.ttlSeconds().ifPresent(ttl -> body.put("ttlSeconds", ttl));
     return Idempotency.fingerprint(body);
@@ -125,7 +144,8 @@ public final class ReservationService {
    * Routes a reservation id to its hold (one line) or its reservation entity (a cart); an id that
    * can be neither is not found.
    */
-  private CompletionStage<ReservationReply> existing(String reservationId,
+  private CompletionStage<ReservationReply> existing(
+      String reservationId,
       BiFunction<StockItemId, String, CompletionStage<StockReply>> singleLine,
       Function<String, CompletionStage<ReservationReply>> multiLine) {
     Optional<ReservationIds.Route> route = ReservationIds.parse(reservationId);
@@ -134,19 +154,31 @@ public final class ReservationService {
           Refused.of(Rejection.RESERVATION_NOT_FOUND, "no reservation " + reservationId));
     }
     return switch (route.get()) {
-      case ReservationIds.SingleLine one -> singleLine.apply(one.item(), one.holdId())
-          .thenApply(reply -> singleLine(one.item(), reply, 0));
+      case ReservationIds.SingleLine one ->
+          singleLine
+              .apply(one.item(), one.holdId())
+              .thenApply(reply -> singleLine(one.item(), reply, 0));
       case ReservationIds.MultiLine many -> multiLine.apply(many.key());
     };
   }
 
-  /** A stock item's answer about one hold, as a reservation's; {@code requested} names a short line. */
+  /**
+   * A stock item's answer about one hold, as a reservation's; {@code requested} names a short line.
+   */
   private static ReservationReply singleLine(StockItemId item, StockReply reply, long requested) {
     return switch (reply) {
-      case HoldReply h -> new View(h.hold().reservationId(), h.hold().status(), h.hold().channel(),
-          h.hold().expiresAt(), List.of(new ReservationLine(item.location(), item.sku(), h.hold().quantity())));
-      case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> new Refused(r.reason(), r.detail(),
-          List.of(new ShortLine(item.location(), item.sku(), requested, r.available())));
+      case HoldReply h ->
+          new View(
+              h.hold().reservationId(),
+              h.hold().status(),
+              h.hold().channel(),
+              h.hold().expiresAt(),
+              List.of(new ReservationLine(item.location(), item.sku(), h.hold().quantity())));
+      case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK ->
+          new Refused(
+              r.reason(),
+              r.detail(),
+              List.of(new ShortLine(item.location(), item.sku(), requested, r.available())));
       case Rejected r -> Refused.of(r.reason(), r.detail());
       case Unavailable u -> new NotNow(u.reason(), u.detail());
       default -> throw new IllegalStateException("unexpected reply to a hold " + reply);

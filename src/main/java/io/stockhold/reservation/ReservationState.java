@@ -43,7 +43,15 @@ public record ReservationState(
     Instant grantedExpiresAt,
     String fingerprint) {
 
-  public enum Phase { NEW, HOLDING, HELD, REFUNDING, REFUSED, FINISHING, FINISHED }
+  public enum Phase {
+    NEW,
+    HOLDING,
+    HELD,
+    REFUNDING,
+    REFUSED,
+    FINISHING,
+    FINISHED
+  }
 
   /** How a held reservation ended. */
   public enum End {
@@ -57,7 +65,8 @@ public record ReservationState(
   }
 
   public static ReservationState empty(String reservationId) {
-    return new ReservationState(reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null);
+    return new ReservationState(
+        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null);
   }
 
   /** Waiting for items: client requests are held back until this phase resolves. */
@@ -75,11 +84,18 @@ public record ReservationState(
   public StockRequest itemRequest(int index, Instant now, Duration grace) {
     String holdId = holdId(index);
     return switch (phase) {
-      case HOLDING -> new StockRequest.Reserve(holdId, reservationId, channel, lines.get(index).quantity(),
-          ttlSeconds(now, grace), null);
+      case HOLDING ->
+          new StockRequest.Reserve(
+              holdId,
+              reservationId,
+              channel,
+              lines.get(index).quantity(),
+              ttlSeconds(now, grace),
+              null);
       case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace));
       case REFUNDING -> new StockRequest.Release(holdId);
-      case FINISHING -> end == End.COMMITTED ? new StockRequest.Commit(holdId) : new StockRequest.Release(holdId);
+      case FINISHING ->
+          end == End.COMMITTED ? new StockRequest.Commit(holdId) : new StockRequest.Release(holdId);
       case NEW, REFUSED, FINISHED -> null;
     };
   }
@@ -93,27 +109,30 @@ public record ReservationState(
   /** Whether a line's answer in the current phase means that line is done. */
   public LineAnswer judge(StockReply reply) {
     return switch (phase) {
-      case HOLDING -> switch (reply) {
-        case HoldReply h when h.hold().status() == HoldStatus.HELD -> LineAnswer.DONE;
-        case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> LineAnswer.SHORT;
-        default -> LineAnswer.FAILED;
-      };
+      case HOLDING ->
+          switch (reply) {
+            case HoldReply h when h.hold().status() == HoldStatus.HELD -> LineAnswer.DONE;
+            case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> LineAnswer.SHORT;
+            default -> LineAnswer.FAILED;
+          };
       // An extension is confirmed only once every line took it: an item that was too busy is
       // asked again, one that no longer has the hold is reported.
-      case HELD -> switch (reply) {
-        case HoldReply h -> LineAnswer.DONE;
-        case StockReply.Unavailable u -> LineAnswer.RETRY;
-        default -> LineAnswer.LOST;
-      };
-      case REFUNDING, FINISHING -> switch (reply) {
-        case HoldReply h -> LineAnswer.DONE;
-        // The hold never came to be, or the item forgot it long ago: nothing left to do.
-        case Rejected r when r.reason() == Rejection.RESERVATION_NOT_FOUND -> LineAnswer.DONE;
-        case Rejected r -> LineAnswer.LOST;
-        case StockReply.Unavailable u -> LineAnswer.RETRY;
-        case StockReply.LevelReply l -> LineAnswer.LOST;
-        case StockReply.SaleReply s -> LineAnswer.LOST;
-      };
+      case HELD ->
+          switch (reply) {
+            case HoldReply h -> LineAnswer.DONE;
+            case StockReply.Unavailable u -> LineAnswer.RETRY;
+            default -> LineAnswer.LOST;
+          };
+      case REFUNDING, FINISHING ->
+          switch (reply) {
+            case HoldReply h -> LineAnswer.DONE;
+            // The hold never came to be, or the item forgot it long ago: nothing left to do.
+            case Rejected r when r.reason() == Rejection.RESERVATION_NOT_FOUND -> LineAnswer.DONE;
+            case Rejected r -> LineAnswer.LOST;
+            case StockReply.Unavailable u -> LineAnswer.RETRY;
+            case StockReply.LevelReply l -> LineAnswer.LOST;
+            case StockReply.SaleReply s -> LineAnswer.LOST;
+          };
       case NEW, REFUSED, FINISHED -> LineAnswer.DONE;
     };
   }
@@ -145,34 +164,62 @@ public record ReservationState(
 
   /** The reservation as a client sees it at {@code now}. */
   public ReservationReply.View view(Instant now) {
-    HoldStatus status = switch (phase) {
-      case FINISHING, FINISHED -> end.status();
-      default -> now.isBefore(expiresAt) ? HoldStatus.HELD : HoldStatus.EXPIRED;
-    };
+    HoldStatus status =
+        switch (phase) {
+          case FINISHING, FINISHED -> end.status();
+          default -> now.isBefore(expiresAt) ? HoldStatus.HELD : HoldStatus.EXPIRED;
+        };
     return new ReservationReply.View(reservationId, status, channel, expiresAt, lines);
   }
 
   /** The first successful answer to the create request, for replays. */
   public ReservationReply.View created() {
-    return new ReservationReply.View(reservationId, HoldStatus.HELD, channel, grantedExpiresAt, lines);
+    return new ReservationReply.View(
+        reservationId, HoldStatus.HELD, channel, grantedExpiresAt, lines);
   }
 
   public ReservationState apply(ReservationEvent event) {
     return switch (event) {
-      case HoldsRequested e -> new ReservationState(reservationId, e.attempt(), Phase.HOLDING, null,
-          e.channel(), List.copyOf(e.lines()), e.expiresAt(), e.expiresAt(), e.fingerprint());
+      case HoldsRequested e ->
+          new ReservationState(
+              reservationId,
+              e.attempt(),
+              Phase.HOLDING,
+              null,
+              e.channel(),
+              List.copyOf(e.lines()),
+              e.expiresAt(),
+              e.expiresAt(),
+              e.fingerprint());
       case AllHeld e -> withPhase(Phase.HELD, null);
       case HoldsRefused e -> withPhase(Phase.REFUNDING, null);
       case HoldsReturned e -> withPhase(Phase.REFUSED, null);
-      case DeadlineExtended e -> new ReservationState(reservationId, attempt, phase, end, channel, lines,
-          e.expiresAt(), grantedExpiresAt, fingerprint);
+      case DeadlineExtended e ->
+          new ReservationState(
+              reservationId,
+              attempt,
+              phase,
+              end,
+              channel,
+              lines,
+              e.expiresAt(),
+              grantedExpiresAt,
+              fingerprint);
       case Finishing e -> withPhase(Phase.FINISHING, e.end());
       case Finished e -> withPhase(Phase.FINISHED, end);
     };
   }
 
   private ReservationState withPhase(Phase next, End end) {
-    return new ReservationState(reservationId, attempt, next, end, channel, lines, expiresAt,
-        grantedExpiresAt, fingerprint);
+    return new ReservationState(
+        reservationId,
+        attempt,
+        next,
+        end,
+        channel,
+        lines,
+        expiresAt,
+        grantedExpiresAt,
+        fingerprint);
   }
 }

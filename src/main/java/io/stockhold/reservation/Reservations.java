@@ -24,8 +24,12 @@ public final class Reservations {
     this.askTimeout = askTimeout;
   }
 
-  public CompletionStage<ReservationReply> create(String key, String channel, List<ReservationLine> lines,
-      long ttlSeconds, String fingerprint) {
+  public CompletionStage<ReservationReply> create(
+      String key,
+      String channel,
+      List<ReservationLine> lines,
+      long ttlSeconds,
+      String fingerprint) {
     return ask(key, r -> new Reservation.Create(channel, lines, ttlSeconds, fingerprint, r));
   }
 
@@ -45,17 +49,27 @@ public final class Reservations {
     return ask(key, r -> new Reservation.Extend(ttlSeconds, r));
   }
 
-  private CompletionStage<ReservationReply> ask(String key,
-      Function<ActorRef<ReservationReply>, Reservation.Command> message) {
-    return sharding.entityRefFor(Reservation.ENTITY_KEY, key)
+  private CompletionStage<ReservationReply> ask(
+      String key, Function<ActorRef<ReservationReply>, Reservation.Command> message) {
+    return sharding
+        .entityRefFor(Reservation.ENTITY_KEY, key)
         .ask(message::apply, askTimeout)
-        .exceptionally(failure -> {
-          Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
-          if (cause instanceof TimeoutException) {
-            return new NotNow(Unavailable.Reason.TIMEOUT, "reservation " + key + " did not answer within "
-                + askTimeout.toMillis() + " ms; the outcome is unknown, retry with the same idempotency key");
-          }
-          throw new CompletionException(cause);
-        });
+        .exceptionally(
+            failure -> {
+              Throwable cause =
+                  failure instanceof CompletionException c && c.getCause() != null
+                      ? c.getCause()
+                      : failure;
+              if (cause instanceof TimeoutException) {
+                return new NotNow(
+                    Unavailable.Reason.TIMEOUT,
+                    "reservation "
+                        + key
+                        + " did not answer within "
+                        + askTimeout.toMillis()
+                        + " ms; the outcome is unknown, retry with the same idempotency key");
+              }
+              throw new CompletionException(cause);
+            });
   }
 }

@@ -10,11 +10,10 @@ import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * An immutable map by id, for a stock item's holds and remembered outcomes: {@link #plus} and
- * {@link #minus} return a new map that shares all but a few nodes with this one. It is Scala's
- * hash trie (CHAMP), a handful of levels deep at a hot item's hundred thousand holds, where a
- * binary tree is some twenty: each level is a pointer to follow and, on the item's one thread, a
- * likely cache miss. Read it as a plain {@link java.util.Map}; it refuses changes through that
- * interface.
+ * {@link #minus} return a new map that shares all but a few nodes with this one. It is Scala's hash
+ * trie (CHAMP), a handful of levels deep at a hot item's hundred thousand holds, where a binary
+ * tree is some twenty: each level is a pointer to follow and, on the item's one thread, a likely
+ * cache miss. Read it as a plain {@link java.util.Map}; it refuses changes through that interface.
  */
 public final class IdMap<V> extends AbstractMap<String, V> {
 

@@ -47,7 +47,8 @@ public final class JournalWriteSlots implements Extension {
 
     @Override
     public JournalWriteSlots createExtension(ActorSystem<?> system) {
-      return new JournalWriteSlots(system.settings().config().getInt("stockhold.stock-item.max-writes-in-flight"));
+      return new JournalWriteSlots(
+          system.settings().config().getInt("stockhold.stock-item.max-writes-in-flight"));
     }
   }
 }

@@ -16,12 +16,13 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  */
 public final class LevelTopics implements Extension {
 
-  private static final ExtensionId<LevelTopics> ID = new ExtensionId<>() {
-    @Override
-    public LevelTopics createExtension(ActorSystem<?> system) {
-      return new LevelTopics(system);
-    }
-  };
+  private static final ExtensionId<LevelTopics> ID =
+      new ExtensionId<>() {
+        @Override
+        public LevelTopics createExtension(ActorSystem<?> system) {
+          return new LevelTopics(system);
+        }
+      };
 
   public static LevelTopics get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -36,10 +37,16 @@ public final class LevelTopics implements Extension {
   }
 
   public ActorRef<Topic.Command<LevelUpdate>> topic(String location) {
-    if (!StockItemId.isLocation(location)) throw new IllegalArgumentException("invalid location: " + location);
+    if (!StockItemId.isLocation(location))
+      throw new IllegalArgumentException("invalid location: " + location);
     // A location is a valid actor name as it is (letters, digits, '_' and '-').
-    return byLocation.computeIfAbsent(location, l -> system.systemActorOf(
-        Topic.create(LevelUpdate.class, "stock-levels-" + l), "stock-levels-" + l, Props.empty()));
+    return byLocation.computeIfAbsent(
+        location,
+        l ->
+            system.systemActorOf(
+                Topic.create(LevelUpdate.class, "stock-levels-" + l),
+                "stock-levels-" + l,
+                Props.empty()));
   }
 
   public void publish(LevelUpdate update) {

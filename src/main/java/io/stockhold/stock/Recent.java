@@ -1,17 +1,16 @@
 package io.stockhold.stock;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.pcollections.TreePMap;
 
 /**
- * An immutable memory of recently finished things by id (finished holds, applied adjustment
- * keys), so that a retry is answered instead of re-applied. Entries are kept at least {@code
- * retention} unless more than {@code maxCount} pile up; adding one costs O(log n) however many
- * are kept.
+ * An immutable memory of recently finished things by id (finished holds, applied adjustment keys),
+ * so that a retry is answered instead of re-applied. Entries are kept at least {@code retention}
+ * unless more than {@code maxCount} pile up; adding one costs O(log n) however many are kept.
  */
 public record Recent<V>(
     IdMap<Recent.Entry<V>> byId, TreePMap<Long, String> oldestFirst, long nextSeq) {

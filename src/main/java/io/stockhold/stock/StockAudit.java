@@ -19,11 +19,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Replays one stock item's journal independently of {@link StockState} and checks the invariants
- * at every event: no hold granted beyond what was available, {@code reserved} (kept as the sum of
- * the active holds, in constant time per event) equal to the event's, every hold ended at most once
- * and never committed after its deadline, the quantities each event carries equal to the replayed
- * ones, sequence numbers without a gap.
+ * Replays one stock item's journal independently of {@link StockState} and checks the invariants at
+ * every event: no hold granted beyond what was available, {@code reserved} (kept as the sum of the
+ * active holds, in constant time per event) equal to the event's, every hold ended at most once and
+ * never committed after its deadline, the quantities each event carries equal to the replayed ones,
+ * sequence numbers without a gap.
  */
 public final class StockAudit {
 
@@ -62,14 +62,24 @@ public final class StockAudit {
         onHand += e.delta();
         // onHand may already be negative (a hold committed during a shortage); only a decrease
         // into the negative is refused by the rules.
-        if (e.delta() < 0 && onHand < 0) violate(sequenceNr, "an adjustment took onHand to " + onHand);
+        if (e.delta() < 0 && onHand < 0)
+          violate(sequenceNr, "an adjustment took onHand to " + onHand);
       }
       case PolicyChanged e -> safetyStock = e.safetyStock();
       case HoldPlaced e -> {
         long available = StockState.available(onHand, reserved, safetyStock);
-        if (e.quantity() <= 0) violate(sequenceNr, "hold " + e.holdId() + " of " + e.quantity() + " units");
+        if (e.quantity() <= 0)
+          violate(sequenceNr, "hold " + e.holdId() + " of " + e.quantity() + " units");
         if (e.quantity() > available) {
-          violate(sequenceNr, "hold " + e.holdId() + " granted " + e.quantity() + " units with " + available + " available");
+          violate(
+              sequenceNr,
+              "hold "
+                  + e.holdId()
+                  + " granted "
+                  + e.quantity()
+                  + " units with "
+                  + available
+                  + " available");
         }
         if (active.containsKey(e.holdId()) || ended.contains(e.holdId())) {
           violate(sequenceNr, "hold " + e.holdId() + " placed twice");
@@ -81,7 +91,14 @@ public final class StockAudit {
       case HoldCommitted e -> {
         ActiveHold hold = end(sequenceNr, e.holdId(), e.quantity());
         if (hold != null && !e.occurredAt().isBefore(hold.expiresAt())) {
-          violate(sequenceNr, "hold " + e.holdId() + " committed at " + e.occurredAt() + ", after its deadline " + hold.expiresAt());
+          violate(
+              sequenceNr,
+              "hold "
+                  + e.holdId()
+                  + " committed at "
+                  + e.occurredAt()
+                  + ", after its deadline "
+                  + hold.expiresAt());
         }
         onHand -= e.quantity();
         unitsCommitted += e.quantity();
@@ -106,26 +123,47 @@ public final class StockAudit {
       case ShortageDetected e -> {}
       case OfflineSaleRecorded e -> {
         // The one way onHand may go below 0 (besides a commit during a shortage): the units left.
-        if (e.quantity() <= 0) violate(sequenceNr, "offline sale " + e.saleId() + " of " + e.quantity() + " units");
-        if (!salesRecorded.add(e.saleId())) violate(sequenceNr, "offline sale " + e.saleId() + " recorded twice");
+        if (e.quantity() <= 0)
+          violate(sequenceNr, "offline sale " + e.saleId() + " of " + e.quantity() + " units");
+        if (!salesRecorded.add(e.saleId()))
+          violate(sequenceNr, "offline sale " + e.saleId() + " recorded twice");
         onHand -= e.quantity();
         unitsSoldOffline += e.quantity();
       }
     }
     long available = StockState.available(onHand, reserved, safetyStock);
-    if (event.onHand() != onHand || event.reserved() != reserved || event.available() != available) {
-      violate(sequenceNr, "event says onHand/reserved/available " + event.onHand() + "/" + event.reserved() + "/"
-          + event.available() + ", replay says " + onHand + "/" + reserved + "/" + available);
+    if (event.onHand() != onHand
+        || event.reserved() != reserved
+        || event.available() != available) {
+      violate(
+          sequenceNr,
+          "event says onHand/reserved/available "
+              + event.onHand()
+              + "/"
+              + event.reserved()
+              + "/"
+              + event.available()
+              + ", replay says "
+              + onHand
+              + "/"
+              + reserved
+              + "/"
+              + available);
     }
   }
 
   private ActiveHold end(long sequenceNr, String holdId, long quantity) {
     ActiveHold hold = active.remove(holdId);
     if (hold == null) {
-      violate(sequenceNr, "ends hold " + holdId + (ended.contains(holdId) ? " a second time" : " that was never placed"));
+      violate(
+          sequenceNr,
+          "ends hold "
+              + holdId
+              + (ended.contains(holdId) ? " a second time" : " that was never placed"));
       return null;
     }
-    if (hold.quantity() != quantity) violate(sequenceNr, "hold " + holdId + " ends with another quantity");
+    if (hold.quantity() != quantity)
+      violate(sequenceNr, "hold " + holdId + " ends with another quantity");
     ended.add(holdId);
     reserved -= hold.quantity();
     return hold;

@@ -4,9 +4,9 @@ import io.stockhold.CborSerializable;
 import java.time.Instant;
 
 /**
- * What happened to a stock item. Every event carries the item and its quantities <em>after</em>
- * the event, and the time it was decided. The class name is the serializer's manifest: renaming
- * one needs a journal migration.
+ * What happened to a stock item. Every event carries the item and its quantities <em>after</em> the
+ * event, and the time it was decided. The class name is the serializer's manifest: renaming one
+ * needs a journal migration.
  */
 public sealed interface StockEvent extends CborSerializable {
 
@@ -124,7 +124,9 @@ public sealed interface StockEvent extends CborSerializable {
       Instant occurredAt)
       implements StockEvent {}
 
-  /** The books hold more than is physically there ({@code onHand < reserved}) by {@code shortBy}. */
+  /**
+   * The books hold more than is physically there ({@code onHand < reserved}) by {@code shortBy}.
+   */
   record ShortageDetected(
       String location,
       String sku,
@@ -136,8 +138,8 @@ public sealed interface StockEvent extends CborSerializable {
       implements StockEvent {}
 
   /**
-   * A sale made at a POS terminal while it was offline, recorded when the terminal came back.
-   * It takes the units off the books even when they were not there: {@code onHand} may go negative.
+   * A sale made at a POS terminal while it was offline, recorded when the terminal came back. It
+   * takes the units off the books even when they were not there: {@code onHand} may go negative.
    */
   record OfflineSaleRecorded(
       String location,

@@ -90,24 +90,37 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     init(system, settings, clock, StockItemObserver.NONE);
   }
 
-  public static void init(ActorSystem<?> system, StockItemSettings settings, Clock clock, StockItemObserver observer) {
+  public static void init(
+      ActorSystem<?> system, StockItemSettings settings, Clock clock, StockItemObserver observer) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock, observer))
-            .withStopMessage(Tick.STOP));
+        .init(
+            Entity.of(ENTITY_KEY, ctx -> create(ctx, settings, clock, observer))
+                .withStopMessage(Tick.STOP));
   }
 
   private static Behavior<Command> create(
-      EntityContext<Command> entity, StockItemSettings settings, Clock clock, StockItemObserver observer) {
-    StockItemId id = StockItemId.parse(entity.getEntityId())
-        .orElseThrow(() -> new IllegalArgumentException("bad stock item id " + entity.getEntityId()));
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StockItem(ctx, timers, id, settings, clock, entity.getShard(), observer)));
+      EntityContext<Command> entity,
+      StockItemSettings settings,
+      Clock clock,
+      StockItemObserver observer) {
+    StockItemId id =
+        StockItemId.parse(entity.getEntityId())
+            .orElseThrow(
+                () -> new IllegalArgumentException("bad stock item id " + entity.getEntityId()));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new StockItem(ctx, timers, id, settings, clock, entity.getShard(), observer)));
   }
 
   /** For tests: a gate outside sharding, which never passivates. */
   public static Behavior<Command> create(StockItemId id, StockItemSettings settings, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StockItem(ctx, timers, id, settings, clock, null, StockItemObserver.NONE)));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new StockItem(ctx, timers, id, settings, clock, null, StockItemObserver.NONE)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -122,24 +135,34 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   private ActorRef<StockLedger.Command> ledger;
   private int generation;
+
   /** The last durable state; null while the ledger recovers. */
   private StockState state;
+
   /** The sequence number of the item's latest durable event. */
   private long sequenceNr;
+
   /**
    * The quantities last published (or first recovered), so that only a change is published; kept
    * across a ledger restart, so a write that landed before the journal failed is still published.
    */
   private StockReply.Level published;
+
   private final ArrayDeque<Submit> queue = new ArrayDeque<>();
+
   /** The batch being written; null when none. */
   private List<Submit> inFlight;
+
   private boolean expiryDue;
+
   /** Whether the batch in flight took one of the node's journal write slots. */
   private boolean holdsWriteSlot;
+
   private final List<Read> readsWaiting = new ArrayList<>();
+
   /** Sharding asked the item to stop (handoff to another node, or passivation). */
   private boolean stopping;
+
   /** When the batch in flight went to the ledger (System.nanoTime). */
   private long inFlightSince;
 
@@ -174,19 +197,24 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         .onMessage(BatchDone.class, this::onBatchDone)
         .onMessage(LedgerStopped.class, this::onLedgerStopped)
         .onMessageEquals(Tick.EXPIRY_DUE, this::onExpiryDue)
-        .onMessageEquals(Tick.WRITE_SLOT, () -> {
-          dispatch();
-          return this;
-        })
+        .onMessageEquals(
+            Tick.WRITE_SLOT,
+            () -> {
+              dispatch();
+              return this;
+            })
         .onMessageEquals(Tick.RESPAWN_LEDGER, this::onRespawn)
         .onMessageEquals(Tick.IDLE, this::onIdle)
         .onMessageEquals(Tick.STOP, this::onStop)
-        .onSignal(PostStop.class, signal -> {
-          releaseWriteSlot();
-          // Requests still queued die with the gate (their asks time out); they wait nowhere now.
-          observer.queued(-queue.size());
-          return this;
-        })
+        .onSignal(
+            PostStop.class,
+            signal -> {
+              releaseWriteSlot();
+              // Requests still queued die with the gate (their asks time out); they wait nowhere
+              // now.
+              observer.queued(-queue.size());
+              return this;
+            })
         .build();
   }
 
@@ -196,8 +224,12 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
       return this;
     }
     if (queue.size() >= settings.maxQueue()) {
-      submit.replyTo().tell(new Unavailable(Unavailable.Reason.OVERLOADED,
-          "stock item " + id + " has " + queue.size() + " requests waiting"));
+      submit
+          .replyTo()
+          .tell(
+              new Unavailable(
+                  Unavailable.Reason.OVERLOADED,
+                  "stock item " + id + " has " + queue.size() + " requests waiting"));
       return this;
     }
     queue.add(submit);
@@ -213,8 +245,9 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     }
     if (state == null) {
       if (readsWaiting.size() >= settings.maxQueue()) {
-        turnAway(read, new Unavailable(Unavailable.Reason.OVERLOADED,
-            "stock item " + id + " is recovering"));
+        turnAway(
+            read,
+            new Unavailable(Unavailable.Reason.OVERLOADED, "stock item " + id + " is recovering"));
       } else {
         readsWaiting.add(read);
       }
@@ -228,26 +261,44 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private void answer(Read read) {
     Instant now = clock.instant();
     switch (read) {
-      case GetLevel get -> get.replyTo().tell(state.stocked()
-          ? new StockReply.LevelReply(state.levelAt(now))
-          : Rejected.of(Rejection.STOCK_ITEM_NOT_FOUND, "stock item " + id + " was never stocked"));
-      case GetHold get -> get.replyTo().tell(state.holdAt(get.holdId(), now)
-          .<StockReply>map(StockReply.HoldReply::new)
-          .orElseGet(() -> Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no such reservation")));
+      case GetLevel get ->
+          get.replyTo()
+              .tell(
+                  state.stocked()
+                      ? new StockReply.LevelReply(state.levelAt(now))
+                      : Rejected.of(
+                          Rejection.STOCK_ITEM_NOT_FOUND,
+                          "stock item " + id + " was never stocked"));
+      case GetHold get ->
+          get.replyTo()
+              .tell(
+                  state
+                      .holdAt(get.holdId(), now)
+                      .<StockReply>map(StockReply.HoldReply::new)
+                      .orElseGet(
+                          () ->
+                              Rejected.of(Rejection.RESERVATION_NOT_FOUND, "no such reservation")));
       case GetLevelUpdate get -> get.replyTo().tell(levelUpdate());
     }
   }
 
   private LevelUpdate levelUpdate() {
     StockReply.Level level = state.level();
-    return new LevelUpdate(id.location(), id.sku(), level.onHand(), level.reserved(), level.available(),
+    return new LevelUpdate(
+        id.location(),
+        id.sku(),
+        level.onHand(),
+        level.reserved(),
+        level.available(),
         state.stocked() ? sequenceNr : 0);
   }
 
   /** Publishes the level when a write changed onHand, reserved or available. */
   private void publishIfChanged() {
     StockReply.Level level = state.level();
-    if (published != null && published.onHand() == level.onHand() && published.reserved() == level.reserved()
+    if (published != null
+        && published.onHand() == level.onHand()
+        && published.reserved() == level.reserved()
         && published.available() == level.available()) {
       return;
     }
@@ -310,16 +361,22 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     List<StockReply> replies = done.decided().replies();
     // The recovery "batch" and expiry-only batches carry no request, and a batch answered from
     // memory (sold out, repeats) wrote nothing: neither is a client's journal write.
-    if (!inFlight.isEmpty() && journaled) observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
+    if (!inFlight.isEmpty() && journaled)
+      observer.batchWritten(inFlight.size(), System.nanoTime() - inFlightSince);
     for (int i = 0; i < inFlight.size(); i++) inFlight.get(i).replyTo().tell(replies.get(i));
     inFlight = null;
     for (Read read : readsWaiting) answer(read);
     readsWaiting.clear();
     if (stopping) return Behaviors.stopped();
-    state.nextDeadline().ifPresentOrElse(
-        deadline -> timers.startSingleTimer(Tick.EXPIRY_DUE, Tick.EXPIRY_DUE,
-            Duration.between(clock.instant(), deadline).plusMillis(1)),
-        () -> timers.cancel(Tick.EXPIRY_DUE));
+    state
+        .nextDeadline()
+        .ifPresentOrElse(
+            deadline ->
+                timers.startSingleTimer(
+                    Tick.EXPIRY_DUE,
+                    Tick.EXPIRY_DUE,
+                    Duration.between(clock.instant(), deadline).plusMillis(1)),
+            () -> timers.cancel(Tick.EXPIRY_DUE));
     dispatch();
     armIdleTimer();
     return this;
@@ -328,13 +385,22 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   private Behavior<Command> onLedgerStopped(LedgerStopped stopped) {
     if (!stopped.ledger().equals(ledger)) return this;
     releaseWriteSlot();
-    getContext().getLog().warn(
-        "stock item {}: journal failed; {} in-flight requests answered unavailable, restarting in {}",
-        id, inFlight == null ? 0 : inFlight.size(), settings.restartBackoff());
+    getContext()
+        .getLog()
+        .warn(
+            "stock item {}: journal failed; {} in-flight requests answered unavailable, restarting"
+                + " in {}",
+            id,
+            inFlight == null ? 0 : inFlight.size(),
+            settings.restartBackoff());
     if (inFlight != null) {
       for (Submit s : inFlight) {
-        s.replyTo().tell(new Unavailable(Unavailable.Reason.RESTARTING,
-            "the journal write failed; the outcome is unknown, retry with the same idempotency key"));
+        s.replyTo()
+            .tell(
+                new Unavailable(
+                    Unavailable.Reason.RESTARTING,
+                    "the journal write failed; the outcome is unknown, retry with the same"
+                        + " idempotency key"));
       }
     }
     inFlight = null;
@@ -364,15 +430,16 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   }
 
   /**
-   * The message sharding stops the item with; for tests, which spawn the gate outside sharding
-   * and stop it the same way.
+   * The message sharding stops the item with; for tests, which spawn the gate outside sharding and
+   * stop it the same way.
    */
   static Command stopMessage() {
     return Tick.STOP;
   }
 
   private Unavailable moving() {
-    return new Unavailable(Unavailable.Reason.RESTARTING,
+    return new Unavailable(
+        Unavailable.Reason.RESTARTING,
         "stock item " + id + " is moving to another node; nothing was decided, retry");
   }
 
@@ -389,7 +456,11 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** Starts the ledger and asks it for its recovered state (an empty batch). */
   private void spawnLedger() {
     generation++;
-    ledger = getContext().spawn(StockLedger.create(id, settings.snapshotEvery(), settings.tagCount()), "ledger-" + generation);
+    ledger =
+        getContext()
+            .spawn(
+                StockLedger.create(id, settings.snapshotEvery(), settings.tagCount()),
+                "ledger-" + generation);
     getContext().watchWith(ledger, new LedgerStopped(ledger));
     inFlight = List.of();
     ledger.tell(new StockLedger.Decide(List.of(), clock.instant(), decidedAdapter));

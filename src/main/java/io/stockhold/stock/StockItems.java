@@ -1,8 +1,8 @@
 package io.stockhold.stock;
 
-import java.util.concurrent.CompletionException;
 import io.stockhold.stock.StockReply.Unavailable;
 import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -38,7 +38,8 @@ public final class StockItems {
 
   /** The durable level and its sequence number, for a watcher to start from. */
   public CompletionStage<LevelUpdate> levelUpdate(StockItemId id) {
-    return sharding.entityRefFor(StockItem.ENTITY_KEY, id.entityId())
+    return sharding
+        .entityRefFor(StockItem.ENTITY_KEY, id.entityId())
         .ask(StockItem.GetLevelUpdate::new, askTimeout);
   }
 
@@ -47,15 +48,22 @@ public final class StockItems {
     return sharding
         .entityRefFor(StockItem.ENTITY_KEY, id.entityId())
         .ask(message::apply, askTimeout)
-        .exceptionally(failure -> {
-          Throwable cause = failure instanceof CompletionException c && c.getCause() != null
-              ? c.getCause() : failure;
-          if (cause instanceof TimeoutException) {
-            return new Unavailable(Unavailable.Reason.TIMEOUT,
-                "stock item " + id + " did not answer within " + askTimeout.toMillis()
-                    + " ms; the outcome is unknown, retry with the same idempotency key");
-          }
-          throw new CompletionException(cause);
-        });
+        .exceptionally(
+            failure -> {
+              Throwable cause =
+                  failure instanceof CompletionException c && c.getCause() != null
+                      ? c.getCause()
+                      : failure;
+              if (cause instanceof TimeoutException) {
+                return new Unavailable(
+                    Unavailable.Reason.TIMEOUT,
+                    "stock item "
+                        + id
+                        + " did not answer within "
+                        + askTimeout.toMillis()
+                        + " ms; the outcome is unknown, retry with the same idempotency key");
+              }
+              throw new CompletionException(cause);
+            });
   }
 }

@@ -33,10 +33,10 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *
  * <p>Snapshots: a snapshot carries every active hold and every remembered outcome, so on a busy
  * item it is large, and the batch that triggers it is answered only once it is stored. The ledger
- * therefore snapshots after {@code max(snapshot-every, entries in the state)} events rather than
- * at a fixed interval: each event then pays for about one snapshot entry however many holds the
- * item carries, and a recovery replays fewer events than the item's state has entries (or fewer
- * than {@code snapshot-every}). Once a snapshot is stored, the older ones are deleted.
+ * therefore snapshots after {@code max(snapshot-every, entries in the state)} events rather than at
+ * a fixed interval: each event then pays for about one snapshot entry however many holds the item
+ * carries, and a recovery replays fewer events than the item's state has entries (or fewer than
+ * {@code snapshot-every}). Once a snapshot is stored, the older ones are deleted.
  */
 public final class StockLedger
     extends EventSourcedBehaviorWithEnforcedReplies<StockLedger.Command, StockEvent, StockState> {
@@ -67,9 +67,12 @@ public final class StockLedger
   private final StockItemId id;
   private final int snapshotEvery;
   private final Set<String> tags;
+
   /** The sequence number of the newest snapshot: recovered from, or stored since. */
   private long snapshotAt;
+
   private boolean recovered;
+
   /** Events replayed on top of the snapshot the ledger recovered from. */
   private long replayed;
 
@@ -103,19 +106,25 @@ public final class StockLedger
   private ReplyEffect<StockEvent, StockState> decide(StockState state, Decide cmd) {
     BatchDecision decision = state.decideBatch(cmd.requests(), cmd.now());
     if (decision.events().isEmpty()) {
-      return Effect().reply(cmd.replyTo(), new Decided(decision.replies(), state, lastSequenceNumber(ctx)));
+      return Effect()
+          .reply(cmd.replyTo(), new Decided(decision.replies(), state, lastSequenceNumber(ctx)));
     }
     return Effect()
         .persist(decision.events())
-        .thenReply(cmd.replyTo(), after -> new Decided(decision.replies(), after, lastSequenceNumber(ctx)));
+        .thenReply(
+            cmd.replyTo(),
+            after -> new Decided(decision.replies(), after, lastSequenceNumber(ctx)));
   }
 
   @Override
   public EventHandler<StockState, StockEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> {
-      if (!recovered) replayed++;
-      return state.apply(event);
-    });
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onAnyEvent(
+            (state, event) -> {
+              if (!recovered) replayed++;
+              return state.apply(event);
+            });
   }
 
   /**
@@ -131,33 +140,46 @@ public final class StockLedger
   @Override
   public SignalHandler<StockState> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          recovered = true;
-          snapshotAt = lastSequenceNumber(ctx) - replayed;
-        })
-        .onSignal(SnapshotCompleted.class, (state, done) -> {
-          snapshotAt = done.metadata().sequenceNr();
-          deleteSnapshotsBefore(snapshotAt);
-        })
-        .onSignal(DeleteSnapshotsCompleted.class, (state, done) -> { })
-        .onSignal(DeleteSnapshotsFailed.class, (state, failed) -> ctx.getLog().warn(
-            "stock item {}: older snapshots not deleted ({}); the next snapshot tries again",
-            id, failed.failure().getMessage()))
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              recovered = true;
+              snapshotAt = lastSequenceNumber(ctx) - replayed;
+            })
+        .onSignal(
+            SnapshotCompleted.class,
+            (state, done) -> {
+              snapshotAt = done.metadata().sequenceNr();
+              deleteSnapshotsBefore(snapshotAt);
+            })
+        .onSignal(DeleteSnapshotsCompleted.class, (state, done) -> {})
+        .onSignal(
+            DeleteSnapshotsFailed.class,
+            (state, failed) ->
+                ctx.getLog()
+                    .warn(
+                        "stock item {}: older snapshots not deleted ({}); the next snapshot tries"
+                            + " again",
+                        id,
+                        failed.failure().getMessage()))
         .build();
   }
 
   /**
-   * Pekko deletes old snapshots only for its fixed-interval retention, which cannot follow the
-   * size of the state; so the ledger asks the snapshot store itself, with the message that
-   * retention sends (Pekko's internal protocol: recheck on a Pekko upgrade). The store's answer
-   * comes back to the ledger as a {@code DeleteSnapshots…} signal.
+   * Pekko deletes old snapshots only for its fixed-interval retention, which cannot follow the size
+   * of the state; so the ledger asks the snapshot store itself, with the message that retention
+   * sends (Pekko's internal protocol: recheck on a Pekko upgrade). The store's answer comes back to
+   * the ledger as a {@code DeleteSnapshots…} signal.
    */
   private void deleteSnapshotsBefore(long sequenceNr) {
     var classic = Adapter.toClassic(ctx.getSystem());
-    Persistence.get(classic).snapshotStoreFor(snapshotPluginId(), ConfigFactory.empty()).tell(
-        new SnapshotProtocol.DeleteSnapshots(persistenceId().id(),
-            SnapshotSelectionCriteria.create(sequenceNr - 1, Long.MAX_VALUE)),
-        Adapter.toClassic(ctx.getSelf()));
+    Persistence.get(classic)
+        .snapshotStoreFor(snapshotPluginId(), ConfigFactory.empty())
+        .tell(
+            new SnapshotProtocol.DeleteSnapshots(
+                persistenceId().id(),
+                SnapshotSelectionCriteria.create(sequenceNr - 1, Long.MAX_VALUE)),
+            Adapter.toClassic(ctx.getSelf()));
   }
 
   @Override

@@ -1,10 +1,10 @@
 package io.stockhold.stock;
 
-import java.util.Locale;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.stockhold.CborSerializable;
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * The answer to one request or read. Rejections are values: they carry data (the available
@@ -24,7 +24,9 @@ public sealed interface StockReply extends CborSerializable {
 
   record HoldReply(HoldView hold) implements StockReply {}
 
-  /** What an offline sale did, and the level after it (after its first recording, for a duplicate). */
+  /**
+   * What an offline sale did, and the level after it (after its first recording, for a duplicate).
+   */
   record SaleReply(SaleOutcome outcome, Level level) implements StockReply {}
 
   enum SaleOutcome {

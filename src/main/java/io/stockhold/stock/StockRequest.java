@@ -6,8 +6,8 @@ import io.stockhold.CborSerializable;
 import java.time.Instant;
 
 /**
- * A change asked of one stock item. Requests are decided one at a time, in arrival order, by
- * {@link StockState#decideBatch}; each carries the id that makes a retry harmless.
+ * A change asked of one stock item. Requests are decided one at a time, in arrival order, by {@link
+ * StockState#decideBatch}; each carries the id that makes a retry harmless.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
 @JsonSubTypes({
@@ -23,8 +23,8 @@ public sealed interface StockRequest extends CborSerializable {
 
   /**
    * Hold {@code quantity} units for {@code ttlSeconds}. {@code fingerprint} identifies the request
-   * body behind an idempotency key (null without one): the same hold id with another fingerprint
-   * is a reused key.
+   * body behind an idempotency key (null without one): the same hold id with another fingerprint is
+   * a reused key.
    */
   record Reserve(
       String holdId,
@@ -35,8 +35,10 @@ public sealed interface StockRequest extends CborSerializable {
       String fingerprint)
       implements StockRequest {
     public Reserve {
-      if (quantity < 1) throw new IllegalArgumentException("a hold is of at least 1 unit, not " + quantity);
-      if (ttlSeconds < 1) throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
+      if (quantity < 1)
+        throw new IllegalArgumentException("a hold is of at least 1 unit, not " + quantity);
+      if (ttlSeconds < 1)
+        throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
     }
   }
 
@@ -46,13 +48,14 @@ public sealed interface StockRequest extends CborSerializable {
 
   record Extend(String holdId, long ttlSeconds) implements StockRequest {
     public Extend {
-      if (ttlSeconds < 1) throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
+      if (ttlSeconds < 1)
+        throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
     }
   }
 
   /**
-   * Exactly one of {@code delta} (non-zero) and {@code setOnHand} (a count, ≥ 0) is set.
-   * {@code adjustmentId} is null when the caller sent no idempotency key.
+   * Exactly one of {@code delta} (non-zero) and {@code setOnHand} (a count, ≥ 0) is set. {@code
+   * adjustmentId} is null when the caller sent no idempotency key.
    */
   record Adjust(
       String adjustmentId,
@@ -88,8 +91,10 @@ public sealed interface StockRequest extends CborSerializable {
   record RecordOfflineSale(String saleId, String terminalId, long quantity, Instant soldAt)
       implements StockRequest {
     public RecordOfflineSale {
-      if (saleId == null || saleId.isEmpty()) throw new IllegalArgumentException("a sale needs an id");
-      if (quantity < 1) throw new IllegalArgumentException("a sale is of at least 1 unit, not " + quantity);
+      if (saleId == null || saleId.isEmpty())
+        throw new IllegalArgumentException("a sale needs an id");
+      if (quantity < 1)
+        throw new IllegalArgumentException("a sale is of at least 1 unit, not " + quantity);
       if (soldAt == null) throw new IllegalArgumentException("a sale needs its time");
     }
   }

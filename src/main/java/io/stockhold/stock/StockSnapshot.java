@@ -29,10 +29,21 @@ public record StockSnapshot(
     implements CborSerializable {
 
   public static StockSnapshot of(StockState s) {
-    return new StockSnapshot(s.location(), s.sku(), s.stocked(), s.onHand(), s.reserved(),
-        s.safetyStock(), s.reorderPoint(), s.reorderQuantity(), s.lowStockSignalled(),
-        s.shortageSignalled(), List.copyOf(s.holds().values()), s.finishedHolds().entries(),
-        s.adjustments().entries(), s.sales().entries());
+    return new StockSnapshot(
+        s.location(),
+        s.sku(),
+        s.stocked(),
+        s.onHand(),
+        s.reserved(),
+        s.safetyStock(),
+        s.reorderPoint(),
+        s.reorderQuantity(),
+        s.lowStockSignalled(),
+        s.shortageSignalled(),
+        List.copyOf(s.holds().values()),
+        s.finishedHolds().entries(),
+        s.adjustments().entries(),
+        s.sales().entries());
   }
 
   public StockState toState() {
@@ -42,9 +53,21 @@ public record StockSnapshot(
       byId = byId.plus(h.holdId(), h);
       deadlines = deadlines.plus(new Deadline(h.expiresAt(), h.holdId()));
     }
-    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
-        reorderQuantity, lowStockSignalled, shortageSignalled, byId, deadlines,
-        Recent.of(finishedHolds), Recent.of(adjustments),
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        byId,
+        deadlines,
+        Recent.of(finishedHolds),
+        Recent.of(adjustments),
         // a snapshot taken before offline sales existed has none
         sales == null ? Recent.empty() : Recent.of(sales));
   }

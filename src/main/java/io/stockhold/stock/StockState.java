@@ -1,6 +1,5 @@
 package io.stockhold.stock;
 
-import java.util.function.Function;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
 import io.stockhold.stock.StockEvent.HoldExtended;
@@ -33,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import org.pcollections.TreePSet;
 
 /**
@@ -104,12 +104,26 @@ public record StockState(
   }
 
   /** The events a batch produced and one reply per request, in request order. */
-  public record BatchDecision(List<StockEvent> events, List<StockReply> replies, StockState after) {}
+  public record BatchDecision(
+      List<StockEvent> events, List<StockReply> replies, StockState after) {}
 
   public static StockState empty(StockItemId id) {
     return new StockState(
-        id.location(), id.sku(), false, 0, 0, 0, 0, 0, false, false,
-        IdMap.empty(), TreePSet.empty(), Recent.empty(), Recent.empty(), Recent.empty());
+        id.location(),
+        id.sku(),
+        false,
+        0,
+        0,
+        0,
+        0,
+        0,
+        false,
+        false,
+        IdMap.empty(),
+        TreePSet.empty(),
+        Recent.empty(),
+        Recent.empty(),
+        Recent.empty());
   }
 
   public static long available(long onHand, long reserved, long safetyStock) {
@@ -133,7 +147,12 @@ public record StockState(
     }
     long held = reserved - lapsed;
     return new Level(
-        onHand, held, available(onHand, held, safetyStock), safetyStock, reorderPoint, reorderQuantity);
+        onHand,
+        held,
+        available(onHand, held, safetyStock),
+        safetyStock,
+        reorderPoint,
+        reorderQuantity);
   }
 
   /** The earliest deadline among the active holds. */
@@ -167,8 +186,8 @@ public record StockState(
   // ---------------------------------------------------------------- deciding
 
   /**
-   * Decides {@code requests} in order at {@code now}, as if one after another: first the holds
-   * past their deadline expire, then each request sees the state its predecessors left.
+   * Decides {@code requests} in order at {@code now}, as if one after another: first the holds past
+   * their deadline expire, then each request sees the state its predecessors left.
    */
   public BatchDecision decideBatch(List<? extends StockRequest> requests, Instant now) {
     List<StockEvent> events = new ArrayList<>();
@@ -202,14 +221,29 @@ public record StockState(
     events.add(event);
     StockState next = apply(event);
     if (next.reorderPoint > 0 && !next.lowStockSignalled && next.available() <= next.reorderPoint) {
-      StockEvent low = new LowStockCrossed(location, sku, next.reorderPoint, next.reorderQuantity,
-          next.onHand, next.reserved, next.available(), now);
+      StockEvent low =
+          new LowStockCrossed(
+              location,
+              sku,
+              next.reorderPoint,
+              next.reorderQuantity,
+              next.onHand,
+              next.reserved,
+              next.available(),
+              now);
       events.add(low);
       next = next.apply(low);
     }
     if (!next.shortageSignalled && next.onHand < next.reserved) {
-      StockEvent shortage = new ShortageDetected(location, sku, next.reserved - next.onHand,
-          next.onHand, next.reserved, next.available(), now);
+      StockEvent shortage =
+          new ShortageDetected(
+              location,
+              sku,
+              next.reserved - next.onHand,
+              next.onHand,
+              next.reserved,
+              next.available(),
+              now);
       events.add(shortage);
       next = next.apply(shortage);
     }
@@ -229,8 +263,9 @@ public record StockState(
   }
 
   private Decision reserve(Reserve r, Instant now) {
-    Optional<Hold> earlier = Optional.ofNullable(holds.get(r.holdId()))
-        .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold));
+    Optional<Hold> earlier =
+        Optional.ofNullable(holds.get(r.holdId()))
+            .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold));
     if (earlier.isPresent()) {
       Hold first = earlier.get();
       if (!Objects.equals(first.fingerprint(), r.fingerprint())) return keyReused();
@@ -239,14 +274,28 @@ public record StockState(
     }
     long available = available();
     if (r.quantity() > available) {
-      return Decision.reply(new Rejected(Rejection.INSUFFICIENT_STOCK,
-          "requested " + r.quantity() + ", available " + available, available));
+      return Decision.reply(
+          new Rejected(
+              Rejection.INSUFFICIENT_STOCK,
+              "requested " + r.quantity() + ", available " + available,
+              available));
     }
     Instant expiresAt = now.plusSeconds(r.ttlSeconds());
     long reservedAfter = reserved + r.quantity();
-    HoldPlaced placed = new HoldPlaced(location, sku, r.holdId(), r.reservationId(), r.channel(),
-        r.quantity(), expiresAt, r.fingerprint(), onHand, reservedAfter,
-        available(onHand, reservedAfter, safetyStock), now);
+    HoldPlaced placed =
+        new HoldPlaced(
+            location,
+            sku,
+            r.holdId(),
+            r.reservationId(),
+            r.channel(),
+            r.quantity(),
+            expiresAt,
+            r.fingerprint(),
+            onHand,
+            reservedAfter,
+            available(onHand, reservedAfter, safetyStock),
+            now);
     return Decision.of(placed, s -> new HoldReply(s.holdAt(r.holdId(), now).orElseThrow()));
   }
 
@@ -255,10 +304,19 @@ public record StockState(
     if (hold != null) {
       long onHandAfter = onHand - hold.quantity();
       long reservedAfter = reserved - hold.quantity();
-      HoldCommitted committed = new HoldCommitted(location, sku, hold.holdId(), hold.reservationId(),
-          hold.quantity(), onHandAfter, reservedAfter,
-          available(onHandAfter, reservedAfter, safetyStock), now);
-      return Decision.of(committed, s -> new HoldReply(view(hold, HoldStatus.COMMITTED, hold.expiresAt())));
+      HoldCommitted committed =
+          new HoldCommitted(
+              location,
+              sku,
+              hold.holdId(),
+              hold.reservationId(),
+              hold.quantity(),
+              onHandAfter,
+              reservedAfter,
+              available(onHandAfter, reservedAfter, safetyStock),
+              now);
+      return Decision.of(
+          committed, s -> new HoldReply(view(hold, HoldStatus.COMMITTED, hold.expiresAt())));
     }
     return finished(c.holdId(), HoldStatus.COMMITTED, List.of(HoldStatus.COMMITTED));
   }
@@ -267,20 +325,40 @@ public record StockState(
     Hold hold = holds.get(r.holdId());
     if (hold != null) {
       long reservedAfter = reserved - hold.quantity();
-      HoldReleased released = new HoldReleased(location, sku, hold.holdId(), hold.reservationId(),
-          hold.quantity(), onHand, reservedAfter, available(onHand, reservedAfter, safetyStock), now);
-      return Decision.of(released, s -> new HoldReply(view(hold, HoldStatus.RELEASED, hold.expiresAt())));
+      HoldReleased released =
+          new HoldReleased(
+              location,
+              sku,
+              hold.holdId(),
+              hold.reservationId(),
+              hold.quantity(),
+              onHand,
+              reservedAfter,
+              available(onHand, reservedAfter, safetyStock),
+              now);
+      return Decision.of(
+          released, s -> new HoldReply(view(hold, HoldStatus.RELEASED, hold.expiresAt())));
     }
     // Releasing an expired hold is fine: there is nothing to give back.
-    return finished(r.holdId(), HoldStatus.RELEASED, List.of(HoldStatus.RELEASED, HoldStatus.EXPIRED));
+    return finished(
+        r.holdId(), HoldStatus.RELEASED, List.of(HoldStatus.RELEASED, HoldStatus.EXPIRED));
   }
 
   private Decision extend(Extend e, Instant now) {
     Hold hold = holds.get(e.holdId());
     if (hold != null) {
       Instant expiresAt = now.plusSeconds(e.ttlSeconds());
-      HoldExtended extended = new HoldExtended(location, sku, hold.holdId(), hold.reservationId(),
-          expiresAt, onHand, reserved, available(), now);
+      HoldExtended extended =
+          new HoldExtended(
+              location,
+              sku,
+              hold.holdId(),
+              hold.reservationId(),
+              expiresAt,
+              onHand,
+              reserved,
+              available(),
+              now);
       return Decision.of(extended, s -> new HoldReply(s.holdAt(e.holdId(), now).orElseThrow()));
     }
     return finished(e.holdId(), HoldStatus.HELD, List.of());
@@ -299,11 +377,12 @@ public record StockState(
     if (answered.contains(f.status())) {
       return Decision.reply(new HoldReply(view(f.hold(), f.status(), f.hold().expiresAt())));
     }
-    Rejection reason = switch (f.status()) {
-      case COMMITTED -> Rejection.RESERVATION_COMMITTED;
-      case RELEASED -> Rejection.RESERVATION_RELEASED;
-      case EXPIRED, HELD -> Rejection.RESERVATION_EXPIRED;
-    };
+    Rejection reason =
+        switch (f.status()) {
+          case COMMITTED -> Rejection.RESERVATION_COMMITTED;
+          case RELEASED -> Rejection.RESERVATION_RELEASED;
+          case EXPIRED, HELD -> Rejection.RESERVATION_EXPIRED;
+        };
     return Decision.reply(Rejected.of(reason, "the reservation is " + f.status().wireName()));
   }
 
@@ -317,23 +396,50 @@ public record StockState(
     }
     long delta = a.delta() != null ? a.delta() : a.setOnHand() - onHand;
     if (a.delta() != null && delta < 0 && onHand + delta < 0) {
-      return Decision.reply(Rejected.of(Rejection.NEGATIVE_ON_HAND,
-          "onHand is " + onHand + "; a delta of " + delta + " would take it below 0 (do a count instead)"));
+      return Decision.reply(
+          Rejected.of(
+              Rejection.NEGATIVE_ON_HAND,
+              "onHand is "
+                  + onHand
+                  + "; a delta of "
+                  + delta
+                  + " would take it below 0 (do a count instead)"));
     }
     long onHandAfter = onHand + delta;
-    StockAdjusted adjusted = new StockAdjusted(location, sku, delta, a.reason(), a.reference(),
-        a.adjustmentId(), a.fingerprint(), onHandAfter, reserved,
-        available(onHandAfter, reserved, safetyStock), now);
+    StockAdjusted adjusted =
+        new StockAdjusted(
+            location,
+            sku,
+            delta,
+            a.reason(),
+            a.reference(),
+            a.adjustmentId(),
+            a.fingerprint(),
+            onHandAfter,
+            reserved,
+            available(onHandAfter, reserved, safetyStock),
+            now);
     return Decision.of(adjusted, s -> new LevelReply(s.level()));
   }
 
   private Decision changePolicy(ChangePolicy p, Instant now) {
-    if (stocked && p.safetyStock() == safetyStock && p.reorderPoint() == reorderPoint
+    if (stocked
+        && p.safetyStock() == safetyStock
+        && p.reorderPoint() == reorderPoint
         && p.reorderQuantity() == reorderQuantity) {
       return Decision.reply(new LevelReply(level()));
     }
-    PolicyChanged changed = new PolicyChanged(location, sku, p.safetyStock(), p.reorderPoint(),
-        p.reorderQuantity(), onHand, reserved, available(onHand, reserved, p.safetyStock()), now);
+    PolicyChanged changed =
+        new PolicyChanged(
+            location,
+            sku,
+            p.safetyStock(),
+            p.reorderPoint(),
+            p.reorderQuantity(),
+            onHand,
+            reserved,
+            available(onHand, reserved, p.safetyStock()),
+            now);
     return Decision.of(changed, s -> new LevelReply(s.level()));
   }
 
@@ -346,115 +452,257 @@ public record StockState(
     Optional<RecordedSale> earlier = sales.get(s.saleId());
     if (earlier.isPresent()) {
       RecordedSale first = earlier.get();
-      if (!first.terminalId().equals(s.terminalId()) || first.quantity() != s.quantity()
+      if (!first.terminalId().equals(s.terminalId())
+          || first.quantity() != s.quantity()
           || !first.soldAt().equals(s.soldAt())) {
-        return Decision.reply(Rejected.of(Rejection.IDEMPOTENCY_KEY_REUSED,
-            "sale id " + s.saleId() + " was recorded for a different sale"));
+        return Decision.reply(
+            Rejected.of(
+                Rejection.IDEMPOTENCY_KEY_REUSED,
+                "sale id " + s.saleId() + " was recorded for a different sale"));
       }
       return Decision.reply(new SaleReply(SaleOutcome.DUPLICATE, first.level()));
     }
     long onHandAfter = onHand - s.quantity();
     SaleOutcome outcome = onHandAfter < reserved ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED;
-    OfflineSaleRecorded recorded = new OfflineSaleRecorded(location, sku, s.saleId(), s.terminalId(),
-        s.quantity(), s.soldAt(), onHandAfter, reserved, available(onHandAfter, reserved, safetyStock), now);
+    OfflineSaleRecorded recorded =
+        new OfflineSaleRecorded(
+            location,
+            sku,
+            s.saleId(),
+            s.terminalId(),
+            s.quantity(),
+            s.soldAt(),
+            onHandAfter,
+            reserved,
+            available(onHandAfter, reserved, safetyStock),
+            now);
     return Decision.of(recorded, after -> new SaleReply(outcome, after.level()));
   }
 
   private HoldExpired expire(Hold hold, Instant now) {
     long reservedAfter = reserved - hold.quantity();
-    return new HoldExpired(location, sku, hold.holdId(), hold.reservationId(), hold.quantity(),
-        onHand, reservedAfter, available(onHand, reservedAfter, safetyStock), now);
+    return new HoldExpired(
+        location,
+        sku,
+        hold.holdId(),
+        hold.reservationId(),
+        hold.quantity(),
+        onHand,
+        reservedAfter,
+        available(onHand, reservedAfter, safetyStock),
+        now);
   }
 
   private static Decision keyReused() {
-    return Decision.reply(Rejected.of(Rejection.IDEMPOTENCY_KEY_REUSED,
-        "this idempotency key was used for a different request"));
+    return Decision.reply(
+        Rejected.of(
+            Rejection.IDEMPOTENCY_KEY_REUSED,
+            "this idempotency key was used for a different request"));
   }
 
   private HoldView view(Hold h, HoldStatus status, Instant expiresAt) {
-    return new HoldView(h.holdId(), h.reservationId(), h.channel(), h.quantity(), status, expiresAt);
+    return new HoldView(
+        h.holdId(), h.reservationId(), h.channel(), h.quantity(), status, expiresAt);
   }
 
   // ---------------------------------------------------------------- applying
 
   /** Folds one journaled event into the state. Pure: everything it needs is in the event. */
   public StockState apply(StockEvent event) {
-    StockState s = switch (event) {
-      case StockAdjusted e -> {
-        StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
-        if (e.adjustmentId() == null) yield next;
-        Recent<AppliedAdjustment> applied = adjustments.remember(e.adjustmentId(),
-            new AppliedAdjustment(e.fingerprint(), next.level()), e.occurredAt(),
-            ADJUSTMENT_LIMIT, ADJUSTMENT_RETENTION);
-        yield next.withAdjustments(applied);
-      }
-      case PolicyChanged e -> new StockState(location, sku, true, onHand, reserved,
-          e.safetyStock(), e.reorderPoint(), e.reorderQuantity(), lowStockSignalled,
-          shortageSignalled, holds, deadlines, finishedHolds, adjustments, sales);
-      case HoldPlaced e -> {
-        Hold hold = new Hold(e.holdId(), e.reservationId(), e.channel(), e.quantity(),
-            e.expiresAt(), e.expiresAt(), e.fingerprint());
-        yield with(onHand, reserved + e.quantity(), holds.plus(e.holdId(), hold),
-            deadlines.plus(new Deadline(e.expiresAt(), e.holdId())), finishedHolds, stocked);
-      }
-      case HoldCommitted e -> finish(e.holdId(), HoldStatus.COMMITTED, e.quantity(), e.occurredAt());
-      case HoldReleased e -> finish(e.holdId(), HoldStatus.RELEASED, 0, e.occurredAt());
-      case HoldExpired e -> finish(e.holdId(), HoldStatus.EXPIRED, 0, e.occurredAt());
-      case HoldExtended e -> {
-        Hold old = holds.get(e.holdId());
-        Hold extended = new Hold(old.holdId(), old.reservationId(), old.channel(), old.quantity(),
-            e.expiresAt(), old.grantedExpiresAt(), old.fingerprint());
-        yield with(onHand, reserved, holds.plus(e.holdId(), extended),
-            deadlines.minus(new Deadline(old.expiresAt(), old.holdId()))
-                .plus(new Deadline(e.expiresAt(), e.holdId())),
-            finishedHolds, stocked);
-      }
-      case LowStockCrossed e -> withSignals(true, shortageSignalled);
-      case ShortageDetected e -> withSignals(lowStockSignalled, true);
-      case OfflineSaleRecorded e -> {
-        StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
-        yield next.withSales(sales.remember(e.saleId(),
-            new RecordedSale(e.terminalId(), e.quantity(), e.soldAt(), next.level()), e.occurredAt(),
-            SALE_LIMIT, SALE_RETENTION));
-      }
-    };
+    StockState s =
+        switch (event) {
+          case StockAdjusted e -> {
+            StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
+            if (e.adjustmentId() == null) yield next;
+            Recent<AppliedAdjustment> applied =
+                adjustments.remember(
+                    e.adjustmentId(),
+                    new AppliedAdjustment(e.fingerprint(), next.level()),
+                    e.occurredAt(),
+                    ADJUSTMENT_LIMIT,
+                    ADJUSTMENT_RETENTION);
+            yield next.withAdjustments(applied);
+          }
+          case PolicyChanged e ->
+              new StockState(
+                  location,
+                  sku,
+                  true,
+                  onHand,
+                  reserved,
+                  e.safetyStock(),
+                  e.reorderPoint(),
+                  e.reorderQuantity(),
+                  lowStockSignalled,
+                  shortageSignalled,
+                  holds,
+                  deadlines,
+                  finishedHolds,
+                  adjustments,
+                  sales);
+          case HoldPlaced e -> {
+            Hold hold =
+                new Hold(
+                    e.holdId(),
+                    e.reservationId(),
+                    e.channel(),
+                    e.quantity(),
+                    e.expiresAt(),
+                    e.expiresAt(),
+                    e.fingerprint());
+            yield with(
+                onHand,
+                reserved + e.quantity(),
+                holds.plus(e.holdId(), hold),
+                deadlines.plus(new Deadline(e.expiresAt(), e.holdId())),
+                finishedHolds,
+                stocked);
+          }
+          case HoldCommitted e ->
+              finish(e.holdId(), HoldStatus.COMMITTED, e.quantity(), e.occurredAt());
+          case HoldReleased e -> finish(e.holdId(), HoldStatus.RELEASED, 0, e.occurredAt());
+          case HoldExpired e -> finish(e.holdId(), HoldStatus.EXPIRED, 0, e.occurredAt());
+          case HoldExtended e -> {
+            Hold old = holds.get(e.holdId());
+            Hold extended =
+                new Hold(
+                    old.holdId(),
+                    old.reservationId(),
+                    old.channel(),
+                    old.quantity(),
+                    e.expiresAt(),
+                    old.grantedExpiresAt(),
+                    old.fingerprint());
+            yield with(
+                onHand,
+                reserved,
+                holds.plus(e.holdId(), extended),
+                deadlines
+                    .minus(new Deadline(old.expiresAt(), old.holdId()))
+                    .plus(new Deadline(e.expiresAt(), e.holdId())),
+                finishedHolds,
+                stocked);
+          }
+          case LowStockCrossed e -> withSignals(true, shortageSignalled);
+          case ShortageDetected e -> withSignals(lowStockSignalled, true);
+          case OfflineSaleRecorded e -> {
+            StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
+            yield next.withSales(
+                sales.remember(
+                    e.saleId(),
+                    new RecordedSale(e.terminalId(), e.quantity(), e.soldAt(), next.level()),
+                    e.occurredAt(),
+                    SALE_LIMIT,
+                    SALE_RETENTION));
+          }
+        };
     // Both signals re-arm once their condition clears.
     boolean low = s.lowStockSignalled && s.available() <= s.reorderPoint;
     boolean short_ = s.shortageSignalled && s.onHand < s.reserved;
-    return low == s.lowStockSignalled && short_ == s.shortageSignalled ? s : s.withSignals(low, short_);
+    return low == s.lowStockSignalled && short_ == s.shortageSignalled
+        ? s
+        : s.withSignals(low, short_);
   }
 
   /** Ends an active hold; a commit also takes the units off the shelf. */
   private StockState finish(String holdId, HoldStatus status, long shipped, Instant at) {
     Hold hold = holds.get(holdId);
     if (hold == null) throw new IllegalStateException("hold " + holdId + " is not active");
-    Recent<FinishedHold> finished = finishedHolds.remember(holdId, new FinishedHold(hold, status),
-        at, FINISHED_HOLD_LIMIT, FINISHED_HOLD_RETENTION);
-    return with(onHand - shipped, reserved - hold.quantity(), holds.minus(holdId),
-        deadlines.minus(new Deadline(hold.expiresAt(), holdId)), finished, stocked);
+    Recent<FinishedHold> finished =
+        finishedHolds.remember(
+            holdId,
+            new FinishedHold(hold, status),
+            at,
+            FINISHED_HOLD_LIMIT,
+            FINISHED_HOLD_RETENTION);
+    return with(
+        onHand - shipped,
+        reserved - hold.quantity(),
+        holds.minus(holdId),
+        deadlines.minus(new Deadline(hold.expiresAt(), holdId)),
+        finished,
+        stocked);
   }
 
-  private StockState with(long onHand, long reserved, IdMap<Hold> holds,
-      TreePSet<Deadline> deadlines, Recent<FinishedHold> finishedHolds, boolean stocked) {
-    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
-        reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
-        adjustments, sales);
+  private StockState with(
+      long onHand,
+      long reserved,
+      IdMap<Hold> holds,
+      TreePSet<Deadline> deadlines,
+      Recent<FinishedHold> finishedHolds,
+      boolean stocked) {
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales);
   }
 
   private StockState withAdjustments(Recent<AppliedAdjustment> adjustments) {
-    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
-        reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
-        adjustments, sales);
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales);
   }
 
   private StockState withSales(Recent<RecordedSale> sales) {
-    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
-        reorderQuantity, lowStockSignalled, shortageSignalled, holds, deadlines, finishedHolds,
-        adjustments, sales);
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales);
   }
 
   private StockState withSignals(boolean lowStock, boolean shortage) {
-    return new StockState(location, sku, stocked, onHand, reserved, safetyStock, reorderPoint,
-        reorderQuantity, lowStock, shortage, holds, deadlines, finishedHolds, adjustments, sales);
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStock,
+        shortage,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales);
   }
 }

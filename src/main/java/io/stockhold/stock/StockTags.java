@@ -1,10 +1,10 @@
 package io.stockhold.stock;
 
 import com.typesafe.config.Config;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 
 /**
  * Each stock item's events carry one tag, {@code stock-<k>}, {@code k = hash(persistenceId) mod N}:
@@ -23,7 +23,9 @@ public final class StockTags {
     return "stock-" + Math.floorMod(persistenceId.hashCode(), count);
   }
 
-  /** Where the processes that read the slices run: any node, or the nodes with the configured role. */
+  /**
+   * Where the processes that read the slices run: any node, or the nodes with the configured role.
+   */
   public static ShardedDaemonProcessSettings placement(ActorSystem<?> system) {
     String role = system.settings().config().getString("stockhold.projections.role");
     ShardedDaemonProcessSettings settings = ShardedDaemonProcessSettings.create(system);

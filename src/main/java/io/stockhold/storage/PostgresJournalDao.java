@@ -30,8 +30,8 @@ import slick.jdbc.JdbcProfile;
 import slick.jdbc.SimpleJdbcAction;
 
 /**
- * The journal's writes on PostgreSQL, one statement per write of up to {@value #EVENTS_PER_STATEMENT}
- * events.
+ * The journal's writes on PostgreSQL, one statement per write of up to {@value
+ * #EVENTS_PER_STATEMENT} events.
  *
  * <p>persistence-jdbc inserts tagged events one {@code INSERT … RETURNING ordering} at a time,
  * because each tag row points at its event's ordering: a hot item's write of 30 events was 30 round
@@ -39,9 +39,9 @@ import slick.jdbc.SimpleJdbcAction;
  * the same rows with one statement: a multi-row {@code INSERT} of the events whose {@code
  * RETURNING} feeds the {@code INSERT} of their tag rows. One statement is atomic on its own, so a
  * write is one round trip with no {@code BEGIN}/{@code COMMIT} around it; a write of more events,
- * or on a connection not in auto-commit, takes a transaction. Reading,
- * deleting and the embedded store stay persistence-jdbc's ({@code jdbc-journal.dao} names this
- * class only on PostgreSQL; see {@link Storage}).
+ * or on a connection not in auto-commit, takes a transaction. Reading, deleting and the embedded
+ * store stay persistence-jdbc's ({@code jdbc-journal.dao} names this class only on PostgreSQL; see
+ * {@link Storage}).
  */
 public final class PostgresJournalDao extends DefaultJournalDao {
 
@@ -56,38 +56,70 @@ public final class PostgresJournalDao extends DefaultJournalDao {
   private final String tagInsert;
   private final String tagsOfWritten;
 
-  public PostgresJournalDao(JdbcBackend.JdbcDatabaseDef db, JdbcProfile profile, JournalConfig config,
-      Serialization serialization, ExecutionContext ec, Materializer mat) {
+  public PostgresJournalDao(
+      JdbcBackend.JdbcDatabaseDef db,
+      JdbcProfile profile,
+      JournalConfig config,
+      Serialization serialization,
+      ExecutionContext ec,
+      Materializer mat) {
     super(db, profile, config, serialization, ec, mat);
     EventJournalTableConfiguration journal = config.eventJournalTableConfiguration();
     EventJournalTableColumnNames c = journal.columnNames();
-    journalInsert = "INSERT INTO " + table(journal.schemaName(), journal.tableName()) + " ("
-        + String.join(", ", quoted(c.deleted(), c.persistenceId(), c.sequenceNumber(), c.writer(),
-            c.writeTimestamp(), c.adapterManifest(), c.eventSerId(), c.eventSerManifest(), c.eventPayload(),
-            c.metaSerId(), c.metaSerManifest(), c.metaPayload()))
-        + ") VALUES ";
+    journalInsert =
+        "INSERT INTO "
+            + table(journal.schemaName(), journal.tableName())
+            + " ("
+            + String.join(
+                ", ",
+                quoted(
+                    c.deleted(),
+                    c.persistenceId(),
+                    c.sequenceNumber(),
+                    c.writer(),
+                    c.writeTimestamp(),
+                    c.adapterManifest(),
+                    c.eventSerId(),
+                    c.eventSerManifest(),
+                    c.eventPayload(),
+                    c.metaSerId(),
+                    c.metaSerManifest(),
+                    c.metaPayload()))
+            + ") VALUES ";
     // What the tag rows are joined on: each event's ordering, found by its persistence id and
     // sequence number.
     String[] key = quoted(c.ordering(), c.persistenceId(), c.sequenceNumber());
     returning = " RETURNING " + String.join(", ", key);
     EventTagTableConfiguration tags = config.eventTagTableConfiguration();
-    tagInsert = "INSERT INTO " + table(tags.schemaName(), tags.tableName()) + " ("
-        + String.join(", ", quoted(tags.columnNames().eventId(), tags.columnNames().tag())) + ") ";
-    tagsOfWritten = " SELECT written." + key[0] + ", tags.tag FROM written JOIN (VALUES %s)"
-        + " AS tags(persistence_id, sequence_number, tag) ON tags.persistence_id = written." + key[1]
-        + " AND tags.sequence_number = written." + key[2];
+    tagInsert =
+        "INSERT INTO "
+            + table(tags.schemaName(), tags.tableName())
+            + " ("
+            + String.join(", ", quoted(tags.columnNames().eventId(), tags.columnNames().tag()))
+            + ") ";
+    tagsOfWritten =
+        " SELECT written."
+            + key[0]
+            + ", tags.tag FROM written JOIN (VALUES %s)"
+            + " AS tags(persistence_id, sequence_number, tag) ON tags.persistence_id = written."
+            + key[1]
+            + " AND tags.sequence_number = written."
+            + key[2];
   }
 
   @Override
-  public Future<BoxedUnit> writeJournalRows(Seq<Tuple2<JournalPekkoSerializationRow, Set<String>>> rows) {
+  public Future<BoxedUnit> writeJournalRows(
+      Seq<Tuple2<JournalPekkoSerializationRow, Set<String>>> rows) {
     List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events =
         new ArrayList<>(CollectionConverters.asJava(rows));
     // As persistence-jdbc does: within a write, lower sequence numbers get lower orderings.
     events.sort(Comparator.comparingLong(e -> e._1().sequenceNumber()));
-    SimpleJdbcAction<BoxedUnit> action = new SimpleJdbcAction<>(ctx -> {
-      write(ctx.connection(), events);
-      return BoxedUnit.UNIT;
-    });
+    SimpleJdbcAction<BoxedUnit> action =
+        new SimpleJdbcAction<>(
+            ctx -> {
+              write(ctx.connection(), events);
+              return BoxedUnit.UNIT;
+            });
     return run(db(), action);
   }
 
@@ -100,7 +132,8 @@ public final class PostgresJournalDao extends DefaultJournalDao {
     return (Future<T>) db.run((DBIOAction) action);
   }
 
-  private void write(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events) {
+  private void write(
+      Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events) {
     try {
       // Alone, the statement is only atomic and durable when auto-commit makes it its own
       // transaction: a connection handed over with auto-commit off gets an explicit one.
@@ -116,13 +149,15 @@ public final class PostgresJournalDao extends DefaultJournalDao {
     }
   }
 
-  private void inTransaction(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events)
+  private void inTransaction(
+      Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events)
       throws SQLException {
     boolean autoCommit = connection.getAutoCommit();
     connection.setAutoCommit(false);
     try {
       for (int from = 0; from < events.size(); from += EVENTS_PER_STATEMENT) {
-        insert(connection, events.subList(from, Math.min(events.size(), from + EVENTS_PER_STATEMENT)));
+        insert(
+            connection, events.subList(from, Math.min(events.size(), from + EVENTS_PER_STATEMENT)));
       }
       connection.commit();
     } catch (Throwable failure) {
@@ -146,15 +181,26 @@ public final class PostgresJournalDao extends DefaultJournalDao {
    * One statement: the events, and the tag rows of those that have tags, joined to the orderings
    * the events got by persistence id and sequence number.
    */
-  private void insert(Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events)
+  private void insert(
+      Connection connection, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> events)
       throws SQLException {
     int tagCount = 0;
-    for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) tagCount += event._2().size();
-    String rows = journalInsert
-        + String.join(", ", Collections.nCopies(events.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    String sql = tagCount == 0 ? rows
-        : "WITH written AS (" + rows + returning + ") " + tagInsert
-            + tagsOfWritten.formatted(String.join(", ", Collections.nCopies(tagCount, "(?, ?, ?)")));
+    for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events)
+      tagCount += event._2().size();
+    String rows =
+        journalInsert
+            + String.join(
+                ", ", Collections.nCopies(events.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    String sql =
+        tagCount == 0
+            ? rows
+            : "WITH written AS ("
+                + rows
+                + returning
+                + ") "
+                + tagInsert
+                + tagsOfWritten.formatted(
+                    String.join(", ", Collections.nCopies(tagCount, "(?, ?, ?)")));
     try (PreparedStatement insert = connection.prepareStatement(sql)) {
       int p = 1;
       for (Tuple2<JournalPekkoSerializationRow, Set<String>> event : events) {
@@ -186,8 +232,14 @@ public final class PostgresJournalDao extends DefaultJournalDao {
       // A count short of that would be a projection missing an event: never a success, then
       // (callers hear the outcome is unknown, and the item restarts from the journal).
       if (written != (tagCount == 0 ? events.size() : tagCount)) {
-        throw new SQLException("wrote " + written + " rows for " + events.size() + " events with "
-            + tagCount + " tags");
+        throw new SQLException(
+            "wrote "
+                + written
+                + " rows for "
+                + events.size()
+                + " events with "
+                + tagCount
+                + " tags");
       }
     }
   }
@@ -198,7 +250,8 @@ public final class PostgresJournalDao extends DefaultJournalDao {
 
   static String[] quoted(String... identifiers) {
     String[] out = new String[identifiers.length];
-    for (int i = 0; i < identifiers.length; i++) out[i] = '"' + identifiers[i].replace("\"", "\"\"") + '"';
+    for (int i = 0; i < identifiers.length; i++)
+      out[i] = '"' + identifiers[i].replace("\"", "\"\"") + '"';
     return out;
   }
 }

@@ -47,8 +47,13 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
   private final Serialization serialization;
   private final String eventsByTag;
 
-  public PostgresReadJournalDao(JdbcBackend.JdbcDatabaseDef db, JdbcProfile profile, ReadJournalConfig config,
-      Serialization serialization, ExecutionContext ec, Materializer mat) {
+  public PostgresReadJournalDao(
+      JdbcBackend.JdbcDatabaseDef db,
+      JdbcProfile profile,
+      ReadJournalConfig config,
+      Serialization serialization,
+      ExecutionContext ec,
+      Materializer mat) {
     super(db, profile, config, serialization, ec, mat);
     this.serialization = serialization;
     EventJournalTableConfiguration journal = config.eventJournalTableConfiguration();
@@ -56,19 +61,49 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
     EventTagTableConfiguration tags = config.eventTagTableConfiguration();
     String eventId = "t." + PostgresJournalDao.quoted(tags.columnNames().eventId())[0];
     List<String> columns = new ArrayList<>();
-    for (String column : PostgresJournalDao.quoted(c.ordering(), c.deleted(), c.persistenceId(), c.sequenceNumber(),
-        c.writer(), c.writeTimestamp(), c.adapterManifest(), c.eventPayload(), c.eventSerId(), c.eventSerManifest(),
-        c.metaPayload(), c.metaSerId(), c.metaSerManifest())) {
+    for (String column :
+        PostgresJournalDao.quoted(
+            c.ordering(),
+            c.deleted(),
+            c.persistenceId(),
+            c.sequenceNumber(),
+            c.writer(),
+            c.writeTimestamp(),
+            c.adapterManifest(),
+            c.eventPayload(),
+            c.eventSerId(),
+            c.eventSerManifest(),
+            c.metaPayload(),
+            c.metaSerId(),
+            c.metaSerManifest())) {
       columns.add("j." + column);
     }
-    eventsByTag = "SELECT " + String.join(", ", columns)
-        + " FROM " + PostgresJournalDao.table(tags.schemaName(), tags.tableName()) + " t"
-        + " JOIN " + PostgresJournalDao.table(journal.schemaName(), journal.tableName()) + " j"
-        + " ON j." + PostgresJournalDao.quoted(c.ordering())[0] + " = " + eventId
-        + " WHERE t." + PostgresJournalDao.quoted(tags.columnNames().tag())[0] + " = ?"
-        + " AND " + eventId + " > ? AND " + eventId + " <= ?"
-        + " AND NOT j." + PostgresJournalDao.quoted(c.deleted())[0]
-        + " ORDER BY " + eventId + " LIMIT ?";
+    eventsByTag =
+        "SELECT "
+            + String.join(", ", columns)
+            + " FROM "
+            + PostgresJournalDao.table(tags.schemaName(), tags.tableName())
+            + " t"
+            + " JOIN "
+            + PostgresJournalDao.table(journal.schemaName(), journal.tableName())
+            + " j"
+            + " ON j."
+            + PostgresJournalDao.quoted(c.ordering())[0]
+            + " = "
+            + eventId
+            + " WHERE t."
+            + PostgresJournalDao.quoted(tags.columnNames().tag())[0]
+            + " = ?"
+            + " AND "
+            + eventId
+            + " > ? AND "
+            + eventId
+            + " <= ?"
+            + " AND NOT j."
+            + PostgresJournalDao.quoted(c.deleted())[0]
+            + " ORDER BY "
+            + eventId
+            + " LIMIT ?";
   }
 
   @Override
@@ -76,16 +111,24 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
       String tag, long offset, long maxOffset, long max) {
     SimpleJdbcAction<List<JournalPekkoSerializationRow>> read =
         new SimpleJdbcAction<>(ctx -> rows(ctx.connection(), tag, offset, maxOffset, max));
-    Set<String> noTags = Set$.MODULE$.empty(); // as persistence-jdbc: the projections do not read them
-    return org.apache.pekko.stream.javadsl.Source
-        .completionStage(FutureConverters.asJava(PostgresJournalDao.run(db(), read)))
+    Set<String> noTags =
+        Set$.MODULE$.empty(); // as persistence-jdbc: the projections do not read them
+    return org.apache.pekko.stream.javadsl.Source.completionStage(
+            FutureConverters.asJava(PostgresJournalDao.run(db(), read)))
         .mapConcat(rows -> rows)
-        .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row)
-            .map(event -> new Tuple3<PersistentRepr, Set<String>, Object>(event._1(), noTags, event._2())))
+        .map(
+            row ->
+                PekkoSerialization$.MODULE$
+                    .fromRow(serialization, row)
+                    .map(
+                        event ->
+                            new Tuple3<PersistentRepr, Set<String>, Object>(
+                                event._1(), noTags, event._2())))
         .asScala();
   }
 
-  private List<JournalPekkoSerializationRow> rows(Connection c, String tag, long offset, long maxOffset, long max) {
+  private List<JournalPekkoSerializationRow> rows(
+      Connection c, String tag, long offset, long maxOffset, long max) {
     List<JournalPekkoSerializationRow> rows = new ArrayList<>();
     try (PreparedStatement select = c.prepareStatement(eventsByTag)) {
       select.setString(1, tag);
@@ -98,14 +141,26 @@ public final class PostgresReadJournalDao extends DefaultReadJournalDao {
           byte[] metaPayload = rs.getBytes(11);
           int metaSerId = rs.getInt(12);
           boolean noMetaSerId = rs.wasNull();
-          rows.add(new JournalPekkoSerializationRow(rs.getLong(1), rs.getBoolean(2), rs.getString(3), rs.getLong(4),
-              rs.getString(5), writeTimestamp, rs.getString(7), rs.getBytes(8), rs.getInt(9), rs.getString(10),
-              Option.apply(metaPayload), noMetaSerId ? Option.empty() : Option.<Object>apply(metaSerId),
-              Option.apply(rs.getString(13))));
+          rows.add(
+              new JournalPekkoSerializationRow(
+                  rs.getLong(1),
+                  rs.getBoolean(2),
+                  rs.getString(3),
+                  rs.getLong(4),
+                  rs.getString(5),
+                  writeTimestamp,
+                  rs.getString(7),
+                  rs.getBytes(8),
+                  rs.getInt(9),
+                  rs.getString(10),
+                  Option.apply(metaPayload),
+                  noMetaSerId ? Option.empty() : Option.<Object>apply(metaSerId),
+                  Option.apply(rs.getString(13))));
         }
       }
     } catch (SQLException e) {
-      // The projection's stream fails and restarts from its stored offset, as with the plugin's query.
+      // The projection's stream fails and restarts from its stored offset, as with the plugin's
+      // query.
       throw new IllegalStateException("events by tag " + tag + " failed: " + e.getMessage(), e);
     }
     return rows;

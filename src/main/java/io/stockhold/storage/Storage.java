@@ -1,17 +1,17 @@
 package io.stockhold.storage;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.sql.DriverManager;
-import java.util.HashMap;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,25 +24,37 @@ import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
  * stockhold.db.url} is empty, PostgreSQL otherwise. The one place that turns that choice into
  * persistence-jdbc settings.
  */
-public record Storage(String description, String url, String user, String password, String profile, String driver) {
+public record Storage(
+    String description, String url, String user, String password, String profile, String driver) {
 
   public static Storage from(Config config) {
     String url = config.getString("stockhold.db.url");
     if (url.isBlank()) {
       Path dir = Path.of(config.getString("stockhold.data-dir")).toAbsolutePath().normalize();
-      return new Storage("embedded H2 in " + dir,
+      return new Storage(
+          "embedded H2 in " + dir,
           // WRITE_DELAY=0: a commit reaches the file before the reply, so a killed process loses
           // nothing acknowledged (H2's default batches commits for half a second).
           "jdbc:h2:file:" + dir.resolve("stockhold") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0",
-          "sa", "", "slick.jdbc.H2Profile$", "org.h2.Driver");
+          "sa",
+          "",
+          "slick.jdbc.H2Profile$",
+          "org.h2.Driver");
     }
     if (url.startsWith("jdbc:postgresql:")) {
       String shown = url.contains("?") ? url.substring(0, url.indexOf('?')) : url;
-      return new Storage("PostgreSQL " + shown, url, config.getString("stockhold.db.user"),
-          config.getString("stockhold.db.password"), "slick.jdbc.PostgresProfile$", "org.postgresql.Driver");
+      return new Storage(
+          "PostgreSQL " + shown,
+          url,
+          config.getString("stockhold.db.user"),
+          config.getString("stockhold.db.password"),
+          "slick.jdbc.PostgresProfile$",
+          "org.postgresql.Driver");
     }
     throw new IllegalArgumentException(
-        "stockhold.db.url (STOCKHOLD_DB_URL) must be a jdbc:postgresql: URL, or empty for the embedded store; got " + url);
+        "stockhold.db.url (STOCKHOLD_DB_URL) must be a jdbc:postgresql: URL, or empty for the"
+            + " embedded store; got "
+            + url);
   }
 
   public boolean embedded() {
@@ -51,7 +63,8 @@ public record Storage(String description, String url, String user, String passwo
 
   /** The embedded store's file, which H2 creates on the first connection; empty on PostgreSQL. */
   public Optional<Path> embeddedFile() {
-    return embedded() ? Optional.of(Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';')) + ".mv.db"))
+    return embedded()
+        ? Optional.of(Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';')) + ".mv.db"))
         : Optional.empty();
   }
 
@@ -75,8 +88,12 @@ public record Storage(String description, String url, String user, String passwo
       settings.put(root + "db.password", password);
       settings.put(root + "db.driver", driver);
     }
-    queryConnectionProperties().forEach((key, value) ->
-        settings.put("pekko-persistence-jdbc.shared-databases.stockhold-read.db.properties." + key, value));
+    queryConnectionProperties()
+        .forEach(
+            (key, value) ->
+                settings.put(
+                    "pekko-persistence-jdbc.shared-databases.stockhold-read.db.properties." + key,
+                    value));
     // On PostgreSQL a write of many events is one statement, not one per event, and a slice's
     // events are found by their tag rows, not by reading every event.
     if (!embedded()) {
@@ -90,9 +107,9 @@ public record Storage(String description, String url, String user, String passwo
   /**
    * Driver properties for connections that query the journal (projections, history, lag).
    * PostgreSQL caches a generic plan for a prepared statement after its fifth run; a projection
-   * polling a young journal fixes that plan while the tables are nearly empty, and the events-by-tag
-   * join then stays a nested loop over both tables (seconds per 500 events) until autovacuum
-   * re-analyzes. Planning each query for its parameters costs well under a millisecond.
+   * polling a young journal fixes that plan while the tables are nearly empty, and the
+   * events-by-tag join then stays a nested loop over both tables (seconds per 500 events) until
+   * autovacuum re-analyzes. Planning each query for its parameters costs well under a millisecond.
    */
   public Map<String, String> queryConnectionProperties() {
     return embedded() ? Map.of() : Map.of("options", "-c plan_cache_mode=force_custom_plan");
@@ -100,12 +117,14 @@ public record Storage(String description, String url, String user, String passwo
 
   /**
    * Creates the journal's tables where missing, with persistence-jdbc's own DDL; idempotent. The
-   * plugin picks its current schema or its legacy one by the journal's DAO name, and the journal
-   * on PostgreSQL writes through {@link PostgresJournalDao}: so the DDL reads {@code
+   * plugin picks its current schema or its legacy one by the journal's DAO name, and the journal on
+   * PostgreSQL writes through {@link PostgresJournalDao}: so the DDL reads {@code
    * stockhold.journal-schema}, which names the plugin's DAO and the journal's database.
    */
   public static void createTables(ClassicActorSystemProvider system) throws Exception {
-    SchemaUtils.createIfNotExists("stockhold.journal-schema", system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    SchemaUtils.createIfNotExists("stockhold.journal-schema", system)
+        .toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
   }
 
   /**
@@ -117,7 +136,9 @@ public record Storage(String description, String url, String user, String passwo
    */
   public Optional<String> statisticsWarning() throws SQLException {
     if (embedded()) return Optional.empty();
-    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW autovacuum")) {
+    try (Connection c = connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SHOW autovacuum")) {
       rs.next();
       return statisticsWarning(rs.getString(1));
     }
@@ -125,8 +146,10 @@ public record Storage(String description, String url, String user, String passwo
 
   static Optional<String> statisticsWarning(String autovacuum) {
     if (!"off".equalsIgnoreCase(autovacuum.trim())) return Optional.empty();
-    return Optional.of("PostgreSQL runs with autovacuum off: run ANALYZE on event_journal and event_tag"
-        + " regularly (hourly is plenty), or the projections' polls for new events may scan the whole journal");
+    return Optional.of(
+        "PostgreSQL runs with autovacuum off: run ANALYZE on event_journal and event_tag regularly"
+            + " (hourly is plenty), or the projections' polls for new events may scan the whole"
+            + " journal");
   }
 
   /** A plain JDBC connection, for tools and health checks. */

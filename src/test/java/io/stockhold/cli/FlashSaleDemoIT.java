@@ -28,6 +28,8 @@ class FlashSaleDemoIT {
     assertTrue(Pattern.compile("rejected: sold out\\s+55\\n").matcher(out).find(), out);
     Matcher store = Pattern.compile("fresh embedded store \\((.+)\\)").matcher(out);
     assertTrue(store.find(), out);
-    assertFalse(Files.exists(Path.of(store.group(1))), "the demo's temporary store is still there: " + store.group(1));
+    assertFalse(
+        Files.exists(Path.of(store.group(1))),
+        "the demo's temporary store is still there: " + store.group(1));
   }
 }

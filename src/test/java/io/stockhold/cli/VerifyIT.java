@@ -1,22 +1,21 @@
 package io.stockhold.cli;
 
-import io.stockhold.node.StockholdNode;
-import io.stockhold.storage.Storage;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.StockAdjusted;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockLedger;
+import io.stockhold.storage.Storage;
 import io.stockhold.testing.Client;
-import io.stockhold.testing.TestStore;
 import io.stockhold.testing.TestNodes;
+import io.stockhold.testing.TestStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +52,12 @@ class VerifyIT {
 
       @Override
       public CommandHandler<Plant, StockEvent, Integer> commandHandler() {
-        return newCommandHandlerBuilder().forAnyState()
-            .onCommand(Plant.class, (s, p) -> Effect().persist(p.events()).thenRun(x -> p.replyTo().tell(Done.getInstance())))
+        return newCommandHandlerBuilder()
+            .forAnyState()
+            .onCommand(
+                Plant.class,
+                (s, p) ->
+                    Effect().persist(p.events()).thenRun(x -> p.replyTo().tell(Done.getInstance())))
             .build();
       }
 
@@ -80,8 +83,11 @@ class VerifyIT {
       assertEquals(3, honest.holdsPlaced());
 
       // Plant: 2 units on hand, a hold of 3 granted.
-      Config local = ConfigFactory.parseString("pekko.actor.provider = local")
-          .withFallback(Storage.from(config).asConfig()).withFallback(config).resolve();
+      Config local =
+          ConfigFactory.parseString("pekko.actor.provider = local")
+              .withFallback(Storage.from(config).asConfig())
+              .withFallback(config)
+              .resolve();
       ActorTestKit kit = ActorTestKit.create("forger", local);
       try {
         Storage.createTables(kit.system());
@@ -89,18 +95,36 @@ class VerifyIT {
         Instant t = Instant.parse("2026-11-26T12:00:00Z");
         var forger = kit.spawn(forger(StockLedger.persistenceId(item)));
         TestProbe<Done> done = kit.createTestProbe();
-        forger.tell(new Plant(List.of(
-            new StockAdjusted("forged", "item", 2, "count", null, null, null, 2, 0, 2, t),
-            new HoldPlaced("forged", "item", "h1", "r1", "web", 3, t.plusSeconds(60), null, 2, 3, 0, t)),
-            done.getRef()));
+        forger.tell(
+            new Plant(
+                List.of(
+                    new StockAdjusted("forged", "item", 2, "count", null, null, null, 2, 0, 2, t),
+                    new HoldPlaced(
+                        "forged",
+                        "item",
+                        "h1",
+                        "r1",
+                        "web",
+                        3,
+                        t.plusSeconds(60),
+                        null,
+                        2,
+                        3,
+                        0,
+                        t)),
+                done.getRef()));
         done.expectMessage(Duration.ofSeconds(10), Done.getInstance());
       } finally {
         kit.shutdownTestKit();
       }
       JournalAudit.Report planted = JournalAudit.run(config);
       assertFalse(planted.clean());
-      assertTrue(planted.violations().stream().anyMatch(v ->
-          v.persistenceId().equals("StockItem|forged/item") && v.what().contains("granted 3 units with 2 available")),
+      assertTrue(
+          planted.violations().stream()
+              .anyMatch(
+                  v ->
+                      v.persistenceId().equals("StockItem|forged/item")
+                          && v.what().contains("granted 3 units with 2 available")),
           planted.violations().toString());
       ByteArrayOutputStream printed = new ByteArrayOutputStream();
       JournalAudit.print(planted, 100, new PrintStream(printed, true, StandardCharsets.UTF_8));
@@ -124,9 +148,16 @@ class VerifyIT {
       Verified verify = verify(store);
       assertEquals(2, verify.exit(), verify.output());
       assertTrue(verify.output().contains("verify: cannot read the journal: "), verify.output());
-      assertTrue(verify.output().contains("  This store has no journal yet: a node creates its tables when it first starts."),
+      assertTrue(
+          verify
+              .output()
+              .contains(
+                  "  This store has no journal yet: a node creates its tables when it first"
+                      + " starts."),
           verify.output());
-      assertFalse(verify.output().contains("SQL statement") || verify.output().contains("\tat "), verify.output());
+      assertFalse(
+          verify.output().contains("SQL statement") || verify.output().contains("\tat "),
+          verify.output());
       assertFalse(verify.output().contains("SLF4J"), verify.output());
       if (kind == TestStore.Kind.H2) {
         // A check must not write: no embedded store was made where there was none.
@@ -141,9 +172,13 @@ class VerifyIT {
 
   /** {@code stockhold verify} in a process of its own, pointed at {@code store}. */
   private static Verified verify(TestStore store) throws Exception {
-    ProcessBuilder command = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-        "-jar", Path.of("target", "stockhold.jar").toAbsolutePath().toString(), "verify")
-        .redirectErrorStream(true);
+    ProcessBuilder command =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-jar",
+                Path.of("target", "stockhold.jar").toAbsolutePath().toString(),
+                "verify")
+            .redirectErrorStream(true);
     command.environment().putAll(store.environment());
     Process verify = command.start();
     String output = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

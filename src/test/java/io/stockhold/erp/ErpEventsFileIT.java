@@ -19,7 +19,12 @@ class ErpEventsFileIT {
   void theEmbeddedNodeWritesWhatTheErpWouldReceive() throws Exception {
     try (RunningNode n = RunningNode.start(TestStore.Kind.H2)) {
       n.client().stock("store-2", "sku-5", 10);
-      String id = n.client().reserve("web", "store-2", "sku-5", 4, null, null).json().get("reservationId").asText();
+      String id =
+          n.client()
+              .reserve("web", "store-2", "sku-5", 4, null, null)
+              .json()
+              .get("reservationId")
+              .asText();
       n.client().post("/v1/reservations/" + id + "/commit", "");
 
       Path file = n.store().dataDir().resolve("erp-events.jsonl");
@@ -32,9 +37,14 @@ class ErpEventsFileIT {
           for (String line : Files.readAllLines(file)) lines.add(new ObjectMapper().readTree(line));
         }
       }
-      assertEquals(List.of("stock-adjusted", "hold-placed", "hold-committed"),
+      assertEquals(
+          List.of("stock-adjusted", "hold-placed", "hold-committed"),
           lines.stream().map(j -> j.get("type").asText()).toList());
-      assertEquals(List.of("StockItem|store-2/sku-5:1", "StockItem|store-2/sku-5:2", "StockItem|store-2/sku-5:3"),
+      assertEquals(
+          List.of(
+              "StockItem|store-2/sku-5:1",
+              "StockItem|store-2/sku-5:2",
+              "StockItem|store-2/sku-5:3"),
           lines.stream().map(j -> j.get("eventId").asText()).toList());
       assertEquals(6, lines.get(2).get("onHand").asLong());
       // Every event is out: no slice is behind (this also runs the lag query on H2).

@@ -1,23 +1,23 @@
 package io.stockhold.erp;
 
-import java.util.HashMap;
-import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.stockhold.storage.ProjectionSession;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockRequest;
 import io.stockhold.stock.StockState;
+import io.stockhold.storage.ProjectionSession;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.time.Instant;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
@@ -59,25 +59,34 @@ class ErpProjectionHandlerTest {
   private final FakePublisher publisher = new FakePublisher();
   private ErpProjectionHandler handler;
   private long ordering;
-  /** What the journal holds, by persistenceId:seq; a gap is filled from here when the event is in it. */
+
+  /**
+   * What the journal holds, by persistenceId:seq; a gap is filled from here when the event is in
+   * it.
+   */
   private final Map<String, EventEnvelope<StockEvent>> journal = new HashMap<>();
 
   @BeforeEach
   void setUp() throws Exception {
     db = new JdbcDataSource();
     db.setURL("jdbc:h2:mem:erp-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-    try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = db.getConnection();
+        Statement s = c.createStatement()) {
       s.execute(ErpProjectionHandler.CREATE_TABLE);
     }
-    handler = new ErpProjectionHandler("stock-0", publisher, new ErpLag(db, ErpProjection.NAME, Clock.systemUTC()),
-        (pid, from, to) -> {
-          List<StockEvent> found = new ArrayList<>();
-          for (long seq = from; seq <= to; seq++) {
-            EventEnvelope<StockEvent> e = journal.get(pid + ":" + seq);
-            if (e != null) found.add(e.event());
-          }
-          return found;
-        });
+    handler =
+        new ErpProjectionHandler(
+            "stock-0",
+            publisher,
+            new ErpLag(db, ErpProjection.NAME, Clock.systemUTC()),
+            (pid, from, to) -> {
+              List<StockEvent> found = new ArrayList<>();
+              for (long seq = from; seq <= to; seq++) {
+                EventEnvelope<StockEvent> e = journal.get(pid + ":" + seq);
+                if (e != null) found.add(e.event());
+              }
+              return found;
+            });
   }
 
   /** One group as the projection runs it: process, then commit; a failure rolls back. */
@@ -96,10 +105,13 @@ class ErpProjectionHandlerTest {
 
   private EventEnvelope<StockEvent> envelope(String item, long seq) {
     StockItemId id = new StockItemId("store-1", item);
-    StockState.BatchDecision d = StockState.empty(id).decideBatch(
-        List.of(new StockRequest.Adjust(null, null, seq, null, "receipt", null)), Instant.EPOCH);
-    return EventEnvelope.create(Offset.sequence(++ordering), "StockItem|store-1/" + item, seq, d.events().get(0),
-        0L);
+    StockState.BatchDecision d =
+        StockState.empty(id)
+            .decideBatch(
+                List.of(new StockRequest.Adjust(null, null, seq, null, "receipt", null)),
+                Instant.EPOCH);
+    return EventEnvelope.create(
+        Offset.sequence(++ordering), "StockItem|store-1/" + item, seq, d.events().get(0), 0L);
   }
 
   /** An event the journal holds but the tag query has not delivered. */
@@ -112,8 +124,14 @@ class ErpProjectionHandlerTest {
   void publishesEachGroupInJournalOrderWithTheJournalsIds() throws Exception {
     group(List.of(envelope("a", 1), envelope("b", 1), envelope("a", 2)));
     group(List.of(envelope("b", 2), envelope("a", 3)));
-    assertEquals(List.of("StockItem|store-1/a:1", "StockItem|store-1/b:1", "StockItem|store-1/a:2",
-        "StockItem|store-1/b:2", "StockItem|store-1/a:3"), publisher.ids());
+    assertEquals(
+        List.of(
+            "StockItem|store-1/a:1",
+            "StockItem|store-1/b:1",
+            "StockItem|store-1/a:2",
+            "StockItem|store-1/b:2",
+            "StockItem|store-1/a:3"),
+        publisher.ids());
     OutboundMessage first = publisher.published.get(0);
     assertEquals("inventory.stock-adjusted.store-1", first.routingKey());
     assertEquals("stock-adjusted", first.type());
@@ -126,7 +144,9 @@ class ErpProjectionHandlerTest {
     List<EventEnvelope<StockEvent>> next = List.of(envelope("a", 2), envelope("b", 1));
     assertThrows(IOException.class, () -> group(next));
     group(next); // the projection restarts from its offset: the same group again
-    assertEquals(List.of("StockItem|store-1/a:1", "StockItem|store-1/a:2", "StockItem|store-1/b:1"), publisher.ids());
+    assertEquals(
+        List.of("StockItem|store-1/a:1", "StockItem|store-1/a:2", "StockItem|store-1/b:1"),
+        publisher.ids());
     assertEquals(3, publisher.calls);
   }
 
@@ -135,7 +155,9 @@ class ErpProjectionHandlerTest {
     group(List.of(envelope("a", 1), envelope("a", 2)));
     // A group read again that overlaps what is done (e.g. an offset that lagged the progress).
     group(List.of(envelope("a", 2), envelope("a", 3)));
-    assertEquals(List.of("StockItem|store-1/a:1", "StockItem|store-1/a:2", "StockItem|store-1/a:3"), publisher.ids());
+    assertEquals(
+        List.of("StockItem|store-1/a:1", "StockItem|store-1/a:2", "StockItem|store-1/a:3"),
+        publisher.ids());
   }
 
   @Test
@@ -144,8 +166,14 @@ class ErpProjectionHandlerTest {
     inJournalOnly("a", 2);
     inJournalOnly("a", 3);
     group(List.of(envelope("b", 1), envelope("a", 4)));
-    assertEquals(List.of("StockItem|store-1/a:1", "StockItem|store-1/b:1", "StockItem|store-1/a:2",
-        "StockItem|store-1/a:3", "StockItem|store-1/a:4"), publisher.ids());
+    assertEquals(
+        List.of(
+            "StockItem|store-1/a:1",
+            "StockItem|store-1/b:1",
+            "StockItem|store-1/a:2",
+            "StockItem|store-1/a:3",
+            "StockItem|store-1/a:4"),
+        publisher.ids());
   }
 
   @Test
@@ -153,13 +181,23 @@ class ErpProjectionHandlerTest {
     group(List.of(envelope("a", 1)));
     List<EventEnvelope<StockEvent>> skipped = List.of(envelope("b", 1), envelope("a", 3));
     IllegalStateException gap = assertThrows(IllegalStateException.class, () -> group(skipped));
-    assertTrue(gap.getMessage().contains("published up to 1 but the next event read is 3"), gap.getMessage());
-    assertEquals(List.of("StockItem|store-1/a:1"), publisher.ids(), "nothing past the gap, nor before it in the group");
+    assertTrue(
+        gap.getMessage().contains("published up to 1 but the next event read is 3"),
+        gap.getMessage());
+    assertEquals(
+        List.of("StockItem|store-1/a:1"),
+        publisher.ids(),
+        "nothing past the gap, nor before it in the group");
     // Once the late event is in the journal, the same group goes through, in order.
     inJournalOnly("a", 2);
     group(skipped);
-    assertEquals(List.of("StockItem|store-1/a:1", "StockItem|store-1/b:1", "StockItem|store-1/a:2",
-        "StockItem|store-1/a:3"), publisher.ids());
+    assertEquals(
+        List.of(
+            "StockItem|store-1/a:1",
+            "StockItem|store-1/b:1",
+            "StockItem|store-1/a:2",
+            "StockItem|store-1/a:3"),
+        publisher.ids());
   }
 
   @Test

@@ -43,24 +43,57 @@ class ErpRabbitIT {
 
   @Test
   void everyEventTypeArrivesWithItsRoutingKeyIdAndBody() throws Exception {
-    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES); Rabbit rabbit = new Rabbit();
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
+        Rabbit rabbit = new Rabbit();
         StockholdNode node = TestNodes.start(store, rabbit.config(Rabbit.PORT))) {
       Client http = new Client(node.httpPort());
-      assertEquals(200, http.post("/v1/stock/store-7/sku-1/adjustments",
-          "{\"delta\":10,\"reason\":\"receipt\",\"reference\":\"PO-1\"}").status());
-      assertEquals(200, http.put("/v1/stock/store-7/sku-1/policy",
-          "{\"safetyStock\":1,\"reorderPoint\":5,\"reorderQuantity\":40}").status());
-      String committed = http.reserve("web", "store-7", "sku-1", 3, null, null).json().get("reservationId").asText();
-      String released = http.reserve("mobile", "store-7", "sku-1", 1, null, null).json().get("reservationId").asText();
-      String extended = http.reserve("pos", "store-7", "sku-1", 2, 600L, null).json().get("reservationId").asText();
+      assertEquals(
+          200,
+          http.post(
+                  "/v1/stock/store-7/sku-1/adjustments",
+                  "{\"delta\":10,\"reason\":\"receipt\",\"reference\":\"PO-1\"}")
+              .status());
+      assertEquals(
+          200,
+          http.put(
+                  "/v1/stock/store-7/sku-1/policy",
+                  "{\"safetyStock\":1,\"reorderPoint\":5,\"reorderQuantity\":40}")
+              .status());
+      String committed =
+          http.reserve("web", "store-7", "sku-1", 3, null, null)
+              .json()
+              .get("reservationId")
+              .asText();
+      String released =
+          http.reserve("mobile", "store-7", "sku-1", 1, null, null)
+              .json()
+              .get("reservationId")
+              .asText();
+      String extended =
+          http.reserve("pos", "store-7", "sku-1", 2, 600L, null)
+              .json()
+              .get("reservationId")
+              .asText();
       assertEquals(200, http.post("/v1/reservations/" + committed + "/commit", "").status());
       assertEquals(200, http.post("/v1/reservations/" + released + "/release", "").status());
-      assertEquals(200, http.post("/v1/reservations/" + extended + "/extend", "{\"ttlSeconds\":900}").status());
-      assertEquals(201, http.reserve("web", "store-7", "sku-1", 1, 1L, null).status()); // lapses in 1 s
+      assertEquals(
+          200,
+          http.post("/v1/reservations/" + extended + "/extend", "{\"ttlSeconds\":900}").status());
+      assertEquals(
+          201, http.reserve("web", "store-7", "sku-1", 1, 1L, null).status()); // lapses in 1 s
       assertEquals(200, http.stock("store-7", "sku-1", 1).status()); // below what is held: shortage
 
-      Set<String> allTypes = Set.of("stock-adjusted", "policy-changed", "hold-placed", "hold-committed",
-          "hold-released", "hold-extended", "hold-expired", "low-stock-crossed", "shortage-detected");
+      Set<String> allTypes =
+          Set.of(
+              "stock-adjusted",
+              "policy-changed",
+              "hold-placed",
+              "hold-committed",
+              "hold-released",
+              "hold-extended",
+              "hold-expired",
+              "low-stock-crossed",
+              "shortage-detected");
       List<Delivered> got = rabbit.take(rabbit.erpQueue(), types(allTypes), WAIT);
 
       JsonSchema schema = schema();
@@ -76,32 +109,45 @@ class ErpRabbitIT {
         assertEquals("application/json", d.properties().getContentType());
         assertEquals(2, d.properties().getDeliveryMode(), "persistent");
         assertEquals("sku-1", body.get("sku").asText());
-        assertTrue(schema.validate(body).isEmpty(), () -> "schema: " + schema.validate(body) + " for " + body);
+        assertTrue(
+            schema.validate(body).isEmpty(),
+            () -> "schema: " + schema.validate(body) + " for " + body);
         sequence.add(body.get("sequenceNr").asLong());
       }
-      for (int i = 0; i < sequence.size(); i++) assertEquals(i + 1, sequence.get(i), "in journal order: " + sequence);
-      assertEquals(sequence.size(), journalEvents(store).get("StockItem|store-7/sku-1"), "one message per event");
+      for (int i = 0; i < sequence.size(); i++)
+        assertEquals(i + 1, sequence.get(i), "in journal order: " + sequence);
+      assertEquals(
+          sequence.size(),
+          journalEvents(store).get("StockItem|store-7/sku-1"),
+          "one message per event");
     }
   }
 
   @Test
   void aBrokerOutageDuringWritesLosesNothingAndKeepsEachItemInOrder() throws Exception {
-    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES); Rabbit rabbit = new Rabbit();
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
+        Rabbit rabbit = new Rabbit();
         TcpProxy network = new TcpProxy(Rabbit.PORT);
         StockholdNode node = TestNodes.start(store, rabbit.config(network.port()))) {
       Client http = new Client(node.httpPort());
       AtomicInteger written = new AtomicInteger();
       AtomicBoolean writing = new AtomicBoolean(true);
-      Thread writer = Thread.ofPlatform().start(() -> {
-        int i = 0;
-        while (writing.get()) {
-          var r = http.post("/v1/stock/store-" + (i % 3) + "/sku-" + (i % 5) + "/adjustments",
-              "{\"delta\":1,\"reason\":\"return\"}");
-          if (r.status() != 200) throw new AssertionError("the engine must keep serving: " + r);
-          written.incrementAndGet();
-          i++;
-        }
-      });
+      Thread writer =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    int i = 0;
+                    while (writing.get()) {
+                      var r =
+                          http.post(
+                              "/v1/stock/store-" + (i % 3) + "/sku-" + (i % 5) + "/adjustments",
+                              "{\"delta\":1,\"reason\":\"return\"}");
+                      if (r.status() != 200)
+                        throw new AssertionError("the engine must keep serving: " + r);
+                      written.incrementAndGet();
+                      i++;
+                    }
+                  });
       Thread.sleep(1500);
       network.cut();
       int atCut = written.get();
@@ -119,7 +165,8 @@ class ErpRabbitIT {
       assertEachItemUnbroken(got, journal);
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (behind(node) > 0) {
-        if (System.nanoTime() > deadline) throw new AssertionError("ERP slices still behind: " + behind(node));
+        if (System.nanoTime() > deadline)
+          throw new AssertionError("ERP slices still behind: " + behind(node));
         Thread.sleep(200);
       }
     }
@@ -127,27 +174,38 @@ class ErpRabbitIT {
 
   private static long behind(StockholdNode node) throws Exception {
     long events = 0;
-    for (int slice = 0; slice < 4; slice++) events += node.erpLag().measure("stock-" + slice).events();
+    for (int slice = 0; slice < 4; slice++)
+      events += node.erpLag().measure("stock-" + slice).events();
     return events;
   }
 
   @Test
   void aKilledEngineRepublishesWhatWasNotConfirmedWithTheSameIds() throws Exception {
-    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES); Rabbit rabbit = new Rabbit()) {
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
+        Rabbit rabbit = new Rabbit()) {
       Map<String, String> env = Map.of("JAVA_TOOL_OPTIONS", rabbit.javaOptions(Rabbit.PORT));
       try (NodeProcess first = NodeProcess.start(store, "erp-kill-1", env)) {
         Client http = new Client(first.httpPort());
         for (int i = 0; i < 200; i++) {
-          assertEquals(200, http.post("/v1/stock/store-1/sku-" + (i % 4) + "/adjustments",
-              "{\"delta\":1,\"reason\":\"receipt\"}").status());
+          assertEquals(
+              200,
+              http.post(
+                      "/v1/stock/store-1/sku-" + (i % 4) + "/adjustments",
+                      "{\"delta\":1,\"reason\":\"receipt\"}")
+                  .status());
         }
-        first.kill(); // mid-flow: some events published, some maybe not confirmed or offset not stored
+        first.kill(); // mid-flow: some events published, some maybe not confirmed or offset not
+        // stored
       }
       try (NodeProcess second = NodeProcess.start(store, "erp-kill-2", env)) {
         Client http = new Client(second.httpPort());
         for (int i = 0; i < 40; i++) {
-          assertEquals(200, http.post("/v1/stock/store-1/sku-" + (i % 4) + "/adjustments",
-              "{\"delta\":1,\"reason\":\"receipt\"}").status());
+          assertEquals(
+              200,
+              http.post(
+                      "/v1/stock/store-1/sku-" + (i % 4) + "/adjustments",
+                      "{\"delta\":1,\"reason\":\"receipt\"}")
+                  .status());
         }
         Map<String, Long> journal = journalEvents(store);
         assertEquals(240, journal.values().stream().mapToLong(Long::longValue).sum());
@@ -157,7 +215,8 @@ class ErpRabbitIT {
         for (Delivered d : got) {
           String body = new String(d.body(), StandardCharsets.UTF_8);
           String before = bodyById.putIfAbsent(d.properties().getMessageId(), body);
-          if (before != null) assertEquals(before, body, "a re-published message is the same message");
+          if (before != null)
+            assertEquals(before, body, "a re-published message is the same message");
         }
       }
     }
@@ -165,35 +224,46 @@ class ErpRabbitIT {
 
   @Test
   void receiptsApplyOnceAndPoisonGoesToTheDeadLetterQueue() throws Exception {
-    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES); Rabbit rabbit = new Rabbit();
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
+        Rabbit rabbit = new Rabbit();
         StockholdNode node = TestNodes.start(store, rabbit.config(Rabbit.PORT))) {
       Client http = new Client(node.httpPort());
-      AMQP.BasicProperties json = new AMQP.BasicProperties.Builder().contentType("application/json").build();
-      List<String> good = List.of(
-          "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":5,\"reference\":\"PO-77\"}",
-          "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":5,\"reference\":\"PO-77\"}",
-          "{\"receiptId\":\"GR-2\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":3}");
-      List<String> poison = List.of(
-          "not json at all",
-          "{\"receiptId\":\"GR-3\",\"location\":\"no.dots\",\"sku\":\"sku-9\",\"quantity\":1}",
-          "{\"receiptId\":\"GR-4\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":1.5}",
-          "{\"receiptId\":\"GR-5\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":2,\"colour\":\"red\"}",
-          "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":50}");
+      AMQP.BasicProperties json =
+          new AMQP.BasicProperties.Builder().contentType("application/json").build();
+      List<String> good =
+          List.of(
+              "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":5,\"reference\":\"PO-77\"}",
+              "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":5,\"reference\":\"PO-77\"}",
+              "{\"receiptId\":\"GR-2\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":3}");
+      List<String> poison =
+          List.of(
+              "not json at all",
+              "{\"receiptId\":\"GR-3\",\"location\":\"no.dots\",\"sku\":\"sku-9\",\"quantity\":1}",
+              "{\"receiptId\":\"GR-4\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":1.5}",
+              "{\"receiptId\":\"GR-5\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":2,\"colour\":\"red\"}",
+              "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":50}");
       // Over the size limit: refused before it is parsed, valid JSON or not.
-      String oversized = "{\"receiptId\":\"GR-6\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":1,"
-          + "\"reference\":\"" + "x".repeat(70_000) + "\"}";
+      String oversized =
+          "{\"receiptId\":\"GR-6\",\"location\":\"wh-1\",\"sku\":\"sku-9\",\"quantity\":1,"
+              + "\"reference\":\""
+              + "x".repeat(70_000)
+              + "\"}";
       // Malformed ones first: they must not block the good receipts behind them. The reused
       // receiptId comes last, after the receipt that owns it.
       rabbit.publish(rabbit.receiptsQueue(), oversized.getBytes(StandardCharsets.UTF_8), json);
-      for (String p : poison.subList(0, 4)) rabbit.publish(rabbit.receiptsQueue(), p.getBytes(StandardCharsets.UTF_8), json);
-      for (String g : good) rabbit.publish(rabbit.receiptsQueue(), g.getBytes(StandardCharsets.UTF_8), json);
+      for (String p : poison.subList(0, 4))
+        rabbit.publish(rabbit.receiptsQueue(), p.getBytes(StandardCharsets.UTF_8), json);
+      for (String g : good)
+        rabbit.publish(rabbit.receiptsQueue(), g.getBytes(StandardCharsets.UTF_8), json);
       rabbit.publish(rabbit.receiptsQueue(), poison.get(4).getBytes(StandardCharsets.UTF_8), json);
 
-      List<Delivered> dead = rabbit.take(rabbit.deadLetterQueue(), l -> l.size() >= poison.size() + 1, WAIT);
+      List<Delivered> dead =
+          rabbit.take(rabbit.deadLetterQueue(), l -> l.size() >= poison.size() + 1, WAIT);
       Map<String, String> reasons = new TreeMap<>();
       for (Delivered d : dead) {
         assertNotNull(d.header(Broker.ERROR_HEADER), "the reason travels with the message");
-        reasons.put(new String(d.body(), StandardCharsets.UTF_8), d.header(Broker.ERROR_HEADER).toString());
+        reasons.put(
+            new String(d.body(), StandardCharsets.UTF_8), d.header(Broker.ERROR_HEADER).toString());
       }
       String oversizedReason = reasons.remove(oversized);
       assertNotNull(oversizedReason, "the oversized receipt was not dead-lettered");
@@ -207,11 +277,13 @@ class ErpRabbitIT {
 
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (rabbit.messageCount(rabbit.receiptsQueue()) > 0 || !onHand(http, 8)) {
-        if (System.nanoTime() > deadline) throw new AssertionError("receipts not applied: " + http.level("wh-1", "sku-9"));
+        if (System.nanoTime() > deadline)
+          throw new AssertionError("receipts not applied: " + http.level("wh-1", "sku-9"));
         Thread.sleep(100);
       }
       Thread.sleep(500); // a second application of GR-1 would show now
-      assertEquals(8, http.level("wh-1", "sku-9").json().get("onHand").asLong(), "GR-1 once, GR-2 once");
+      assertEquals(
+          8, http.level("wh-1", "sku-9").json().get("onHand").asLong(), "GR-1 once, GR-2 once");
       var history = http.get("/v1/stock/wh-1/sku-9/history").json();
       assertEquals(2, history.get("items").size(), history.toString());
     }
@@ -234,7 +306,10 @@ class ErpRabbitIT {
     return got -> got.stream().map(d -> d.properties().getMessageId()).distinct().count() >= count;
   }
 
-  /** Per item, the distinct sequence numbers delivered are exactly 1..(events in the journal), first seen in order. */
+  /**
+   * Per item, the distinct sequence numbers delivered are exactly 1..(events in the journal), first
+   * seen in order.
+   */
   private static void assertEachItemUnbroken(List<Delivered> got, Map<String, Long> journal) {
     Map<String, List<Long>> firstSeen = new TreeMap<>();
     Map<String, Set<Long>> seen = new HashMap<>();
@@ -250,7 +325,8 @@ class ErpRabbitIT {
     for (var e : firstSeen.entrySet()) {
       List<Long> seqs = e.getValue();
       for (int i = 0; i < seqs.size(); i++) {
-        assertEquals(i + 1, seqs.get(i), e.getKey() + " arrived out of order or with a gap: " + seqs);
+        assertEquals(
+            i + 1, seqs.get(i), e.getKey() + " arrived out of order or with a gap: " + seqs);
       }
       assertEquals(journal.get(e.getKey()), (long) seqs.size(), e.getKey());
     }
@@ -260,15 +336,18 @@ class ErpRabbitIT {
     Map<String, Long> counts = new TreeMap<>();
     try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
         Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT persistence_id, COUNT(*) FROM event_journal "
-            + "WHERE persistence_id LIKE 'StockItem|%' GROUP BY persistence_id")) {
+        ResultSet r =
+            s.executeQuery(
+                "SELECT persistence_id, COUNT(*) FROM event_journal "
+                    + "WHERE persistence_id LIKE 'StockItem|%' GROUP BY persistence_id")) {
       while (r.next()) counts.put(r.getString(1), r.getLong(2));
     }
     return counts;
   }
 
   private static JsonSchema schema() throws Exception {
-    try (InputStream in = ErpRabbitIT.class.getResourceAsStream("/events/inventory-event.schema.json")) {
+    try (InputStream in =
+        ErpRabbitIT.class.getResourceAsStream("/events/inventory-event.schema.json")) {
       return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
     }
   }

@@ -21,12 +21,16 @@ class ReceiptTest {
 
   @Test
   void aValidReceipt() throws Exception {
-    Receipt r = parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku.9\",\"quantity\":40,\"reference\":\"PO-4711\"}");
+    Receipt r =
+        parse(
+            "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"sku.9\",\"quantity\":40,\"reference\":\"PO-4711\"}");
     assertEquals("GR-1", r.receiptId());
     assertEquals("wh-1/sku.9", r.item().entityId());
     assertEquals(40, r.quantity());
     assertEquals("PO-4711", r.reference());
-    assertNull(parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":1}").reference());
+    assertNull(
+        parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":1}")
+            .reference());
   }
 
   @Test
@@ -43,8 +47,10 @@ class ReceiptTest {
 
   @Test
   void anOversizedBodyIsRefusedBeforeItIsParsed() {
-    String padded = "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":1,\"reference\":\""
-        + "x".repeat(Receipt.MAX_BODY_BYTES) + "\"}";
+    String padded =
+        "{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":1,\"reference\":\""
+            + "x".repeat(Receipt.MAX_BODY_BYTES)
+            + "\"}";
     assertTrue(refused(padded).contains("a receipt is at most 65536"), refused(padded));
   }
 
@@ -61,9 +67,12 @@ class ReceiptTest {
 
   @Test
   void theFingerprintTellsARetryFromAReuse() throws Exception {
-    Receipt a = parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":5}");
-    Receipt sameFieldsOtherOrder = parse("{\"quantity\":5,\"sku\":\"s\",\"location\":\"wh-1\",\"receiptId\":\"GR-1\"}");
-    Receipt other = parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":6}");
+    Receipt a =
+        parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":5}");
+    Receipt sameFieldsOtherOrder =
+        parse("{\"quantity\":5,\"sku\":\"s\",\"location\":\"wh-1\",\"receiptId\":\"GR-1\"}");
+    Receipt other =
+        parse("{\"receiptId\":\"GR-1\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":6}");
     assertEquals(a.fingerprint(), sameFieldsOtherOrder.fingerprint());
     assertNotEquals(a.fingerprint(), other.fingerprint());
   }

@@ -24,7 +24,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** Every event type, as decided by the real rules, makes a message valid against the published schema. */
+/**
+ * Every event type, as decided by the real rules, makes a message valid against the published
+ * schema.
+ */
 class InventoryEventSchemaTest {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -32,7 +35,8 @@ class InventoryEventSchemaTest {
   private static final Instant T0 = Instant.parse("2026-11-26T12:00:00.123456Z");
 
   private static JsonSchema schema() throws Exception {
-    try (InputStream in = InventoryEventSchemaTest.class.getResourceAsStream("/events/inventory-event.schema.json")) {
+    try (InputStream in =
+        InventoryEventSchemaTest.class.getResourceAsStream("/events/inventory-event.schema.json")) {
       return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
     }
   }
@@ -41,15 +45,21 @@ class InventoryEventSchemaTest {
   private static List<StockEvent> everyKindOfEvent() {
     StockState s = StockState.empty(ITEM);
     List<StockEvent> events = new ArrayList<>();
-    List<List<StockRequest>> batches = List.of(
-        List.of(new StockRequest.Adjust(null, null, 10L, null, "receipt", "PO-1")),
-        List.of(new StockRequest.ChangePolicy(1, 5, 40)),
-        List.of(new StockRequest.Reserve("h1", "r1", "web", 3, 60, null),
-            new StockRequest.Reserve("h2", "r2", "pos", 2, 60, null),
-            new StockRequest.Reserve("h3", "r3", "mobile", 1, 60, null)),
-        List.of(new StockRequest.Commit("h1"), new StockRequest.Release("h3"), new StockRequest.Extend("h2", 10)),
-        List.of(new StockRequest.Adjust(null, null, null, 1L, "count", null)),
-        List.of(new StockRequest.RecordOfflineSale("sale-1", "till-3", 2, T0.minusSeconds(600))));
+    List<List<StockRequest>> batches =
+        List.of(
+            List.of(new StockRequest.Adjust(null, null, 10L, null, "receipt", "PO-1")),
+            List.of(new StockRequest.ChangePolicy(1, 5, 40)),
+            List.of(
+                new StockRequest.Reserve("h1", "r1", "web", 3, 60, null),
+                new StockRequest.Reserve("h2", "r2", "pos", 2, 60, null),
+                new StockRequest.Reserve("h3", "r3", "mobile", 1, 60, null)),
+            List.of(
+                new StockRequest.Commit("h1"),
+                new StockRequest.Release("h3"),
+                new StockRequest.Extend("h2", 10)),
+            List.of(new StockRequest.Adjust(null, null, null, 1L, "count", null)),
+            List.of(
+                new StockRequest.RecordOfflineSale("sale-1", "till-3", 2, T0.minusSeconds(600))));
     for (int i = 0; i < batches.size(); i++) {
       StockState.BatchDecision d = s.decideBatch(batches.get(i), T0.plusSeconds(i));
       events.addAll(d.events());
@@ -67,24 +77,41 @@ class InventoryEventSchemaTest {
     Set<String> types = new TreeSet<>();
     List<StockEvent> events = everyKindOfEvent();
     for (int i = 0; i < events.size(); i++) {
-      JsonNode message = MAPPER.valueToTree(InventoryEvents.body(persistenceId, i + 1, events.get(i)));
+      JsonNode message =
+          MAPPER.valueToTree(InventoryEvents.body(persistenceId, i + 1, events.get(i)));
       Set<ValidationMessage> errors = schema.validate(message);
       assertTrue(errors.isEmpty(), message + " -> " + errors);
       types.add(message.get("type").asText());
     }
-    assertEquals(Set.of("stock-adjusted", "policy-changed", "hold-placed", "hold-committed", "hold-released",
-        "hold-expired", "hold-extended", "low-stock-crossed", "shortage-detected", "offline-sale-recorded"), types);
+    assertEquals(
+        Set.of(
+            "stock-adjusted",
+            "policy-changed",
+            "hold-placed",
+            "hold-committed",
+            "hold-released",
+            "hold-expired",
+            "hold-extended",
+            "low-stock-crossed",
+            "shortage-detected",
+            "offline-sale-recorded"),
+        types);
   }
 
   @Test
   void theSchemaRefusesAMessageThatBreaksIt() throws Exception {
     JsonSchema schema = schema();
-    StockEvent placed = everyKindOfEvent().stream()
-        .filter(e -> e instanceof StockEvent.HoldPlaced).findFirst().orElseThrow();
-    ObjectNode message = MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 3, placed));
+    StockEvent placed =
+        everyKindOfEvent().stream()
+            .filter(e -> e instanceof StockEvent.HoldPlaced)
+            .findFirst()
+            .orElseThrow();
+    ObjectNode message =
+        MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 3, placed));
     message.remove("quantity");
     assertFalse(schema.validate(message).isEmpty(), "a hold without a quantity");
-    ObjectNode late = MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 3, placed));
+    ObjectNode late =
+        MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 3, placed));
     late.put("occurredAt", "2026-11-26 12:00");
     assertFalse(schema.validate(late).isEmpty(), "a time that is not RFC 3339 with milliseconds");
   }

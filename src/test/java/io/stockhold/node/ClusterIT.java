@@ -1,11 +1,10 @@
 package io.stockhold.node;
 
-import io.stockhold.cli.JournalAudit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.cli.JournalAudit;
 import io.stockhold.reservation.ReservationIds;
 import io.stockhold.stock.StockItem;
 import io.stockhold.stock.StockItemId;
@@ -35,10 +34,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * A cluster of real {@code stockhold serve} processes on loopback sharing one fresh PostgreSQL
- * database, under steady reservation traffic through every node's HTTP API: a node joins and
- * takes shards, every node is restarted gracefully in turn, one node is killed with SIGKILL. After
- * each, the journal (not the engine's counters) must hold every acknowledged reservation exactly
- * once and show no unit granted beyond what was available.
+ * database, under steady reservation traffic through every node's HTTP API: a node joins and takes
+ * shards, every node is restarted gracefully in turn, one node is killed with SIGKILL. After each,
+ * the journal (not the engine's counters) must hold every acknowledged reservation exactly once and
+ * show no unit granted beyond what was available.
  *
  * <p>One cluster serves the three tests in order, so its start-up (the slow part on a small
  * machine) is paid once. Timings: cluster-test.conf (SBR stable-after 3 s, rebalance every 2 s).
@@ -48,10 +47,16 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
 
-  /** 503 problems a client retries; "text/plain" is pekko-http's answer on a connection of a draining node. */
-  private static final Set<String> RETRYABLE = Set.of("overloaded", "timeout", "unavailable", "text/plain");
+  /**
+   * 503 problems a client retries; "text/plain" is pekko-http's answer on a connection of a
+   * draining node.
+   */
+  private static final Set<String> RETRYABLE =
+      Set.of("overloaded", "timeout", "unavailable", "text/plain");
+
   private static final String STOCK_ITEM_SHARDS = "stockhold_sharding_shards{entity=\"StockItem\"}";
-  private static final String STOCK_ITEM_ENTITIES = "stockhold_sharding_entities{entity=\"StockItem\"}";
+  private static final String STOCK_ITEM_ENTITIES =
+      "stockhold_sharding_entities{entity=\"StockItem\"}";
 
   private TestStore store;
   private TestCluster cluster;
@@ -59,11 +64,14 @@ class ClusterIT {
   @BeforeAll
   void startTwoNodes() throws Exception {
     store = TestStore.create(TestStore.Kind.POSTGRES);
-    String sbr = "production".equals(System.getProperty("stockhold.test.sbr"))
-        ? "pekko.cluster.split-brain-resolver.stable-after = 20s" : "";
+    String sbr =
+        "production".equals(System.getProperty("stockhold.test.sbr"))
+            ? "pekko.cluster.split-brain-resolver.stable-after = 20s"
+            : "";
     long started = System.nanoTime();
     cluster = TestCluster.start(store, "cluster", 2, sbr);
-    System.out.printf("cluster: 2 nodes ready in %d ms%n", (System.nanoTime() - started) / 1_000_000);
+    System.out.printf(
+        "cluster: 2 nodes ready in %d ms%n", (System.nanoTime() - started) / 1_000_000);
   }
 
   @AfterAll
@@ -98,7 +106,8 @@ class ClusterIT {
       assertTrue(shards > 0, "the new node hosts no stock-item shard 30 s after it was ready");
       assertAcceptable(load);
       assertJournalHasEveryAck(load);
-      System.out.printf("join: node ready %d ms after start, hosted %.0f stock-item shards %d ms later; %s%n",
+      System.out.printf(
+          "join: node ready %d ms after start, hosted %.0f stock-item shards %d ms later; %s%n",
           (ready - joining) / 1_000_000, shards, (shardsMoved - ready) / 1_000_000, load);
     }
   }
@@ -119,7 +128,9 @@ class ClusterIT {
 
       assertAcceptable(load);
       assertJournalHasEveryAck(load);
-      System.out.printf("rolling restart: %d nodes, stop-to-ready per node %s ms; %s%n", restarts.size(), restarts, load);
+      System.out.printf(
+          "rolling restart: %d nodes, stop-to-ready per node %s ms; %s%n",
+          restarts.size(), restarts, load);
     }
   }
 
@@ -133,13 +144,16 @@ class ClusterIT {
     stock("kill", skus, units);
     try (ClusterLoad load = new ClusterLoad(cluster::httpPorts, "kill", skus, 18, "kill")) {
       load.awaitDecisions(300, 60);
-      // Read last, right before the kill: a shard the rebalance moves in between would not fail over.
+      // Read last, right before the kill: a shard the rebalance moves in between would not fail
+      // over.
       Map<Integer, List<String>> placement = placement("kill", skus);
-      int victim = placement.keySet().stream()
-          .max(Comparator.comparingInt((Integer n) -> placement.get(n).size()))
-          .orElseThrow();
-      System.out.printf("killing node %d, which hosts %s of the %d items (placement %s)%n", victim,
-          placement.get(victim), skus.size(), placement);
+      int victim =
+          placement.keySet().stream()
+              .max(Comparator.comparingInt((Integer n) -> placement.get(n).size()))
+              .orElseThrow();
+      System.out.printf(
+          "killing node %d, which hosts %s of the %d items (placement %s)%n",
+          victim, placement.get(victim), skus.size(), placement);
       long killedAt = load.millis();
       cluster.node(victim).kill();
       // Answers the node wrote before it died still reach buyers after killedAt; only a decision
@@ -173,14 +187,23 @@ class ClusterIT {
           failover = Math.max(failover, gap);
         }
       }
-      assertTrue(moved > 0, "no item failed over from the killed node, which hosted " + placement.get(victim)
-          + " (gaps in ms " + report + ")");
-      System.out.printf("kill -9: node %d killed at %d ms; %d of %d items failed over, failover (longest pause between"
-          + " decisions after the kill) %d ms; gaps ms %s; %s%n", victim, killedAt, moved, skus.size(), failover, report, load);
+      assertTrue(
+          moved > 0,
+          "no item failed over from the killed node, which hosted "
+              + placement.get(victim)
+              + " (gaps in ms "
+              + report
+              + ")");
+      System.out.printf(
+          "kill -9: node %d killed at %d ms; %d of %d items failed over, failover (longest pause"
+              + " between decisions after the kill) %d ms; gaps ms %s; %s%n",
+          victim, killedAt, moved, skus.size(), failover, report, load);
     }
   }
 
-  /** The longest time between two consecutive decisions of which the later came after {@code since}. */
+  /**
+   * The longest time between two consecutive decisions of which the later came after {@code since}.
+   */
   private static long longestPauseEndingAfter(Collection<Long> decidedAt, long since) {
     long[] times = decidedAt.stream().mapToLong(Long::longValue).sorted().toArray();
     long longest = 0;
@@ -196,7 +219,8 @@ class ClusterIT {
    * rebalance moves shards every 2 s. Each node's {@code GET /cluster/shards/StockItem} names the
    * shards its region hosts; an item's shard is computed as sharding computes it.
    */
-  private Map<Integer, List<String>> placement(String location, List<String> skus) throws InterruptedException {
+  private Map<Integer, List<String>> placement(String location, List<String> skus)
+      throws InterruptedException {
     long deadline = System.nanoTime() + 45_000_000_000L;
     double[] last = null;
     long steadySince = System.nanoTime();
@@ -210,19 +234,28 @@ class ClusterIT {
       last = now;
       Thread.sleep(600); // more than the 500 ms poll of the counts
     }
-    var shardOf = new HashCodeMessageExtractor<Object>(
-        ConfigFactory.load().getInt("pekko.cluster.sharding.number-of-shards"));
+    var shardOf =
+        new HashCodeMessageExtractor<Object>(
+            ConfigFactory.load().getInt("pekko.cluster.sharding.number-of-shards"));
     Map<Integer, List<String>> placement = new TreeMap<>();
     for (int n = 0; n < cluster.size(); n++) {
-      Client.Response r = new Client(cluster.node(n).managementPort()).get("/cluster/shards/" + StockItem.ENTITY_KEY.name());
+      Client.Response r =
+          new Client(cluster.node(n).managementPort())
+              .get("/cluster/shards/" + StockItem.ENTITY_KEY.name());
       assertEquals(200, r.status(), "node " + n + " /cluster/shards: " + r);
       Set<String> hosted = new HashSet<>();
       r.json().path("regions").forEach(region -> hosted.add(region.path("shardId").asText()));
-      placement.put(n, skus.stream()
-          .filter(sku -> hosted.contains(shardOf.shardId(new StockItemId(location, sku).entityId())))
-          .toList());
+      placement.put(
+          n,
+          skus.stream()
+              .filter(
+                  sku ->
+                      hosted.contains(shardOf.shardId(new StockItemId(location, sku).entityId())))
+              .toList());
     }
-    assertEquals(skus.size(), placement.values().stream().mapToInt(List::size).sum(),
+    assertEquals(
+        skus.size(),
+        placement.values().stream().mapToInt(List::size).sum(),
         "every item is hosted on exactly one node: " + placement);
     return placement;
   }
@@ -231,7 +264,10 @@ class ClusterIT {
     return IntStream.range(0, count).mapToObj(i -> prefix + "-" + i).toList();
   }
 
-  /** A count (setOnHand) is the same whenever it lands, so a 503 (an item still being placed) is simply retried. */
+  /**
+   * A count (setOnHand) is the same whenever it lands, so a 503 (an item still being placed) is
+   * simply retried.
+   */
   private void stock(String location, List<String> skus, long units) throws InterruptedException {
     Client client = new Client(cluster.node(0).httpPort());
     for (String sku : skus) {
@@ -253,15 +289,20 @@ class ClusterIT {
   private static void assertAcceptable(ClusterLoad load) {
     assertTrue(load.errors.isEmpty(), load.errors.stream().limit(10).toList() + "; " + load);
     assertTrue(RETRYABLE.containsAll(load.unavailable.keySet()), "unexpected 503 kinds: " + load);
-    if (load.noAnswer.sum() > 0) System.out.println("requests retried after no answer: " + load.noAnswerCauses);
+    if (load.noAnswer.sum() > 0)
+      System.out.println("requests retried after no answer: " + load.noAnswerCauses);
   }
 
-  /** Every acknowledged reservation is one HoldPlaced in its item's journal; the books replay clean. */
+  /**
+   * Every acknowledged reservation is one HoldPlaced in its item's journal; the books replay clean.
+   */
   private void assertJournalHasEveryAck(ClusterLoad load) throws Exception {
     Map<String, Map<String, Integer>> holds = JournalHolds.read(store);
     for (ClusterLoad.Ack ack : load.acknowledged.values()) {
-      ReservationIds.SingleLine line = (ReservationIds.SingleLine) ReservationIds.parse(ack.reservationId()).orElseThrow();
-      int placed = holds.getOrDefault(line.item().entityId(), Map.of()).getOrDefault(line.holdId(), 0);
+      ReservationIds.SingleLine line =
+          (ReservationIds.SingleLine) ReservationIds.parse(ack.reservationId()).orElseThrow();
+      int placed =
+          holds.getOrDefault(line.item().entityId(), Map.of()).getOrDefault(line.holdId(), 0);
       assertEquals(1, placed, "acknowledged " + ack + " is in the journal " + placed + " times");
     }
     JournalAudit.Report audit = JournalAudit.run(store.config().withFallback(ConfigFactory.load()));

@@ -1,9 +1,5 @@
 package io.stockhold.node;
 
-import java.io.UncheckedIOException;
-import io.stockhold.cli.Main;
-import io.stockhold.storage.Storage;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -15,10 +11,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
+import io.stockhold.cli.Main;
 import io.stockhold.erp.ErpSettings;
+import io.stockhold.storage.Storage;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -47,8 +46,8 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The deployment files against the code: every port, probe path, label and setting that k8s/,
  * docker/Dockerfile and docker/compose.yaml name is checked against the config a node actually
- * loads from them. The kustomization is rendered by kubectl as {@code kubectl apply -k} would;
- * no Kubernetes cluster or Docker engine is needed.
+ * loads from them. The kustomization is rendered by kubectl as {@code kubectl apply -k} would; no
+ * Kubernetes cluster or Docker engine is needed.
  */
 class DeploymentManifestsTest {
 
@@ -57,11 +56,13 @@ class DeploymentManifestsTest {
   private static final Set<String> RENDERINGS = Set.of("k8s", "k8s/overlays/scale-5");
 
   /** Variables a manifest may set that no HOCON file reads, and who reads them instead. */
-  private static final Map<String, String> READ_OUTSIDE_CONFIG = Map.of("JDK_JAVA_OPTIONS", "the java launcher");
+  private static final Map<String, String> READ_OUTSIDE_CONFIG =
+      Map.of("JDK_JAVA_OPTIONS", "the java launcher");
 
   /** What every deployment must give a node: its database and its broker. */
-  private static final List<String> REQUIRED = List.of(
-      "STOCKHOLD_DB_URL", "STOCKHOLD_DB_USER", "STOCKHOLD_DB_PASSWORD", "STOCKHOLD_AMQP_URI");
+  private static final List<String> REQUIRED =
+      List.of(
+          "STOCKHOLD_DB_URL", "STOCKHOLD_DB_USER", "STOCKHOLD_DB_PASSWORD", "STOCKHOLD_AMQP_URI");
 
   private static final Map<String, List<Map<String, Object>>> RENDERED = new ConcurrentHashMap<>();
 
@@ -72,53 +73,73 @@ class DeploymentManifestsTest {
     Config config = loadAsNode("conf/k8s.conf", podEnv(base()));
 
     assertTrue(config.getBoolean("stockhold.cluster.bootstrap"));
-    assertEquals(List.of(), config.getList("pekko.cluster.seed-nodes").unwrapped(),
+    assertEquals(
+        List.of(),
+        config.getList("pekko.cluster.seed-nodes").unwrapped(),
         "seed nodes would bypass cluster bootstrap");
-    assertEquals("kubernetes-api",
-        config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+    assertEquals(
+        "kubernetes-api",
+        config.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
     assertEquals(POD_IP, config.getString("pekko.remote.artery.canonical.hostname"));
     // Bootstrap recognises itself among the discovered pods by the management address.
     assertEquals(POD_IP, config.getString("pekko.management.http.hostname"));
     assertEquals("0.0.0.0", config.getString("pekko.management.http.bind-hostname"));
     assertEquals("", config.getString("pekko.management.http.base-path"));
 
-    assertEquals("lease-majority", config.getString("pekko.cluster.split-brain-resolver.active-strategy"));
-    assertEquals("pekko.coordination.lease.kubernetes",
+    assertEquals(
+        "lease-majority", config.getString("pekko.cluster.split-brain-resolver.active-strategy"));
+    assertEquals(
+        "pekko.coordination.lease.kubernetes",
         config.getString("pekko.cluster.split-brain-resolver.lease-majority.lease-implementation"));
     assertTrue(config.getBoolean("pekko.cluster.split-brain-resolver.down-all-when-unstable"));
-    assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
+    assertEquals(
+        "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
         config.getString("pekko.cluster.downing-provider-class"));
 
     Storage storage = Storage.from(config);
     assertFalse(storage.embedded(), "a pod must never fall back to the embedded store");
     assertEquals("jdbc:postgresql://postgres:5432/stockhold", storage.url());
-    assertEquals(Optional.of("secret-amqp-uri"), ErpSettings.from(config).amqpUri(), "the broker, from the Secret");
+    assertEquals(
+        Optional.of("secret-amqp-uri"),
+        ErpSettings.from(config).amqpUri(),
+        "the broker, from the Secret");
   }
 
   @Test
   void k8sConfRefusesToStartWithoutTheDatabaseTheBrokerOrThePodAddress() {
-    for (String missing : List.of("STOCKHOLD_DB_URL", "STOCKHOLD_DB_PASSWORD", "STOCKHOLD_AMQP_URI",
-        "STOCKHOLD_REMOTE_HOST", "STOCKHOLD_MANAGEMENT_HOST")) {
+    for (String missing :
+        List.of(
+            "STOCKHOLD_DB_URL",
+            "STOCKHOLD_DB_PASSWORD",
+            "STOCKHOLD_AMQP_URI",
+            "STOCKHOLD_REMOTE_HOST",
+            "STOCKHOLD_MANAGEMENT_HOST")) {
       Map<String, String> env = new HashMap<>(podEnv(base()));
       env.remove(missing);
-      ConfigException e = assertThrows(ConfigException.UnresolvedSubstitution.class,
-          () -> loadAsNode("conf/k8s.conf", env));
-      assertTrue(e.getMessage().contains(missing) && e.getMessage().contains("k8s.conf"), e.getMessage());
+      ConfigException e =
+          assertThrows(
+              ConfigException.UnresolvedSubstitution.class, () -> loadAsNode("conf/k8s.conf", env));
+      assertTrue(
+          e.getMessage().contains(missing) && e.getMessage().contains("k8s.conf"), e.getMessage());
     }
   }
 
   @Test
   void classesK8sConfNamesAreOnTheClasspath() throws Exception {
     Config config = loadAsNode("conf/k8s.conf", podEnv(base()));
-    String discovery = config.getString(
-        "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
-    String lease = config.getString("pekko.cluster.split-brain-resolver.lease-majority.lease-implementation");
-    for (String name : List.of(
-        config.getString("pekko.discovery." + discovery + ".class"),
-        config.getString(lease + ".lease-class"),
-        config.getString("pekko.management.cluster.bootstrap.join-decider.class"),
-        config.getString("pekko.cluster.downing-provider-class"),
-        "org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap")) {
+    String discovery =
+        config.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    String lease =
+        config.getString("pekko.cluster.split-brain-resolver.lease-majority.lease-implementation");
+    for (String name :
+        List.of(
+            config.getString("pekko.discovery." + discovery + ".class"),
+            config.getString(lease + ".lease-class"),
+            config.getString("pekko.management.cluster.bootstrap.join-decider.class"),
+            config.getString("pekko.cluster.downing-provider-class"),
+            "org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap")) {
       Class.forName(name);
     }
   }
@@ -134,14 +155,18 @@ class DeploymentManifestsTest {
     for (Object port : list(container(docs), "ports")) {
       ports.put(string(port, "name"), integer(port, "containerPort"));
     }
-    assertEquals(Map.of(
-        "http", config.getInt("stockhold.http.port"),
-        "remoting", config.getInt("pekko.remote.artery.canonical.port"),
-        "management", config.getInt("pekko.management.http.port")), ports);
+    assertEquals(
+        Map.of(
+            "http", config.getInt("stockhold.http.port"),
+            "remoting", config.getInt("pekko.remote.artery.canonical.port"),
+            "management", config.getInt("pekko.management.http.port")),
+        ports);
     // Bootstrap asks the Kubernetes API for the container port of this name.
-    assertEquals("management",
+    assertEquals(
+        "management",
         config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.port-name"));
-    assertEquals(string(container(docs), "name"),
+    assertEquals(
+        string(container(docs), "name"),
         config.getString("pekko.discovery.kubernetes-api.container-name"));
   }
 
@@ -162,10 +187,13 @@ class DeploymentManifestsTest {
       assertEquals("management", string(c, probe, "httpGet", "port"), probe);
     }
     // Prometheus scrapes /metrics on the management port.
-    Map<String, Object> annotations = map(deployment(docs), "spec", "template", "metadata", "annotations");
+    Map<String, Object> annotations =
+        map(deployment(docs), "spec", "template", "metadata", "annotations");
     assertEquals("true", annotations.get("prometheus.io/scrape"));
     assertEquals("/metrics", annotations.get("prometheus.io/path"));
-    assertEquals(String.valueOf(config.getInt("pekko.management.http.port")), annotations.get("prometheus.io/port"));
+    assertEquals(
+        String.valueOf(config.getInt("pekko.management.http.port")),
+        annotations.get("prometheus.io/port"));
   }
 
   @ParameterizedTest
@@ -173,27 +201,39 @@ class DeploymentManifestsTest {
   void podLabelsMatchTheBootstrapSelector(String dir) {
     List<Map<String, Object>> docs = rendered(dir);
     Config config = loadAsNode(configFileOf(docs), podEnv(docs));
-    String selector = config.getString("pekko.discovery.kubernetes-api.pod-label-selector").replace("%s",
-        config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
+    String selector =
+        config
+            .getString("pekko.discovery.kubernetes-api.pod-label-selector")
+            .replace(
+                "%s",
+                config.getString(
+                    "pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
     Map<String, Object> podLabels = map(deployment(docs), "spec", "template", "metadata", "labels");
     for (String term : selector.split(",")) {
       String[] kv = term.split("=", 2);
       assertEquals(2, kv.length, "only key=value selectors are checked here: " + selector);
-      assertEquals(kv[1].trim(), podLabels.get(kv[0].trim()), "pod label for bootstrap's selector " + selector);
+      assertEquals(
+          kv[1].trim(),
+          podLabels.get(kv[0].trim()),
+          "pod label for bootstrap's selector " + selector);
     }
-    assertSelects(podLabels, map(deployment(docs), "spec", "selector", "matchLabels"), "Deployment");
+    assertSelects(
+        podLabels, map(deployment(docs), "spec", "selector", "matchLabels"), "Deployment");
     assertSelects(podLabels, map(one(docs, "Service"), "spec", "selector"), "Service");
-    assertSelects(podLabels, map(one(docs, "PodDisruptionBudget"), "spec", "selector", "matchLabels"), "PDB");
+    assertSelects(
+        podLabels, map(one(docs, "PodDisruptionBudget"), "spec", "selector", "matchLabels"), "PDB");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"k8s", "k8s/overlays/scale-5"})
-  void everyVariableSetIsReadAndTheRequiredOnesComeFromTheConfigMapAndSecret(String dir) throws IOException {
+  void everyVariableSetIsReadAndTheRequiredOnesComeFromTheConfigMapAndSecret(String dir)
+      throws IOException {
     List<Map<String, Object>> docs = rendered(dir);
     Map<String, String> sources = envSources(docs);
     Set<String> read = variablesTheConfigReads();
     for (String name : sources.keySet()) {
-      assertTrue(read.contains(name) || READ_OUTSIDE_CONFIG.containsKey(name),
+      assertTrue(
+          read.contains(name) || READ_OUTSIDE_CONFIG.containsKey(name),
           name + " is set by the Deployment but read by no config file");
     }
     for (String name : REQUIRED) {
@@ -209,7 +249,12 @@ class DeploymentManifestsTest {
     // The ConfigMap envFrom names is the one rendered (kustomize appends a hash to both).
     for (Object from : list(container(docs), "envFrom")) {
       String name = string(from, "configMapRef", "name");
-      assertTrue(docs.stream().anyMatch(d -> "ConfigMap".equals(d.get("kind")) && name.equals(string(d, "metadata", "name"))),
+      assertTrue(
+          docs.stream()
+              .anyMatch(
+                  d ->
+                      "ConfigMap".equals(d.get("kind"))
+                          && name.equals(string(d, "metadata", "name"))),
           "no ConfigMap " + name);
     }
   }
@@ -224,19 +269,30 @@ class DeploymentManifestsTest {
     Map<String, Object> binding = one(docs, "RoleBinding");
     assertEquals(string(one(docs, "Role"), "metadata", "name"), string(binding, "roleRef", "name"));
     assertEquals("Role", string(binding, "roleRef", "kind"));
-    assertTrue(list(binding, "subjects").stream().anyMatch(s ->
-        "ServiceAccount".equals(string(s, "kind")) && account.equals(string(s, "name"))), "binding names " + account);
+    assertTrue(
+        list(binding, "subjects").stream()
+            .anyMatch(
+                s ->
+                    "ServiceAccount".equals(string(s, "kind"))
+                        && account.equals(string(s, "name"))),
+        "binding names " + account);
 
     List<Object> rules = list(one(docs, "Role"), "rules");
     assertAllowed(rules, "", "pods", List.of("get", "watch", "list"));
     // The CRD-backed lease (the default lease-class) lives in pekko.apache.org; the native one in
     // coordination.k8s.io.
-    String leaseClass = config.getString(
-        config.getString("pekko.cluster.split-brain-resolver.lease-majority.lease-implementation") + ".lease-class");
-    String leaseGroup = leaseClass.endsWith(".NativeKubernetesLease") ? "coordination.k8s.io" : "pekko.apache.org";
+    String leaseClass =
+        config.getString(
+            config.getString(
+                    "pekko.cluster.split-brain-resolver.lease-majority.lease-implementation")
+                + ".lease-class");
+    String leaseGroup =
+        leaseClass.endsWith(".NativeKubernetesLease") ? "coordination.k8s.io" : "pekko.apache.org";
     assertAllowed(rules, leaseGroup, "leases", List.of("get", "create", "update", "list"));
     if (leaseGroup.equals("pekko.apache.org")) {
-      assertEquals("leases.pekko.apache.org", string(one(docs, "CustomResourceDefinition"), "metadata", "name"));
+      assertEquals(
+          "leases.pekko.apache.org",
+          string(one(docs, "CustomResourceDefinition"), "metadata", "name"));
     }
   }
 
@@ -255,11 +311,15 @@ class DeploymentManifestsTest {
     assertEquals(1, integer(deployment, "spec", "strategy", "rollingUpdate", "maxSurge"));
 
     int minAvailable = integer(one(docs, "PodDisruptionBudget"), "spec", "minAvailable");
-    assertTrue(minAvailable >= majority, "PDB minAvailable " + minAvailable + " < majority " + majority);
+    assertTrue(
+        minAvailable >= majority, "PDB minAvailable " + minAvailable + " < majority " + majority);
     assertTrue(minAvailable < replicas, "PDB minAvailable " + minAvailable + " blocks every drain");
 
-    int contacts = config.getInt("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr");
-    assertTrue(contacts >= majority && contacts <= replicas,
+    int contacts =
+        config.getInt(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr");
+    assertTrue(
+        contacts >= majority && contacts <= replicas,
         "bootstrap forms a cluster from " + contacts + " of " + replicas + " pods");
   }
 
@@ -273,7 +333,10 @@ class DeploymentManifestsTest {
     assertFalse(limits.containsKey("cpu"), "no CPU limit: throttling stalls cluster heartbeats");
     assertNotNull(limits.get("memory"));
     assertEquals(requests.get("memory"), limits.get("memory"), "memory limit = request");
-    assertTrue(podEnv(rendered(dir)).getOrDefault("JDK_JAVA_OPTIONS", "").contains("-XX:MaxRAMPercentage="),
+    assertTrue(
+        podEnv(rendered(dir))
+            .getOrDefault("JDK_JAVA_OPTIONS", "")
+            .contains("-XX:MaxRAMPercentage="),
         "heap sized from the container's memory limit");
   }
 
@@ -304,8 +367,17 @@ class DeploymentManifestsTest {
     String uid = user.get(0).split(":")[0];
     assertFalse(uid.equals("root") || uid.equals("0"), "runs as " + uid);
     List<Map<String, Object>> deployment = base();
-    assertEquals(String.valueOf(integer(deployment(deployment), "spec", "template", "spec", "securityContext",
-        "runAsUser")), uid, "the Deployment's runAsUser is the image's user");
+    assertEquals(
+        String.valueOf(
+            integer(
+                deployment(deployment),
+                "spec",
+                "template",
+                "spec",
+                "securityContext",
+                "runAsUser")),
+        uid,
+        "the Deployment's runAsUser is the image's user");
 
     // The same launcher as bin/stockhold: java -jar target/stockhold.jar <command> [--config FILE].
     List<String> entrypoint = execForm(instructions, "ENTRYPOINT");
@@ -325,32 +397,51 @@ class DeploymentManifestsTest {
     for (String ports : arguments(instructions, "EXPOSE")) {
       for (String p : ports.trim().split("\\s+")) exposed.add(Integer.parseInt(p));
     }
-    assertEquals(new TreeSet<>(Set.of(defaults.getInt("stockhold.http.port"),
-        defaults.getInt("pekko.remote.artery.canonical.port"), defaults.getInt("pekko.management.http.port"))), exposed);
+    assertEquals(
+        new TreeSet<>(
+            Set.of(
+                defaults.getInt("stockhold.http.port"),
+                defaults.getInt("pekko.remote.artery.canonical.port"),
+                defaults.getInt("pekko.management.http.port"))),
+        exposed);
 
     List<String> healthcheck = arguments(instructions, "HEALTHCHECK");
     assertEquals(1, healthcheck.size());
     String check = healthcheck.get(0);
-    assertTrue(check.contains(":${STOCKHOLD_MANAGEMENT_PORT:-" + defaults.getInt("pekko.management.http.port") + "}/"
-        + defaults.getString("pekko.management.health-checks.readiness-path")), check);
+    assertTrue(
+        check.contains(
+            ":${STOCKHOLD_MANAGEMENT_PORT:-"
+                + defaults.getInt("pekko.management.http.port")
+                + "}/"
+                + defaults.getString("pekko.management.health-checks.readiness-path")),
+        check);
   }
 
-  // ---------------------------------------------------------------- conf/node*.conf (bin/stockhold cluster)
+  // ---------------------------------------------------------------- conf/node*.conf (bin/stockhold
+  // cluster)
 
   @Test
   void theLocalClusterSharesOneSeedListAndNode1RejoinsWithoutItself() {
-    List<String> seeds = loadAsNode("conf/node1.conf", Map.of()).getStringList("pekko.cluster.seed-nodes");
+    List<String> seeds =
+        loadAsNode("conf/node1.conf", Map.of()).getStringList("pekko.cluster.seed-nodes");
     for (int n = 1; n <= 3; n++) {
       Config node = loadAsNode("conf/node" + n + ".conf", Map.of());
       assertEquals(seeds, node.getStringList("pekko.cluster.seed-nodes"), "node" + n);
-      assertEquals("pekko://stockhold@127.0.0.1:" + node.getInt("pekko.remote.artery.canonical.port"),
-          seeds.get(n - 1), "node" + n + " is seed " + n);
+      assertEquals(
+          "pekko://stockhold@127.0.0.1:" + node.getInt("pekko.remote.artery.canonical.port"),
+          seeds.get(n - 1),
+          "node" + n + " is seed " + n);
     }
     // node1 restarted while the others run: the same node, joining only through the others.
     Config node1 = loadAsNode("conf/node1.conf", Map.of());
     Config rejoin = loadAsNode("conf/node1-rejoin.conf", Map.of());
-    for (String path : List.of("pekko.remote.artery.canonical.port", "stockhold.http.port",
-        "pekko.management.http.port", "stockhold.data-dir", "stockhold.db.url")) {
+    for (String path :
+        List.of(
+            "pekko.remote.artery.canonical.port",
+            "stockhold.http.port",
+            "pekko.management.http.port",
+            "stockhold.data-dir",
+            "stockhold.db.url")) {
       assertEquals(node1.getValue(path).unwrapped(), rejoin.getValue(path).unwrapped(), path);
     }
     assertEquals(seeds.subList(1, seeds.size()), rejoin.getStringList("pekko.cluster.seed-nodes"));
@@ -365,7 +456,8 @@ class DeploymentManifestsTest {
       compose = new Yaml().load(in);
     }
     Map<String, Object> services = map(compose, "services");
-    List<String> nodes = services.keySet().stream().filter(s -> s.startsWith("node")).sorted().toList();
+    List<String> nodes =
+        services.keySet().stream().filter(s -> s.startsWith("node")).sorted().toList();
     assertEquals(List.of("node1", "node2", "node3"), nodes);
 
     Set<String> hostnames = new HashSet<>();
@@ -378,7 +470,9 @@ class DeploymentManifestsTest {
       Map<String, String> env = new LinkedHashMap<>();
       map(service, "environment").forEach((k, v) -> env.put(k, String.valueOf(v)));
       for (String name : env.keySet()) {
-        assertTrue(read.contains(name) || READ_OUTSIDE_CONFIG.containsKey(name), node + ": " + name + " is read by nothing");
+        assertTrue(
+            read.contains(name) || READ_OUTSIDE_CONFIG.containsKey(name),
+            node + ": " + name + " is read by nothing");
       }
       for (String name : REQUIRED) assertTrue(env.containsKey(name), node + " lacks " + name);
 
@@ -391,7 +485,12 @@ class DeploymentManifestsTest {
 
       List<String> seeds = config.getStringList("pekko.cluster.seed-nodes");
       seedLists.add(seeds);
-      assertTrue(seeds.contains("pekko://stockhold@" + host + ":" + config.getInt("pekko.remote.artery.canonical.port")),
+      assertTrue(
+          seeds.contains(
+              "pekko://stockhold@"
+                  + host
+                  + ":"
+                  + config.getInt("pekko.remote.artery.canonical.port")),
           node + " is not among the seeds " + seeds);
       assertFalse(config.getBoolean("stockhold.cluster.bootstrap"));
 
@@ -402,36 +501,49 @@ class DeploymentManifestsTest {
         assertTrue(hostPorts.add(parts[0]), "host port " + parts[0] + " twice");
         containerPorts.add(Integer.parseInt(parts[1]));
       }
-      assertEquals(Set.of(config.getInt("stockhold.http.port"), config.getInt("pekko.management.http.port")), containerPorts);
+      assertEquals(
+          Set.of(config.getInt("stockhold.http.port"), config.getInt("pekko.management.http.port")),
+          containerPorts);
       assertEquals("0.0.0.0", config.getString("stockhold.http.interface"));
       assertEquals("0.0.0.0", config.getString("pekko.management.http.bind-hostname"));
 
       // The compose PostgreSQL and RabbitMQ, with the credentials they were started with.
       URI db = URI.create(config.getString("stockhold.db.url").substring("jdbc:".length()));
       Map<String, Object> postgres = map(services, db.getHost());
-      assertTrue(string(postgres, "image").startsWith("postgres:"), db.getHost() + " is not PostgreSQL");
+      assertTrue(
+          string(postgres, "image").startsWith("postgres:"), db.getHost() + " is not PostgreSQL");
       assertEquals(5432, db.getPort());
       assertEquals("/" + string(postgres, "environment", "POSTGRES_DB"), db.getPath());
-      assertEquals(string(postgres, "environment", "POSTGRES_USER"), config.getString("stockhold.db.user"));
-      assertEquals(string(postgres, "environment", "POSTGRES_PASSWORD"), config.getString("stockhold.db.password"));
+      assertEquals(
+          string(postgres, "environment", "POSTGRES_USER"), config.getString("stockhold.db.user"));
+      assertEquals(
+          string(postgres, "environment", "POSTGRES_PASSWORD"),
+          config.getString("stockhold.db.password"));
       URI amqp = URI.create(ErpSettings.from(config).amqpUri().orElseThrow());
       Map<String, Object> rabbit = map(services, amqp.getHost());
-      assertTrue(string(rabbit, "image").startsWith("rabbitmq:"), amqp.getHost() + " is not RabbitMQ");
+      assertTrue(
+          string(rabbit, "image").startsWith("rabbitmq:"), amqp.getHost() + " is not RabbitMQ");
       assertEquals(5672, amqp.getPort());
-      assertEquals(string(rabbit, "environment", "RABBITMQ_DEFAULT_USER") + ":"
-          + string(rabbit, "environment", "RABBITMQ_DEFAULT_PASS"), amqp.getUserInfo());
+      assertEquals(
+          string(rabbit, "environment", "RABBITMQ_DEFAULT_USER")
+              + ":"
+              + string(rabbit, "environment", "RABBITMQ_DEFAULT_PASS"),
+          amqp.getUserInfo());
 
       // A node starts once what it needs answers: the first seed waits for the database and the
       // broker, the others for the first seed (which creates the tables).
       Map<String, Object> dependsOn = map(service, "depends_on");
       assertFalse(dependsOn.isEmpty(), node + " depends on nothing");
-      dependsOn.forEach((dependency, condition) -> {
-        assertEquals("service_healthy", string(condition, "condition"), node + " -> " + dependency);
-        Map<String, Object> needed = map(services, dependency);
-        // A node's own health is the Dockerfile's HEALTHCHECK (its /ready).
-        assertTrue(needed.containsKey("healthcheck") || builtFromOurDockerfile(needed),
-            dependency + " has no healthcheck");
-      });
+      dependsOn.forEach(
+          (dependency, condition) -> {
+            assertEquals(
+                "service_healthy", string(condition, "condition"), node + " -> " + dependency);
+            Map<String, Object> needed = map(services, dependency);
+            // A node's own health is the Dockerfile's HEALTHCHECK (its /ready).
+            assertTrue(
+                needed.containsKey("healthcheck") || builtFromOurDockerfile(needed),
+                dependency + " has no healthcheck");
+          });
     }
     assertEquals(1, seedLists.size(), "every node lists the same seeds: " + seedLists);
     assertNotNull(map(services, "postgres").get("healthcheck"));
@@ -446,29 +558,36 @@ class DeploymentManifestsTest {
   // ---------------------------------------------------------------- loading, as the node does
 
   /**
-   * The config a node started as {@code serve --config FILE} with this environment runs with:
-   * what {@link Main#config} builds (the file over application.conf over every reference.conf),
-   * resolved against {@code env} instead of this JVM's environment. {@code file} null: no --config.
+   * The config a node started as {@code serve --config FILE} with this environment runs with: what
+   * {@link Main#config} builds (the file over application.conf over every reference.conf), resolved
+   * against {@code env} instead of this JVM's environment. {@code file} null: no --config.
    */
   private static Config loadAsNode(String file, Map<String, String> env) {
     Config application = ConfigFactory.defaultApplication();
-    Config laid = file == null ? application
-        : ConfigFactory.parseFile(ROOT.resolve(file).toFile()).withFallback(application);
+    Config laid =
+        file == null
+            ? application
+            : ConfigFactory.parseFile(ROOT.resolve(file).toFile()).withFallback(application);
     return laid.withFallback(ConfigFactory.defaultReference())
         .withFallback(ConfigFactory.parseMap(env))
         .resolve(ConfigResolveOptions.noSystem());
   }
 
-  /** {@code ${NAME}} and {@code ${?NAME}} in our config files and every reference.conf on the classpath. */
+  /**
+   * {@code ${NAME}} and {@code ${?NAME}} in our config files and every reference.conf on the
+   * classpath.
+   */
   private static Set<String> variablesTheConfigReads() throws IOException {
     Pattern variable = Pattern.compile("\\$\\{\\??([A-Z][A-Z0-9_]*)}");
     List<String> sources = new ArrayList<>();
     for (String dir : List.of("conf", "src/main/resources")) {
       try (var files = Files.list(ROOT.resolve(dir))) {
-        for (Path f : files.filter(p -> p.toString().endsWith(".conf")).toList()) sources.add(Files.readString(f));
+        for (Path f : files.filter(p -> p.toString().endsWith(".conf")).toList())
+          sources.add(Files.readString(f));
       }
     }
-    Enumeration<URL> references = DeploymentManifestsTest.class.getClassLoader().getResources("reference.conf");
+    Enumeration<URL> references =
+        DeploymentManifestsTest.class.getClassLoader().getResources("reference.conf");
     while (references.hasMoreElements()) {
       try (InputStream in = references.nextElement().openStream()) {
         sources.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
@@ -486,8 +605,8 @@ class DeploymentManifestsTest {
 
   /**
    * The base Deployment and its ConfigMap read without kubectl, for the tests that need only the
-   * pod's environment and so run where kubectl does not: the configMapGenerator's env file
-   * becomes the ConfigMap the Deployment names (unhashed, as in the source).
+   * pod's environment and so run where kubectl does not: the configMapGenerator's env file becomes
+   * the ConfigMap the Deployment names (unhashed, as in the source).
    */
   private static List<Map<String, Object>> base() {
     try (InputStream in = Files.newInputStream(ROOT.resolve("k8s/base/deployment.yaml"))) {
@@ -498,8 +617,8 @@ class DeploymentManifestsTest {
         String[] kv = line.split("=", 2);
         data.put(kv[0].trim(), kv[1].trim());
       }
-      Map<String, Object> configMap = Map.of("kind", "ConfigMap", "metadata", Map.of("name", "stockhold-config"),
-          "data", data);
+      Map<String, Object> configMap =
+          Map.of("kind", "ConfigMap", "metadata", Map.of("name", "stockhold-config"), "data", data);
       return List.of(deployment, configMap);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -509,8 +628,10 @@ class DeploymentManifestsTest {
   private static List<Map<String, Object>> rendered(String dir) {
     assertTrue(RENDERINGS.contains(dir), dir);
     String kubectl = onPath("kubectl");
-    Assumptions.assumeTrue(kubectl != null,
-        "kubectl is not on PATH: the kustomization in k8s/ cannot be rendered, so it is not checked");
+    Assumptions.assumeTrue(
+        kubectl != null,
+        "kubectl is not on PATH: the kustomization in k8s/ cannot be rendered, so it is not"
+            + " checked");
     return RENDERED.computeIfAbsent(dir, d -> render(kubectl, d));
   }
 
@@ -518,11 +639,14 @@ class DeploymentManifestsTest {
     try {
       Path errors = Files.createTempFile("kustomize", ".err");
       try {
-        Process p = new ProcessBuilder(kubectl, "kustomize", ROOT.resolve(dir).toString())
-            .redirectError(errors.toFile()).start();
+        Process p =
+            new ProcessBuilder(kubectl, "kustomize", ROOT.resolve(dir).toString())
+                .redirectError(errors.toFile())
+                .start();
         String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize " + dir + " did not finish");
-        assertEquals(0, p.exitValue(), "kubectl kustomize " + dir + ": " + Files.readString(errors));
+        assertEquals(
+            0, p.exitValue(), "kubectl kustomize " + dir + ": " + Files.readString(errors));
         List<Map<String, Object>> docs = new ArrayList<>();
         for (Object doc : new Yaml().loadAll(yaml)) {
           if (doc != null) docs.add(asMap(doc));
@@ -548,7 +672,8 @@ class DeploymentManifestsTest {
   }
 
   private static Map<String, Object> one(List<Map<String, Object>> docs, String kind) {
-    List<Map<String, Object>> found = docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
+    List<Map<String, Object>> found =
+        docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
     assertEquals(1, found.size(), "one " + kind);
     return found.get(0);
   }
@@ -571,7 +696,10 @@ class DeploymentManifestsTest {
     return String.valueOf(args.get(at + 1));
   }
 
-  /** Each variable the container gets, and where from: "value", "configMap NAME", "secret NAME/KEY", "fieldRef PATH". */
+  /**
+   * Each variable the container gets, and where from: "value", "configMap NAME", "secret NAME/KEY",
+   * "fieldRef PATH".
+   */
   private static Map<String, String> envSources(List<Map<String, Object>> docs) {
     Map<String, String> sources = new LinkedHashMap<>();
     Map<String, Object> c = container(docs);
@@ -585,8 +713,12 @@ class DeploymentManifestsTest {
       if (v.containsKey("value")) {
         sources.put(name, "value");
       } else if (map(v, "valueFrom").containsKey("secretKeyRef")) {
-        sources.put(name, "secret " + string(v, "valueFrom", "secretKeyRef", "name") + "/"
-            + string(v, "valueFrom", "secretKeyRef", "key"));
+        sources.put(
+            name,
+            "secret "
+                + string(v, "valueFrom", "secretKeyRef", "name")
+                + "/"
+                + string(v, "valueFrom", "secretKeyRef", "key"));
       } else if (map(v, "valueFrom").containsKey("fieldRef")) {
         sources.put(name, "fieldRef " + string(v, "valueFrom", "fieldRef", "fieldPath"));
       } else {
@@ -601,7 +733,8 @@ class DeploymentManifestsTest {
     Map<String, String> env = new LinkedHashMap<>();
     Map<String, Object> c = container(docs);
     for (Object from : c.containsKey("envFrom") ? list(c, "envFrom") : List.of()) {
-      configMapData(docs, string(from, "configMapRef", "name")).forEach((k, v) -> env.put(k, String.valueOf(v)));
+      configMapData(docs, string(from, "configMapRef", "name"))
+          .forEach((k, v) -> env.put(k, String.valueOf(v)));
     }
     for (Object var : c.containsKey("env") ? list(c, "env") : List.of()) {
       Map<String, Object> v = asMap(var);
@@ -622,18 +755,28 @@ class DeploymentManifestsTest {
 
   private static Map<String, Object> configMapData(List<Map<String, Object>> docs, String name) {
     return docs.stream()
-        .filter(d -> "ConfigMap".equals(d.get("kind")) && name.equals(string(d, "metadata", "name")))
-        .findFirst().map(d -> map(d, "data")).orElseThrow(() -> new AssertionError("no ConfigMap " + name));
+        .filter(
+            d -> "ConfigMap".equals(d.get("kind")) && name.equals(string(d, "metadata", "name")))
+        .findFirst()
+        .map(d -> map(d, "data"))
+        .orElseThrow(() -> new AssertionError("no ConfigMap " + name));
   }
 
-  private static void assertSelects(Map<String, Object> podLabels, Map<String, Object> selector, String who) {
+  private static void assertSelects(
+      Map<String, Object> podLabels, Map<String, Object> selector, String who) {
     assertFalse(selector.isEmpty(), who + " selects every pod");
     selector.forEach((k, v) -> assertEquals(v, podLabels.get(k), who + " selector " + k + "=" + v));
   }
 
-  private static void assertAllowed(List<Object> rules, String group, String resource, List<String> verbs) {
-    boolean allowed = rules.stream().anyMatch(r -> list(r, "apiGroups").contains(group)
-        && list(r, "resources").contains(resource) && list(r, "verbs").containsAll(verbs));
+  private static void assertAllowed(
+      List<Object> rules, String group, String resource, List<String> verbs) {
+    boolean allowed =
+        rules.stream()
+            .anyMatch(
+                r ->
+                    list(r, "apiGroups").contains(group)
+                        && list(r, "resources").contains(resource)
+                        && list(r, "verbs").containsAll(verbs));
     assertTrue(allowed, "Role allows " + verbs + " on " + resource + " in '" + group + "'");
   }
 

@@ -18,46 +18,83 @@ class MetricsIT {
   @Test
   void metricsAreServedAsPrometheusTextAfterTraffic() throws Exception {
     try (TestStore store = TestStore.create(TestStore.Kind.H2);
-        StockholdNode node = TestNodes.start(store,
-            ConfigFactory.parseString("stockhold.metrics.shard-poll-interval = 200ms"))) {
+        StockholdNode node =
+            TestNodes.start(
+                store,
+                ConfigFactory.parseString("stockhold.metrics.shard-poll-interval = 200ms"))) {
       Client api = new Client(node.httpPort());
       assertEquals(200, api.stock("metrics", "sku-1", 10).status());
       for (int i = 0; i < 12; i++) api.reserve("web", "metrics", "sku-1", 1, 60L, "m-" + i);
-      assertEquals(404, api.get("/v1/reservations/h~metrics~sku-1~AAAAAAAAAAAAAAAAAAAAAA").status());
+      assertEquals(
+          404, api.get("/v1/reservations/h~metrics~sku-1~AAAAAAAAAAAAAAAAAAAAAA").status());
 
       Client management = new Client(node.managementPort());
       // The shard counts are polled, and each ERP slice reports its lag once it has started (the
       // slices start on their own, after the node is up): wait for a scrape that has both.
-      Client.Response scrape = awaitScrape(management, body -> body.contains("stockhold_sharding_entities{entity=\"StockItem\"} 1")
-          && body.lines().noneMatch(l -> l.startsWith("stockhold_erp_lag_") && l.endsWith(" NaN")));
+      Client.Response scrape =
+          awaitScrape(
+              management,
+              body ->
+                  body.contains("stockhold_sharding_entities{entity=\"StockItem\"} 1")
+                      && body.lines()
+                          .noneMatch(
+                              l -> l.startsWith("stockhold_erp_lag_") && l.endsWith(" NaN")));
       assertEquals(200, scrape.status());
       assertTrue(scrape.contentType().startsWith("text/plain"), scrape.contentType());
       assertTrue(scrape.contentType().contains("version=0.0.4"), scrape.contentType());
       String text = scrape.body();
 
       // 10 held, 2 refused: by route template and status class, never by raw path.
-      assertEquals(10, count(text, "stockhold_http_requests_seconds_count{method=\"POST\",outcome=\"2xx\",route=\"/v1/reservations\"}"));
-      assertEquals(2, count(text, "stockhold_http_requests_seconds_count{method=\"POST\",outcome=\"4xx\",route=\"/v1/reservations\"}"));
-      assertEquals(1, count(text, "stockhold_http_requests_seconds_count{method=\"GET\",outcome=\"4xx\",route=\"/v1/reservations/{id}\"}"));
-      assertTrue(!text.contains("AAAAAAAAAAAAAAAAAAAAAA") && !text.contains("sku-1"), "a raw path leaked into a label");
-      assertTrue(text.contains("stockhold_reservation_latency_seconds_bucket{outcome=\"2xx\",le="), "latency histogram");
+      assertEquals(
+          10,
+          count(
+              text,
+              "stockhold_http_requests_seconds_count{method=\"POST\",outcome=\"2xx\",route=\"/v1/reservations\"}"));
+      assertEquals(
+          2,
+          count(
+              text,
+              "stockhold_http_requests_seconds_count{method=\"POST\",outcome=\"4xx\",route=\"/v1/reservations\"}"));
+      assertEquals(
+          1,
+          count(
+              text,
+              "stockhold_http_requests_seconds_count{method=\"GET\",outcome=\"4xx\",route=\"/v1/reservations/{id}\"}"));
+      assertTrue(
+          !text.contains("AAAAAAAAAAAAAAAAAAAAAA") && !text.contains("sku-1"),
+          "a raw path leaked into a label");
+      assertTrue(
+          text.contains("stockhold_reservation_latency_seconds_bucket{outcome=\"2xx\",le="),
+          "latency histogram");
       // One request at a time: the adjustment and the 10 holds were each journaled; the 2 refusals
       // were answered from memory and are no journal write.
       assertEquals(11, count(text, "stockhold_stockitem_batch_size_requests_sum"));
       assertTrue(count(text, "stockhold_stockitem_journal_write_seconds_count") >= 1);
-      assertTrue(text.contains("stockhold_stockitem_journal_write_seconds_bucket{le="), "journal write histogram");
+      assertTrue(
+          text.contains("stockhold_stockitem_journal_write_seconds_bucket{le="),
+          "journal write histogram");
       assertEquals(0, count(text, "stockhold_stockitem_queue_depth"));
       assertTrue(count(text, "stockhold_sharding_shards{entity=\"StockItem\"}") >= 1);
       assertEquals(1, count(text, "stockhold_cluster_members_up"));
       for (int slice = 0; slice < 4; slice++) {
         // Every ERP slice runs on this lone node: a number, never NaN.
-        assertTrue(count(text, "stockhold_erp_lag_events{slice=\"stock-" + slice + "\"}") >= 0, "ERP lag of slice " + slice);
-        assertTrue(count(text, "stockhold_erp_lag_seconds{slice=\"stock-" + slice + "\"}") >= 0, "ERP lag of slice " + slice);
+        assertTrue(
+            count(text, "stockhold_erp_lag_events{slice=\"stock-" + slice + "\"}") >= 0,
+            "ERP lag of slice " + slice);
+        assertTrue(
+            count(text, "stockhold_erp_lag_seconds{slice=\"stock-" + slice + "\"}") >= 0,
+            "ERP lag of slice " + slice);
       }
       // jvm_gc_pause_seconds appears only after a collection since the registry was bound; the
       // allocation counter of the same binder is there from the start.
-      for (String jvm : new String[] {"jvm_memory_used_bytes", "jvm_gc_memory_allocated_bytes", "jvm_threads_live_threads",
-          "process_cpu_usage", "system_cpu_count"}) {
+      for (String jvm :
+          new String[] {
+            "jvm_memory_used_bytes",
+            "jvm_gc_memory_allocated_bytes",
+            "jvm_threads_live_threads",
+            "process_cpu_usage",
+            "system_cpu_count"
+          }) {
         assertTrue(text.contains(jvm), jvm + " missing");
       }
       // The probes are still there next to it.
@@ -66,7 +103,8 @@ class MetricsIT {
   }
 
   /** The first scrape within 10 s whose text passes {@code ready}, else the last one. */
-  private static Client.Response awaitScrape(Client management, Predicate<String> ready) throws InterruptedException {
+  private static Client.Response awaitScrape(Client management, Predicate<String> ready)
+      throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
     Client.Response r;
     do {
@@ -80,7 +118,9 @@ class MetricsIT {
   /** The value of the sample line that starts with {@code series}. */
   private static long count(String text, String series) {
     Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(text);
-    assertTrue(m.find(), series + " not in\n" + text.lines().filter(l -> l.startsWith("stockhold")).toList());
+    assertTrue(
+        m.find(),
+        series + " not in\n" + text.lines().filter(l -> l.startsWith("stockhold")).toList());
     return Math.round(Double.parseDouble(m.group(1)));
   }
 }

@@ -1,7 +1,5 @@
 package io.stockhold.readmodel;
 
-import io.stockhold.storage.ProjectionSession;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.stockhold.stock.StockEvent;
@@ -13,6 +11,7 @@ import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Reserve;
 import io.stockhold.stock.StockState;
+import io.stockhold.storage.ProjectionSession;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,9 +27,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The read model's rows against a real (in-memory H2) table, fed real events of two items in
- * groups the way the projection delivers them: each row ends at its item's latest event and
- * latest policy, however the events are grouped, and a replayed group changes nothing.
+ * The read model's rows against a real (in-memory H2) table, fed real events of two items in groups
+ * the way the projection delivers them: each row ends at its item's latest event and latest policy,
+ * however the events are grouped, and a replayed group changes nothing.
  */
 class StockLevelProjectionHandlerTest {
 
@@ -54,8 +53,13 @@ class StockLevelProjectionHandlerTest {
       StockState.BatchDecision d = state.decideBatch(List.of(requests), T0);
       List<EventEnvelope<StockEvent>> written = new ArrayList<>();
       for (StockEvent e : d.events()) {
-        written.add(EventEnvelope.create(Offset.sequence(++ordering), StockLedger.persistenceId(id).id(),
-            journal.size() + written.size() + 1, e, 0L));
+        written.add(
+            EventEnvelope.create(
+                Offset.sequence(++ordering),
+                StockLedger.persistenceId(id).id(),
+                journal.size() + written.size() + 1,
+                e,
+                0L));
       }
       journal.addAll(written);
       state = d.after();
@@ -67,7 +71,8 @@ class StockLevelProjectionHandlerTest {
   void setUp() throws Exception {
     db = new JdbcDataSource();
     db.setURL("jdbc:h2:mem:levels-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-    try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = db.getConnection();
+        Statement s = c.createStatement()) {
       s.execute(StockLevelProjectionHandler.CREATE_TABLE);
     }
   }
@@ -125,13 +130,21 @@ class StockLevelProjectionHandlerTest {
 
   private static List<Long> row(Item item) {
     Level l = item.state.level();
-    return List.of(l.onHand(), l.reserved(), l.available(), l.safetyStock(), l.reorderPoint(), l.reorderQuantity());
+    return List.of(
+        l.onHand(),
+        l.reserved(),
+        l.available(),
+        l.safetyStock(),
+        l.reorderPoint(),
+        l.reorderQuantity());
   }
 
   private List<Long> stored(Item item) throws Exception {
     try (Connection c = db.getConnection();
-        PreparedStatement s = c.prepareStatement("SELECT on_hand, reserved, available, safety_stock, reorder_point,"
-            + " reorder_quantity FROM stock_level WHERE location = ? AND sku = ?")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT on_hand, reserved, available, safety_stock, reorder_point,"
+                    + " reorder_quantity FROM stock_level WHERE location = ? AND sku = ?")) {
       s.setString(1, item.id.location());
       s.setString(2, item.id.sku());
       try (ResultSet rs = s.executeQuery()) {
@@ -145,7 +158,8 @@ class StockLevelProjectionHandlerTest {
 
   private long storedSequenceNr(Item item) throws Exception {
     try (Connection c = db.getConnection();
-        PreparedStatement s = c.prepareStatement("SELECT sequence_nr FROM stock_level WHERE sku = ?")) {
+        PreparedStatement s =
+            c.prepareStatement("SELECT sequence_nr FROM stock_level WHERE sku = ?")) {
       s.setString(1, item.id.sku());
       try (ResultSet rs = s.executeQuery()) {
         rs.next();

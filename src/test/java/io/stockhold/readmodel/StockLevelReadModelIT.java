@@ -25,12 +25,15 @@ class StockLevelReadModelIT {
   @ParameterizedTest
   @EnumSource(TestStore.Kind.class)
   void theListAgreesWithTheItemsAfterABurst(TestStore.Kind kind) throws Exception {
-    try (TestStore store = TestStore.create(kind); StockholdNode node = TestNodes.start(store)) {
+    try (TestStore store = TestStore.create(kind);
+        StockholdNode node = TestNodes.start(store)) {
       Client client = new Client(node.httpPort());
       List<String> skus = new ArrayList<>();
       for (int i = 0; i < 30; i++) skus.add(String.format("sku-%02d", i));
       for (String sku : skus) client.stock(i(sku) % 2 == 0 ? "north" : "south", sku, 20);
-      client.put("/v1/stock/north/sku-00/policy", "{\"safetyStock\":0,\"reorderPoint\":18,\"reorderQuantity\":50}");
+      client.put(
+          "/v1/stock/north/sku-00/policy",
+          "{\"safetyStock\":0,\"reorderPoint\":18,\"reorderQuantity\":50}");
       try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
         List<Future<?>> work = new ArrayList<>();
         for (int n = 0; n < 300; n++) {
@@ -38,12 +41,16 @@ class StockLevelReadModelIT {
           String location = i(sku) % 2 == 0 ? "north" : "south";
           int quantity = 1 + n % 3;
           boolean commit = n % 4 == 0;
-          work.add(pool.submit(() -> {
-            Response r = client.reserve("web", location, sku, quantity, 600L, null);
-            if (r.status() == 201 && commit) {
-              client.post("/v1/reservations/" + r.json().get("reservationId").asText() + "/commit", null);
-            }
-          }));
+          work.add(
+              pool.submit(
+                  () -> {
+                    Response r = client.reserve("web", location, sku, quantity, 600L, null);
+                    if (r.status() == 201 && commit) {
+                      client.post(
+                          "/v1/reservations/" + r.json().get("reservationId").asText() + "/commit",
+                          null);
+                    }
+                  }));
         }
         for (Future<?> f : work) f.get();
       }
@@ -60,13 +67,17 @@ class StockLevelReadModelIT {
         String cursor = null;
         int pages = 0;
         do {
-          Response page = client.get("/v1/stock?limit=7" + (cursor == null ? "" : "&cursor=" + cursor));
+          Response page =
+              client.get("/v1/stock?limit=7" + (cursor == null ? "" : "&cursor=" + cursor));
           assertEquals(200, page.status(), page.toString());
           for (JsonNode item : page.json().get("items")) {
             String key = item.get("location").asText() + "/" + item.get("sku").asText();
             assertTrue(listed.put(key, item.toString()) == null, key + " listed twice");
           }
-          cursor = page.json().get("nextCursor").isNull() ? null : page.json().get("nextCursor").asText();
+          cursor =
+              page.json().get("nextCursor").isNull()
+                  ? null
+                  : page.json().get("nextCursor").asText();
           pages++;
         } while (cursor != null);
         if (listed.equals(truth) || System.nanoTime() > deadline) {
@@ -82,16 +93,22 @@ class StockLevelReadModelIT {
       for (JsonNode item : north) assertEquals("north", item.get("location").asText());
       JsonNode low = client.get("/v1/stock?lowStock=true").json().get("items");
       for (JsonNode item : low) {
-        assertTrue(item.get("reorderPoint").asLong() > 0
-            && item.get("available").asLong() <= item.get("reorderPoint").asLong(), item.toString());
+        assertTrue(
+            item.get("reorderPoint").asLong() > 0
+                && item.get("available").asLong() <= item.get("reorderPoint").asLong(),
+            item.toString());
       }
-      assertEquals(client.level("north", "sku-00").json().get("available").asLong() <= 18 ? 1 : 0, low.size());
+      assertEquals(
+          client.level("north", "sku-00").json().get("available").asLong() <= 18 ? 1 : 0,
+          low.size());
 
       assertEquals(400, client.get("/v1/stock?limit=0").status());
       assertEquals(400, client.get("/v1/stock?limit=1001").status());
       assertEquals(400, client.get("/v1/stock?lowStock=yes").status());
       assertEquals(400, client.get("/v1/stock?cursor=zzzz").status());
-      assertEquals("#/query/location", client.get("/v1/stock?location=a.b").json().get("errors").get(0).get("pointer").asText());
+      assertEquals(
+          "#/query/location",
+          client.get("/v1/stock?location=a.b").json().get("errors").get(0).get("pointer").asText());
     }
   }
 

@@ -1,10 +1,5 @@
 package io.stockhold.reservation;
 
-import java.sql.DriverManager;
-import java.util.Collections;
-import java.util.Random;
-import io.stockhold.idempotency.Idempotency;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,11 +9,14 @@ import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
 import io.stockhold.testing.RunningNode;
 import io.stockhold.testing.TestStore;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,8 +56,13 @@ class MultiLineReservationsIT {
       String[] parts = lines[i].split(":"); // location/sku:quantity
       String[] item = parts[0].split("/");
       if (i > 0) b.append(',');
-      b.append("{\"location\":\"").append(item[0]).append("\",\"sku\":\"").append(item[1])
-          .append("\",\"quantity\":").append(parts[1]).append('}');
+      b.append("{\"location\":\"")
+          .append(item[0])
+          .append("\",\"sku\":\"")
+          .append(item[1])
+          .append("\",\"quantity\":")
+          .append(parts[1])
+          .append('}');
     }
     return b.append(']').append(ttl == null ? "" : ",\"ttlSeconds\":" + ttl).append('}').toString();
   }
@@ -78,7 +81,8 @@ class MultiLineReservationsIT {
     client.stock("s1", "b", 1);
     client.stock("s2", "c", 0);
     client.stock("s2", "d", 5);
-    Response r = client.post("/v1/reservations", cart("web", null, "s1/a:2", "s1/b:2", "s2/c:1", "s2/d:2"));
+    Response r =
+        client.post("/v1/reservations", cart("web", null, "s1/a:2", "s1/b:2", "s2/c:1", "s2/d:2"));
     assertEquals(409, r.status(), r.toString());
     assertEquals("insufficient-stock", r.problem());
     JsonNode lines = r.json().get("lines");
@@ -88,7 +92,8 @@ class MultiLineReservationsIT {
     assertEquals(1, lines.get(0).get("available").asLong());
     assertEquals("c", lines.get(1).get("sku").asText());
     assertEquals(0, lines.get(1).get("available").asLong());
-    for (String sku : List.of("a", "b")) assertEquals(0, reserved("s1", sku), sku + " holds nothing");
+    for (String sku : List.of("a", "b"))
+      assertEquals(0, reserved("s1", sku), sku + " holds nothing");
     assertEquals(0, reserved("s2", "d"));
   }
 
@@ -112,8 +117,11 @@ class MultiLineReservationsIT {
     assertEquals(7, onHand("online", "cable"));
     assertEquals(0, reserved("s3", "tv") + reserved("online", "cable"));
     assertEquals(200, client.post("/v1/reservations/" + id + "/commit", null).status());
-    assertEquals("reservation-committed", client.post("/v1/reservations/" + id + "/release", null).problem());
-    assertEquals("reservation-committed",
+    assertEquals(
+        "reservation-committed",
+        client.post("/v1/reservations/" + id + "/release", null).problem());
+    assertEquals(
+        "reservation-committed",
         client.post("/v1/reservations/" + id + "/extend", "{\"ttlSeconds\":60}").problem());
     assertEquals(3, onHand("s3", "tv"), "committed once");
   }
@@ -127,12 +135,14 @@ class MultiLineReservationsIT {
     Instant first = Instant.parse(held.json().get("expiresAt").asText());
     Response extended = client.post("/v1/reservations/" + id + "/extend", "{\"ttlSeconds\":3600}");
     assertEquals(200, extended.status(), extended.toString());
-    assertTrue(Instant.parse(extended.json().get("expiresAt").asText()).isAfter(first.plusSeconds(3000)));
+    assertTrue(
+        Instant.parse(extended.json().get("expiresAt").asText()).isAfter(first.plusSeconds(3000)));
     Response released = client.post("/v1/reservations/" + id + "/release", null);
     assertEquals(200, released.status());
     assertEquals("released", released.json().get("status").asText());
     assertEquals(0, reserved("s4", "x") + reserved("s4", "y"));
-    assertEquals("reservation-released", client.post("/v1/reservations/" + id + "/commit", null).problem());
+    assertEquals(
+        "reservation-released", client.post("/v1/reservations/" + id + "/commit", null).problem());
     assertEquals(200, client.post("/v1/reservations/" + id + "/release", null).status());
   }
 
@@ -146,8 +156,12 @@ class MultiLineReservationsIT {
     Instant deadline = Instant.parse(held.json().get("expiresAt").asText());
     Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()) + 3000);
     assertEquals("expired", client.get("/v1/reservations/" + id).json().get("status").asText());
-    assertEquals(0, reserved("s5", "x") + reserved("s5", "y"), "lines released at the deadline, not after the grace");
-    assertEquals("reservation-expired", client.post("/v1/reservations/" + id + "/commit", null).problem());
+    assertEquals(
+        0,
+        reserved("s5", "x") + reserved("s5", "y"),
+        "lines released at the deadline, not after the grace");
+    assertEquals(
+        "reservation-expired", client.post("/v1/reservations/" + id + "/commit", null).problem());
     Response release = client.post("/v1/reservations/" + id + "/release", null);
     assertEquals(200, release.status());
     assertEquals("expired", release.json().get("status").asText());
@@ -185,7 +199,8 @@ class MultiLineReservationsIT {
 
   private long journalRows(String persistenceIdPrefix) throws Exception {
     try (var c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
-        var q = c.prepareStatement("SELECT count(*) FROM event_journal WHERE persistence_id LIKE ?")) {
+        var q =
+            c.prepareStatement("SELECT count(*) FROM event_journal WHERE persistence_id LIKE ?")) {
       q.setString(1, persistenceIdPrefix + "%");
       try (var rs = q.executeQuery()) {
         rs.next();
@@ -209,11 +224,13 @@ class MultiLineReservationsIT {
 
   @Test
   void aHundredAndOneLinesAreRefused() {
-    String[] lines = IntStream.range(0, 101).mapToObj(i -> "s8/sku-" + i + ":1").toArray(String[]::new);
+    String[] lines =
+        IntStream.range(0, 101).mapToObj(i -> "s8/sku-" + i + ":1").toArray(String[]::new);
     Response r = client.post("/v1/reservations", cart("web", null, lines));
     assertEquals(400, r.status());
     assertEquals("/lines", r.json().get("errors").get(0).get("pointer").asText());
-    String[] hundred = IntStream.range(0, 100).mapToObj(i -> "s8/sku-" + i + ":1").toArray(String[]::new);
+    String[] hundred =
+        IntStream.range(0, 100).mapToObj(i -> "s8/sku-" + i + ":1").toArray(String[]::new);
     for (int i = 0; i < 100; i++) client.stock("s8", "sku-" + i, 1);
     assertEquals(201, client.post("/v1/reservations", cart("web", null, hundred)).status());
   }
@@ -227,13 +244,17 @@ class MultiLineReservationsIT {
     List<Future<Response>> answers = new ArrayList<>();
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < carts; i++) {
-        String body = i % 2 == 0 ? cart("web", 600L, "race/left:1", "race/right:1")
-            : cart("web", 600L, "race/right:1", "race/left:1");
+        String body =
+            i % 2 == 0
+                ? cart("web", 600L, "race/left:1", "race/right:1")
+                : cart("web", 600L, "race/right:1", "race/left:1");
         Client own = new Client(node.httpPort());
-        answers.add(pool.submit(() -> {
-          start.await();
-          return own.post("/v1/reservations", body);
-        }));
+        answers.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return own.post("/v1/reservations", body);
+                }));
       }
       start.countDown();
       int won = 0;
@@ -245,7 +266,8 @@ class MultiLineReservationsIT {
       assertTrue(won <= 1, won + " carts won");
       assertEquals(won, reserved("race", "left"));
       assertEquals(won, reserved("race", "right"));
-      System.out.printf("%d carts in opposite orders over two 1-unit items: %d won, %d refused%n",
+      System.out.printf(
+          "%d carts in opposite orders over two 1-unit items: %d won, %d refused%n",
           carts, won, carts - won);
     }
   }
@@ -261,8 +283,13 @@ class MultiLineReservationsIT {
         int i = n;
         List<String> picked = new ArrayList<>(skus);
         Collections.shuffle(picked, new Random(i));
-        String body = cart("web", 600L, picked.subList(0, 2 + i % 3).stream()
-            .map(s -> "mix/" + s + ":" + (1 + i % 2)).toArray(String[]::new));
+        String body =
+            cart(
+                "web",
+                600L,
+                picked.subList(0, 2 + i % 3).stream()
+                    .map(s -> "mix/" + s + ":" + (1 + i % 2))
+                    .toArray(String[]::new));
         bodies.add(body);
         answers.add(pool.submit(() -> client.post("/v1/reservations", body)));
       }
@@ -271,7 +298,8 @@ class MultiLineReservationsIT {
         Response r = f.get();
         if (r.status() == 409) continue;
         assertEquals(201, r.status(), r.toString());
-        for (JsonNode line : r.json().get("lines")) expected.merge(line.get("sku").asText(), line.get("quantity").asLong(), Long::sum);
+        for (JsonNode line : r.json().get("lines"))
+          expected.merge(line.get("sku").asText(), line.get("quantity").asLong(), Long::sum);
       }
       for (String sku : skus) assertEquals(expected.get(sku), reserved("mix", sku), sku);
     }

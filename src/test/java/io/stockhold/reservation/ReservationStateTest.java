@@ -69,7 +69,8 @@ class ReservationStateTest {
 
   // ------------------------------------------------------------------ events and states
 
-  private static HoldsRequested requested(int attempt, List<ReservationLine> lines, Instant expiresAt) {
+  private static HoldsRequested requested(
+      int attempt, List<ReservationLine> lines, Instant expiresAt) {
     return new HoldsRequested(attempt, "web", lines, expiresAt, FP, T0);
   }
 
@@ -118,7 +119,8 @@ class ReservationStateTest {
   }
 
   private static Rejected insufficient(long available) {
-    return new Rejected(Rejection.INSUFFICIENT_STOCK, "requested more than " + available, available);
+    return new Rejected(
+        Rejection.INSUFFICIENT_STOCK, "requested more than " + available, available);
   }
 
   private static Unavailable unavailable(Unavailable.Reason reason) {
@@ -129,7 +131,10 @@ class ReservationStateTest {
 
   private static void assertRequests(ReservationState s, Instant now, List<StockRequest> expected) {
     for (int i = 0; i < expected.size(); i++) {
-      assertEquals(expected.get(i), s.itemRequest(i, now, GRACE), "request to line " + i + " in " + s.phase());
+      assertEquals(
+          expected.get(i),
+          s.itemRequest(i, now, GRACE),
+          "request to line " + i + " in " + s.phase());
     }
   }
 
@@ -160,7 +165,9 @@ class ReservationStateTest {
       List<ReservationLine> cart = new ArrayList<>(LINES);
       ReservationState s = ReservationState.empty(ID).apply(requested(1, cart, DEADLINE));
       cart.clear();
-      assertEquals(new ReservationState(ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP), s);
+      assertEquals(
+          new ReservationState(ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP),
+          s);
       assertTrue(s.busy());
     }
 
@@ -176,8 +183,9 @@ class ReservationStateTest {
 
     @Test
     void holdsRefusedStartsRefundingAndStaysBusy() {
-      ReservationState s = holding().apply(new HoldsRefused(
-          List.of(new ShortLine("store-1", "SKU-B", 5, 3)), false, T0));
+      ReservationState s =
+          holding()
+              .apply(new HoldsRefused(List.of(new ShortLine("store-1", "SKU-B", 5, 3)), false, T0));
       assertEquals(Phase.REFUNDING, s.phase());
       assertTrue(s.busy());
       assertEquals(1, s.attempt());
@@ -227,41 +235,81 @@ class ReservationStateTest {
     void aNewAttemptAfterRefusedStartsAfreshWithItsOwnCartAndDeadline() {
       Instant secondDeadline = T0.plusSeconds(900);
       List<ReservationLine> smaller = List.of(A, C);
-      ReservationState s = refused().apply(new HoldsRequested(2, "mobile", smaller, secondDeadline, "fp-2",
-          T0.plusSeconds(60)));
-      assertEquals(new ReservationState(ID, 2, Phase.HOLDING, null, "mobile", smaller, secondDeadline,
-          secondDeadline, "fp-2"), s);
+      ReservationState s =
+          refused()
+              .apply(
+                  new HoldsRequested(
+                      2, "mobile", smaller, secondDeadline, "fp-2", T0.plusSeconds(60)));
+      assertEquals(
+          new ReservationState(
+              ID,
+              2,
+              Phase.HOLDING,
+              null,
+              "mobile",
+              smaller,
+              secondDeadline,
+              secondDeadline,
+              "fp-2"),
+          s);
     }
 
     @Test
     void aWholeJournalReplaysToTheSameStateAsStepByStep() {
-      List<ReservationEvent> journal = List.of(
-          requested(1, LINES, DEADLINE),
-          new HoldsRefused(List.of(), true, T0),
-          new HoldsReturned(T0),
-          requested(2, List.of(A, B), DEADLINE.plusSeconds(60)),
-          new AllHeld(T0.plusSeconds(1)),
-          new DeadlineExtended(DEADLINE.plusSeconds(120), T0.plusSeconds(2)),
-          new Finishing(End.COMMITTED, T0.plusSeconds(3)),
-          new Finished(T0.plusSeconds(4)));
+      List<ReservationEvent> journal =
+          List.of(
+              requested(1, LINES, DEADLINE),
+              new HoldsRefused(List.of(), true, T0),
+              new HoldsReturned(T0),
+              requested(2, List.of(A, B), DEADLINE.plusSeconds(60)),
+              new AllHeld(T0.plusSeconds(1)),
+              new DeadlineExtended(DEADLINE.plusSeconds(120), T0.plusSeconds(2)),
+              new Finishing(End.COMMITTED, T0.plusSeconds(3)),
+              new Finished(T0.plusSeconds(4)));
       List<Phase> phases = new ArrayList<>();
       ReservationState s = ReservationState.empty(ID);
       for (ReservationEvent e : journal) {
         s = s.apply(e);
         phases.add(s.phase());
       }
-      assertEquals(List.of(Phase.HOLDING, Phase.REFUNDING, Phase.REFUSED, Phase.HOLDING, Phase.HELD,
-          Phase.HELD, Phase.FINISHING, Phase.FINISHED), phases);
-      assertEquals(new ReservationState(ID, 2, Phase.FINISHED, End.COMMITTED, "web", List.of(A, B),
-          DEADLINE.plusSeconds(120), DEADLINE.plusSeconds(60), FP), s);
+      assertEquals(
+          List.of(
+              Phase.HOLDING,
+              Phase.REFUNDING,
+              Phase.REFUSED,
+              Phase.HOLDING,
+              Phase.HELD,
+              Phase.HELD,
+              Phase.FINISHING,
+              Phase.FINISHED),
+          phases);
+      assertEquals(
+          new ReservationState(
+              ID,
+              2,
+              Phase.FINISHED,
+              End.COMMITTED,
+              "web",
+              List.of(A, B),
+              DEADLINE.plusSeconds(120),
+              DEADLINE.plusSeconds(60),
+              FP),
+          s);
       assertEquals(s, replay(journal.toArray(ReservationEvent[]::new)));
     }
 
     @Test
     void onlyTheWaitingPhasesAreBusy() {
       Set<Phase> busy = EnumSet.noneOf(Phase.class);
-      for (ReservationState s : List.of(ReservationState.empty(ID), holding(), held(), refunding(), refused(),
-          finishing(End.RELEASED), finished(End.RELEASED))) {
+      for (ReservationState s :
+          List.of(
+              ReservationState.empty(ID),
+              holding(),
+              held(),
+              refunding(),
+              refused(),
+              finishing(End.RELEASED),
+              finished(End.RELEASED))) {
         if (s.busy()) busy.add(s.phase());
       }
       assertEquals(EnumSet.of(Phase.HOLDING, Phase.REFUNDING, Phase.FINISHING), busy);
@@ -276,10 +324,13 @@ class ReservationStateTest {
     @Test
     void holdingAsksEveryLineToReserveItsQuantityUntilTheDeadlinePlusGrace() {
       long ttl = Duration.between(T0, DEADLINE.plus(GRACE)).toSeconds();
-      assertRequests(holding(), T0, List.of(
-          new Reserve(holdId(1, 0), ID, "web", 2, ttl, null),
-          new Reserve(holdId(1, 1), ID, "web", 5, ttl, null),
-          new Reserve(holdId(1, 2), ID, "web", 1, ttl, null)));
+      assertRequests(
+          holding(),
+          T0,
+          List.of(
+              new Reserve(holdId(1, 0), ID, "web", 2, ttl, null),
+              new Reserve(holdId(1, 1), ID, "web", 5, ttl, null),
+              new Reserve(holdId(1, 2), ID, "web", 1, ttl, null)));
     }
 
     @Test
@@ -291,7 +342,8 @@ class ReservationStateTest {
 
     @Test
     void holdIdsAreUniquePerReservationAttemptAndLine() {
-      List<ReservationLine> five = List.of(A, B, C, new ReservationLine("s2", "D", 1), new ReservationLine("s3", "E", 1));
+      List<ReservationLine> five =
+          List.of(A, B, C, new ReservationLine("s2", "D", 1), new ReservationLine("s3", "E", 1));
       Set<String> seen = new HashSet<>();
       for (String key : List.of(KEY, "ZZCdEfGhIjKlMnOpQrStUv")) {
         ReservationState s = ReservationState.empty(ReservationIds.multiLine(key));
@@ -331,11 +383,16 @@ class ReservationStateTest {
       for (int n = 0; n < 2_000; n++) {
         Instant now = T0.plusMillis(rnd.nextLong(Duration.between(T0, itemDeadline).toMillis()));
         long ttl = ((Reserve) s.itemRequest(0, now, GRACE)).ttlSeconds();
-        assertFalse(now.plusSeconds(ttl).isBefore(itemDeadline), () -> "ttl " + ttl + " at " + now + " falls short");
-        assertTrue(now.plusSeconds(ttl - 1).isBefore(itemDeadline), () -> "ttl " + ttl + " at " + now + " is a second too long");
+        assertFalse(
+            now.plusSeconds(ttl).isBefore(itemDeadline),
+            () -> "ttl " + ttl + " at " + now + " falls short");
+        assertTrue(
+            now.plusSeconds(ttl - 1).isBefore(itemDeadline),
+            () -> "ttl " + ttl + " at " + now + " is a second too long");
       }
       assertEquals(631, ((Reserve) s.itemRequest(0, T0.minusMillis(1), GRACE)).ttlSeconds());
-      assertEquals(1, ((Reserve) s.itemRequest(0, itemDeadline.minusMillis(1), GRACE)).ttlSeconds());
+      assertEquals(
+          1, ((Reserve) s.itemRequest(0, itemDeadline.minusMillis(1), GRACE)).ttlSeconds());
     }
 
     @Test
@@ -343,7 +400,9 @@ class ReservationStateTest {
       ReservationState s = holding();
       Instant now = T0.minusNanos(500_000);
       long ttl = ((Reserve) s.itemRequest(0, now, GRACE)).ttlSeconds();
-      assertFalse(now.plusSeconds(ttl).isBefore(DEADLINE.plus(GRACE)), "ttl " + ttl + " at " + now + " falls short");
+      assertFalse(
+          now.plusSeconds(ttl).isBefore(DEADLINE.plus(GRACE)),
+          "ttl " + ttl + " at " + now + " falls short");
     }
 
     @Test
@@ -359,8 +418,13 @@ class ReservationStateTest {
     void heldAsksEveryLineToExtendItsHoldToTheDeadlinePlusGrace() {
       Instant now = T0.plusSeconds(100);
       long ttl = Duration.between(now, DEADLINE.plus(GRACE)).toSeconds();
-      assertRequests(held(), now, List.of(
-          new Extend(holdId(1, 0), ttl), new Extend(holdId(1, 1), ttl), new Extend(holdId(1, 2), ttl)));
+      assertRequests(
+          held(),
+          now,
+          List.of(
+              new Extend(holdId(1, 0), ttl),
+              new Extend(holdId(1, 1), ttl),
+              new Extend(holdId(1, 2), ttl)));
     }
 
     @Test
@@ -370,8 +434,13 @@ class ReservationStateTest {
       ReservationState s = held().apply(new DeadlineExtended(newDeadline, now));
       long ttl = Duration.between(now, newDeadline.plus(GRACE)).toSeconds();
       assertEquals(1830, ttl);
-      assertRequests(s, now, List.of(
-          new Extend(holdId(1, 0), ttl), new Extend(holdId(1, 1), ttl), new Extend(holdId(1, 2), ttl)));
+      assertRequests(
+          s,
+          now,
+          List.of(
+              new Extend(holdId(1, 0), ttl),
+              new Extend(holdId(1, 1), ttl),
+              new Extend(holdId(1, 2), ttl)));
     }
 
     @Test
@@ -383,41 +452,59 @@ class ReservationStateTest {
 
     @Test
     void refundingAsksEveryLineToReleaseItsHold() {
-      assertRequests(refunding(), T0, List.of(
-          new Release(holdId(1, 0)), new Release(holdId(1, 1)), new Release(holdId(1, 2))));
+      assertRequests(
+          refunding(),
+          T0,
+          List.of(new Release(holdId(1, 0)), new Release(holdId(1, 1)), new Release(holdId(1, 2))));
     }
 
     @Test
     void refundingASecondAttemptReleasesThatAttemptsHolds() {
-      ReservationState s = refused().apply(requested(2, LINES, DEADLINE))
-          .apply(new HoldsRefused(List.of(), false, T0));
-      assertRequests(s, T0, List.of(
-          new Release(holdId(2, 0)), new Release(holdId(2, 1)), new Release(holdId(2, 2))));
+      ReservationState s =
+          refused()
+              .apply(requested(2, LINES, DEADLINE))
+              .apply(new HoldsRefused(List.of(), false, T0));
+      assertRequests(
+          s,
+          T0,
+          List.of(new Release(holdId(2, 0)), new Release(holdId(2, 1)), new Release(holdId(2, 2))));
     }
 
     @Test
     void finishingACommitAsksEveryLineToCommit() {
-      assertRequests(finishing(End.COMMITTED), T0, List.of(
-          new Commit(holdId(1, 0)), new Commit(holdId(1, 1)), new Commit(holdId(1, 2))));
+      assertRequests(
+          finishing(End.COMMITTED),
+          T0,
+          List.of(new Commit(holdId(1, 0)), new Commit(holdId(1, 1)), new Commit(holdId(1, 2))));
     }
 
     @Test
     void finishingAReleaseAsksEveryLineToRelease() {
-      assertRequests(finishing(End.RELEASED), T0, List.of(
-          new Release(holdId(1, 0)), new Release(holdId(1, 1)), new Release(holdId(1, 2))));
+      assertRequests(
+          finishing(End.RELEASED),
+          T0,
+          List.of(new Release(holdId(1, 0)), new Release(holdId(1, 1)), new Release(holdId(1, 2))));
     }
 
     @Test
     void finishingAnExpiryAsksEveryLineToRelease() {
-      assertRequests(finishing(End.EXPIRED), DEADLINE.plusSeconds(1), List.of(
-          new Release(holdId(1, 0)), new Release(holdId(1, 1)), new Release(holdId(1, 2))));
+      assertRequests(
+          finishing(End.EXPIRED),
+          DEADLINE.plusSeconds(1),
+          List.of(new Release(holdId(1, 0)), new Release(holdId(1, 1)), new Release(holdId(1, 2))));
     }
 
     @Test
     void finishingASecondAttemptUsesThatAttemptsHoldIds() {
-      ReservationState s = refused().apply(requested(2, LINES, DEADLINE)).apply(new AllHeld(T0))
-          .apply(new Finishing(End.COMMITTED, T0));
-      assertRequests(s, T0, List.of(new Commit(holdId(2, 0)), new Commit(holdId(2, 1)), new Commit(holdId(2, 2))));
+      ReservationState s =
+          refused()
+              .apply(requested(2, LINES, DEADLINE))
+              .apply(new AllHeld(T0))
+              .apply(new Finishing(End.COMMITTED, T0));
+      assertRequests(
+          s,
+          T0,
+          List.of(new Commit(holdId(2, 0)), new Commit(holdId(2, 1)), new Commit(holdId(2, 2))));
     }
 
     @Test
@@ -510,7 +597,8 @@ class ReservationStateTest {
         for (HoldStatus status : HoldStatus.values()) {
           assertEquals(LineAnswer.DONE, s.judge(hold(status)), end + "/" + status);
         }
-        assertEquals(LineAnswer.DONE, s.judge(rejected(Rejection.RESERVATION_NOT_FOUND)), end.name());
+        assertEquals(
+            LineAnswer.DONE, s.judge(rejected(Rejection.RESERVATION_NOT_FOUND)), end.name());
       }
     }
 
@@ -518,7 +606,8 @@ class ReservationStateTest {
     void finishingRetriesWhenTheItemIsUnavailable() {
       for (End end : End.values()) {
         for (Unavailable.Reason reason : Unavailable.Reason.values()) {
-          assertEquals(LineAnswer.RETRY, finishing(end).judge(unavailable(reason)), end + "/" + reason);
+          assertEquals(
+              LineAnswer.RETRY, finishing(end).judge(unavailable(reason)), end + "/" + reason);
         }
       }
     }
@@ -549,9 +638,15 @@ class ReservationStateTest {
 
     @Test
     void atRestEveryAnswerIsDone() {
-      List<StockReply> answers = List.of(hold(HoldStatus.HELD), insufficient(1),
-          unavailable(Unavailable.Reason.OVERLOADED), rejected(Rejection.RESERVATION_COMMITTED), LEVEL);
-      for (ReservationState s : List.of(ReservationState.empty(ID), refused(), finished(End.COMMITTED))) {
+      List<StockReply> answers =
+          List.of(
+              hold(HoldStatus.HELD),
+              insufficient(1),
+              unavailable(Unavailable.Reason.OVERLOADED),
+              rejected(Rejection.RESERVATION_COMMITTED),
+              LEVEL);
+      for (ReservationState s :
+          List.of(ReservationState.empty(ID), refused(), finished(End.COMMITTED))) {
         for (StockReply a : answers) assertEquals(LineAnswer.DONE, s.judge(a), s.phase() + " " + a);
       }
     }
@@ -565,21 +660,28 @@ class ReservationStateTest {
     @Test
     void listsExactlyTheShortLinesWithWhatWasRequestedAndWhatWasAvailable() {
       List<StockReply> answers = List.of(insufficient(1), hold(HoldStatus.HELD), insufficient(0));
-      assertEquals(List.of(new ShortLine("store-1", "SKU-A", 2, 1), new ShortLine("online", "SKU-C", 1, 0)),
+      assertEquals(
+          List.of(new ShortLine("store-1", "SKU-A", 2, 1), new ShortLine("online", "SKU-C", 1, 0)),
           holding().shortLines(answers));
     }
 
     @Test
     void leavesOutLinesThatFailedForAnotherReason() {
-      List<StockReply> answers = List.of(unavailable(Unavailable.Reason.TIMEOUT),
-          insufficient(4), rejected(Rejection.RESERVATION_NOT_FOUND));
+      List<StockReply> answers =
+          List.of(
+              unavailable(Unavailable.Reason.TIMEOUT),
+              insufficient(4),
+              rejected(Rejection.RESERVATION_NOT_FOUND));
       assertEquals(List.of(new ShortLine("store-1", "SKU-B", 5, 4)), holding().shortLines(answers));
     }
 
     @Test
     void isEmptyWhenNoLineIsShort() {
-      List<StockReply> answers = List.of(hold(HoldStatus.HELD), unavailable(Unavailable.Reason.OVERLOADED),
-          hold(HoldStatus.HELD));
+      List<StockReply> answers =
+          List.of(
+              hold(HoldStatus.HELD),
+              unavailable(Unavailable.Reason.OVERLOADED),
+              hold(HoldStatus.HELD));
       assertEquals(List.of(), holding().shortLines(answers));
     }
   }
@@ -592,16 +694,20 @@ class ReservationStateTest {
     @Test
     void heldBeforeTheDeadlineExpiredAtAndAfterIt() {
       ReservationState s = held();
-      assertEquals(new View(ID, HoldStatus.HELD, "web", DEADLINE, LINES), s.view(DEADLINE.minusMillis(1)));
+      assertEquals(
+          new View(ID, HoldStatus.HELD, "web", DEADLINE, LINES), s.view(DEADLINE.minusMillis(1)));
       assertEquals(new View(ID, HoldStatus.EXPIRED, "web", DEADLINE, LINES), s.view(DEADLINE));
-      assertEquals(new View(ID, HoldStatus.EXPIRED, "web", DEADLINE, LINES), s.view(DEADLINE.plusSeconds(1)));
+      assertEquals(
+          new View(ID, HoldStatus.EXPIRED, "web", DEADLINE, LINES),
+          s.view(DEADLINE.plusSeconds(1)));
     }
 
     @Test
     void anExtendedReservationIsHeldUntilItsNewDeadline() {
       Instant later = DEADLINE.plusSeconds(300);
       ReservationState s = held().apply(new DeadlineExtended(later, T0));
-      assertEquals(new View(ID, HoldStatus.HELD, "web", later, LINES), s.view(DEADLINE.plusSeconds(1)));
+      assertEquals(
+          new View(ID, HoldStatus.HELD, "web", later, LINES), s.view(DEADLINE.plusSeconds(1)));
       assertEquals(HoldStatus.EXPIRED, s.view(later).status());
     }
 
@@ -609,8 +715,11 @@ class ReservationStateTest {
     void whileFinishingAndOnceFinishedItShowsTheEndWhateverTheTime() {
       for (End end : End.values()) {
         for (ReservationState s : List.of(finishing(end), finished(end))) {
-          for (Instant now : List.of(T0, DEADLINE.minusMillis(1), DEADLINE, DEADLINE.plusSeconds(3600))) {
-            assertEquals(new View(ID, HoldStatus.valueOf(end.name()), "web", DEADLINE, LINES), s.view(now),
+          for (Instant now :
+              List.of(T0, DEADLINE.minusMillis(1), DEADLINE, DEADLINE.plusSeconds(3600))) {
+            assertEquals(
+                new View(ID, HoldStatus.valueOf(end.name()), "web", DEADLINE, LINES),
+                s.view(now),
                 s.phase() + " " + end + " at " + now);
           }
         }
@@ -623,14 +732,18 @@ class ReservationStateTest {
       ReservationState extended = held().apply(new DeadlineExtended(DEADLINE.plusSeconds(900), T0));
       assertEquals(first, held().created());
       assertEquals(first, extended.created());
-      assertEquals(first, extended.apply(new Finishing(End.COMMITTED, T0)).apply(new Finished(T0)).created());
+      assertEquals(
+          first,
+          extended.apply(new Finishing(End.COMMITTED, T0)).apply(new Finished(T0)).created());
     }
 
     @Test
     void createdOfASecondAttemptIsThatAttemptsFirstAnswer() {
       Instant second = DEADLINE.plusSeconds(60);
-      ReservationState s = refused().apply(new HoldsRequested(2, "web", List.of(A), second, FP, T0))
-          .apply(new AllHeld(T0));
+      ReservationState s =
+          refused()
+              .apply(new HoldsRequested(2, "web", List.of(A), second, FP, T0))
+              .apply(new AllHeld(T0));
       assertEquals(new View(ID, HoldStatus.HELD, "web", second, List.of(A)), s.created());
     }
   }
@@ -643,7 +756,8 @@ class ReservationStateTest {
 
     private static StockState stocked(ReservationLine line, long onHand) {
       StockState s = StockState.empty(new StockItemId(line.location(), line.sku()));
-      return s.decideBatch(List.of(new Adjust(null, null, onHand, null, "receipt", null)), T0).after();
+      return s.decideBatch(List.of(new Adjust(null, null, onHand, null, "receipt", null)), T0)
+          .after();
     }
 
     private record Decided(StockState item, StockReply reply) {}
@@ -661,15 +775,19 @@ class ReservationStateTest {
       assertEquals(5, d.item().reserved());
       HoldView hold = d.item().holdAt(holdId(1, 1), now).orElseThrow();
       assertEquals(ID, hold.reservationId());
-      assertFalse(hold.expiresAt().isBefore(DEADLINE.plus(GRACE)), "item deadline " + hold.expiresAt());
-      assertTrue(hold.expiresAt().isBefore(DEADLINE.plus(GRACE).plusSeconds(1)), "item deadline " + hold.expiresAt());
+      assertFalse(
+          hold.expiresAt().isBefore(DEADLINE.plus(GRACE)), "item deadline " + hold.expiresAt());
+      assertTrue(
+          hold.expiresAt().isBefore(DEADLINE.plus(GRACE).plusSeconds(1)),
+          "item deadline " + hold.expiresAt());
     }
 
     @Test
     void aReserveThatDoesNotFitIsShortWithWhatTheItemHad() {
       Decided d = tell(stocked(B, 3), holding(), 1, T0);
       assertEquals(LineAnswer.SHORT, holding().judge(d.reply()));
-      assertEquals(List.of(new ShortLine("store-1", "SKU-B", 5, 3)),
+      assertEquals(
+          List.of(new ShortLine("store-1", "SKU-B", 5, 3)),
           holding().shortLines(List.of(hold(HoldStatus.HELD), d.reply(), hold(HoldStatus.HELD))));
     }
 
@@ -706,26 +824,32 @@ class ReservationStateTest {
       ReservationState extended = held().apply(new DeadlineExtended(newDeadline, now));
       Decided d = tell(placed.item(), extended, 0, now);
       assertEquals(LineAnswer.DONE, extended.judge(d.reply()));
-      assertEquals(newDeadline.plus(GRACE), d.item().holdAt(holdId(1, 0), now).orElseThrow().expiresAt());
+      assertEquals(
+          newDeadline.plus(GRACE), d.item().holdAt(holdId(1, 0), now).orElseThrow().expiresAt());
     }
 
     @Test
     void aCommitDecidedJustBeforeTheDeadlineStillFindsItsHoldWithinGrace() {
       Decided placed = tell(stocked(A, 2), holding(), 0, T0);
-      ReservationState committing = held().apply(new Finishing(End.COMMITTED, DEADLINE.minusMillis(1)));
+      ReservationState committing =
+          held().apply(new Finishing(End.COMMITTED, DEADLINE.minusMillis(1)));
       Instant arrives = DEADLINE.plus(GRACE).minusMillis(1);
       Decided d = tell(placed.item(), committing, 0, arrives);
       assertEquals(LineAnswer.DONE, committing.judge(d.reply()));
       assertEquals(0, d.item().onHand());
-      assertEquals(HoldStatus.COMMITTED, d.item().holdAt(holdId(1, 0), arrives).orElseThrow().status());
-      assertEquals(LineAnswer.DONE, committing.judge(tell(d.item(), committing, 0, arrives.plusSeconds(1)).reply()),
+      assertEquals(
+          HoldStatus.COMMITTED, d.item().holdAt(holdId(1, 0), arrives).orElseThrow().status());
+      assertEquals(
+          LineAnswer.DONE,
+          committing.judge(tell(d.item(), committing, 0, arrives.plusSeconds(1)).reply()),
           "a commit told again is done");
     }
 
     @Test
     void aCommitThatArrivesAfterTheItemExpiredTheHoldIsLost() {
       Decided placed = tell(stocked(A, 2), holding(), 0, T0);
-      ReservationState committing = held().apply(new Finishing(End.COMMITTED, DEADLINE.minusMillis(1)));
+      ReservationState committing =
+          held().apply(new Finishing(End.COMMITTED, DEADLINE.minusMillis(1)));
       Decided d = tell(placed.item(), committing, 0, DEADLINE.plus(GRACE).plusSeconds(1));
       assertEquals(LineAnswer.LOST, committing.judge(d.reply()));
       assertEquals(2, d.item().onHand(), "nothing shipped");

@@ -41,8 +41,8 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,11 +57,11 @@ import org.junit.jupiter.api.Test;
  * as {@link Reservation} drives its {@link ReservationState} (persist the phase event, tell every
  * line, judge the answers, persist the next event once every line has answered, retry what is
  * RETRY, re-tell every line of the current phase after a recovery, expire a held reservation at its
- * deadline) against {@link StockState} items that decide what they are told in batches. Failures are
- * injected at random: an item answers Unavailable instead of deciding (overload), an item decides
- * but its answer is lost (ask timeout), a saga crashes before or after persisting an event, while it
- * tells its lines, or at rest, and comes back from its journal alone. Clients commit, release and
- * extend, the clock moves (sometimes past deadlines), receipts refill scarce items.
+ * deadline) against {@link StockState} items that decide what they are told in batches. Failures
+ * are injected at random: an item answers Unavailable instead of deciding (overload), an item
+ * decides but its answer is lost (ask timeout), a saga crashes before or after persisting an event,
+ * while it tells its lines, or at rest, and comes back from its journal alone. Clients commit,
+ * release and extend, the clock moves (sometimes past deadlines), receipts refill scarce items.
  *
  * <p>After every round every saga is driven to rest and the items are checked against the sagas:
  * each active hold belongs to a held saga's current attempt with its line's quantity, each held
@@ -76,7 +76,8 @@ import org.junit.jupiter.api.Test;
  * half-succeed").
  *
  * <p>Each run draws a fresh master seed; a failure names its world's seed. Rerun one world with
- * {@code -Dstockhold.sagaSeed=<seed>}, the whole run with {@code -Dstockhold.sagaMasterSeed=<seed>}.
+ * {@code -Dstockhold.sagaSeed=<seed>}, the whole run with {@code
+ * -Dstockhold.sagaMasterSeed=<seed>}.
  */
 class SagaProtocolPropertyTest {
 
@@ -88,8 +89,13 @@ class SagaProtocolPropertyTest {
   private static final int MAX_ATTEMPTS = 3;
 
   /** What goes wrong, and how often. */
-  record Faults(double overloaded, double replyLost, double crashBeforePersist, double crashAfterPersist,
-      int crashWeight, boolean overloadExtends) {
+  record Faults(
+      double overloaded,
+      double replyLost,
+      double crashBeforePersist,
+      double crashAfterPersist,
+      int crashWeight,
+      boolean overloadExtends) {
     static final Faults NONE = new Faults(0, 0, 0, 0, 0, false);
     static final Faults USUAL = new Faults(0.05, 0.04, 0.05, 0.05, 3, false);
     static final Faults WITH_EXTENDS_OVERLOADED = new Faults(0.05, 0.04, 0.05, 0.05, 3, true);
@@ -112,9 +118,18 @@ class SagaProtocolPropertyTest {
    */
   @Test
   void anExtensionIsConfirmedOnlyWhenEveryItemTookIt() {
-    World w = new World(1L, Faults.NONE, List.of(new Stock("store-1", "SKU-1", 10), new Stock("store-1", "SKU-2", 10)));
+    World w =
+        new World(
+            1L,
+            Faults.NONE,
+            List.of(new Stock("store-1", "SKU-1", 10), new Stock("store-1", "SKU-2", 10)));
     w.checkAnswers = false;
-    Saga s = w.start(List.of(new ReservationLine("store-1", "SKU-1", 2), new ReservationLine("store-1", "SKU-2", 3)), 60);
+    Saga s =
+        w.start(
+            List.of(
+                new ReservationLine("store-1", "SKU-1", 2),
+                new ReservationLine("store-1", "SKU-2", 3)),
+            60);
     w.drain("holding");
     assertEquals(Phase.HELD, s.state.phase());
     Instant firstDeadline = s.state.expiresAt();
@@ -141,8 +156,16 @@ class SagaProtocolPropertyTest {
     for (int i = 0; i < s.cart.size(); i++) {
       Item item = w.itemOf(s.cart.get(i));
       Optional<HoldView> hold = item.state.holdAt(s.state.holdId(i), w.now);
-      assertEquals(Optional.of(HoldStatus.COMMITTED), hold.map(HoldView::status),
-          "line " + i + " at " + item.id + " after a confirmed extension to " + newDeadline + " and a commit");
+      assertEquals(
+          Optional.of(HoldStatus.COMMITTED),
+          hold.map(HoldView::status),
+          "line "
+              + i
+              + " at "
+              + item.id
+              + " after a confirmed extension to "
+              + newDeadline
+              + " and a commit");
     }
   }
 
@@ -153,15 +176,24 @@ class SagaProtocolPropertyTest {
       return;
     }
     long master = Long.getLong("stockhold.sagaMasterSeed", new Random().nextLong());
-    System.out.println("SagaProtocolPropertyTest." + name + ": master seed " + master + ", " + WORLDS + " worlds");
+    System.out.println(
+        "SagaProtocolPropertyTest." + name + ": master seed " + master + ", " + WORLDS + " worlds");
     long started = System.nanoTime();
     long cpuBefore = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     Random seeds = new Random(master);
     Coverage total = new Coverage();
     for (int w = 0; w < WORLDS; w++) total.add(runWorld(seeds.nextLong(), faults).coverage);
-    System.out.println("SagaProtocolPropertyTest." + name + ": " + new TreeMap<>(total.counts) + " in "
-        + (System.nanoTime() - started) / 1_000_000 + " ms, cpu "
-        + (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore) / 1_000_000 + " ms");
+    System.out.println(
+        "SagaProtocolPropertyTest."
+            + name
+            + ": "
+            + new TreeMap<>(total.counts)
+            + " in "
+            + (System.nanoTime() - started) / 1_000_000
+            + " ms, cpu "
+            + (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore)
+                / 1_000_000
+            + " ms");
     total.assertExercised(master, faults);
   }
 
@@ -170,8 +202,18 @@ class SagaProtocolPropertyTest {
     try {
       world.run();
     } catch (AssertionError e) {
-      throw new AssertionError("world seed " + seed + " (rerun with -Dstockhold.sagaSeed=" + seed + "), at "
-          + world.now + ": " + e.getMessage() + "\nlast steps:\n  " + String.join("\n  ", world.trail), e);
+      throw new AssertionError(
+          "world seed "
+              + seed
+              + " (rerun with -Dstockhold.sagaSeed="
+              + seed
+              + "), at "
+              + world.now
+              + ": "
+              + e.getMessage()
+              + "\nlast steps:\n  "
+              + String.join("\n  ", world.trail),
+          e);
     }
     return world;
   }
@@ -181,7 +223,8 @@ class SagaProtocolPropertyTest {
   record Stock(String location, String sku, long onHand) {}
 
   /** A request on its way to an item, tagged as Reservation.tellLine tags its ask. */
-  private record Envelope(Saga saga, int incarnation, int attempt, Phase phase, int index, StockRequest request) {}
+  private record Envelope(
+      Saga saga, int incarnation, int attempt, Phase phase, int index, StockRequest request) {}
 
   /** Reservation.LineAnswered. */
   private record Answer(int attempt, Phase phase, int index, StockReply reply) {}
@@ -210,7 +253,13 @@ class SagaProtocolPropertyTest {
         int before = audit.violations().size();
         audit.check(++sequenceNr, e);
         if (audit.violations().size() > before) {
-          fail("audit of " + id + ": " + audit.violations().subList(before, audit.violations().size()) + " at " + e);
+          fail(
+              "audit of "
+                  + id
+                  + ": "
+                  + audit.violations().subList(before, audit.violations().size())
+                  + " at "
+                  + e);
         }
         if (e instanceof StockEvent.StockAdjusted a) received += a.delta();
       }
@@ -220,7 +269,10 @@ class SagaProtocolPropertyTest {
     }
   }
 
-  /** A multi-line reservation: its journal (what survives a crash) and what its actor holds in memory. */
+  /**
+   * A multi-line reservation: its journal (what survives a crash) and what its actor holds in
+   * memory.
+   */
   private static final class Saga {
     final String id;
     final List<ReservationLine> cart;
@@ -234,7 +286,10 @@ class SagaProtocolPropertyTest {
     final Deque<Integer> untold = new ArrayDeque<>();
     final Deque<Answer> inbox = new ArrayDeque<>();
     final List<Retry> retries = new ArrayList<>();
-    /** When a commit or an extension still in progress began; the clock stays within grace of it. */
+
+    /**
+     * When a commit or an extension still in progress began; the clock stays within grace of it.
+     */
     Instant pendingSince;
 
     Saga(String id, List<ReservationLine> cart) {
@@ -253,8 +308,15 @@ class SagaProtocolPropertyTest {
 
     @Override
     public String toString() {
-      return id + "[" + state.phase() + (state.end() != null ? " " + state.end() : "") + " attempt " + state.attempt()
-          + (extending ? " extending" : "") + (down ? " down" : "") + "]";
+      return id
+          + "["
+          + state.phase()
+          + (state.end() != null ? " " + state.end() : "")
+          + " attempt "
+          + state.attempt()
+          + (extending ? " extending" : "")
+          + (down ? " down" : "")
+          + "]";
     }
   }
 
@@ -265,13 +327,19 @@ class SagaProtocolPropertyTest {
     final Map<StockItemId, Item> itemsById = new HashMap<>();
     final Map<String, Saga> sagas = new LinkedHashMap<>();
     final List<Saga> everyone = new ArrayList<>();
-    /** The sagas that may still do something; one that has settled for good leaves until it crashes. */
+
+    /**
+     * The sagas that may still do something; one that has settled for good leaves until it crashes.
+     */
     final Set<Saga> active = new LinkedHashSet<>();
+
     final Coverage coverage = new Coverage();
     final Deque<String> trail = new ArrayDeque<>();
     Instant now = T0;
+
     /** Off only in a story that shows what a client is told when an answer is wrong. */
     boolean checkAnswers = true;
+
     int keys;
 
     World(long seed, Faults faults, List<Stock> stock) {
@@ -285,18 +353,25 @@ class SagaProtocolPropertyTest {
       }
     }
 
-    /** Eight items, a few with little stock (one never stocked), one with a safety stock and a reorder point. */
+    /**
+     * Eight items, a few with little stock (one never stocked), one with a safety stock and a
+     * reorder point.
+     */
     static World random(long seed, Faults faults) {
       Random r = new Random(seed ^ 0x5DEECE66DL);
-      World w = new World(seed, faults, List.of(
-          new Stock("store-1", "SKU-1", 2 + r.nextInt(4)),
-          new Stock("store-1", "SKU-2", 10 + r.nextInt(10)),
-          new Stock("store-1", "SKU-3", 60 + r.nextInt(30)),
-          new Stock("store-2", "SKU-1", r.nextInt(2)),
-          new Stock("store-2", "SKU-2", 80),
-          new Stock("online", "SKU-1", 400),
-          new Stock("online", "SKU-2", 20 + r.nextInt(10)),
-          new Stock("online", "SKU-3", 200)));
+      World w =
+          new World(
+              seed,
+              faults,
+              List.of(
+                  new Stock("store-1", "SKU-1", 2 + r.nextInt(4)),
+                  new Stock("store-1", "SKU-2", 10 + r.nextInt(10)),
+                  new Stock("store-1", "SKU-3", 60 + r.nextInt(30)),
+                  new Stock("store-2", "SKU-1", r.nextInt(2)),
+                  new Stock("store-2", "SKU-2", 80),
+                  new Stock("online", "SKU-1", 400),
+                  new Stock("online", "SKU-2", 20 + r.nextInt(10)),
+                  new Stock("online", "SKU-3", 200)));
       w.item("online", "SKU-2").decide(List.of(new ChangePolicy(2, 4, 10)), w.now);
       return w;
     }
@@ -385,7 +460,9 @@ class SagaProtocolPropertyTest {
       return s;
     }
 
-    /** One random thing happens: a saga acts, an item decides, a client calls, a crash, time passes. */
+    /**
+     * One random thing happens: a saga acts, an item decides, a client calls, a crash, time passes.
+     */
     private void chaosStep() {
       List<Saga> telling = new ArrayList<>();
       List<Saga> answering = new ArrayList<>();
@@ -414,16 +491,27 @@ class SagaProtocolPropertyTest {
         if (!s.inbox.isEmpty()) answering.add(s);
         if (!s.retries.isEmpty()) retrying.add(s);
         if (deadlinePassed(s)) expiring.add(s);
-        if (!s.waiting() && (s.state.phase() == Phase.HELD || s.state.phase() == Phase.NEW
-            || (s.state.phase() == Phase.REFUSED && s.state.attempt() < MAX_ATTEMPTS))) {
+        if (!s.waiting()
+            && (s.state.phase() == Phase.HELD
+                || s.state.phase() == Phase.NEW
+                || (s.state.phase() == Phase.REFUSED && s.state.attempt() < MAX_ATTEMPTS))) {
           clients.add(s);
         }
       }
       List<Item> queued = items.stream().filter(i -> !i.queue.isEmpty()).toList();
       int[] weights = {
-        telling.isEmpty() ? 0 : 20, queued.isEmpty() ? 0 : 25, answering.isEmpty() ? 0 : 25,
-        retrying.isEmpty() ? 0 : 6, expiring.isEmpty() ? 0 : 6, clients.isEmpty() ? 0 : 15,
-        everyone.isEmpty() ? 0 : faults.crashWeight(), down.isEmpty() ? 0 : 6, 10, 2, 1};
+        telling.isEmpty() ? 0 : 20,
+        queued.isEmpty() ? 0 : 25,
+        answering.isEmpty() ? 0 : 25,
+        retrying.isEmpty() ? 0 : 6,
+        expiring.isEmpty() ? 0 : 6,
+        clients.isEmpty() ? 0 : 15,
+        everyone.isEmpty() ? 0 : faults.crashWeight(),
+        down.isEmpty() ? 0 : 6,
+        10,
+        2,
+        1
+      };
       switch (pick(weights)) {
         case 0 -> send(any(telling));
         case 1 -> deliver(any(queued), false);
@@ -434,17 +522,21 @@ class SagaProtocolPropertyTest {
         case 6 -> {
           // A saga telling its lines (some are told, the rest never will be), one waiting for its
           // items, one not done yet, or any.
-          List<Saga> victims = switch (rnd.nextInt(4)) {
-            case 0 -> telling;
-            case 1 -> waiting;
-            case 2 -> lively;
-            default -> everyone;
-          };
+          List<Saga> victims =
+              switch (rnd.nextInt(4)) {
+                case 0 -> telling;
+                case 1 -> waiting;
+                case 2 -> lively;
+                default -> everyone;
+              };
           if (victims.isEmpty()) victims = everyone;
           Saga s = any(victims);
           if (s.down) return;
-          crash(s, !s.untold.isEmpty() ? "while telling in " + s.state.phase() : "at " + s.state.phase()
-              + (s.waiting() ? " waiting" : ""));
+          crash(
+              s,
+              !s.untold.isEmpty()
+                  ? "while telling in " + s.state.phase()
+                  : "at " + s.state.phase() + (s.waiting() ? " waiting" : ""));
         }
         case 7 -> recover(any(down));
         case 8 -> tick();
@@ -501,9 +593,18 @@ class SagaProtocolPropertyTest {
         case REFUSED -> {
           // The shopper drops what was short, as long as two lines remain.
           List<ReservationLine> lines = new ArrayList<>(s.state.lines());
-          if (s.journal.getLast() instanceof HoldsReturned && s.journal.get(s.journal.size() - 2) instanceof HoldsRefused r) {
-            List<ReservationLine> kept = lines.stream().filter(l -> r.shortLines().stream()
-                .noneMatch(x -> x.location().equals(l.location()) && x.sku().equals(l.sku()))).toList();
+          if (s.journal.getLast() instanceof HoldsReturned
+              && s.journal.get(s.journal.size() - 2) instanceof HoldsRefused r) {
+            List<ReservationLine> kept =
+                lines.stream()
+                    .filter(
+                        l ->
+                            r.shortLines().stream()
+                                .noneMatch(
+                                    x ->
+                                        x.location().equals(l.location())
+                                            && x.sku().equals(l.sku())))
+                    .toList();
             if (kept.size() >= 2 && kept.size() < lines.size()) {
               coverage.count("new attempt with a smaller cart");
               lines = new ArrayList<>(kept);
@@ -522,10 +623,17 @@ class SagaProtocolPropertyTest {
       }
     }
 
-    /** Everything in flight settles: no new carts, no client calls, no crash between steps, no time. */
+    /**
+     * Everything in flight settles: no new carts, no client calls, no crash between steps, no time.
+     */
     void drain(String what) {
       for (int n = 0; ; n++) {
-        if (n > 500_000) fail("no rest after " + what + ": " + sagas.values().stream().filter(s -> !atRest(s)).toList());
+        if (n > 500_000)
+          fail(
+              "no rest after "
+                  + what
+                  + ": "
+                  + sagas.values().stream().filter(s -> !atRest(s)).toList());
         List<Runnable> moves = new ArrayList<>();
         for (Iterator<Saga> it = active.iterator(); it.hasNext(); ) {
           Saga s = it.next();
@@ -547,27 +655,40 @@ class SagaProtocolPropertyTest {
         if (moves.isEmpty()) break;
         any(moves).run();
       }
-      for (Saga s : sagas.values()) assertTrue(atRest(s), () -> "not at rest after " + what + ": " + s);
+      for (Saga s : sagas.values())
+        assertTrue(atRest(s), () -> "not at rest after " + what + ": " + s);
     }
 
-    /** Finished, or refused for the last time, with nothing left in flight: nothing more will happen to it. */
+    /**
+     * Finished, or refused for the last time, with nothing left in flight: nothing more will happen
+     * to it.
+     */
     private boolean settled(Saga s) {
-      boolean done = s.state.phase() == Phase.FINISHED
-          || (s.state.phase() == Phase.REFUSED && s.state.attempt() >= MAX_ATTEMPTS);
+      boolean done =
+          s.state.phase() == Phase.FINISHED
+              || (s.state.phase() == Phase.REFUSED && s.state.attempt() >= MAX_ATTEMPTS);
       return done && atRest(s);
     }
 
     private boolean atRest(Saga s) {
-      return s.canAct() && !s.waiting() && s.inbox.isEmpty() && s.retries.isEmpty() && !deadlinePassed(s);
+      return s.canAct()
+          && !s.waiting()
+          && s.inbox.isEmpty()
+          && s.retries.isEmpty()
+          && !deadlinePassed(s);
     }
 
     private boolean deadlinePassed(Saga s) {
       return s.state.phase() == Phase.HELD && !s.extending && !now.isBefore(s.state.expiresAt());
     }
 
-    // ---------------------------------------------------------------- Reservation.java, step by step
+    // ---------------------------------------------------------------- Reservation.java, step by
+    // step
 
-    /** Persists {@code e}; false when the saga crashed just before or just after (nothing more runs). */
+    /**
+     * Persists {@code e}; false when the saga crashed just before or just after (nothing more
+     * runs).
+     */
     private boolean persist(Saga s, ReservationEvent e) {
       String name = e.getClass().getSimpleName();
       if (chance(faults.crashBeforePersist())) {
@@ -578,7 +699,8 @@ class SagaProtocolPropertyTest {
       s.state = s.state.apply(e);
       note(s.id + " persisted " + e);
       coverage.count("persisted " + name + (e instanceof Finishing f ? " " + f.end() : ""));
-      if (e instanceof DeadlineExtended || (e instanceof Finishing f && f.end() == End.COMMITTED)) s.pendingSince = now;
+      if (e instanceof DeadlineExtended || (e instanceof Finishing f && f.end() == End.COMMITTED))
+        s.pendingSince = now;
       if (chance(faults.crashAfterPersist())) {
         crash(s, "after " + name);
         return false;
@@ -588,8 +710,9 @@ class SagaProtocolPropertyTest {
 
     /** Reservation.create in NEW or REFUSED. */
     void create(Saga s, List<ReservationLine> lines, long ttlSeconds) {
-      var requested = new HoldsRequested(s.state.attempt() + 1, "web", lines, now.plusSeconds(ttlSeconds),
-          "fp-" + s.id, now);
+      var requested =
+          new HoldsRequested(
+              s.state.attempt() + 1, "web", lines, now.plusSeconds(ttlSeconds), "fp-" + s.id, now);
       if (persist(s, requested)) tellAllLines(s, false);
     }
 
@@ -610,7 +733,8 @@ class SagaProtocolPropertyTest {
         if (persist(s, new Finishing(End.EXPIRED, now))) tellAllLines(s, false);
         return;
       }
-      if (now.plusSeconds(ttlSeconds).isBefore(s.state.expiresAt())) coverage.count("deadline shortened");
+      if (now.plusSeconds(ttlSeconds).isBefore(s.state.expiresAt()))
+        coverage.count("deadline shortened");
       if (persist(s, new DeadlineExtended(now.plusSeconds(ttlSeconds), now))) tellAllLines(s, true);
     }
 
@@ -638,17 +762,23 @@ class SagaProtocolPropertyTest {
       StockRequest request = s.state.itemRequest(index, now, GRACE);
       if (request == null) return;
       Item item = itemOf(s.state.lines().get(index));
-      item.queue.addLast(new Envelope(s, s.incarnation, s.state.attempt(), s.state.phase(), index, request));
+      item.queue.addLast(
+          new Envelope(s, s.incarnation, s.state.attempt(), s.state.phase(), index, request));
     }
 
-    /** An item takes the head of its queue: some requests refused at its gate, the rest decided as one batch. */
+    /**
+     * An item takes the head of its queue: some requests refused at its gate, the rest decided as
+     * one batch.
+     */
     void deliver(Item item, boolean overloadAll) {
       int k = 1 + rnd.nextInt(Math.min(4, item.queue.size()));
       List<Envelope> decided = new ArrayList<>();
       for (int i = 0; i < k; i++) {
         Envelope e = item.queue.removeFirst();
-        boolean overloaded = overloadAll || (chance(faults.overloaded())
-            && (faults.overloadExtends() || !(e.request() instanceof Extend)));
+        boolean overloaded =
+            overloadAll
+                || (chance(faults.overloaded())
+                    && (faults.overloadExtends() || !(e.request() instanceof Extend)));
         if (overloaded) {
           coverage.count("overloaded " + e.request().getClass().getSimpleName());
           reply(e, new Unavailable(Unavailable.Reason.OVERLOADED, item.id + " is overloaded"));
@@ -683,7 +813,8 @@ class SagaProtocolPropertyTest {
     void answer(Saga s) {
       Answer a = s.inbox.removeFirst();
       ReservationState st = s.state;
-      boolean current = a.attempt() == st.attempt() && a.phase() == st.phase() && (st.busy() || s.extending);
+      boolean current =
+          a.attempt() == st.attempt() && a.phase() == st.phase() && (st.busy() || s.extending);
       if (!current || s.answers[a.index()] != null) {
         coverage.count("stale answer ignored");
         return;
@@ -699,8 +830,16 @@ class SagaProtocolPropertyTest {
       // reservation is expired whatever the item says (Reservation.lineAnswered does the same).
       boolean moot = st.phase() == Phase.HELD && !now.isBefore(st.expiresAt());
       if (meaning == LineAnswer.LOST && checkAnswers && !moot) {
-        fail(s + " line " + a.index() + " (" + st.lines().get(a.index()).item() + ") refused to " + st.end()
-            + ": " + a.reply());
+        fail(
+            s
+                + " line "
+                + a.index()
+                + " ("
+                + st.lines().get(a.index()).item()
+                + ") refused to "
+                + st.end()
+                + ": "
+                + a.reply());
       }
       s.answers[a.index()] = a.reply();
       if (Arrays.stream(s.answers).anyMatch(Objects::isNull)) return;
@@ -727,15 +866,21 @@ class SagaProtocolPropertyTest {
             if (!persist(s, new AllHeld(now))) return;
             View created = s.state.created();
             assertEquals(HoldStatus.HELD, created.status());
-            assertEquals(requestedExpiry(s), created.expiresAt(), "the create answer carries the attempt's deadline");
-            if (now.isBefore(s.state.expiresAt())) expectHeld(s, "told the client it is held until " + s.state.expiresAt());
+            assertEquals(
+                requestedExpiry(s),
+                created.expiresAt(),
+                "the create answer carries the attempt's deadline");
+            if (now.isBefore(s.state.expiresAt()))
+              expectHeld(s, "told the client it is held until " + s.state.expiresAt());
             else coverage.count("all held only after the deadline");
             return;
           }
           List<ShortLine> shortLines = st.shortLines(replies);
           boolean unavailable = replies.stream().anyMatch(r -> st.judge(r) == LineAnswer.FAILED);
-          for (ShortLine l : shortLines) assertTrue(l.available() < l.requested(), () -> "short line " + l);
-          coverage.count(unavailable ? "refused: an item unavailable" : "refused: insufficient stock");
+          for (ShortLine l : shortLines)
+            assertTrue(l.available() < l.requested(), () -> "short line " + l);
+          coverage.count(
+              unavailable ? "refused: an item unavailable" : "refused: insufficient stock");
           if (persist(s, new HoldsRefused(shortLines, unavailable, now))) tellAllLines(s, false);
         }
         case REFUNDING -> {
@@ -751,7 +896,8 @@ class SagaProtocolPropertyTest {
           s.extending = false;
           s.pendingSince = null;
           if (checkAnswers && now.isBefore(st.expiresAt())) {
-            expectHeld(s, "told the client it is held until " + st.expiresAt() + " after an extension");
+            expectHeld(
+                s, "told the client it is held until " + st.expiresAt() + " after an extension");
           }
         }
         case NEW, REFUSED, FINISHED -> {}
@@ -791,18 +937,39 @@ class SagaProtocolPropertyTest {
 
     // ---------------------------------------------------------------- checks
 
-    /** Every line of a held saga is held at its item, for its quantity, at least until deadline + grace. */
+    /**
+     * Every line of a held saga is held at its item, for its quantity, at least until deadline +
+     * grace.
+     */
     private void expectHeld(Saga s, String why) {
       for (int i = 0; i < s.state.lines().size(); i++) {
         ReservationLine line = s.state.lines().get(i);
         Item item = itemOf(line);
         Hold hold = item.state.holds().get(s.state.holdId(i));
         int index = i;
-        assertNotNull(hold, () -> s + " " + why + ", but " + item.id + " has no active hold for line " + index);
-        assertEquals(line.quantity(), hold.quantity(), () -> s + " line " + index + " quantity at " + item.id);
+        assertNotNull(
+            hold,
+            () -> s + " " + why + ", but " + item.id + " has no active hold for line " + index);
+        assertEquals(
+            line.quantity(),
+            hold.quantity(),
+            () -> s + " line " + index + " quantity at " + item.id);
         Instant needed = s.state.expiresAt().plus(GRACE);
-        assertFalse(hold.expiresAt().isBefore(needed), () -> s + " " + why + ", but " + item.id + " holds line "
-            + index + " only until " + hold.expiresAt() + " (needs " + needed + ")");
+        assertFalse(
+            hold.expiresAt().isBefore(needed),
+            () ->
+                s
+                    + " "
+                    + why
+                    + ", but "
+                    + item.id
+                    + " holds line "
+                    + index
+                    + " only until "
+                    + hold.expiresAt()
+                    + " (needs "
+                    + needed
+                    + ")");
       }
     }
 
@@ -810,54 +977,97 @@ class SagaProtocolPropertyTest {
     private void expectNoActiveHold(Saga s, String why) {
       for (int i = 0; i < s.state.lines().size(); i++) {
         Item item = itemOf(s.state.lines().get(i));
-        Optional<HoldStatus> status = item.state.holdAt(s.state.holdId(i), now).map(HoldView::status);
+        Optional<HoldStatus> status =
+            item.state.holdAt(s.state.holdId(i), now).map(HoldView::status);
         int index = i;
-        assertTrue(status.isEmpty() || status.get() == HoldStatus.RELEASED || status.get() == HoldStatus.EXPIRED,
-            () -> s + " is " + why + ", but line " + index + " at " + item.id + " is " + status.get());
+        assertTrue(
+            status.isEmpty()
+                || status.get() == HoldStatus.RELEASED
+                || status.get() == HoldStatus.EXPIRED,
+            () ->
+                s
+                    + " is "
+                    + why
+                    + ", but line "
+                    + index
+                    + " at "
+                    + item.id
+                    + " is "
+                    + status.get());
       }
     }
 
-    /** Every line went the way the saga ended: all shipped for a commit, none for a release or expiry. */
+    /**
+     * Every line went the way the saga ended: all shipped for a commit, none for a release or
+     * expiry.
+     */
     private void expectEnded(Saga s, String why) {
       for (int i = 0; i < s.state.lines().size(); i++) {
         Item item = itemOf(s.state.lines().get(i));
-        Optional<HoldStatus> status = item.state.holdAt(s.state.holdId(i), now).map(HoldView::status);
+        Optional<HoldStatus> status =
+            item.state.holdAt(s.state.holdId(i), now).map(HoldView::status);
         int index = i;
-        assertTrue(status.isPresent(), () -> s + " " + why + ", but line " + index + " at " + item.id + " was never held");
-        boolean ok = s.state.end() == End.COMMITTED
-            ? status.get() == HoldStatus.COMMITTED
-            : status.get() == HoldStatus.RELEASED || status.get() == HoldStatus.EXPIRED;
-        assertTrue(ok, () -> s + " " + why + ", but line " + index + " at " + item.id + " is " + status.get());
+        assertTrue(
+            status.isPresent(),
+            () -> s + " " + why + ", but line " + index + " at " + item.id + " was never held");
+        boolean ok =
+            s.state.end() == End.COMMITTED
+                ? status.get() == HoldStatus.COMMITTED
+                : status.get() == HoldStatus.RELEASED || status.get() == HoldStatus.EXPIRED;
+        assertTrue(
+            ok,
+            () -> s + " " + why + ", but line " + index + " at " + item.id + " is " + status.get());
       }
     }
 
     /** In the middle of things: no item holds anything for a saga that is done with it. */
     private void checkWhileBusy() {
       for (Item item : items) {
-        assertEquals(item.state.holds().values().stream().mapToLong(Hold::quantity).sum(), item.state.reserved(),
+        assertEquals(
+            item.state.holds().values().stream().mapToLong(Hold::quantity).sum(),
+            item.state.reserved(),
             () -> item.id + " reserved vs its holds");
         for (Hold h : item.state.holds().values()) {
           if (!h.expiresAt().isAfter(now)) continue;
           Saga s = ownerOf(item, h);
           Phase p = s.state.phase();
-          assertTrue(p == Phase.HOLDING || p == Phase.HELD || p == Phase.REFUNDING || p == Phase.FINISHING,
+          assertTrue(
+              p == Phase.HOLDING || p == Phase.HELD || p == Phase.REFUNDING || p == Phase.FINISHING,
               () -> item.id + " holds " + h.holdId() + " for " + s);
         }
       }
     }
 
-    /** The saga that an active hold belongs to, and the hold is its current attempt's hold of its line. */
+    /**
+     * The saga that an active hold belongs to, and the hold is its current attempt's hold of its
+     * line.
+     */
     private Saga ownerOf(Item item, Hold h) {
       Saga s = sagas.get(h.reservationId());
-      assertNotNull(s, () -> item.id + " holds " + h.holdId() + " for an unknown reservation " + h.reservationId());
+      assertNotNull(
+          s,
+          () ->
+              item.id
+                  + " holds "
+                  + h.holdId()
+                  + " for an unknown reservation "
+                  + h.reservationId());
       int line = -1;
       for (int i = 0; i < s.state.lines().size(); i++) {
         if (s.state.lines().get(i).item().equals(item.id)) line = i;
       }
       int index = line;
-      assertTrue(index >= 0, () -> item.id + " holds " + h.holdId() + " for " + s + ", which has no line there");
-      assertEquals(s.state.holdId(index), h.holdId(), () -> item.id + " holds " + h.holdId() + " of another attempt of " + s);
-      assertEquals(s.state.lines().get(index).quantity(), h.quantity(), () -> item.id + " hold " + h.holdId() + " quantity");
+      assertTrue(
+          index >= 0,
+          () -> item.id + " holds " + h.holdId() + " for " + s + ", which has no line there");
+      assertEquals(
+          s.state.holdId(index),
+          h.holdId(),
+          () -> item.id + " holds " + h.holdId() + " of another attempt of " + s);
+      assertEquals(
+          s.state.lines().get(index).quantity(),
+          h.quantity(),
+          () -> item.id + " hold " + h.holdId() + " quantity");
       return s;
     }
 
@@ -868,7 +1078,9 @@ class SagaProtocolPropertyTest {
       for (Saga s : sagas.values()) {
         switch (s.state.phase()) {
           case HELD -> {
-            assertTrue(now.isBefore(s.state.expiresAt()), () -> when + ": " + s + " held past its deadline");
+            assertTrue(
+                now.isBefore(s.state.expiresAt()),
+                () -> when + ": " + s + " held past its deadline");
             expectHeld(s, "is held");
             coverage.count("held at rest");
           }
@@ -876,33 +1088,58 @@ class SagaProtocolPropertyTest {
           case FINISHED -> {
             expectEnded(s, "finished");
             if (s.state.end() == End.COMMITTED) {
-              for (ReservationLine l : s.state.lines()) shipped.merge(l.item(), l.quantity(), Long::sum);
+              for (ReservationLine l : s.state.lines())
+                shipped.merge(l.item(), l.quantity(), Long::sum);
             }
           }
           case NEW -> assertTrue(s.journal.isEmpty(), () -> s + " is new with a journal");
-          case HOLDING, REFUNDING, FINISHING -> fail(when + ": " + s + " is still waiting for its items");
+          case HOLDING, REFUNDING, FINISHING ->
+              fail(when + ": " + s + " is still waiting for its items");
         }
       }
       for (Item item : items) {
         long sum = item.state.holds().values().stream().mapToLong(Hold::quantity).sum();
-        assertEquals(sum, item.state.reserved(), () -> when + ": " + item.id + " reserved vs the sum of its holds");
-        assertEquals(item.audit.reserved(), item.state.reserved(), () -> when + ": " + item.id + " reserved vs the audit");
-        assertEquals(item.audit.activeHolds(), item.state.holds().size(), () -> when + ": " + item.id + " holds vs the audit");
+        assertEquals(
+            sum,
+            item.state.reserved(),
+            () -> when + ": " + item.id + " reserved vs the sum of its holds");
+        assertEquals(
+            item.audit.reserved(),
+            item.state.reserved(),
+            () -> when + ": " + item.id + " reserved vs the audit");
+        assertEquals(
+            item.audit.activeHolds(),
+            item.state.holds().size(),
+            () -> when + ": " + item.id + " holds vs the audit");
         for (Hold h : item.state.holds().values()) {
           Saga s = ownerOf(item, h);
-          assertEquals(Phase.HELD, s.state.phase(), () -> when + ": " + item.id + " holds " + h.holdId() + " for " + s);
+          assertEquals(
+              Phase.HELD,
+              s.state.phase(),
+              () -> when + ": " + item.id + " holds " + h.holdId() + " for " + s);
         }
         long expectedOnHand = item.received - shipped.getOrDefault(item.id, 0L);
-        assertEquals(expectedOnHand, item.state.onHand(),
-            () -> when + ": " + item.id + " onHand vs receipts minus what committed reservations shipped");
-        assertTrue(item.state.onHand() >= 0, () -> when + ": " + item.id + " oversold: onHand " + item.state.onHand());
+        assertEquals(
+            expectedOnHand,
+            item.state.onHand(),
+            () ->
+                when
+                    + ": "
+                    + item.id
+                    + " onHand vs receipts minus what committed reservations shipped");
+        assertTrue(
+            item.state.onHand() >= 0,
+            () -> when + ": " + item.id + " oversold: onHand " + item.state.onHand());
       }
     }
   }
 
   // ====================================================================== coverage
 
-  /** What the random runs exercised; a run that stops exercising a path fails instead of passing blind. */
+  /**
+   * What the random runs exercised; a run that stops exercising a path fails instead of passing
+   * blind.
+   */
   private static final class Coverage {
     final Map<String, Long> counts = new HashMap<>();
 
@@ -919,34 +1156,80 @@ class SagaProtocolPropertyTest {
     }
 
     void assertExercised(long master, Faults faults) {
-      List<String> required = new ArrayList<>(List.of(
-          "persisted HoldsRequested", "persisted AllHeld", "persisted HoldsRefused", "persisted HoldsReturned",
-          "persisted DeadlineExtended", "persisted Finishing COMMITTED", "persisted Finishing RELEASED",
-          "persisted Finishing EXPIRED", "persisted Finished",
-          "refused: insufficient stock", "refused: an item unavailable", "new attempt after refused",
-          "new attempt with a smaller cart",
-          "answer HOLDING SHORT", "answer HOLDING FAILED", "answer HOLDING DONE", "answer HELD DONE",
-          "answer REFUNDING DONE", "answer REFUNDING RETRY", "answer FINISHING DONE", "answer FINISHING RETRY",
-          "retried REFUNDING", "retried FINISHING", "batches of several requests",
-          "answer lost after deciding Reserve", "answer lost after deciding Commit", "answer lost after deciding Release",
-          "answer lost after deciding Extend", "overloaded Reserve", "overloaded Commit", "overloaded Release",
-          "answer to a crashed incarnation dropped", "deadline shortened", "held at rest",
-          "recovered in HOLDING", "recovered in HELD", "recovered in REFUNDING", "recovered in FINISHING",
-          "recovered in REFUSED", "recovered in FINISHED", "create retried after a crash",
-          "crash before HoldsRequested", "crash after HoldsRequested", "crash before AllHeld", "crash after AllHeld",
-          "crash before HoldsRefused", "crash after HoldsRefused", "crash before HoldsReturned",
-          "crash after HoldsReturned", "crash before Finishing", "crash after Finishing", "crash before Finished",
-          "crash after Finished", "crash before DeadlineExtended", "crash after DeadlineExtended",
-          "crash while telling in HOLDING", "crash while telling in REFUNDING", "crash while telling in FINISHING",
-          "crash while telling in HELD", "crash at HELD", "crash at HOLDING waiting",
-          "clock held back by a commit or extension in progress"));
+      List<String> required =
+          new ArrayList<>(
+              List.of(
+                  "persisted HoldsRequested",
+                  "persisted AllHeld",
+                  "persisted HoldsRefused",
+                  "persisted HoldsReturned",
+                  "persisted DeadlineExtended",
+                  "persisted Finishing COMMITTED",
+                  "persisted Finishing RELEASED",
+                  "persisted Finishing EXPIRED",
+                  "persisted Finished",
+                  "refused: insufficient stock",
+                  "refused: an item unavailable",
+                  "new attempt after refused",
+                  "new attempt with a smaller cart",
+                  "answer HOLDING SHORT",
+                  "answer HOLDING FAILED",
+                  "answer HOLDING DONE",
+                  "answer HELD DONE",
+                  "answer REFUNDING DONE",
+                  "answer REFUNDING RETRY",
+                  "answer FINISHING DONE",
+                  "answer FINISHING RETRY",
+                  "retried REFUNDING",
+                  "retried FINISHING",
+                  "batches of several requests",
+                  "answer lost after deciding Reserve",
+                  "answer lost after deciding Commit",
+                  "answer lost after deciding Release",
+                  "answer lost after deciding Extend",
+                  "overloaded Reserve",
+                  "overloaded Commit",
+                  "overloaded Release",
+                  "answer to a crashed incarnation dropped",
+                  "deadline shortened",
+                  "held at rest",
+                  "recovered in HOLDING",
+                  "recovered in HELD",
+                  "recovered in REFUNDING",
+                  "recovered in FINISHING",
+                  "recovered in REFUSED",
+                  "recovered in FINISHED",
+                  "create retried after a crash",
+                  "crash before HoldsRequested",
+                  "crash after HoldsRequested",
+                  "crash before AllHeld",
+                  "crash after AllHeld",
+                  "crash before HoldsRefused",
+                  "crash after HoldsRefused",
+                  "crash before HoldsReturned",
+                  "crash after HoldsReturned",
+                  "crash before Finishing",
+                  "crash after Finishing",
+                  "crash before Finished",
+                  "crash after Finished",
+                  "crash before DeadlineExtended",
+                  "crash after DeadlineExtended",
+                  "crash while telling in HOLDING",
+                  "crash while telling in REFUNDING",
+                  "crash while telling in FINISHING",
+                  "crash while telling in HELD",
+                  "crash at HELD",
+                  "crash at HOLDING waiting",
+                  "clock held back by a commit or extension in progress"));
       if (faults.overloadExtends()) {
         required.add("overloaded Extend");
         required.add("answer HELD RETRY");
       }
       List<String> missing = required.stream().filter(k -> !counts.containsKey(k)).toList();
-      assertEquals(List.of(), missing, "never exercised with master seed " + master + ": " + missing);
-      Set<String> unexpected = Set.of("answer REFUNDING LOST", "answer FINISHING LOST", "answer HOLDING RETRY");
+      assertEquals(
+          List.of(), missing, "never exercised with master seed " + master + ": " + missing);
+      Set<String> unexpected =
+          Set.of("answer REFUNDING LOST", "answer FINISHING LOST", "answer HOLDING RETRY");
       for (String k : unexpected) assertFalse(counts.containsKey(k), k);
     }
   }

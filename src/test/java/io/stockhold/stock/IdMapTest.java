@@ -61,6 +61,7 @@ class IdMapTest {
     for (int i = 0; i < 100_000; i++) map = map.plus("h-" + i, i);
     for (int i = 0; i < 100_000; i += 2) map = map.minus("h-" + i);
     assertEquals(50_000, map.size());
-    for (int i = 0; i < 100_000; i++) assertEquals(i % 2 == 0 ? null : Integer.valueOf(i), map.get("h-" + i));
+    for (int i = 0; i < 100_000; i++)
+      assertEquals(i % 2 == 0 ? null : Integer.valueOf(i), map.get("h-" + i));
   }
 }

@@ -22,11 +22,13 @@ class RecentTest {
 
   @Test
   void keepsEveryEntryYoungerThanTheRetention() {
-    Recent<String> recent = Recent.<String>empty()
-        .remember("a", "A", T0, MANY, DAY)
-        .remember("b", "B", T0.plus(Duration.ofHours(12)), MANY, DAY)
-        // exactly one retention after "a": "a" is kept (at least the retention, boundary included)
-        .remember("c", "C", T0.plus(DAY), MANY, DAY);
+    Recent<String> recent =
+        Recent.<String>empty()
+            .remember("a", "A", T0, MANY, DAY)
+            .remember("b", "B", T0.plus(Duration.ofHours(12)), MANY, DAY)
+            // exactly one retention after "a": "a" is kept (at least the retention, boundary
+            // included)
+            .remember("c", "C", T0.plus(DAY), MANY, DAY);
 
     assertEquals(Optional.of("A"), recent.get("a"));
     assertEquals(Optional.of("B"), recent.get("b"));
@@ -37,10 +39,11 @@ class RecentTest {
 
   @Test
   void forgetsWhatIsOlderThanTheRetentionWhenSomethingNewArrives() {
-    Recent<String> recent = Recent.<String>empty()
-        .remember("a", "A", T0, MANY, DAY)
-        .remember("b", "B", T0.plus(Duration.ofHours(12)), MANY, DAY)
-        .remember("c", "C", T0.plus(DAY).plusMillis(1), MANY, DAY);
+    Recent<String> recent =
+        Recent.<String>empty()
+            .remember("a", "A", T0, MANY, DAY)
+            .remember("b", "B", T0.plus(Duration.ofHours(12)), MANY, DAY)
+            .remember("c", "C", T0.plus(DAY).plusMillis(1), MANY, DAY);
 
     assertEquals(Optional.empty(), recent.get("a"));
     assertEquals(Optional.of("B"), recent.get("b"));
@@ -65,11 +68,12 @@ class RecentTest {
 
   @Test
   void rememberingAnIdAgainReplacesItsValueAndMakesItTheNewest() {
-    Recent<String> recent = Recent.<String>empty()
-        .remember("a", "A1", T0, 3, DAY)
-        .remember("b", "B", T0.plusSeconds(1), 3, DAY)
-        .remember("c", "C", T0.plusSeconds(2), 3, DAY)
-        .remember("a", "A2", T0.plusSeconds(3), 3, DAY);
+    Recent<String> recent =
+        Recent.<String>empty()
+            .remember("a", "A1", T0, 3, DAY)
+            .remember("b", "B", T0.plusSeconds(1), 3, DAY)
+            .remember("c", "C", T0.plusSeconds(2), 3, DAY)
+            .remember("a", "A2", T0.plusSeconds(3), 3, DAY);
 
     assertEquals(3, recent.size());
     assertEquals(List.of("b", "c", "a"), ids(recent));
@@ -96,7 +100,8 @@ class RecentTest {
     Recent<String> recent = Recent.empty();
     String[] order = {"m", "c", "x", "a", "q"};
     for (int i = 0; i < order.length; i++) {
-      recent = recent.remember(order[i], order[i].toUpperCase(), T0.plusSeconds(10L * i), MANY, DAY);
+      recent =
+          recent.remember(order[i], order[i].toUpperCase(), T0.plusSeconds(10L * i), MANY, DAY);
     }
     List<Remembered<String>> entries = recent.entries();
 
@@ -115,8 +120,7 @@ class RecentTest {
     for (String id : List.of("z", "y", "x")) {
       recent = recent.remember(id, id, T0, 3, DAY);
     }
-    Recent<String> copy = Recent.of(recent.entries())
-        .remember("w", "w", T0.plusSeconds(1), 3, DAY);
+    Recent<String> copy = Recent.of(recent.entries()).remember("w", "w", T0.plusSeconds(1), 3, DAY);
 
     assertEquals(List.of("y", "x", "w"), ids(copy), "z was the oldest before the round trip");
     assertTrue(copy.get("z").isEmpty());
@@ -124,11 +128,12 @@ class RecentTest {
 
   @Test
   void aRebuiltMemoryKeepsTheTimesThatDriveRetention() {
-    Recent<String> recent = Recent.<String>empty()
-        .remember("old", "o", T0, MANY, DAY)
-        .remember("new", "n", T0.plus(Duration.ofHours(20)), MANY, DAY);
-    Recent<String> copy = Recent.of(recent.entries())
-        .remember("next", "x", T0.plus(DAY).plusSeconds(1), MANY, DAY);
+    Recent<String> recent =
+        Recent.<String>empty()
+            .remember("old", "o", T0, MANY, DAY)
+            .remember("new", "n", T0.plus(Duration.ofHours(20)), MANY, DAY);
+    Recent<String> copy =
+        Recent.of(recent.entries()).remember("next", "x", T0.plus(DAY).plusSeconds(1), MANY, DAY);
 
     assertEquals(List.of("new", "next"), ids(copy));
   }

@@ -47,24 +47,29 @@ class SnapshotsIT {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
           for (int w = 0; w < 8; w++) {
             Client own = new Client(node.httpPort());
-            workers.add(pool.submit(() -> {
-              List<String> ids = new ArrayList<>();
-              for (int i = 0; i < 100; i++) {
-                Response r = own.reserve("web", ITEM.location(), ITEM.sku(), 1, 600L, null);
-                assertEquals(201, r.status(), r.toString());
-                String id = r.json().get("reservationId").asText();
-                assertEquals(200, own.post("/v1/reservations/" + id + "/release", null).status());
-                ids.add(id);
-              }
-              return ids;
-            }));
+            workers.add(
+                pool.submit(
+                    () -> {
+                      List<String> ids = new ArrayList<>();
+                      for (int i = 0; i < 100; i++) {
+                        Response r = own.reserve("web", ITEM.location(), ITEM.sku(), 1, 600L, null);
+                        assertEquals(201, r.status(), r.toString());
+                        String id = r.json().get("reservationId").asText();
+                        assertEquals(
+                            200, own.post("/v1/reservations/" + id + "/release", null).status());
+                        ids.add(id);
+                      }
+                      return ids;
+                    }));
           }
           for (Future<List<String>> f : workers) released.addAll(f.get());
         }
         before = admin.level(ITEM.location(), ITEM.sku()).json();
         assertEquals(0, before.get("reserved").asLong());
 
-        long events = scalar(store, "SELECT max(sequence_number) FROM event_journal WHERE persistence_id = ?");
+        long events =
+            scalar(
+                store, "SELECT max(sequence_number) FROM event_journal WHERE persistence_id = ?");
         assertTrue(events >= 1601, "events " + events);
         // The delete follows the save: wait for the store to hold just one snapshot.
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -72,18 +77,25 @@ class SnapshotsIT {
             && System.nanoTime() < deadline) {
           Thread.sleep(50);
         }
-        assertEquals(1, scalar(store, "SELECT count(*) FROM snapshot WHERE persistence_id = ?"), "snapshots kept");
-        long newest = scalar(store, "SELECT max(sequence_number) FROM snapshot WHERE persistence_id = ?");
+        assertEquals(
+            1,
+            scalar(store, "SELECT count(*) FROM snapshot WHERE persistence_id = ?"),
+            "snapshots kept");
+        long newest =
+            scalar(store, "SELECT max(sequence_number) FROM snapshot WHERE persistence_id = ?");
         // 800 finished holds are remembered: the newest snapshot is at least that far in, and no
         // more than that many events are left to replay.
         assertTrue(newest >= 800, "newest snapshot at " + newest);
-        assertTrue(events - newest <= Math.max(100, released.size()), "events after it: " + (events - newest));
+        assertTrue(
+            events - newest <= Math.max(100, released.size()),
+            "events after it: " + (events - newest));
       }
 
       try (StockholdNode node = TestNodes.start(store, overrides)) {
         Client admin = new Client(node.httpPort());
         assertEquals(before, admin.level(ITEM.location(), ITEM.sku()).json());
-        assertEquals(201, admin.reserve("web", ITEM.location(), ITEM.sku(), 1, 600L, null).status());
+        assertEquals(
+            201, admin.reserve("web", ITEM.location(), ITEM.sku(), 1, 600L, null).status());
       }
     }
   }

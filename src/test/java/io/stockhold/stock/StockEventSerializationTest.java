@@ -19,7 +19,6 @@ import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.serialization.Serialization;
@@ -31,25 +30,30 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the journal and the snapshot store keep: every event kind and a snapshot read back equal,
- * to the nanosecond; instants are stored as numbers (reading ISO text back cost the projections
- * more than anything else they do per event); and events stored as ISO text by earlier versions
- * still read.
+ * What the journal and the snapshot store keep: every event kind and a snapshot read back equal, to
+ * the nanosecond; instants are stored as numbers (reading ISO text back cost the projections more
+ * than anything else they do per event); and events stored as ISO text by earlier versions still
+ * read.
  */
 class StockEventSerializationTest {
 
   private static final Instant T = Instant.parse("2026-11-26T12:00:00.123456789Z");
 
   private static ActorTestKit current;
+
   /** The storage format before instants became numbers. */
   private static ActorTestKit earlier;
 
   @BeforeAll
   static void start() {
     current = ActorTestKit.create("current", StockFixtures.actorSystemConfig());
-    earlier = ActorTestKit.create("earlier", ConfigFactory.parseString(
-        "pekko.serialization.jackson.jackson-cbor.serialization-features.WRITE_DATES_AS_TIMESTAMPS = off")
-        .withFallback(StockFixtures.actorSystemConfig()));
+    earlier =
+        ActorTestKit.create(
+            "earlier",
+            ConfigFactory.parseString(
+                    "pekko.serialization.jackson.jackson-cbor.serialization-features.WRITE_DATES_AS_TIMESTAMPS"
+                        + " = off")
+                .withFallback(StockFixtures.actorSystemConfig()));
   }
 
   @AfterAll
@@ -62,22 +66,29 @@ class StockEventSerializationTest {
     return List.of(
         new StockAdjusted("berlin", "sku-1", 10, "receipt", "po-7", "adj-1", "fp-a", 10, 0, 10, T),
         new PolicyChanged("berlin", "sku-1", 1, 3, 20, 10, 0, 9, T),
-        new HoldPlaced("berlin", "sku-1", "h-1", "r-1", "web", 2, T.plusSeconds(900), "fp-h", 10, 2, 7, T),
-        new HoldExtended("berlin", "sku-1", "h-1", "r-1", T.plusSeconds(1800), 10, 2, 7, T.plusNanos(1)),
+        new HoldPlaced(
+            "berlin", "sku-1", "h-1", "r-1", "web", 2, T.plusSeconds(900), "fp-h", 10, 2, 7, T),
+        new HoldExtended(
+            "berlin", "sku-1", "h-1", "r-1", T.plusSeconds(1800), 10, 2, 7, T.plusNanos(1)),
         new HoldCommitted("berlin", "sku-1", "h-1", "r-1", 2, 8, 0, 7, T.plusMillis(1)),
         new HoldReleased("berlin", "sku-1", "h-2", "r-2", 1, 8, 0, 7, T.plusSeconds(1)),
         new HoldExpired("berlin", "sku-1", "h-3", "r-3", 1, 8, 0, 7, T.plusSeconds(2)),
         new LowStockCrossed("berlin", "sku-1", 3, 20, 3, 0, 2, T.plusSeconds(3)),
         new ShortageDetected("berlin", "sku-1", 1, 2, 3, 0, T.plusSeconds(4)),
-        new OfflineSaleRecorded("berlin", "sku-1", "s-1", "pos-4", 1, T.minusSeconds(600), 1, 0, 0,
-            T.plusSeconds(5)));
+        new OfflineSaleRecorded(
+            "berlin", "sku-1", "s-1", "pos-4", 1, T.minusSeconds(600), 1, 0, 0, T.plusSeconds(5)));
   }
 
   /** A reservation's events carry instants too (its deadline, when it happened). */
   static List<ReservationEvent> reservationEvents() {
     return List.of(
-        new ReservationEvent.HoldsRequested(1, "web", List.of(new ReservationLine("berlin", "sku-1", 2)),
-            T.plusSeconds(900), "fp-r", T),
+        new ReservationEvent.HoldsRequested(
+            1,
+            "web",
+            List.of(new ReservationLine("berlin", "sku-1", 2)),
+            T.plusSeconds(900),
+            "fp-r",
+            T),
         new ReservationEvent.AllHeld(T.plusMillis(3)),
         new ReservationEvent.DeadlineExtended(T.plusSeconds(1800), T.plusSeconds(60)));
   }
@@ -100,10 +111,15 @@ class StockEventSerializationTest {
   void instantsAreStoredAsNumbers() {
     for (StockEvent event : everyKind()) {
       String stored = new String(bytes(current, event), StandardCharsets.ISO_8859_1);
-      assertFalse(stored.contains("2026-11-"), event.getClass().getSimpleName() + " stored an instant as text");
+      assertFalse(
+          stored.contains("2026-11-"),
+          event.getClass().getSimpleName() + " stored an instant as text");
     }
-    String earlierForm = new String(bytes(earlier, everyKind().get(0)), StandardCharsets.ISO_8859_1);
-    assertTrue(earlierForm.contains("2026-11-26T12:00:00.123456789Z"), "the earlier format keeps ISO text");
+    String earlierForm =
+        new String(bytes(earlier, everyKind().get(0)), StandardCharsets.ISO_8859_1);
+    assertTrue(
+        earlierForm.contains("2026-11-26T12:00:00.123456789Z"),
+        "the earlier format keeps ISO text");
   }
 
   @Test
@@ -131,6 +147,7 @@ class StockEventSerializationTest {
     byte[] stored = serializer.toBinary(value);
     String manifest = Serializers.manifestFor(serializer, value);
     return SerializationExtension.get(reader.system())
-        .deserialize(stored, serializer.identifier(), manifest).get();
+        .deserialize(stored, serializer.identifier(), manifest)
+        .get();
   }
 }

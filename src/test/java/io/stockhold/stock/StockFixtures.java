@@ -36,7 +36,10 @@ final class StockFixtures {
         .resolve();
   }
 
-  /** A hold on channel {@code web}, reservation {@code res-<holdId>}, fingerprint {@code fp-<holdId>}. */
+  /**
+   * A hold on channel {@code web}, reservation {@code res-<holdId>}, fingerprint {@code
+   * fp-<holdId>}.
+   */
   static Reserve reserve(String holdId, long quantity, long ttlSeconds) {
     return new Reserve(holdId, "res-" + holdId, "web", quantity, ttlSeconds, "fp-" + holdId);
   }

@@ -1,7 +1,5 @@
 package io.stockhold.stock;
 
-import java.util.function.IntConsumer;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import static io.stockhold.stock.StockFixtures.assertRejected;
 import static io.stockhold.stock.StockFixtures.commit;
 import static io.stockhold.stock.StockFixtures.receive;
@@ -45,6 +43,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -52,6 +51,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
@@ -112,11 +112,13 @@ class StockItemGateTest {
     int perCaller = 10;
     List<TestProbe<StockReply>> probes = new ArrayList<>();
     for (int c = 0; c < callers; c++) probes.add(testKit.createTestProbe(StockReply.class));
-    race(callers, c -> {
-      for (int k = 0; k < perCaller; k++) {
-        item.gate.tell(new Submit(reserve("c" + c + "-" + k, 1, 600), probes.get(c).ref()));
-      }
-    });
+    race(
+        callers,
+        c -> {
+          for (int k = 0; k < perCaller; k++) {
+            item.gate.tell(new Submit(reserve("c" + c + "-" + k, 1, 600), probes.get(c).ref()));
+          }
+        });
 
     Set<String> granted = new HashSet<>();
     int insufficient = 0;
@@ -157,9 +159,15 @@ class StockItemGateTest {
     StockReply first = item.submit(reserve("h-1", 1, 600));
     assertInstanceOf(HoldReply.class, first);
     for (int i = 0; i < 3; i++) {
-      assertEquals(0, assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("late-" + i, 1, 600))).available());
+      assertEquals(
+          0,
+          assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("late-" + i, 1, 600)))
+              .available());
     }
-    assertEquals(first, item.submit(reserve("h-1", 1, 600)), "a retry of the sale gets its hold, not sold out");
+    assertEquals(
+        first,
+        item.submit(reserve("h-1", 1, 600)),
+        "a retry of the sale gets its hold, not sold out");
     StockReply released = item.submit(release("h-1"));
     assertEquals(HoldStatus.RELEASED, ((HoldReply) released).hold().status());
     assertEquals(released, item.submit(release("h-1")), "a repeated release");
@@ -167,7 +175,8 @@ class StockItemGateTest {
     assertRejected(Rejection.RESERVATION_NOT_FOUND, item.submit(commit("never")));
 
     List<StockEvent> events = item.journaled();
-    assertEquals(List.of(StockAdjusted.class, HoldPlaced.class, HoldReleased.class),
+    assertEquals(
+        List.of(StockAdjusted.class, HoldPlaced.class, HoldReleased.class),
         events.stream().map(Object::getClass).toList());
   }
 
@@ -180,15 +189,17 @@ class StockItemGateTest {
     int holds = 8;
     List<TestProbe<StockReply>> probes = new ArrayList<>();
     for (int c = 0; c < callers; c++) probes.add(testKit.createTestProbe(StockReply.class));
-    race(callers, c -> {
-      ActorRef<StockReply> replyTo = probes.get(c).ref();
-      for (int k = 0; k < holds; k++) {
-        String h = "c" + c + "-" + k;
-        item.gate.tell(new Submit(reserve(h, 1, 600), replyTo));
-        item.gate.tell(new Submit(k % 2 == 0 ? commit(h) : release(h), replyTo));
-      }
-      item.gate.tell(new Submit(commit("c" + c + "-none"), replyTo));
-    });
+    race(
+        callers,
+        c -> {
+          ActorRef<StockReply> replyTo = probes.get(c).ref();
+          for (int k = 0; k < holds; k++) {
+            String h = "c" + c + "-" + k;
+            item.gate.tell(new Submit(reserve(h, 1, 600), replyTo));
+            item.gate.tell(new Submit(k % 2 == 0 ? commit(h) : release(h), replyTo));
+          }
+          item.gate.tell(new Submit(commit("c" + c + "-none"), replyTo));
+        });
 
     for (int c = 0; c < callers; c++) {
       List<String> expected = new ArrayList<>();
@@ -197,9 +208,10 @@ class StockItemGateTest {
         expected.add((k % 2 == 0 ? "COMMITTED c" : "RELEASED c") + c + "-" + k);
       }
       expected.add("RESERVATION_NOT_FOUND");
-      List<String> heard = probes.get(c).receiveSeveralMessages(expected.size(), REPLY).stream()
-          .map(StockItemGateTest::describe)
-          .toList();
+      List<String> heard =
+          probes.get(c).receiveSeveralMessages(expected.size(), REPLY).stream()
+              .map(StockItemGateTest::describe)
+              .toList();
       assertEquals(expected, heard, "caller " + c);
     }
 
@@ -212,7 +224,10 @@ class StockItemGateTest {
 
   @Test
   void requestsThatWaitDuringAWriteGoTogetherInBatchesOfAtMostMaxBatch() {
-    Item item = item(new StockItemSettings(50, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
+    Item item =
+        item(
+            new StockItemSettings(
+                50, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(1000));
     held = new HeldJournal(item.pid);
     journal.withPolicy(held);
@@ -228,7 +243,8 @@ class StockItemGateTest {
     List<StockReply> replies = probe.receiveSeveralMessages(121, REPLY);
     assertEquals("HELD first", describe(replies.get(0)));
     for (int i = 0; i < 120; i++) assertEquals("HELD w" + i, describe(replies.get(i + 1)));
-    // The write in flight, then what waited for it: at most maxBatch per write, no write per request.
+    // The write in flight, then what waited for it: at most maxBatch per write, no write per
+    // request.
     assertEquals(List.of(1, 50, 50, 20), held.writes);
     assertEquals(121, ofType(item.journaled(), HoldPlaced.class).size());
   }
@@ -262,9 +278,11 @@ class StockItemGateTest {
       Unavailable unavailable = assertInstanceOf(Unavailable.class, caller.receiveMessage(REPLY));
       assertEquals(Unavailable.Reason.RESTARTING, unavailable.reason());
     }
-    assertEquals(List.of(StockAdjusted.class, HoldPlaced.class),
+    assertEquals(
+        List.of(StockAdjusted.class, HoldPlaced.class),
         item.journaled().stream().map(Object::getClass).toList());
-    // A failed item does not sit on one of the node's journal write slots while it waits to restart.
+    // A failed item does not sit on one of the node's journal write slots while it waits to
+    // restart.
     assertEquals(0, JournalWriteSlots.get(testKit.system()).inUse());
 
     // Until the ledger is back, requests wait; then they see the durable state, h0 and no more.
@@ -277,7 +295,8 @@ class StockItemGateTest {
     assertTrue(waitedMillis >= backoff.toMillis() / 2, "answered after " + waitedMillis + " ms");
     // The retried request was never journaled, so it is decided afresh, once.
     assertEquals("HELD h1", describe(after.receiveMessage(REPLY)));
-    assertEquals(List.of("h0", "h1"),
+    assertEquals(
+        List.of("h0", "h1"),
         ofType(item.journaled(), HoldPlaced.class).stream().map(HoldPlaced::holdId).toList());
     // No caller of the failed batch ever hears a success.
     batch.forEach(caller -> caller.expectNoMessage(Duration.ofMillis(20)));
@@ -285,7 +304,9 @@ class StockItemGateTest {
 
   @Test
   void aFullQueueAnswersOverloadedAtOnceWhileAWriteIsInFlight() {
-    Item item = item(new StockItemSettings(1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
+    Item item =
+        item(
+            new StockItemSettings(1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(20));
     held = new HeldJournal(item.pid);
     journal.withPolicy(held);
@@ -296,11 +317,14 @@ class StockItemGateTest {
     // Reads do not wait for the write: they see the last durable state, without q0.
     assertEquals(new Level(20, 0, 20, 0, 0, 0), level(item.read(GetLevel::new)));
 
-    for (int i = 1; i <= 5; i++) item.gate.tell(new Submit(reserve("q" + i, 1, 600), waiting.ref()));
+    for (int i = 1; i <= 5; i++)
+      item.gate.tell(new Submit(reserve("q" + i, 1, 600), waiting.ref()));
     TestProbe<StockReply> turnedAway = testKit.createTestProbe(StockReply.class);
-    for (int i = 6; i <= 8; i++) item.gate.tell(new Submit(reserve("q" + i, 1, 600), turnedAway.ref()));
+    for (int i = 6; i <= 8; i++)
+      item.gate.tell(new Submit(reserve("q" + i, 1, 600), turnedAway.ref()));
     for (int i = 6; i <= 8; i++) {
-      Unavailable overloaded = assertInstanceOf(Unavailable.class, turnedAway.receiveMessage(REPLY));
+      Unavailable overloaded =
+          assertInstanceOf(Unavailable.class, turnedAway.receiveMessage(REPLY));
       assertEquals(Unavailable.Reason.OVERLOADED, overloaded.reason());
     }
     // ... while the write was still held back.
@@ -308,25 +332,29 @@ class StockItemGateTest {
     waiting.expectNoMessage(Duration.ofMillis(100));
     held.release();
 
-    List<String> heard = waiting.receiveSeveralMessages(6, REPLY).stream()
-        .map(StockItemGateTest::describe).toList();
+    List<String> heard =
+        waiting.receiveSeveralMessages(6, REPLY).stream().map(StockItemGateTest::describe).toList();
     assertEquals(List.of("HELD q0", "HELD q1", "HELD q2", "HELD q3", "HELD q4", "HELD q5"), heard);
     turnedAway.expectNoMessage(Duration.ofMillis(50));
-    assertEquals(List.of("q0", "q1", "q2", "q3", "q4", "q5"),
+    assertEquals(
+        List.of("q0", "q1", "q2", "q3", "q4", "q5"),
         ofType(item.journaled(), HoldPlaced.class).stream().map(HoldPlaced::holdId).toList());
   }
 
   @Test
   void whenTheNodesJournalWriteSlotsAreTakenBatchesWaitForOne() {
-    ActorTestKit node = ActorTestKit.create("OneWriteSlot",
-        ConfigFactory.parseString("stockhold.stock-item.max-writes-in-flight = 1")
-            .withFallback(StockFixtures.actorSystemConfig()));
+    ActorTestKit node =
+        ActorTestKit.create(
+            "OneWriteSlot",
+            ConfigFactory.parseString("stockhold.stock-item.max-writes-in-flight = 1")
+                .withFallback(StockFixtures.actorSystemConfig()));
     try {
       PersistenceTestKit nodeJournal = PersistenceTestKit.create(node.system());
       JournalWriteSlots slots = JournalWriteSlots.get(node.system());
       StockItemId id = nextId();
       String pid = StockLedger.persistenceId(id).id();
-      ActorRef<StockItem.Command> gate = node.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC()));
+      ActorRef<StockItem.Command> gate =
+          node.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC()));
       TestProbe<StockReply> probe = node.createTestProbe(StockReply.class);
       gate.tell(new Submit(receive(5), probe.ref()));
       assertInstanceOf(LevelReply.class, probe.receiveMessage(REPLY));
@@ -367,7 +395,8 @@ class StockItemGateTest {
     assertTrue(tookMillis < 2000, "HoldExpired journaled " + tookMillis + " ms after the hold");
     assertTrue(!expired.occurredAt().isBefore(deadline), "expired before its deadline");
     assertTrue(expired.occurredAt().isBefore(deadline.plusSeconds(1)), "expired late: " + expired);
-    assertEquals(new Level(3, 0, 3, 0, 0, 0),
+    assertEquals(
+        new Level(3, 0, 3, 0, 0, 0),
         new Level(expired.onHand(), expired.reserved(), expired.available(), 0, 0, 0));
 
     assertEquals("EXPIRED h1", describe(item.read(replyTo -> new GetHold("h1", replyTo))));
@@ -381,9 +410,24 @@ class StockItemGateTest {
     String pid = StockLedger.persistenceId(id).id();
     Instant t = Instant.now();
     Instant expiresAt = t.plusSeconds(3600);
-    journal.persistForRecovery(pid, List.of(
-        new StockAdjusted(id.location(), "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, t),
-        new HoldPlaced(id.location(), "SKU-1", "h1", "res-h1", "web", 4, expiresAt, "fp-h1", 10, 4, 6, t)));
+    journal.persistForRecovery(
+        pid,
+        List.of(
+            new StockAdjusted(
+                id.location(), "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, t),
+            new HoldPlaced(
+                id.location(),
+                "SKU-1",
+                "h1",
+                "res-h1",
+                "web",
+                4,
+                expiresAt,
+                "fp-h1",
+                10,
+                4,
+                6,
+                t)));
 
     Item item = new Item(id, pid, testKit.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC())));
     // Sent at once, while the ledger is (almost certainly) still recovering.
@@ -397,7 +441,8 @@ class StockItemGateTest {
     assertEquals("COMMITTED h1", describe(probe.receiveMessage(REPLY)));
     assertEquals("COMMITTED h1", describe(item.read(replyTo -> new GetHold("h1", replyTo))));
     assertEquals(new Level(6, 0, 6, 0, 0, 0), level(item.read(GetLevel::new)));
-    assertEquals(List.of(StockAdjusted.class, HoldPlaced.class, HoldCommitted.class),
+    assertEquals(
+        List.of(StockAdjusted.class, HoldPlaced.class, HoldCommitted.class),
         item.journaled().stream().map(Object::getClass).toList());
   }
 
@@ -408,10 +453,37 @@ class StockItemGateTest {
     Instant t = Instant.now();
     Instant overdue = t.minusSeconds(5); // its deadline passed while the item was down
     Instant soon = t.plusSeconds(1);
-    journal.persistForRecovery(pid, List.of(
-        new StockAdjusted(id.location(), "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, t),
-        new HoldPlaced(id.location(), "SKU-1", "late", "res-late", "web", 2, overdue, "fp-late", 10, 2, 8, t),
-        new HoldPlaced(id.location(), "SKU-1", "soon", "res-soon", "web", 3, soon, "fp-soon", 10, 5, 5, t)));
+    journal.persistForRecovery(
+        pid,
+        List.of(
+            new StockAdjusted(
+                id.location(), "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, t),
+            new HoldPlaced(
+                id.location(),
+                "SKU-1",
+                "late",
+                "res-late",
+                "web",
+                2,
+                overdue,
+                "fp-late",
+                10,
+                2,
+                8,
+                t),
+            new HoldPlaced(
+                id.location(),
+                "SKU-1",
+                "soon",
+                "res-soon",
+                "web",
+                3,
+                soon,
+                "fp-soon",
+                10,
+                5,
+                5,
+                t)));
 
     Item item = new Item(id, pid, testKit.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC())));
     // No traffic at all: the recovery expires what is overdue, then the timer the rest.
@@ -420,7 +492,8 @@ class StockItemGateTest {
     assertTrue(expired.get(0).occurredAt().isBefore(t.plusSeconds(1)), "overdue hold expired late");
     assertEquals("soon", expired.get(1).holdId());
     assertTrue(!expired.get(1).occurredAt().isBefore(soon), "expired before its deadline");
-    assertTrue(expired.get(1).occurredAt().isBefore(soon.plusSeconds(1)), "expired late: " + expired);
+    assertTrue(
+        expired.get(1).occurredAt().isBefore(soon.plusSeconds(1)), "expired late: " + expired);
     assertEquals(new Level(10, 0, 10, 0, 0, 0), level(item.read(GetLevel::new)));
   }
 
@@ -428,8 +501,11 @@ class StockItemGateTest {
   void aJournalThatCannotBeReadAtStartIsRetriedAfterTheBackoff() {
     StockItemId id = nextId();
     String pid = StockLedger.persistenceId(id).id();
-    journal.persistForRecovery(pid, List.of(
-        new StockAdjusted(id.location(), "SKU-1", 7, "receipt", null, null, null, 7, 0, 7, Instant.now())));
+    journal.persistForRecovery(
+        pid,
+        List.of(
+            new StockAdjusted(
+                id.location(), "SKU-1", 7, "receipt", null, null, null, 7, 0, 7, Instant.now())));
     journal.failNextRead(pid);
 
     Item item = new Item(id, pid, testKit.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC())));
@@ -437,9 +513,12 @@ class StockItemGateTest {
     item.gate.tell(new GetLevel(probe.ref()));
     item.gate.tell(new Submit(reserve("h1", 7, 600), probe.ref()));
     // Nobody is told anything false meanwhile; both are answered from the journal once it reads.
-    assertEquals(new Level(7, 0, 7, 0, 0, 0), level(probe.receiveMessage(SETTINGS.restartBackoff().plus(REPLY))));
+    assertEquals(
+        new Level(7, 0, 7, 0, 0, 0),
+        level(probe.receiveMessage(SETTINGS.restartBackoff().plus(REPLY))));
     assertEquals("HELD h1", describe(probe.receiveMessage(REPLY)));
-    assertEquals(List.of(StockAdjusted.class, HoldPlaced.class),
+    assertEquals(
+        List.of(StockAdjusted.class, HoldPlaced.class),
         item.journaled().stream().map(Object::getClass).toList());
   }
 
@@ -449,9 +528,11 @@ class StockItemGateTest {
     item.submit(receive(5));
     journal.rejectNextPersisted(item.pid);
 
-    Unavailable unavailable = assertInstanceOf(Unavailable.class, item.submit(reserve("h1", 1, 600)));
+    Unavailable unavailable =
+        assertInstanceOf(Unavailable.class, item.submit(reserve("h1", 1, 600)));
     assertEquals(Unavailable.Reason.RESTARTING, unavailable.reason());
-    assertEquals(List.of(StockAdjusted.class), item.journaled().stream().map(Object::getClass).toList());
+    assertEquals(
+        List.of(StockAdjusted.class), item.journaled().stream().map(Object::getClass).toList());
     TestProbe<StockReply> probe = testKit.createTestProbe(StockReply.class);
     item.gate.tell(new Submit(reserve("h1", 1, 600), probe.ref()));
     assertEquals("HELD h1", describe(probe.receiveMessage(SETTINGS.restartBackoff().plus(REPLY))));
@@ -462,8 +543,12 @@ class StockItemGateTest {
   void aNeverStockedItemIsNotFoundAndHasNothingToReserve() {
     Item item = item(SETTINGS);
     assertRejected(Rejection.STOCK_ITEM_NOT_FOUND, item.read(GetLevel::new));
-    assertRejected(Rejection.RESERVATION_NOT_FOUND, item.read(replyTo -> new GetHold("nope", replyTo)));
-    assertEquals(0, assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("h1", 1, 600))).available());
+    assertRejected(
+        Rejection.RESERVATION_NOT_FOUND, item.read(replyTo -> new GetHold("nope", replyTo)));
+    assertEquals(
+        0,
+        assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("h1", 1, 600)))
+            .available());
     // A refused reserve stocks nothing and journals nothing.
     assertRejected(Rejection.STOCK_ITEM_NOT_FOUND, item.read(GetLevel::new));
     assertEquals(List.of(), item.journaled());
@@ -478,7 +563,8 @@ class StockItemGateTest {
   void aWriteThatChangesTheLevelIsPublishedToTheLocationsTopicAndNothingElseIs() {
     Item item = item(SETTINGS);
     TestProbe<LevelUpdate> watcher = testKit.createTestProbe(LevelUpdate.class);
-    LevelTopics.get(testKit.system()).topic(item.id().location())
+    LevelTopics.get(testKit.system())
+        .topic(item.id().location())
         .tell(Topic.subscribe(watcher.ref()));
     // The subscription is a message to the topic; give it a moment before the first change.
     watcher.expectNoMessage(Duration.ofMillis(200));
@@ -488,7 +574,9 @@ class StockItemGateTest {
     assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 10, 0, 10, 1), stocked);
 
     assertInstanceOf(HoldReply.class, item.submit(reserve("h1", 4, 600)));
-    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 10, 4, 6, 2), watcher.receiveMessage(REPLY));
+    assertEquals(
+        new LevelUpdate(item.id().location(), item.id().sku(), 10, 4, 6, 2),
+        watcher.receiveMessage(REPLY));
 
     // A refusal, a retry and a read change nothing, and publish nothing.
     assertRejected(Rejection.INSUFFICIENT_STOCK, item.submit(reserve("h2", 7, 600)));
@@ -499,7 +587,9 @@ class StockItemGateTest {
     // A watcher starts from the durable level and its sequence number.
     TestProbe<LevelUpdate> starting = testKit.createTestProbe(LevelUpdate.class);
     item.gate().tell(new StockItem.GetLevelUpdate(starting.ref()));
-    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 10, 4, 6, 2), starting.receiveMessage(REPLY));
+    assertEquals(
+        new LevelUpdate(item.id().location(), item.id().sku(), 10, 4, 6, 2),
+        starting.receiveMessage(REPLY));
   }
 
   @Test
@@ -507,7 +597,9 @@ class StockItemGateTest {
     Item item = item(SETTINGS);
     TestProbe<LevelUpdate> starting = testKit.createTestProbe(LevelUpdate.class);
     item.gate().tell(new StockItem.GetLevelUpdate(starting.ref()));
-    assertEquals(new LevelUpdate(item.id().location(), item.id().sku(), 0, 0, 0, 0), starting.receiveMessage(REPLY));
+    assertEquals(
+        new LevelUpdate(item.id().location(), item.id().sku(), 0, 0, 0, 0),
+        starting.receiveMessage(REPLY));
   }
 
   // ------------------------------------------------------------------ stopping
@@ -568,7 +660,9 @@ class StockItemGateTest {
 
   private static Item item(StockItemSettings settings) {
     StockItemId id = nextId();
-    return new Item(id, StockLedger.persistenceId(id).id(),
+    return new Item(
+        id,
+        StockLedger.persistenceId(id).id(),
         testKit.spawn(StockItem.create(id, settings, Clock.systemUTC())));
   }
 
@@ -579,22 +673,28 @@ class StockItemGateTest {
   private static ActorRef<StockItem.Command> spawnWatched(StockItemId id, TestProbe<String> ending)
       throws Exception {
     CompletableFuture<ActorRef<StockItem.Command>> gate = new CompletableFuture<>();
-    testKit.spawn(Behaviors.<Void>setup(ctx -> {
-      ActorRef<StockItem.Command> child =
-          ctx.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC()), "gate");
-      ctx.watch(child);
-      gate.complete(child);
-      return Behaviors.receive(Void.class)
-          .onSignal(ChildFailed.class, failed -> {
-            ending.ref().tell("failed: " + failed.getCause());
-            return Behaviors.stopped();
-          })
-          .onSignal(Terminated.class, stopped -> {
-            ending.ref().tell("stopped");
-            return Behaviors.stopped();
-          })
-          .build();
-    }));
+    testKit.spawn(
+        Behaviors.<Void>setup(
+            ctx -> {
+              ActorRef<StockItem.Command> child =
+                  ctx.spawn(StockItem.create(id, SETTINGS, Clock.systemUTC()), "gate");
+              ctx.watch(child);
+              gate.complete(child);
+              return Behaviors.receive(Void.class)
+                  .onSignal(
+                      ChildFailed.class,
+                      failed -> {
+                        ending.ref().tell("failed: " + failed.getCause());
+                        return Behaviors.stopped();
+                      })
+                  .onSignal(
+                      Terminated.class,
+                      stopped -> {
+                        ending.ref().tell("stopped");
+                        return Behaviors.stopped();
+                      })
+                  .build();
+            }));
     return gate.get(5, SECONDS);
   }
 
@@ -606,11 +706,13 @@ class StockItemGateTest {
       List<Future<?>> sent = new ArrayList<>();
       for (int c = 0; c < callers; c++) {
         int id = c;
-        sent.add(threads.submit(() -> {
-          go.await();
-          caller.accept(id);
-          return null;
-        }));
+        sent.add(
+            threads.submit(
+                () -> {
+                  go.await();
+                  caller.accept(id);
+                  return null;
+                }));
       }
       go.countDown();
       for (Future<?> f : sent) f.get(10, SECONDS);
@@ -659,9 +761,9 @@ class StockItemGateTest {
   }
 
   /**
-   * Passes every journal operation, but holds the first write of one item (or, made by
-   * {@link #firstRead}, its first read: its recovery) until released (a slow database), and
-   * records the size of each of that item's atomic writes.
+   * Passes every journal operation, but holds the first write of one item (or, made by {@link
+   * #firstRead}, its first read: its recovery) until released (a slow database), and records the
+   * size of each of that item's atomic writes.
    */
   private static final class HeldJournal implements ProcessingPolicy<JournalOperation> {
     private final String pid;

@@ -77,14 +77,15 @@ import org.junit.jupiter.api.Test;
 class StockLedgerTest {
 
   private static final Instant T0 = Instant.parse("2026-11-26T12:00:00.123456789Z");
+
   /** A snapshot interval no test reaches: recovery replays the whole journal. */
   private static final int NO_SNAPSHOTS = 1_000_000;
 
   /**
-   * Events are checked by the kit (serialized, read back, equal). {@code Decide} and {@code Decided}
-   * never leave the node ({@code NoSerializationVerificationNeeded}) and {@code StockState} is never
-   * serialized as such: the snapshot adapter stores a {@code StockSnapshot}, which the snapshot
-   * store serializes (see stock-entity-test.conf).
+   * Events are checked by the kit (serialized, read back, equal). {@code Decide} and {@code
+   * Decided} never leave the node ({@code NoSerializationVerificationNeeded}) and {@code
+   * StockState} is never serialized as such: the snapshot adapter stores a {@code StockSnapshot},
+   * which the snapshot store serializes (see stock-entity-test.conf).
    */
   private static final SerializationSettings SERIALIZATION =
       EventSourcedBehaviorTestKit.enabledSerializationSettings()
@@ -114,8 +115,9 @@ class StockLedgerTest {
 
     Ledger(int snapshotEvery) {
       // Creating the kit empties the in-memory journal and snapshot store.
-      kit = EventSourcedBehaviorTestKit.create(
-          testKit.system(), StockLedger.create(id, snapshotEvery, 4), SERIALIZATION);
+      kit =
+          EventSourcedBehaviorTestKit.create(
+              testKit.system(), StockLedger.create(id, snapshotEvery, 4), SERIALIZATION);
       recorder = new JournalRecorder(pid);
       kit.persistenceTestKit().withPolicy(recorder);
     }
@@ -151,16 +153,20 @@ class StockLedgerTest {
     String l = ledger.location();
 
     var stocked = ledger.decide(T0, receive(10));
-    assertEquals(List.of(new StockAdjusted(l, "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, T0)),
+    assertEquals(
+        List.of(new StockAdjusted(l, "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, T0)),
         stocked.events());
     assertEquals(List.of(new LevelReply(new Level(10, 0, 10, 0, 0, 0))), stocked.reply().replies());
 
     Instant t1 = T0.plusSeconds(1);
     var reserved = ledger.decide(t1, reserve("h1", 3, 600));
     Instant expiresAt = t1.plusSeconds(600);
-    assertEquals(List.of(new HoldPlaced(l, "SKU-1", "h1", "res-h1", "web", 3, expiresAt, "fp-h1",
-        10, 3, 7, t1)), reserved.events());
-    assertEquals(List.of(holdReply("h1", 3, HoldStatus.HELD, expiresAt)), reserved.reply().replies());
+    assertEquals(
+        List.of(
+            new HoldPlaced(l, "SKU-1", "h1", "res-h1", "web", 3, expiresAt, "fp-h1", 10, 3, 7, t1)),
+        reserved.events());
+    assertEquals(
+        List.of(holdReply("h1", 3, HoldStatus.HELD, expiresAt)), reserved.reply().replies());
     // The state handed to the gate is the ledger's own, after the write.
     assertEquals(new Level(10, 3, 7, 0, 0, 0), reserved.reply().state().level());
     assertEquals(reserved.state(), reserved.reply().state());
@@ -176,8 +182,10 @@ class StockLedgerTest {
 
     Instant t2 = T0.plusSeconds(2);
     var committed = ledger.decide(t2, commit("h1"));
-    assertEquals(List.of(new HoldCommitted(l, "SKU-1", "h1", "res-h1", 3, 7, 0, 7, t2)), committed.events());
-    assertEquals(List.of(holdReply("h1", 3, HoldStatus.COMMITTED, T0.plusSeconds(600))),
+    assertEquals(
+        List.of(new HoldCommitted(l, "SKU-1", "h1", "res-h1", 3, 7, 0, 7, t2)), committed.events());
+    assertEquals(
+        List.of(holdReply("h1", 3, HoldStatus.COMMITTED, T0.plusSeconds(600))),
         committed.reply().replies());
     assertEquals(new Level(7, 0, 7, 0, 0, 0), committed.state().level());
 
@@ -198,8 +206,10 @@ class StockLedgerTest {
 
     Instant t2 = T0.plusSeconds(2);
     var released = ledger.decide(t2, release("h1"));
-    assertEquals(List.of(new HoldReleased(l, "SKU-1", "h1", "res-h1", 4, 10, 0, 10, t2)), released.events());
-    assertEquals(List.of(holdReply("h1", 4, HoldStatus.RELEASED, T0.plusSeconds(600))),
+    assertEquals(
+        List.of(new HoldReleased(l, "SKU-1", "h1", "res-h1", 4, 10, 0, 10, t2)), released.events());
+    assertEquals(
+        List.of(holdReply("h1", 4, HoldStatus.RELEASED, T0.plusSeconds(600))),
         released.reply().replies());
     assertEquals(new Level(10, 0, 10, 0, 0, 0), released.state().level());
 
@@ -218,12 +228,14 @@ class StockLedgerTest {
     String l = ledger.location();
     Instant t = T0;
 
-    assertEquals(List.of(new StockAdjusted(l, "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, t)),
+    assertEquals(
+        List.of(new StockAdjusted(l, "SKU-1", 10, "receipt", null, null, null, 10, 0, 10, t)),
         ledger.decide(t, receive(10)).events());
 
     // A count is journaled as the delta it implied.
     var counted = ledger.decide(t, count(7));
-    assertEquals(List.of(new StockAdjusted(l, "SKU-1", -3, "count", null, null, null, 7, 0, 7, t)),
+    assertEquals(
+        List.of(new StockAdjusted(l, "SKU-1", -3, "count", null, null, null, 7, 0, 7, t)),
         counted.events());
     assertEquals(List.of(new LevelReply(new Level(7, 0, 7, 0, 0, 0))), counted.reply().replies());
 
@@ -235,13 +247,15 @@ class StockLedgerTest {
     // Physical truth wins: a count below what is held is accepted, and the shortage is signalled.
     ledger.decide(t, reserve("h1", 5, 600));
     var short_ = ledger.decide(t, count(2));
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             new StockAdjusted(l, "SKU-1", -5, "count", null, null, null, 2, 5, 0, t),
             new ShortageDetected(l, "SKU-1", 3, 2, 5, 0, t)),
         short_.events());
     assertTrue(short_.state().shortageSignalled());
     // Edge-triggered: a second count still below what is held signals nothing new.
-    assertEquals(List.of(StockAdjusted.class),
+    assertEquals(
+        List.of(StockAdjusted.class),
         ledger.decide(t, count(1)).events().stream().map(Object::getClass).toList());
   }
 
@@ -262,19 +276,23 @@ class StockLedgerTest {
 
     // available 8 -> 4 crosses the reorder point of 5: signalled in the same write as the hold.
     var crossed = ledger.decide(t, reserve("h1", 4, 600));
-    assertEquals(List.of(
-            new HoldPlaced(l, "SKU-1", "h1", "res-h1", "web", 4, t.plusSeconds(600), "fp-h1", 10, 4, 4, t),
+    assertEquals(
+        List.of(
+            new HoldPlaced(
+                l, "SKU-1", "h1", "res-h1", "web", 4, t.plusSeconds(600), "fp-h1", 10, 4, 4, t),
             new LowStockCrossed(l, "SKU-1", 5, 20, 10, 4, 4, t)),
         crossed.events());
     assertEquals(2, ledger.recorder.writes.get(ledger.recorder.writes.size() - 1));
 
     // Still below: no second signal.
-    assertEquals(List.of(HoldPlaced.class),
+    assertEquals(
+        List.of(HoldPlaced.class),
         ledger.decide(t, reserve("h2", 1, 600)).events().stream().map(Object::getClass).toList());
 
     // Back above the reorder point re-arms it; falling again signals again.
     ledger.decide(t, release("h1"), release("h2"));
-    assertEquals(List.of(HoldPlaced.class, LowStockCrossed.class),
+    assertEquals(
+        List.of(HoldPlaced.class, LowStockCrossed.class),
         ledger.decide(t, reserve("h3", 5, 600)).events().stream().map(Object::getClass).toList());
   }
 
@@ -287,16 +305,19 @@ class StockLedgerTest {
     Instant t = T0.plusSeconds(5);
     Instant exp = t.plusSeconds(600);
 
-    var batch = ledger.decide(t,
-        receive(5),
-        reserve("a", 3, 600),
-        reserve("b", 3, 600), // only 2 left
-        reserve("c", 2, 600),
-        commit("a"),
-        release("c"),
-        reserve("d", 2, 600));
+    var batch =
+        ledger.decide(
+            t,
+            receive(5),
+            reserve("a", 3, 600),
+            reserve("b", 3, 600), // only 2 left
+            reserve("c", 2, 600),
+            commit("a"),
+            release("c"),
+            reserve("d", 2, 600));
 
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             new StockAdjusted(l, "SKU-1", 5, "receipt", null, null, null, 5, 0, 5, t),
             new HoldPlaced(l, "SKU-1", "a", "res-a", "web", 3, exp, "fp-a", 5, 3, 2, t),
             new HoldPlaced(l, "SKU-1", "c", "res-c", "web", 2, exp, "fp-c", 5, 5, 0, t),
@@ -329,8 +350,14 @@ class StockLedgerTest {
     StockState before = ledger.kit.getState();
     int writesBefore = ledger.recorder.writes.size();
 
-    var rejected = ledger.decide(T0.plusSeconds(1),
-        reserve("x", 3, 600), commit("nope"), receive(-5), release("nope"), extend("nope", 60));
+    var rejected =
+        ledger.decide(
+            T0.plusSeconds(1),
+            reserve("x", 3, 600),
+            commit("nope"),
+            receive(-5),
+            release("nope"),
+            extend("nope", 60));
 
     assertTrue(rejected.hasNoEvents());
     List<StockReply> replies = rejected.reply().replies();
@@ -358,19 +385,24 @@ class StockLedgerTest {
     ledger.decide(T0, receive(10));
     ledger.decide(T0, reserve("h1", 4, 10), reserve("h2", 2, 20), reserve("h3", 1, 10));
     var extended = ledger.decide(T0.plusSeconds(5), extend("h3", 30));
-    assertEquals(List.of(new HoldExtended(l, "SKU-1", "h3", "res-h3", T0.plusSeconds(35), 10, 7, 3,
-        T0.plusSeconds(5))), extended.events());
+    assertEquals(
+        List.of(
+            new HoldExtended(
+                l, "SKU-1", "h3", "res-h3", T0.plusSeconds(35), 10, 7, 3, T0.plusSeconds(5))),
+        extended.events());
 
     // One second before the deadline nothing lapses.
     var before = ledger.decide(T0.plusSeconds(9));
     assertTrue(before.hasNoEvents());
-    assertEquals(HoldStatus.HELD, before.state().holdAt("h1", T0.plusSeconds(9)).orElseThrow().status());
+    assertEquals(
+        HoldStatus.HELD, before.state().holdAt("h1", T0.plusSeconds(9)).orElseThrow().status());
     assertEquals(7, before.state().reserved());
 
     // At the deadline an empty batch journals the expiry; the extended hold stays.
     Instant t10 = T0.plusSeconds(10);
     var due = ledger.decide(t10);
-    assertEquals(List.of(new HoldExpired(l, "SKU-1", "h1", "res-h1", 4, 10, 3, 7, t10)), due.events());
+    assertEquals(
+        List.of(new HoldExpired(l, "SKU-1", "h1", "res-h1", 4, 10, 3, 7, t10)), due.events());
     assertEquals(List.of(), due.reply().replies());
     assertEquals(HoldStatus.EXPIRED, due.state().holdAt("h1", t10).orElseThrow().status());
     assertEquals(HoldStatus.HELD, due.state().holdAt("h3", t10).orElseThrow().status());
@@ -385,12 +417,14 @@ class StockLedgerTest {
     // A commit decided at the deadline, in the batch that expires the hold, loses.
     Instant t20 = T0.plusSeconds(20);
     var raced = ledger.decide(t20, commit("h2"));
-    assertEquals(List.of(new HoldExpired(l, "SKU-1", "h2", "res-h2", 2, 10, 1, 9, t20)), raced.events());
+    assertEquals(
+        List.of(new HoldExpired(l, "SKU-1", "h2", "res-h2", 2, 10, 1, 9, t20)), raced.events());
     assertRejected(Rejection.RESERVATION_EXPIRED, only(raced.reply().replies()));
     assertEquals(10, raced.state().onHand());
 
     Instant t35 = T0.plusSeconds(35);
-    assertEquals(List.of(new HoldExpired(l, "SKU-1", "h3", "res-h3", 1, 10, 0, 10, t35)),
+    assertEquals(
+        List.of(new HoldExpired(l, "SKU-1", "h3", "res-h3", 1, 10, 0, 10, t35)),
         ledger.decide(t35).events());
   }
 
@@ -417,18 +451,21 @@ class StockLedgerTest {
     assertEquals(1, ledger.decide(T0.plusSeconds(7), commit("h1")).events().size());
     var commitAgain = ledger.decide(T0.plusSeconds(8), commit("h1"));
     assertTrue(commitAgain.hasNoEvents());
-    assertEquals(List.of(holdReply("h1", 3, HoldStatus.COMMITTED, T0.plusSeconds(600))),
+    assertEquals(
+        List.of(holdReply("h1", 3, HoldStatus.COMMITTED, T0.plusSeconds(600))),
         commitAgain.reply().replies());
 
-    // A reserve retried after its hold was committed still gets its first answer, and changes nothing.
+    // A reserve retried after its hold was committed still gets its first answer, and changes
+    // nothing.
     var lateRetry = ledger.decide(T0.plusSeconds(9), reserve("h1", 3, 600));
     assertTrue(lateRetry.hasNoEvents());
     assertEquals(List.of(expected), lateRetry.reply().replies());
     assertEquals(new Level(7, 2, 5, 0, 0, 0), lateRetry.state().level());
 
     // The same id for a different request is refused, not treated as a retry.
-    var reused = ledger.decide(T0.plusSeconds(10),
-        new Reserve("h1", "res-h1", "web", 4, 600, "another-body"));
+    var reused =
+        ledger.decide(
+            T0.plusSeconds(10), new Reserve("h1", "res-h1", "web", 4, 600, "another-body"));
     assertTrue(reused.hasNoEvents());
     assertRejected(Rejection.IDEMPOTENCY_KEY_REUSED, only(reused.reply().replies()));
 
@@ -445,8 +482,9 @@ class StockLedgerTest {
     var adjustAgain = ledger.decide(T0.plusSeconds(15), keyed);
     assertTrue(adjustAgain.hasNoEvents());
     assertEquals(List.of(firstLevel), adjustAgain.reply().replies());
-    var adjustReused = ledger.decide(T0.plusSeconds(16),
-        new Adjust("adj-1", "another-body", 6L, null, "receipt", "GRN-1"));
+    var adjustReused =
+        ledger.decide(
+            T0.plusSeconds(16), new Adjust("adj-1", "another-body", 6L, null, "receipt", "GRN-1"));
     assertTrue(adjustReused.hasNoEvents());
     assertRejected(Rejection.IDEMPOTENCY_KEY_REUSED, only(adjustReused.reply().replies()));
     assertEquals(13, adjustReused.state().onHand());
@@ -478,7 +516,8 @@ class StockLedgerTest {
     List<Object> journal = ledger.journaled();
 
     // The older snapshots are deleted once the newest is stored.
-    List<Pair<SnapshotMeta, Object>> snapshots = awaitOneSnapshot(ledger.kit.snapshotTestKit().orElseThrow(), ledger.pid);
+    List<Pair<SnapshotMeta, Object>> snapshots =
+        awaitOneSnapshot(ledger.kit.snapshotTestKit().orElseThrow(), ledger.pid);
     assertInstanceOf(StockSnapshot.class, snapshots.get(0).second());
     long lastSnapshotAt = snapshots.get(0).first().sequenceNr();
 
@@ -488,8 +527,13 @@ class StockLedgerTest {
     // Only the events after the newest snapshot are replayed: fewer than the interval, or than the
     // entries of the state, whichever is more ...
     assertEquals(journal.size() - lastSnapshotAt, ledger.recorder.replayed.get());
-    assertTrue(ledger.recorder.replayed.get() < Math.max(5, before.snapshotEntries()),
-        "replayed " + ledger.recorder.replayed.get() + " with " + before.snapshotEntries() + " entries");
+    assertTrue(
+        ledger.recorder.replayed.get() < Math.max(5, before.snapshotEntries()),
+        "replayed "
+            + ledger.recorder.replayed.get()
+            + " with "
+            + before.snapshotEntries()
+            + " entries");
     // ... and the books are those of the live ledger and of a fold of the whole journal.
     assertEquals(books(before), books(recovered));
     StockState folded = StockState.empty(ledger.id);
@@ -503,10 +547,15 @@ class StockLedgerTest {
     Recovery withSnapshots = tenThousandEvents(1000);
     Recovery fromJournal = tenThousandEvents(NO_SNAPSHOTS);
     System.out.printf(
-        "StockLedgerTest: recovery of %d events: %d ms with snapshots (at least every 1000; %d entries"
-            + " written in all; %d events replayed), %d ms without snapshots (%d events replayed)%n",
-        fromJournal.events, withSnapshots.millis, withSnapshots.snapshotEntriesWritten,
-        withSnapshots.replayed, fromJournal.millis, fromJournal.replayed);
+        "StockLedgerTest: recovery of %d events: %d ms with snapshots (at least every 1000; %d"
+            + " entries written in all; %d events replayed), %d ms without snapshots (%d events"
+            + " replayed)%n",
+        fromJournal.events,
+        withSnapshots.millis,
+        withSnapshots.snapshotEntriesWritten,
+        withSnapshots.replayed,
+        fromJournal.millis,
+        fromJournal.replayed);
 
     assertTrue(fromJournal.events > 10_000);
     assertEquals(fromJournal.events, fromJournal.replayed);
@@ -517,19 +566,22 @@ class StockLedgerTest {
     assertTrue(withSnapshots.replayed < entries, "replayed " + withSnapshots.replayed);
     // ... and the snapshots written cost less than one entry per event, where a snapshot every
     // 1000 events would have written 27,500 entries (two and a half per event).
-    assertTrue(withSnapshots.snapshotEntriesWritten < withSnapshots.events,
+    assertTrue(
+        withSnapshots.snapshotEntriesWritten < withSnapshots.events,
         "snapshot entries written " + withSnapshots.snapshotEntriesWritten);
     assertEquals(0, fromJournal.snapshotEntriesWritten);
     // The same history on two items: the same books but for the location.
-    assertEquals(books(fromJournal.state).withoutLocation(), books(withSnapshots.state).withoutLocation());
+    assertEquals(
+        books(fromJournal.state).withoutLocation(), books(withSnapshots.state).withoutLocation());
   }
 
-  private record Recovery(long events, long replayed, long millis, StockState state, long snapshotEntriesWritten) {}
+  private record Recovery(
+      long events, long replayed, long millis, StockState state, long snapshotEntriesWritten) {}
 
   /**
-   * 10,401 events written in batches of 1000 (as a flash sale writes them), then the ledger
-   * started three times as its gate starts it: spawn, then an empty {@code Decide} that is answered
-   * once recovery is done. The fastest of the three counts (the first also warms the JIT).
+   * 10,401 events written in batches of 1000 (as a flash sale writes them), then the ledger started
+   * three times as its gate starts it: spawn, then an empty {@code Decide} that is answered once
+   * recovery is done. The fastest of the three counts (the first also warms the JIT).
    *
    * <p>The history is written by a plainly spawned ledger, not through the kit: the kit's {@code
    * runCommand} reads the whole journal back on every command, which makes 10,000 events slow to
@@ -546,7 +598,8 @@ class StockLedgerTest {
     snapshotStore.withPolicy(snapshotsWritten);
     try {
       TestProbe<Decided> probe = testKit.createTestProbe(Decided.class);
-      ActorRef<StockLedger.Command> writer = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+      ActorRef<StockLedger.Command> writer =
+          testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
       Instant t = T0;
       decide(writer, probe, t, List.of(receive(1_000_000)));
       for (int round = 0; round < 10; round++) {
@@ -572,11 +625,13 @@ class StockLedgerTest {
 
       assertEquals(100, before.holds().size());
       assertEquals(5150, before.finishedHolds().size());
-      assertEquals(List.of(1, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 400),
+      assertEquals(
+          List.of(1, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 400),
           recorder.writes);
       long events = journal.persistedInStorage(pid).size();
       assertEquals(10_401, events);
-      if (snapshotEvery == NO_SNAPSHOTS) assertTrue(snapshotStore.persistedInStorage(pid).isEmpty());
+      if (snapshotEvery == NO_SNAPSHOTS)
+        assertTrue(snapshotStore.persistedInStorage(pid).isEmpty());
       else awaitOneSnapshot(snapshotStore, pid);
 
       long best = Long.MAX_VALUE;
@@ -585,7 +640,8 @@ class StockLedgerTest {
       for (int i = 0; i < 3; i++) {
         recorder.replayed.set(0);
         long started = System.nanoTime();
-        ActorRef<StockLedger.Command> ledger = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+        ActorRef<StockLedger.Command> ledger =
+            testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
         Decided ready = decide(ledger, probe, t, List.of());
         best = Math.min(best, (System.nanoTime() - started) / 1_000_000);
         testKit.stop(ledger);
@@ -598,10 +654,12 @@ class StockLedgerTest {
       if (snapshotEvery != NO_SNAPSHOTS) {
         // A recovered ledger counts from the snapshot it started from: a few more events do not
         // make it snapshot again.
-        ActorRef<StockLedger.Command> ledger = testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+        ActorRef<StockLedger.Command> ledger =
+            testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
         decide(ledger, probe, t, List.of(reserve("after-restart", 1, 3600)));
         testKit.stop(ledger);
-        assertEquals(entriesWritten, snapshotsWritten.entries.get(), "a snapshot right after the restart");
+        assertEquals(
+            entriesWritten, snapshotsWritten.entries.get(), "a snapshot right after the restart");
         assertEquals(events + 1, journal.persistedInStorage(pid).size());
       }
       return new Recovery(events, replayed, best, recovered, entriesWritten);
@@ -612,7 +670,9 @@ class StockLedgerTest {
   }
 
   private static Decided decide(
-      ActorRef<StockLedger.Command> ledger, TestProbe<Decided> probe, Instant now,
+      ActorRef<StockLedger.Command> ledger,
+      TestProbe<Decided> probe,
+      Instant now,
       List<StockRequest> requests) {
     ledger.tell(new Decide(requests, now, probe.ref()));
     Decided decided = probe.receiveMessage(Duration.ofSeconds(20));
@@ -636,11 +696,13 @@ class StockLedgerTest {
       switch (i % 4) {
         case 0 -> batch.add(commit(h));
         case 1 -> batch.add(release(h));
-        case 2 -> { } // left to expire in a later batch
+        case 2 -> {} // left to expire in a later batch
         default -> batch.add(extend(h, 3600));
       }
-      if (i % 5 == 0) batch.add(new Adjust("adj-" + i, "fp-adj-" + i, 3L, null, "receipt", "GRN-" + i));
-      assertInstanceOf(HoldReply.class,
+      if (i % 5 == 0)
+        batch.add(new Adjust("adj-" + i, "fp-adj-" + i, 3L, null, "receipt", "GRN-" + i));
+      assertInstanceOf(
+          HoldReply.class,
           ledger.decide(t, batch.toArray(StockRequest[]::new)).reply().replies().get(0));
     }
     StockState s = ledger.kit.getState();
@@ -657,9 +719,14 @@ class StockLedgerTest {
   /** After a restart, the remembered outcomes and the pending deadlines work as before it. */
   private static void behavesAsBefore(Ledger ledger, StockState before, Instant end) {
     Instant t = end.plusSeconds(1);
-    var retries = ledger.decide(t,
-        commit("h0"), release("h1"), release("h2"), reserve("h0", 1, 45),
-        new Adjust("adj-5", "fp-adj-5", 3L, null, "receipt", "GRN-5"));
+    var retries =
+        ledger.decide(
+            t,
+            commit("h0"),
+            release("h1"),
+            release("h2"),
+            reserve("h0", 1, 45),
+            new Adjust("adj-5", "fp-adj-5", 3L, null, "receipt", "GRN-5"));
     assertTrue(retries.hasNoEvents());
     List<StockReply> replies = retries.reply().replies();
     assertEquals(HoldStatus.COMMITTED, ((HoldReply) replies.get(0)).hold().status());
@@ -672,7 +739,8 @@ class StockLedgerTest {
     var expiries = ledger.decide(t.plusSeconds(7200));
     assertEquals(before.holds().size(), expiries.events().size());
     expiries.events().forEach(e -> assertInstanceOf(HoldExpired.class, e));
-    assertEquals(Set.copyOf(before.holds().keySet()),
+    assertEquals(
+        Set.copyOf(before.holds().keySet()),
         Set.copyOf(expiries.events().stream().map(e -> ((HoldExpired) e).holdId()).toList()));
     assertEquals(0, expiries.state().reserved());
   }
@@ -693,15 +761,30 @@ class StockLedgerTest {
       List<Remembered<AppliedAdjustment>> adjustments) {
 
     Books withoutLocation() {
-      return new Books(null, stocked, level, lowStockSignalled, shortageSignalled, holds, deadlines,
-          finishedHolds, adjustments);
+      return new Books(
+          null,
+          stocked,
+          level,
+          lowStockSignalled,
+          shortageSignalled,
+          holds,
+          deadlines,
+          finishedHolds,
+          adjustments);
     }
   }
 
   private static Books books(StockState s) {
-    return new Books(s.location(), s.stocked(), s.level(), s.lowStockSignalled(),
-        s.shortageSignalled(), Set.copyOf(s.holds().values()), List.copyOf(s.deadlines()),
-        s.finishedHolds().entries(), s.adjustments().entries());
+    return new Books(
+        s.location(),
+        s.stocked(),
+        s.level(),
+        s.lowStockSignalled(),
+        s.shortageSignalled(),
+        Set.copyOf(s.holds().values()),
+        List.copyOf(s.deadlines()),
+        s.finishedHolds().entries(),
+        s.adjustments().entries());
   }
 
   // ------------------------------------------------------------------ journal
@@ -748,8 +831,8 @@ class StockLedgerTest {
   }
 
   /** The item's snapshots once the older ones are deleted (the delete follows the save). */
-  private static List<Pair<SnapshotMeta, Object>> awaitOneSnapshot(SnapshotTestKit store, String pid)
-      throws InterruptedException {
+  private static List<Pair<SnapshotMeta, Object>> awaitOneSnapshot(
+      SnapshotTestKit store, String pid) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     List<Pair<SnapshotMeta, Object>> snapshots = store.persistedInStorage(pid);
     while (snapshots.size() != 1 && System.nanoTime() < deadline) {

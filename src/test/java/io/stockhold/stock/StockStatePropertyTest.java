@@ -55,13 +55,13 @@ import org.junit.jupiter.api.Test;
 /**
  * Random batches of random requests at a random, non-decreasing clock, checked after every batch
  * against three things that do not share {@link StockState}'s arithmetic: a replay of the events
- * (the invariants in docs/architecture.md), a model of the rules written from the design (the exact events
- * and replies), and {@link StockAudit}. A snapshot round trip and a recovery from the events must
- * behave like the original.
+ * (the invariants in docs/architecture.md), a model of the rules written from the design (the exact
+ * events and replies), and {@link StockAudit}. A snapshot round trip and a recovery from the events
+ * must behave like the original.
  *
  * <p>Each run draws a fresh master seed. On failure the message names the seed of the failing
- * sequence; rerun just that one with {@code -Dstockhold.propertySeed=<seed>} (or the whole run
- * with {@code -Dstockhold.propertyMasterSeed=<seed>}).
+ * sequence; rerun just that one with {@code -Dstockhold.propertySeed=<seed>} (or the whole run with
+ * {@code -Dstockhold.propertyMasterSeed=<seed>}).
  */
 class StockStatePropertyTest {
 
@@ -81,7 +81,8 @@ class StockStatePropertyTest {
       return;
     }
     long master = Long.getLong("stockhold.propertyMasterSeed", new Random().nextLong());
-    System.out.println("StockStatePropertyTest: master seed " + master + ", " + SEQUENCES + " sequences");
+    System.out.println(
+        "StockStatePropertyTest: master seed " + master + ", " + SEQUENCES + " sequences");
     long cpuBefore = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     Random seeds = new Random(master);
     Coverage coverage = new Coverage();
@@ -89,10 +90,15 @@ class StockStatePropertyTest {
       coverage.add(runSequence(seeds.nextLong()));
     }
     coverage.assertExercised(master);
-    System.out.println("StockStatePropertyTest: " + new TreeMap<>(coverage.counts) + ", snapshots "
-        + coverage.snapshots + ", cpu "
-        + (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore) / 1_000_000
-        + " ms");
+    System.out.println(
+        "StockStatePropertyTest: "
+            + new TreeMap<>(coverage.counts)
+            + ", snapshots "
+            + coverage.snapshots
+            + ", cpu "
+            + (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore)
+                / 1_000_000
+            + " ms");
   }
 
   // ====================================================================== one sequence
@@ -144,7 +150,8 @@ class StockStatePropertyTest {
         // 4. recovery from the journal rebuilds the same state (in full at the end of the sequence)
         for (StockEvent e : d.events()) recovered = recovered.apply(e);
         assertEquals(d.after().level(), recovered.level(), "level recovered from the events");
-        if (step == STEPS - 1) assertEquals(d.after(), recovered, "state recovered from the events");
+        if (step == STEPS - 1)
+          assertEquals(d.after(), recovered, "state recovered from the events");
 
         // 5. a state restored from a snapshot behaves like the original
         if (restoredDecider != null) {
@@ -164,9 +171,18 @@ class StockStatePropertyTest {
           coverage.snapshots++;
         }
       } catch (AssertionError e) {
-        throw new AssertionError("property failed; rerun with -Dstockhold.propertySeed=" + seed
-            + " (step " + step + " at " + now + "): " + e.getMessage()
-            + "\nlast batches:\n" + history.stream().map(Step::toString).collect(Collectors.joining("\n")), e);
+        throw new AssertionError(
+            "property failed; rerun with -Dstockhold.propertySeed="
+                + seed
+                + " (step "
+                + step
+                + " at "
+                + now
+                + "): "
+                + e.getMessage()
+                + "\nlast batches:\n"
+                + history.stream().map(Step::toString).collect(Collectors.joining("\n")),
+            e);
       }
       coverage.count(batch, d, replay);
       state = d.after();
@@ -178,20 +194,29 @@ class StockStatePropertyTest {
   private record Step(int step, Instant now, List<StockRequest> batch, BatchDecision d) {
     @Override
     public String toString() {
-      return "  step " + step + " at " + now + "\n    requests " + batch + "\n    events " + d.events()
-          + "\n    replies " + d.replies();
+      return "  step "
+          + step
+          + " at "
+          + now
+          + "\n    requests "
+          + batch
+          + "\n    events "
+          + d.events()
+          + "\n    replies "
+          + d.replies();
     }
   }
 
-
   // ====================================================================== checks
 
-  private static void checkStateAgainstReplay(StockState s, Replay replay, Instant now, Random rnd) {
+  private static void checkStateAgainstReplay(
+      StockState s, Replay replay, Instant now, Random rnd) {
     long sumOfHolds = replay.active.values().stream().mapToLong(Replay.RHold::quantity).sum();
     assertEquals(replay.onHand, s.onHand(), "onHand");
     assertEquals(sumOfHolds, s.reserved(), "reserved = sum of active holds");
     assertEquals(replay.safetyStock, s.safetyStock(), "safetyStock");
-    assertEquals(Math.max(0, replay.onHand - sumOfHolds - replay.safetyStock), s.available(), "available");
+    assertEquals(
+        Math.max(0, replay.onHand - sumOfHolds - replay.safetyStock), s.available(), "available");
     assertTrue(s.available() >= 0, "available is never negative");
     Map<String, Long> heldByState = new HashMap<>();
     s.holds().forEach((id, h) -> heldByState.put(id, h.quantity()));
@@ -201,30 +226,43 @@ class StockStatePropertyTest {
 
     // every hold due by now was expired at the start of the batch
     for (Replay.RHold h : replay.active.values()) {
-      assertTrue(h.expiresAt().isAfter(now), () -> "hold " + h + " is due at " + now + " but still active");
+      assertTrue(
+          h.expiresAt().isAfter(now),
+          () -> "hold " + h + " is due at " + now + " but still active");
     }
-    Optional<Instant> earliest = replay.active.values().stream().map(Replay.RHold::expiresAt)
-        .min(Comparator.naturalOrder());
+    Optional<Instant> earliest =
+        replay.active.values().stream().map(Replay.RHold::expiresAt).min(Comparator.naturalOrder());
     assertEquals(earliest, s.nextDeadline(), "nextDeadline");
     assertEquals(s.level(), s.levelAt(now), "nothing lapsed is left at now");
 
     // reads between batches leave out lapsed holds
     Instant later = now.plusMillis(rnd.nextInt(200_000));
-    long stillHeld = replay.active.values().stream()
-        .filter(h -> h.expiresAt().isAfter(later)).mapToLong(Replay.RHold::quantity).sum();
+    long stillHeld =
+        replay.active.values().stream()
+            .filter(h -> h.expiresAt().isAfter(later))
+            .mapToLong(Replay.RHold::quantity)
+            .sum();
     Level at = s.levelAt(later);
     assertEquals(stillHeld, at.reserved(), () -> "levelAt(" + later + ").reserved");
-    assertEquals(Math.max(0, replay.onHand - stillHeld - replay.safetyStock), at.available(),
+    assertEquals(
+        Math.max(0, replay.onHand - stillHeld - replay.safetyStock),
+        at.available(),
         () -> "levelAt(" + later + ").available");
     for (String id : replay.sample(rnd)) {
       Replay.RHold h = replay.active.get(id);
       Optional<HoldView> view = s.holdAt(id, later);
       if (h != null) {
         HoldStatus expected = h.expiresAt().isAfter(later) ? HoldStatus.HELD : HoldStatus.EXPIRED;
-        assertEquals(expected, view.map(HoldView::status).orElse(null), () -> "holdAt(" + id + ", " + later + ")");
+        assertEquals(
+            expected,
+            view.map(HoldView::status).orElse(null),
+            () -> "holdAt(" + id + ", " + later + ")");
         assertEquals(h.expiresAt(), view.get().expiresAt());
       } else {
-        assertEquals(replay.ended.get(id), view.map(HoldView::status).orElse(null), () -> "holdAt(" + id + ")");
+        assertEquals(
+            replay.ended.get(id),
+            view.map(HoldView::status).orElse(null),
+            () -> "holdAt(" + id + ")");
       }
     }
   }
@@ -235,17 +273,22 @@ class StockStatePropertyTest {
       StockReply got = actual.get(i);
       int index = i;
       if (want instanceof Rejected w) {
-        Rejected g = assertInstanceOf(Rejected.class, got, () -> "reply " + index + ": expected " + want);
+        Rejected g =
+            assertInstanceOf(Rejected.class, got, () -> "reply " + index + ": expected " + want);
         assertEquals(w.reason(), g.reason(), () -> "reply " + index + ": " + got);
-        assertEquals(w.available(), g.available(), () -> "available carried by reply " + index + ": " + got);
+        assertEquals(
+            w.available(), g.available(), () -> "available carried by reply " + index + ": " + got);
       } else {
         assertEquals(want, got, "reply " + index);
       }
     }
   }
 
-  /** {@code memories}: also the finished holds and adjustment keys (their cost grows with the run). */
-  private static void assertSameBooks(StockState original, StockState restored, Instant now, boolean memories) {
+  /**
+   * {@code memories}: also the finished holds and adjustment keys (their cost grows with the run).
+   */
+  private static void assertSameBooks(
+      StockState original, StockState restored, Instant now, boolean memories) {
     assertEquals(original.level(), restored.level(), "level after the snapshot round trip");
     assertEquals(original.holds(), restored.holds(), "holds after the snapshot round trip");
     assertEquals(original.nextDeadline(), restored.nextDeadline());
@@ -262,9 +305,9 @@ class StockStatePropertyTest {
   // ====================================================================== the replay
 
   /**
-   * The books rebuilt from events only, checking every invariant on the way. onHand
-   * never goes below 0 through an adjustment; it may through a commit made during a shortage,
-   * since rule 5 keeps such holds committable, and through an offline POS sale (and only then).
+   * The books rebuilt from events only, checking every invariant on the way. onHand never goes
+   * below 0 through an adjustment; it may through a commit made during a shortage, since rule 5
+   * keeps such holds committable, and through an offline POS sale (and only then).
    */
   static final class Replay {
     record RHold(long quantity, Instant expiresAt) {}
@@ -278,6 +321,7 @@ class StockStatePropertyTest {
     final Map<String, HoldStatus> ended = new HashMap<>();
     final List<String> known = new ArrayList<>();
     final Set<String> salesSeen = new HashSet<>();
+
     long reservedSum() {
       return active.values().stream().mapToLong(RHold::quantity).sum();
     }
@@ -301,7 +345,9 @@ class StockStatePropertyTest {
         assertEquals(now, e.occurredAt(), () -> "occurredAt of " + e);
         boolean signal = e instanceof LowStockCrossed || e instanceof ShortageDetected;
         if (e instanceof HoldExpired) {
-          assertTrue(!requestsStarted, () -> "expiry " + e + " after a request's event: not at the start of the batch");
+          assertTrue(
+              !requestsStarted,
+              () -> "expiry " + e + " after a request's event: not at the start of the batch");
         } else if (!signal) {
           requestsStarted = true;
         }
@@ -315,7 +361,9 @@ class StockStatePropertyTest {
           long before = onHand;
           onHand += e.delta();
           if (e.delta() < 0) {
-            assertTrue(onHand >= 0, () -> "delta " + e.delta() + " took onHand from " + before + " to " + onHand);
+            assertTrue(
+                onHand >= 0,
+                () -> "delta " + e.delta() + " took onHand from " + before + " to " + onHand);
           }
         }
         case PolicyChanged e -> {
@@ -326,8 +374,11 @@ class StockStatePropertyTest {
         case HoldPlaced e -> {
           long available = available();
           assertTrue(e.quantity() > 0, () -> "empty hold " + e);
-          assertTrue(e.quantity() <= available, () -> "oversold: " + e + " with " + available + " available");
-          assertTrue(!active.containsKey(e.holdId()) && !ended.containsKey(e.holdId()),
+          assertTrue(
+              e.quantity() <= available,
+              () -> "oversold: " + e + " with " + available + " available");
+          assertTrue(
+              !active.containsKey(e.holdId()) && !ended.containsKey(e.holdId()),
               () -> "hold placed twice: " + e);
           assertTrue(e.expiresAt().isAfter(now), () -> "hold placed already due: " + e);
           active.put(e.holdId(), new RHold(e.quantity(), e.expiresAt()));
@@ -336,16 +387,20 @@ class StockStatePropertyTest {
         case HoldCommitted e -> {
           long shortBefore = reservedSum() - onHand;
           RHold h = end(e.holdId(), e.quantity(), HoldStatus.COMMITTED);
-          assertTrue(now.isBefore(h.expiresAt()), () -> "committed at or after its deadline: " + e + " " + h);
+          assertTrue(
+              now.isBefore(h.expiresAt()),
+              () -> "committed at or after its deadline: " + e + " " + h);
           onHand -= e.quantity();
           if (onHand < 0) {
-            assertTrue(shortBefore > 0, () -> "commit " + e + " took onHand below 0 without a shortage");
+            assertTrue(
+                shortBefore > 0, () -> "commit " + e + " took onHand below 0 without a shortage");
           }
         }
         case HoldReleased e -> end(e.holdId(), e.quantity(), HoldStatus.RELEASED);
         case HoldExpired e -> {
           RHold h = end(e.holdId(), e.quantity(), HoldStatus.EXPIRED);
-          assertTrue(!now.isBefore(h.expiresAt()), () -> "expired before its deadline: " + e + " " + h);
+          assertTrue(
+              !now.isBefore(h.expiresAt()), () -> "expired before its deadline: " + e + " " + h);
         }
         case HoldExtended e -> {
           RHold h = active.get(e.holdId());
@@ -354,7 +409,9 @@ class StockStatePropertyTest {
           active.put(e.holdId(), new RHold(h.quantity(), e.expiresAt()));
         }
         case LowStockCrossed e -> {
-          assertTrue(lowArmed, () -> "low stock signalled again before available rose above the point: " + e);
+          assertTrue(
+              lowArmed,
+              () -> "low stock signalled again before available rose above the point: " + e);
           assertTrue(reorderPoint > 0 && available() <= reorderPoint, () -> "not low: " + e);
           lowArmed = false;
         }
@@ -373,14 +430,17 @@ class StockStatePropertyTest {
       long reserved = reservedSum();
       if (available() > reorderPoint) lowArmed = true;
       if (onHand >= reserved) shortageArmed = true;
-      assertEquals(List.of(onHand, reserved, available()),
+      assertEquals(
+          List.of(onHand, reserved, available()),
           List.of(event.onHand(), event.reserved(), event.available()),
           () -> "onHand/reserved/available carried by " + event);
     }
 
     private RHold end(String holdId, long quantity, HoldStatus status) {
       RHold h = active.remove(holdId);
-      assertTrue(h != null, () -> "hold " + holdId + (ended.containsKey(holdId) ? " ended twice" : " never placed"));
+      assertTrue(
+          h != null,
+          () -> "hold " + holdId + (ended.containsKey(holdId) ? " ended twice" : " never placed"));
       assertEquals(h.quantity(), quantity, () -> "hold " + holdId + " ended with another quantity");
       ended.put(holdId, status);
       return h;
@@ -393,8 +453,14 @@ class StockStatePropertyTest {
   static final class Model {
     record Expected(List<StockEvent> events, List<StockReply> replies) {}
 
-    record MHold(String holdId, String reservationId, String channel, long quantity, Instant expiresAt,
-        Instant grantedExpiresAt, String fingerprint) {
+    record MHold(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        Instant expiresAt,
+        Instant grantedExpiresAt,
+        String fingerprint) {
       HoldView view(HoldStatus status, Instant at) {
         return new HoldView(holdId, reservationId, channel, quantity, status, at);
       }
@@ -432,14 +498,26 @@ class StockStatePropertyTest {
     Expected decideBatch(List<StockRequest> requests, Instant at) {
       out = new ArrayList<>();
       now = at;
-      List<MHold> due = active.values().stream().filter(h -> !h.expiresAt().isAfter(at))
-          .sorted(Comparator.comparing(MHold::expiresAt).thenComparing(MHold::holdId)).toList();
+      List<MHold> due =
+          active.values().stream()
+              .filter(h -> !h.expiresAt().isAfter(at))
+              .sorted(Comparator.comparing(MHold::expiresAt).thenComparing(MHold::holdId))
+              .toList();
       for (MHold h : due) {
         active.remove(h.holdId());
         ended.put(h.holdId(), new Ended(h, HoldStatus.EXPIRED));
         reserved -= h.quantity();
-        emit(new HoldExpired(LOC, SKU, h.holdId(), h.reservationId(), h.quantity(), onHand, reserved,
-            available(), now));
+        emit(
+            new HoldExpired(
+                LOC,
+                SKU,
+                h.holdId(),
+                h.reservationId(),
+                h.quantity(),
+                onHand,
+                reserved,
+                available(),
+                now));
       }
       List<StockReply> replies = new ArrayList<>();
       for (StockRequest r : requests) replies.add(decide(r));
@@ -453,11 +531,14 @@ class StockStatePropertyTest {
       if (shortSignalled && onHand >= reserved) shortSignalled = false;
       if (reorderPoint > 0 && !lowSignalled && available() <= reorderPoint) {
         lowSignalled = true;
-        out.add(new LowStockCrossed(LOC, SKU, reorderPoint, reorderQuantity, onHand, reserved, available(), now));
+        out.add(
+            new LowStockCrossed(
+                LOC, SKU, reorderPoint, reorderQuantity, onHand, reserved, available(), now));
       }
       if (!shortSignalled && onHand < reserved) {
         shortSignalled = true;
-        out.add(new ShortageDetected(LOC, SKU, reserved - onHand, onHand, reserved, available(), now));
+        out.add(
+            new ShortageDetected(LOC, SKU, reserved - onHand, onHand, reserved, available(), now));
       }
     }
 
@@ -489,14 +570,26 @@ class StockStatePropertyTest {
       onHand -= o.quantity();
       stocked = true;
       sales.put(o.saleId(), new SaleSeen(o, level()));
-      emit(new OfflineSaleRecorded(LOC, SKU, o.saleId(), o.terminalId(), o.quantity(), o.soldAt(), onHand,
-          reserved, available(), now));
+      emit(
+          new OfflineSaleRecorded(
+              LOC,
+              SKU,
+              o.saleId(),
+              o.terminalId(),
+              o.quantity(),
+              o.soldAt(),
+              onHand,
+              reserved,
+              available(),
+              now));
       return new SaleReply(oversold ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED, level());
     }
 
     private StockReply reserve(Reserve r) {
-      MHold first = active.containsKey(r.holdId()) ? active.get(r.holdId())
-          : ended.containsKey(r.holdId()) ? ended.get(r.holdId()).hold() : null;
+      MHold first =
+          active.containsKey(r.holdId())
+              ? active.get(r.holdId())
+              : ended.containsKey(r.holdId()) ? ended.get(r.holdId()).hold() : null;
       if (first != null) {
         return Objects.equals(first.fingerprint(), r.fingerprint())
             ? new HoldReply(first.view(HoldStatus.HELD, first.grantedExpiresAt()))
@@ -506,12 +599,31 @@ class StockStatePropertyTest {
         return new Rejected(Rejection.INSUFFICIENT_STOCK, "", available());
       }
       Instant expiresAt = now.plusSeconds(r.ttlSeconds());
-      MHold h = new MHold(r.holdId(), r.reservationId(), r.channel(), r.quantity(), expiresAt, expiresAt,
-          r.fingerprint());
+      MHold h =
+          new MHold(
+              r.holdId(),
+              r.reservationId(),
+              r.channel(),
+              r.quantity(),
+              expiresAt,
+              expiresAt,
+              r.fingerprint());
       active.put(h.holdId(), h);
       reserved += h.quantity();
-      emit(new HoldPlaced(LOC, SKU, h.holdId(), h.reservationId(), h.channel(), h.quantity(), expiresAt,
-          h.fingerprint(), onHand, reserved, available(), now));
+      emit(
+          new HoldPlaced(
+              LOC,
+              SKU,
+              h.holdId(),
+              h.reservationId(),
+              h.channel(),
+              h.quantity(),
+              expiresAt,
+              h.fingerprint(),
+              onHand,
+              reserved,
+              available(),
+              now));
       return new HoldReply(h.view(HoldStatus.HELD, expiresAt));
     }
 
@@ -521,8 +633,17 @@ class StockStatePropertyTest {
         ended.put(h.holdId(), new Ended(h, HoldStatus.COMMITTED));
         onHand -= h.quantity();
         reserved -= h.quantity();
-        emit(new HoldCommitted(LOC, SKU, h.holdId(), h.reservationId(), h.quantity(), onHand, reserved,
-            available(), now));
+        emit(
+            new HoldCommitted(
+                LOC,
+                SKU,
+                h.holdId(),
+                h.reservationId(),
+                h.quantity(),
+                onHand,
+                reserved,
+                available(),
+                now));
         return new HoldReply(h.view(HoldStatus.COMMITTED, h.expiresAt()));
       }
       Ended e = ended.get(c.holdId());
@@ -540,8 +661,17 @@ class StockStatePropertyTest {
       if (h != null) {
         ended.put(h.holdId(), new Ended(h, HoldStatus.RELEASED));
         reserved -= h.quantity();
-        emit(new HoldReleased(LOC, SKU, h.holdId(), h.reservationId(), h.quantity(), onHand, reserved,
-            available(), now));
+        emit(
+            new HoldReleased(
+                LOC,
+                SKU,
+                h.holdId(),
+                h.reservationId(),
+                h.quantity(),
+                onHand,
+                reserved,
+                available(),
+                now));
         return new HoldReply(h.view(HoldStatus.RELEASED, h.expiresAt()));
       }
       Ended e = ended.get(r.holdId());
@@ -558,11 +688,27 @@ class StockStatePropertyTest {
       MHold h = active.get(x.holdId());
       if (h != null) {
         Instant expiresAt = now.plusSeconds(x.ttlSeconds());
-        MHold moved = new MHold(h.holdId(), h.reservationId(), h.channel(), h.quantity(), expiresAt,
-            h.grantedExpiresAt(), h.fingerprint());
+        MHold moved =
+            new MHold(
+                h.holdId(),
+                h.reservationId(),
+                h.channel(),
+                h.quantity(),
+                expiresAt,
+                h.grantedExpiresAt(),
+                h.fingerprint());
         active.put(h.holdId(), moved);
-        emit(new HoldExtended(LOC, SKU, h.holdId(), h.reservationId(), expiresAt, onHand, reserved,
-            available(), now));
+        emit(
+            new HoldExtended(
+                LOC,
+                SKU,
+                h.holdId(),
+                h.reservationId(),
+                expiresAt,
+                onHand,
+                reserved,
+                available(),
+                now));
         return new HoldReply(moved.view(HoldStatus.HELD, expiresAt));
       }
       Ended e = ended.get(x.holdId());
@@ -592,22 +738,45 @@ class StockStatePropertyTest {
       }
       onHand += delta;
       stocked = true;
-      if (a.adjustmentId() != null) adjustments.put(a.adjustmentId(), new Applied(a.fingerprint(), level()));
-      emit(new StockAdjusted(LOC, SKU, delta, a.reason(), a.reference(), a.adjustmentId(), a.fingerprint(),
-          onHand, reserved, available(), now));
+      if (a.adjustmentId() != null)
+        adjustments.put(a.adjustmentId(), new Applied(a.fingerprint(), level()));
+      emit(
+          new StockAdjusted(
+              LOC,
+              SKU,
+              delta,
+              a.reason(),
+              a.reference(),
+              a.adjustmentId(),
+              a.fingerprint(),
+              onHand,
+              reserved,
+              available(),
+              now));
       return new LevelReply(level());
     }
 
     private StockReply policy(ChangePolicy p) {
-      boolean same = p.safetyStock() == safetyStock && p.reorderPoint() == reorderPoint
-          && p.reorderQuantity() == reorderQuantity;
+      boolean same =
+          p.safetyStock() == safetyStock
+              && p.reorderPoint() == reorderPoint
+              && p.reorderQuantity() == reorderQuantity;
       if (stocked && same) return new LevelReply(level());
       stocked = true;
       safetyStock = p.safetyStock();
       reorderPoint = p.reorderPoint();
       reorderQuantity = p.reorderQuantity();
-      emit(new PolicyChanged(LOC, SKU, safetyStock, reorderPoint, reorderQuantity, onHand, reserved,
-          available(), now));
+      emit(
+          new PolicyChanged(
+              LOC,
+              SKU,
+              safetyStock,
+              reorderPoint,
+              reorderQuantity,
+              onHand,
+              reserved,
+              available(),
+              now));
       return new LevelReply(level());
     }
   }
@@ -616,8 +785,8 @@ class StockStatePropertyTest {
 
   /**
    * Valid requests (as the transports send them: quantity and ttl ≥ 1, delta ≠ 0, counts ≥ 0),
-   * biased toward edges and retries. A reserve of 0 units is a known gap, see
-   * {@code StockStateTest.Reserving.aReserveOfNoUnitsIsNotJournaled}.
+   * biased toward edges and retries. A reserve of 0 units is a known gap, see {@code
+   * StockStateTest.Reserving.aReserveOfNoUnitsIsNotJournaled}.
    */
   static final class Generator {
     private static final List<String> CHANNELS = List.of("web", "mobile", "pos", "marketplace");
@@ -644,13 +813,13 @@ class StockStatePropertyTest {
 
     Instant advance(Instant now) {
       int p = rnd.nextInt(100);
-      if (p < 20) return now;                                        // same instant
-      if (p < 80) return now.plusMillis(between(1, 20_000));          // a little later
-      return now.plusMillis(between(60_000, 400_000));                // past many deadlines
+      if (p < 20) return now; // same instant
+      if (p < 80) return now.plusMillis(between(1, 20_000)); // a little later
+      return now.plusMillis(between(60_000, 400_000)); // past many deadlines
     }
 
     List<StockRequest> batch(Model model) {
-      int size = chance(10) ? 0 : (int) between(1, 6);                // an empty batch just expires
+      int size = chance(10) ? 0 : (int) between(1, 6); // an empty batch just expires
       List<StockRequest> batch = new ArrayList<>(size);
       for (int i = 0; i < size; i++) batch.add(request(model));
       return batch;
@@ -671,15 +840,26 @@ class StockStatePropertyTest {
     private Reserve reserve() {
       if (!holdIds.isEmpty() && chance(25)) {
         Reserve first = firstReserve.get(holdIds.get(rnd.nextInt(holdIds.size())));
-        if (chance(75)) return first;                                  // an honest retry
-        return new Reserve(first.holdId(), first.reservationId(), first.channel(), quantity(),
-            first.ttlSeconds(), "fp-" + rnd.nextInt(1_000_000));       // the key reused
+        if (chance(75)) return first; // an honest retry
+        return new Reserve(
+            first.holdId(),
+            first.reservationId(),
+            first.channel(),
+            quantity(),
+            first.ttlSeconds(),
+            "fp-" + rnd.nextInt(1_000_000)); // the key reused
       }
       String holdId = "h" + fresh++;
       String fingerprint = chance(20) ? null : "fp-" + rnd.nextInt(1_000_000);
       long ttl = chance(70) ? between(1, 90) : chance(70) ? between(91, 600) : 3600;
-      Reserve r = new Reserve(holdId, "res-" + holdId, CHANNELS.get(rnd.nextInt(CHANNELS.size())),
-          quantity(), ttl, fingerprint);
+      Reserve r =
+          new Reserve(
+              holdId,
+              "res-" + holdId,
+              CHANNELS.get(rnd.nextInt(CHANNELS.size())),
+              quantity(),
+              ttl,
+              fingerprint);
       holdIds.add(holdId);
       firstReserve.put(holdId, r);
       return r;
@@ -690,10 +870,15 @@ class StockStatePropertyTest {
       if (!sales.isEmpty() && chance(30)) {
         RecordOfflineSale first = sales.get(rnd.nextInt(sales.size()));
         if (chance(85)) return first;
-        return new RecordOfflineSale(first.saleId(), first.terminalId(), first.quantity() + 1, first.soldAt());
+        return new RecordOfflineSale(
+            first.saleId(), first.terminalId(), first.quantity() + 1, first.soldAt());
       }
-      RecordOfflineSale s = new RecordOfflineSale("o" + fresh++, "till-" + rnd.nextInt(3),
-          chance(80) ? between(1, 4) : between(5, 40), T0.minusSeconds(between(0, 86_400)));
+      RecordOfflineSale s =
+          new RecordOfflineSale(
+              "o" + fresh++,
+              "till-" + rnd.nextInt(3),
+              chance(80) ? between(1, 4) : between(5, 40),
+              T0.minusSeconds(between(0, 86_400)));
       sales.add(s);
       return s;
     }
@@ -702,7 +887,7 @@ class StockStatePropertyTest {
       int p = rnd.nextInt(100);
       if (p < 70) return between(1, 4);
       if (p < 92) return between(5, 15);
-      return between(1_000, 1_000_000);                                // far too many
+      return between(1_000, 1_000_000); // far too many
     }
 
     private String someHoldId() {
@@ -721,12 +906,23 @@ class StockStatePropertyTest {
       if (!adjustmentIds.isEmpty() && chance(15)) {
         Adjust first = firstAdjust.get(adjustmentIds.get(rnd.nextInt(adjustmentIds.size())));
         if (chance(75)) return first;
-        return new Adjust(first.adjustmentId(), "fp-" + rnd.nextInt(1_000_000), delta,
-            delta == null ? setOnHand : null, reason(delta), null);
+        return new Adjust(
+            first.adjustmentId(),
+            "fp-" + rnd.nextInt(1_000_000),
+            delta,
+            delta == null ? setOnHand : null,
+            reason(delta),
+            null);
       }
       String id = chance(50) ? null : "a" + fresh++;
-      Adjust a = new Adjust(id, id == null ? null : "fp-" + rnd.nextInt(1_000_000), delta,
-          delta == null ? setOnHand : null, reason(delta), chance(30) ? "ref-" + rnd.nextInt(100) : null);
+      Adjust a =
+          new Adjust(
+              id,
+              id == null ? null : "fp-" + rnd.nextInt(1_000_000),
+              delta,
+              delta == null ? setOnHand : null,
+              reason(delta),
+              chance(30) ? "ref-" + rnd.nextInt(100) : null);
       if (id != null) {
         adjustmentIds.add(id);
         firstAdjust.put(id, a);
@@ -739,7 +935,8 @@ class StockStatePropertyTest {
     }
 
     private ChangePolicy policy(Model model) {
-      if (chance(25)) return new ChangePolicy(model.safetyStock, model.reorderPoint, model.reorderQuantity);
+      if (chance(25))
+        return new ChangePolicy(model.safetyStock, model.reorderPoint, model.reorderQuantity);
       return new ChangePolicy(between(0, 4), chance(30) ? 0 : between(1, 6), between(0, 50));
     }
   }
@@ -754,11 +951,12 @@ class StockStatePropertyTest {
     void count(List<StockRequest> batch, BatchDecision d, Replay replay) {
       for (StockEvent e : d.events()) counts.merge(e.getClass().getSimpleName(), 1L, Long::sum);
       for (StockReply r : d.replies()) {
-        String key = switch (r) {
-          case Rejected rej -> rej.reason().name();
-          case SaleReply sale -> sale.outcome().name();
-          default -> r.getClass().getSimpleName();
-        };
+        String key =
+            switch (r) {
+              case Rejected rej -> rej.reason().name();
+              case SaleReply sale -> sale.outcome().name();
+              default -> r.getClass().getSimpleName();
+            };
         counts.merge(key, 1L, Long::sum);
       }
       if (replay.onHand < 0) counts.merge("negativeOnHand", 1L, Long::sum);
@@ -771,15 +969,40 @@ class StockStatePropertyTest {
     }
 
     void assertExercised(long master) {
-      Set<String> needed = new HashSet<>(List.of(
-          "HoldPlaced", "HoldCommitted", "HoldReleased", "HoldExpired", "HoldExtended", "StockAdjusted",
-          "PolicyChanged", "LowStockCrossed", "ShortageDetected", "HoldReply", "LevelReply",
-          "OfflineSaleRecorded", "APPLIED", "OVERSOLD", "DUPLICATE",
-          "INSUFFICIENT_STOCK", "NEGATIVE_ON_HAND", "RESERVATION_NOT_FOUND", "RESERVATION_COMMITTED",
-          "RESERVATION_RELEASED", "RESERVATION_EXPIRED", "IDEMPOTENCY_KEY_REUSED", "emptyBatch"));
-      Set<String> missing = needed.stream().filter(k -> counts.getOrDefault(k, 0L) < 20)
-          .collect(Collectors.toCollection(TreeSet::new));
-      assertEquals(Set.of(), missing, "cases the generator hardly reached (master seed " + master + "): " + counts);
+      Set<String> needed =
+          new HashSet<>(
+              List.of(
+                  "HoldPlaced",
+                  "HoldCommitted",
+                  "HoldReleased",
+                  "HoldExpired",
+                  "HoldExtended",
+                  "StockAdjusted",
+                  "PolicyChanged",
+                  "LowStockCrossed",
+                  "ShortageDetected",
+                  "HoldReply",
+                  "LevelReply",
+                  "OfflineSaleRecorded",
+                  "APPLIED",
+                  "OVERSOLD",
+                  "DUPLICATE",
+                  "INSUFFICIENT_STOCK",
+                  "NEGATIVE_ON_HAND",
+                  "RESERVATION_NOT_FOUND",
+                  "RESERVATION_COMMITTED",
+                  "RESERVATION_RELEASED",
+                  "RESERVATION_EXPIRED",
+                  "IDEMPOTENCY_KEY_REUSED",
+                  "emptyBatch"));
+      Set<String> missing =
+          needed.stream()
+              .filter(k -> counts.getOrDefault(k, 0L) < 20)
+              .collect(Collectors.toCollection(TreeSet::new));
+      assertEquals(
+          Set.of(),
+          missing,
+          "cases the generator hardly reached (master seed " + master + "): " + counts);
       assertTrue(snapshots > 100, "snapshot round trips: " + snapshots);
     }
   }

@@ -1,6 +1,5 @@
 package io.stockhold.stock;
 
-import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -35,13 +34,17 @@ import io.stockhold.stock.StockRequest.RecordOfflineSale;
 import io.stockhold.stock.StockRequest.Release;
 import io.stockhold.stock.StockRequest.Reserve;
 import io.stockhold.stock.StockState.BatchDecision;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** The stock item's rules (README "The HTTP API"), one rule per test: given a state, when a batch is decided, then events, replies, state. */
+/**
+ * The stock item's rules (README "The HTTP API"), one rule per test: given a state, when a batch is
+ * decided, then events, replies, state.
+ */
 class StockStateTest {
 
   private static final String LOC = "store-7";
@@ -56,7 +59,8 @@ class StockStateTest {
     return new Reserve(holdId, "res-" + holdId, "web", quantity, TTL, null);
   }
 
-  private static Reserve reserve(String holdId, long quantity, long ttlSeconds, String fingerprint) {
+  private static Reserve reserve(
+      String holdId, long quantity, long ttlSeconds, String fingerprint) {
     return new Reserve(holdId, "res-" + holdId, "web", quantity, ttlSeconds, fingerprint);
   }
 
@@ -77,7 +81,8 @@ class StockStateTest {
   }
 
   private static Adjust delta(String adjustmentId, String fingerprint, long delta) {
-    return new Adjust(adjustmentId, fingerprint, delta, null, delta > 0 ? "receipt" : "damage", "ref-1");
+    return new Adjust(
+        adjustmentId, fingerprint, delta, null, delta > 0 ? "receipt" : "damage", "ref-1");
   }
 
   private static Adjust count(long onHand) {
@@ -90,24 +95,44 @@ class StockStateTest {
 
   // ------------------------------------------------------------------ expected values
 
-  private static HoldPlaced placed(String holdId, long qty, Instant expiresAt, String fp,
-      long onHand, long reserved, long available, Instant at) {
-    return new HoldPlaced(LOC, SKU, holdId, "res-" + holdId, "web", qty, expiresAt, fp,
-        onHand, reserved, available, at);
+  private static HoldPlaced placed(
+      String holdId,
+      long qty,
+      Instant expiresAt,
+      String fp,
+      long onHand,
+      long reserved,
+      long available,
+      Instant at) {
+    return new HoldPlaced(
+        LOC,
+        SKU,
+        holdId,
+        "res-" + holdId,
+        "web",
+        qty,
+        expiresAt,
+        fp,
+        onHand,
+        reserved,
+        available,
+        at);
   }
 
-  private static HoldCommitted committed(String holdId, long qty, long onHand, long reserved,
-      long available, Instant at) {
-    return new HoldCommitted(LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at);
+  private static HoldCommitted committed(
+      String holdId, long qty, long onHand, long reserved, long available, Instant at) {
+    return new HoldCommitted(
+        LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at);
   }
 
-  private static HoldReleased released(String holdId, long qty, long onHand, long reserved,
-      long available, Instant at) {
-    return new HoldReleased(LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at);
+  private static HoldReleased released(
+      String holdId, long qty, long onHand, long reserved, long available, Instant at) {
+    return new HoldReleased(
+        LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at);
   }
 
-  private static HoldExpired expired(String holdId, long qty, long onHand, long reserved,
-      long available, Instant at) {
+  private static HoldExpired expired(
+      String holdId, long qty, long onHand, long reserved, long available, Instant at) {
     return new HoldExpired(LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at);
   }
 
@@ -115,7 +140,8 @@ class StockStateTest {
     return new HoldView(holdId, "res-" + holdId, "web", qty, status, expiresAt);
   }
 
-  private static HoldReply holdReply(String holdId, long qty, HoldStatus status, Instant expiresAt) {
+  private static HoldReply holdReply(
+      String holdId, long qty, HoldStatus status, Instant expiresAt) {
     return new HoldReply(view(holdId, qty, status, expiresAt));
   }
 
@@ -124,7 +150,8 @@ class StockStateTest {
   }
 
   private static void assertRejected(Rejection reason, long available, StockReply reply) {
-    Rejected rejected = assertInstanceOf(Rejected.class, reply, () -> "expected " + reason + ", got " + reply);
+    Rejected rejected =
+        assertInstanceOf(Rejected.class, reply, () -> "expected " + reason + ", got " + reply);
     assertEquals(reason, rejected.reason(), () -> "rejection of " + reply);
     assertEquals(available, rejected.available(), () -> "available carried by " + reply);
   }
@@ -175,7 +202,8 @@ class StockStateTest {
       assertEquals(List.of(placed("h1", 3, deadline, null, 10, 3, 7, T0)), d.events());
       assertEquals(List.of(holdReply("h1", 3, HoldStatus.HELD, deadline)), d.replies());
       assertEquals(level(10, 3, 7), d.after().level());
-      assertEquals(Optional.of(view("h1", 3, HoldStatus.HELD, deadline)), d.after().holdAt("h1", T0));
+      assertEquals(
+          Optional.of(view("h1", 3, HoldStatus.HELD, deadline)), d.after().holdAt("h1", T0));
       assertEquals(Optional.of(deadline), d.after().nextDeadline());
     }
 
@@ -230,12 +258,15 @@ class StockStateTest {
     void aHoldOfNoUnitsOrNoTimeCannotEvenBeAsked() {
       assertThrows(IllegalArgumentException.class, () -> reserve("h1", 0));
       assertThrows(IllegalArgumentException.class, () -> reserve("h1", -1));
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> new StockRequest.Reserve("h1", "r1", "web", 1, 0, null));
       assertThrows(IllegalArgumentException.class, () -> new StockRequest.Extend("h1", 0));
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> new StockRequest.Adjust(null, null, 0L, null, "receipt", null));
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> new StockRequest.Adjust(null, null, 1L, 1L, "receipt", null));
     }
 
@@ -246,9 +277,11 @@ class StockStateTest {
       BatchDecision d = when(state, T0, reserve("a", 1), reserve("b", 1), reserve("c", 1));
 
       Instant deadline = T0.plusSeconds(TTL);
-      assertEquals(List.of(
-          placed("a", 1, deadline, null, 2, 1, 1, T0),
-          placed("b", 1, deadline, null, 2, 2, 0, T0)), d.events());
+      assertEquals(
+          List.of(
+              placed("a", 1, deadline, null, 2, 1, 1, T0),
+              placed("b", 1, deadline, null, 2, 2, 0, T0)),
+          d.events());
       assertEquals(holdReply("a", 1, HoldStatus.HELD, deadline), d.replies().get(0));
       assertEquals(holdReply("b", 1, HoldStatus.HELD, deadline), d.replies().get(1));
       assertRejected(Rejection.INSUFFICIENT_STOCK, 0, d.replies().get(2));
@@ -276,7 +309,8 @@ class StockStateTest {
       assertEquals(level(7, 0, 7), d.after().level());
       assertFalse(d.after().hasActiveHolds());
       assertEquals(Optional.empty(), d.after().nextDeadline());
-      assertEquals(Optional.of(view("h1", 3, HoldStatus.COMMITTED, deadline)), d.after().holdAt("h1", at));
+      assertEquals(
+          Optional.of(view("h1", 3, HoldStatus.COMMITTED, deadline)), d.after().holdAt("h1", at));
     }
 
     @Test
@@ -289,7 +323,8 @@ class StockStateTest {
       assertEquals(List.of(holdReply("h1", 3, HoldStatus.RELEASED, deadline)), d.replies());
       assertEquals(level(10, 0, 10), d.after().level());
       assertFalse(d.after().hasActiveHolds());
-      assertEquals(Optional.of(view("h1", 3, HoldStatus.RELEASED, deadline)), d.after().holdAt("h1", at));
+      assertEquals(
+          Optional.of(view("h1", 3, HoldStatus.RELEASED, deadline)), d.after().holdAt("h1", at));
     }
 
     @Test
@@ -322,7 +357,7 @@ class StockStateTest {
 
     @Test
     void anExpiredHoldRefusesCommitAndExtendAndAnswersReleaseWithExpired() {
-      StockState state = given(held, deadline);  // the empty batch at the deadline expires it
+      StockState state = given(held, deadline); // the empty batch at the deadline expires it
       assertFalse(state.hasActiveHolds());
       Instant at = deadline.plusSeconds(10);
 
@@ -337,7 +372,8 @@ class StockStateTest {
 
     @Test
     void anUnknownHoldIsNotFoundForCommitReleaseAndExtend() {
-      BatchDecision d = when(held, T0.plusSeconds(5), commit("nope"), release("nope"), extend("nope", 60));
+      BatchDecision d =
+          when(held, T0.plusSeconds(5), commit("nope"), release("nope"), extend("nope", 60));
 
       assertRejected(Rejection.RESERVATION_NOT_FOUND, d.replies().get(0));
       assertRejected(Rejection.RESERVATION_NOT_FOUND, d.replies().get(1));
@@ -362,12 +398,15 @@ class StockStateTest {
 
       BatchDecision d = when(held, at, reserve("h2", 5));
 
-      assertEquals(List.of(
-          expired("h1", 5, 5, 0, 5, at),
-          placed("h2", 5, at.plusSeconds(TTL), null, 5, 5, 0, at)), d.events());
+      assertEquals(
+          List.of(
+              expired("h1", 5, 5, 0, 5, at),
+              placed("h2", 5, at.plusSeconds(TTL), null, 5, 5, 0, at)),
+          d.events());
       assertEquals(List.of(holdReply("h2", 5, HoldStatus.HELD, at.plusSeconds(TTL))), d.replies());
       assertEquals(level(5, 5, 0), d.after().level());
-      assertEquals(Optional.of(view("h1", 5, HoldStatus.EXPIRED, deadline)), d.after().holdAt("h1", at));
+      assertEquals(
+          Optional.of(view("h1", 5, HoldStatus.EXPIRED, deadline)), d.after().holdAt("h1", at));
     }
 
     @Test
@@ -388,7 +427,8 @@ class StockStateTest {
 
       assertNothingChanged(held, d);
       assertEquals(level(5, 5, 0), d.after().levelAt(at));
-      assertEquals(Optional.of(view("h1", 5, HoldStatus.HELD, deadline)), d.after().holdAt("h1", at));
+      assertEquals(
+          Optional.of(view("h1", 5, HoldStatus.HELD, deadline)), d.after().holdAt("h1", at));
     }
 
     @Test
@@ -396,7 +436,8 @@ class StockStateTest {
       assertEquals(level(5, 5, 0), held.levelAt(deadline.minusMillis(1)));
       assertEquals(level(5, 0, 5), held.levelAt(deadline));
       assertEquals(level(5, 0, 5), held.levelAt(deadline.plusSeconds(3600)));
-      assertEquals(Optional.of(view("h1", 5, HoldStatus.EXPIRED, deadline)), held.holdAt("h1", deadline));
+      assertEquals(
+          Optional.of(view("h1", 5, HoldStatus.EXPIRED, deadline)), held.holdAt("h1", deadline));
       // ... while the books themselves still carry it until HoldExpired is journaled
       assertEquals(5, held.reserved());
       assertTrue(held.hasActiveHolds());
@@ -415,15 +456,19 @@ class StockStateTest {
 
     @Test
     void holdsExpireInDeadlineOrderAndOnlyThoseDue() {
-      StockState state = given(stocked(10), T0,
-          reserve("late", 1, 300, null), reserve("early", 2, 30, null), reserve("mid", 3, 60, null));
+      StockState state =
+          given(
+              stocked(10),
+              T0,
+              reserve("late", 1, 300, null),
+              reserve("early", 2, 30, null),
+              reserve("mid", 3, 60, null));
       Instant at = T0.plusSeconds(60);
 
       BatchDecision d = when(state, at);
 
-      assertEquals(List.of(
-          expired("early", 2, 10, 4, 6, at),
-          expired("mid", 3, 10, 1, 9, at)), d.events());
+      assertEquals(
+          List.of(expired("early", 2, 10, 4, 6, at), expired("mid", 3, 10, 1, 9, at)), d.events());
       assertEquals(level(10, 1, 9), d.after().level());
       assertEquals(Optional.of(T0.plusSeconds(300)), d.after().nextDeadline());
     }
@@ -435,7 +480,8 @@ class StockStateTest {
 
       BatchDecision d = when(held, at, extend("h1", 120));
 
-      assertEquals(List.of(new HoldExtended(LOC, SKU, "h1", "res-h1", moved, 5, 5, 0, at)), d.events());
+      assertEquals(
+          List.of(new HoldExtended(LOC, SKU, "h1", "res-h1", moved, 5, 5, 0, at)), d.events());
       assertEquals(List.of(holdReply("h1", 5, HoldStatus.HELD, moved)), d.replies());
       assertEquals(level(5, 5, 0), d.after().level());
       assertEquals(Optional.of(moved), d.after().nextDeadline());
@@ -475,11 +521,15 @@ class StockStateTest {
     void aRetryInTheSameBatchIsNotReservedTwice() {
       StockState state = stocked(10);
 
-      BatchDecision d = when(state, T0, reserve("h1", 3, TTL, "fp-A"), reserve("h1", 3, TTL, "fp-A"));
+      BatchDecision d =
+          when(state, T0, reserve("h1", 3, TTL, "fp-A"), reserve("h1", 3, TTL, "fp-A"));
 
       assertEquals(List.of(placed("h1", 3, granted, "fp-A", 10, 3, 7, T0)), d.events());
-      assertEquals(List.of(holdReply("h1", 3, HoldStatus.HELD, granted),
-          holdReply("h1", 3, HoldStatus.HELD, granted)), d.replies());
+      assertEquals(
+          List.of(
+              holdReply("h1", 3, HoldStatus.HELD, granted),
+              holdReply("h1", 3, HoldStatus.HELD, granted)),
+          d.replies());
       assertEquals(level(10, 3, 7), d.after().level());
     }
 
@@ -508,7 +558,8 @@ class StockStateTest {
     void aKeyedAdjustmentRetriedRepliesTheFirstLevelAndIsNotAppliedTwice() {
       StockState state = StockState.empty(ITEM);
       BatchDecision first = when(state, T0, delta("a1", "fp-A", 10));
-      assertEquals(List.of(new StockAdjusted(LOC, SKU, 10, "receipt", "ref-1", "a1", "fp-A", 10, 0, 10, T0)),
+      assertEquals(
+          List.of(new StockAdjusted(LOC, SKU, 10, "receipt", "ref-1", "a1", "fp-A", 10, 0, 10, T0)),
           first.events());
       assertEquals(List.of(new LevelReply(level(10, 0, 10))), first.replies());
       StockState later = given(first.after(), T0.plusSeconds(1), reserve("h1", 4));
@@ -558,7 +609,8 @@ class StockStateTest {
 
       BatchDecision d = when(restocked, at, delta("a1", "fp-A", -3));
 
-      assertEquals(List.of(new StockAdjusted(LOC, SKU, -3, "damage", "ref-1", "a1", "fp-A", 3, 0, 3, at)),
+      assertEquals(
+          List.of(new StockAdjusted(LOC, SKU, -3, "damage", "ref-1", "a1", "fp-A", 3, 0, 3, at)),
           d.events());
       assertEquals(List.of(new LevelReply(level(3, 0, 3))), d.replies());
       assertEquals(level(3, 0, 3), d.after().level());
@@ -576,7 +628,9 @@ class StockStateTest {
 
       BatchDecision d = when(state, T0, delta(4));
 
-      assertEquals(List.of(new StockAdjusted(LOC, SKU, 4, "receipt", null, null, null, 4, 0, 4, T0)), d.events());
+      assertEquals(
+          List.of(new StockAdjusted(LOC, SKU, 4, "receipt", null, null, null, 4, 0, 4, T0)),
+          d.events());
       assertEquals(List.of(new LevelReply(level(4, 0, 4))), d.replies());
       assertTrue(d.after().stocked());
       assertEquals(level(4, 0, 4), d.after().level());
@@ -600,7 +654,9 @@ class StockStateTest {
 
       BatchDecision d = when(state, at, delta(-3));
 
-      assertEquals(List.of(new StockAdjusted(LOC, SKU, -3, "damage", null, null, null, 0, 0, 0, at)), d.events());
+      assertEquals(
+          List.of(new StockAdjusted(LOC, SKU, -3, "damage", null, null, null, 0, 0, 0, at)),
+          d.events());
       assertEquals(List.of(new LevelReply(level(0, 0, 0))), d.replies());
       assertEquals(level(0, 0, 0), d.after().level());
     }
@@ -612,7 +668,9 @@ class StockStateTest {
 
       BatchDecision d = when(state, at, count(4));
 
-      assertEquals(List.of(new StockAdjusted(LOC, SKU, -6, "count", null, null, null, 4, 0, 4, at)), d.events());
+      assertEquals(
+          List.of(new StockAdjusted(LOC, SKU, -6, "count", null, null, null, 4, 0, 4, at)),
+          d.events());
       assertEquals(List.of(new LevelReply(level(4, 0, 4))), d.replies());
       assertEquals(level(4, 0, 4), d.after().level());
     }
@@ -624,9 +682,11 @@ class StockStateTest {
 
       BatchDecision d = when(state, at, count(5));
 
-      assertEquals(List.of(
-          new StockAdjusted(LOC, SKU, -5, "count", null, null, null, 5, 8, 0, at),
-          new ShortageDetected(LOC, SKU, 3, 5, 8, 0, at)), d.events());
+      assertEquals(
+          List.of(
+              new StockAdjusted(LOC, SKU, -5, "count", null, null, null, 5, 8, 0, at),
+              new ShortageDetected(LOC, SKU, 3, 5, 8, 0, at)),
+          d.events());
       assertEquals(List.of(new LevelReply(level(5, 8, 0))), d.replies());
       assertEquals(level(5, 8, 0), d.after().level());
       assertTrue(d.after().shortageSignalled());
@@ -635,15 +695,18 @@ class StockStateTest {
       // still short: no second signal
       Instant later = at.plusSeconds(1);
       BatchDecision again = when(d.after(), later, count(4), delta(-1));
-      assertEquals(List.of(
-          new StockAdjusted(LOC, SKU, -1, "count", null, null, null, 4, 8, 0, later),
-          new StockAdjusted(LOC, SKU, -1, "damage", null, null, null, 3, 8, 0, later)), again.events());
+      assertEquals(
+          List.of(
+              new StockAdjusted(LOC, SKU, -1, "count", null, null, null, 4, 8, 0, later),
+              new StockAdjusted(LOC, SKU, -1, "damage", null, null, null, 3, 8, 0, later)),
+          again.events());
       assertTrue(again.after().shortageSignalled());
     }
 
     @Test
     void theShortageSignalReArmsOnceItClears() {
-      StockState shortState = given(given(stocked(10), T0, reserve("h1", 8)), T0.plusSeconds(1), count(5));
+      StockState shortState =
+          given(given(stocked(10), T0, reserve("h1", 8)), T0.plusSeconds(1), count(5));
       Instant at = T0.plusSeconds(2);
 
       BatchDecision cleared = when(shortState, at, release("h1"));
@@ -654,23 +717,27 @@ class StockStateTest {
       StockState heldAgain = given(cleared.after(), at, reserve("h2", 5));
       Instant later = at.plusSeconds(1);
       BatchDecision d = when(heldAgain, later, delta(-1));
-      assertEquals(List.of(
-          new StockAdjusted(LOC, SKU, -1, "damage", null, null, null, 4, 5, 0, later),
-          new ShortageDetected(LOC, SKU, 1, 4, 5, 0, later)), d.events());
+      assertEquals(
+          List.of(
+              new StockAdjusted(LOC, SKU, -1, "damage", null, null, null, 4, 5, 0, later),
+              new ShortageDetected(LOC, SKU, 1, 4, 5, 0, later)),
+          d.events());
       assertEquals(List.of(new LevelReply(level(4, 5, 0))), d.replies());
       assertTrue(d.after().shortageSignalled());
     }
 
     @Test
     void aHoldInAShortageMayStillBeCommitted() {
-      StockState shortState = given(given(stocked(10), T0, reserve("h1", 8)), T0.plusSeconds(1), count(5));
+      StockState shortState =
+          given(given(stocked(10), T0, reserve("h1", 8)), T0.plusSeconds(1), count(5));
       Instant at = T0.plusSeconds(2);
 
       BatchDecision d = when(shortState, at, commit("h1"));
 
       // onHand follows the arithmetic of a commit (5 - 8); the shortage is for people to resolve
       assertEquals(List.of(committed("h1", 8, -3, 0, 0, at)), d.events());
-      assertEquals(List.of(holdReply("h1", 8, HoldStatus.COMMITTED, T0.plusSeconds(TTL))), d.replies());
+      assertEquals(
+          List.of(holdReply("h1", 8, HoldStatus.COMMITTED, T0.plusSeconds(TTL))), d.replies());
       assertEquals(level(-3, 0, 0), d.after().level());
       assertTrue(d.after().shortageSignalled(), "onHand -3 < reserved 0: still short");
     }
@@ -714,12 +781,17 @@ class StockStateTest {
       BatchDecision d = when(above, at, reserve("h2", 1), reserve("h3", 1));
 
       Instant deadline = at.plusSeconds(TTL);
-      assertEquals(List.of(
-          placed("h2", 1, deadline, null, 10, 7, 3, at),
-          new LowStockCrossed(LOC, SKU, 3, 20, 10, 7, 3, at),
-          placed("h3", 1, deadline, null, 10, 8, 2, at)), d.events());
-      assertEquals(List.of(holdReply("h2", 1, HoldStatus.HELD, deadline),
-          holdReply("h3", 1, HoldStatus.HELD, deadline)), d.replies());
+      assertEquals(
+          List.of(
+              placed("h2", 1, deadline, null, 10, 7, 3, at),
+              new LowStockCrossed(LOC, SKU, 3, 20, 10, 7, 3, at),
+              placed("h3", 1, deadline, null, 10, 8, 2, at)),
+          d.events());
+      assertEquals(
+          List.of(
+              holdReply("h2", 1, HoldStatus.HELD, deadline),
+              holdReply("h3", 1, HoldStatus.HELD, deadline)),
+          d.replies());
       assertEquals(new Level(10, 8, 2, 0, 3, 20), d.after().level());
       assertTrue(d.after().lowStockSignalled());
     }
@@ -737,9 +809,11 @@ class StockStateTest {
 
       Instant later = at.plusSeconds(1);
       BatchDecision d = when(rise.after(), later, delta(-7));
-      assertEquals(List.of(
-          new StockAdjusted(LOC, SKU, -7, "damage", null, null, null, 3, 0, 3, later),
-          new LowStockCrossed(LOC, SKU, 3, 20, 3, 0, 3, later)), d.events());
+      assertEquals(
+          List.of(
+              new StockAdjusted(LOC, SKU, -7, "damage", null, null, null, 3, 0, 3, later),
+              new LowStockCrossed(LOC, SKU, 3, 20, 3, 0, 3, later)),
+          d.events());
       assertEquals(List.of(new LevelReply(new Level(3, 0, 3, 0, 3, 20))), d.replies());
       assertTrue(d.after().lowStockSignalled());
     }
@@ -753,7 +827,9 @@ class StockStateTest {
       assertTrue(atPoint.lowStockSignalled());
       BatchDecision d = when(atPoint, at, delta(-1));
 
-      assertEquals(List.of(new StockAdjusted(LOC, SKU, -1, "damage", null, null, null, 10, 8, 2, at)), d.events());
+      assertEquals(
+          List.of(new StockAdjusted(LOC, SKU, -1, "damage", null, null, null, 10, 8, 2, at)),
+          d.events());
     }
 
     @Test
@@ -779,9 +855,10 @@ class StockStateTest {
       return new RecordOfflineSale(saleId, "till-3", quantity, soldAt);
     }
 
-    private OfflineSaleRecorded recorded(String saleId, long quantity, long onHand, long reserved,
-        long available, Instant at) {
-      return new OfflineSaleRecorded(LOC, SKU, saleId, "till-3", quantity, soldAt, onHand, reserved, available, at);
+    private OfflineSaleRecorded recorded(
+        String saleId, long quantity, long onHand, long reserved, long available, Instant at) {
+      return new OfflineSaleRecorded(
+          LOC, SKU, saleId, "till-3", quantity, soldAt, onHand, reserved, available, at);
     }
 
     @Test
@@ -800,14 +877,18 @@ class StockStateTest {
 
       BatchDecision d = when(stocked(11), at, sale("o1", 1), sale("o1", 1), sale("o2", 12));
 
-      assertEquals(List.of(
-          recorded("o1", 1, 10, 0, 10, at),
-          recorded("o2", 12, -2, 0, 0, at),
-          new ShortageDetected(LOC, SKU, 2, -2, 0, 0, at)), d.events());
-      assertEquals(List.of(
-          new SaleReply(SaleOutcome.APPLIED, level(10, 0, 10)),
-          new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),
-          new SaleReply(SaleOutcome.OVERSOLD, level(-2, 0, 0))), d.replies());
+      assertEquals(
+          List.of(
+              recorded("o1", 1, 10, 0, 10, at),
+              recorded("o2", 12, -2, 0, 0, at),
+              new ShortageDetected(LOC, SKU, 2, -2, 0, 0, at)),
+          d.events());
+      assertEquals(
+          List.of(
+              new SaleReply(SaleOutcome.APPLIED, level(10, 0, 10)),
+              new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),
+              new SaleReply(SaleOutcome.OVERSOLD, level(-2, 0, 0))),
+          d.replies());
       assertEquals(level(-2, 0, 0), d.after().level());
       assertTrue(d.after().shortageSignalled());
     }
@@ -816,11 +897,13 @@ class StockStateTest {
     void aReplayedBatchChangesNothing() {
       StockState after = given(stocked(11), T0.plusSeconds(1), sale("o1", 1), sale("o2", 12));
 
-      BatchDecision replay = when(after, T0.plus(Duration.ofDays(29)), sale("o1", 1), sale("o2", 12));
+      BatchDecision replay =
+          when(after, T0.plus(Duration.ofDays(29)), sale("o1", 1), sale("o2", 12));
 
-      assertEquals(List.of(
-          new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),
-          new SaleReply(SaleOutcome.DUPLICATE, level(-2, 0, 0))),
+      assertEquals(
+          List.of(
+              new SaleReply(SaleOutcome.DUPLICATE, level(10, 0, 10)),
+              new SaleReply(SaleOutcome.DUPLICATE, level(-2, 0, 0))),
           replay.replies());
       assertNothingChanged(after, replay);
     }
@@ -842,12 +925,16 @@ class StockStateTest {
 
       BatchDecision d = when(state, at, sale("o1", 4), sale("o2", 1));
 
-      assertEquals(List.of(
-          recorded("o1", 4, 6, 6, 0, at),
-          recorded("o2", 1, 5, 6, 0, at),
-          new ShortageDetected(LOC, SKU, 1, 5, 6, 0, at)), d.events());
-      assertEquals(SaleOutcome.APPLIED, ((SaleReply) d.replies().get(0)).outcome(), "4 of the 4 free units");
-      assertEquals(SaleOutcome.OVERSOLD, ((SaleReply) d.replies().get(1)).outcome(), "a unit held for h1");
+      assertEquals(
+          List.of(
+              recorded("o1", 4, 6, 6, 0, at),
+              recorded("o2", 1, 5, 6, 0, at),
+              new ShortageDetected(LOC, SKU, 1, 5, 6, 0, at)),
+          d.events());
+      assertEquals(
+          SaleOutcome.APPLIED, ((SaleReply) d.replies().get(0)).outcome(), "4 of the 4 free units");
+      assertEquals(
+          SaleOutcome.OVERSOLD, ((SaleReply) d.replies().get(1)).outcome(), "a unit held for h1");
       assertTrue(d.after().hasActiveHolds());
     }
 
@@ -857,7 +944,8 @@ class StockStateTest {
 
       BatchDecision d = when(state, T0.plusSeconds(1), sale("o1", 8));
 
-      assertEquals(new SaleReply(SaleOutcome.APPLIED, new Level(2, 0, 0, 4, 0, 0)), d.replies().get(0));
+      assertEquals(
+          new SaleReply(SaleOutcome.APPLIED, new Level(2, 0, 0, 4, 0, 0)), d.replies().get(0));
     }
 
     @Test
@@ -866,7 +954,8 @@ class StockStateTest {
 
       BatchDecision d = when(StockState.empty(ITEM), at, sale("o1", 2));
 
-      assertEquals(List.of(recorded("o1", 2, -2, 0, 0, at), new ShortageDetected(LOC, SKU, 2, -2, 0, 0, at)),
+      assertEquals(
+          List.of(recorded("o1", 2, -2, 0, 0, at), new ShortageDetected(LOC, SKU, 2, -2, 0, 0, at)),
           d.events());
       assertTrue(d.after().stocked(), "GetStock now finds it");
     }
@@ -875,7 +964,8 @@ class StockStateTest {
     void saleIdsAreRememberedForThirtyDays() {
       StockState after = given(stocked(11), T0, sale("o1", 1));
       // another sale, 31 days later, is what makes the memory forget the old one
-      StockState muchLater = given(after, T0.plus(StockState.SALE_RETENTION).plusSeconds(1), sale("o9", 1));
+      StockState muchLater =
+          given(after, T0.plus(StockState.SALE_RETENTION).plusSeconds(1), sale("o9", 1));
 
       assertTrue(after.sales().get("o1").isPresent());
       assertTrue(muchLater.sales().get("o1").isEmpty(), "forgotten after the retention period");
@@ -886,7 +976,8 @@ class StockStateTest {
     @Test
     void aSaleOfNoUnitsCannotEvenBeAsked() {
       assertThrows(IllegalArgumentException.class, () -> sale("o1", 0));
-      assertThrows(IllegalArgumentException.class, () -> new RecordOfflineSale("", "till", 1, soldAt));
+      assertThrows(
+          IllegalArgumentException.class, () -> new RecordOfflineSale("", "till", 1, soldAt));
     }
 
     @Test
@@ -908,23 +999,36 @@ class StockStateTest {
     StockState state = given(stocked(10), T0, policy(1, 2, 9), reserve("x", 1, 30, null));
     Instant at = T0.plusSeconds(30);
 
-    BatchDecision d = when(state, at,
-        reserve("a", 4), reserve("b", 3), commit("a"), extend("b", 60), delta(-5), release("b"), count(2));
+    BatchDecision d =
+        when(
+            state,
+            at,
+            reserve("a", 4),
+            reserve("b", 3),
+            commit("a"),
+            extend("b", 60),
+            delta(-5),
+            release("b"),
+            count(2));
 
     record Carried(Class<?> type, long onHand, long reserved, long available) {}
-    List<Carried> carried = d.events().stream()
-        .map(e -> new Carried(e.getClass(), e.onHand(), e.reserved(), e.available())).toList();
-    assertEquals(List.of(
-        new Carried(HoldExpired.class, 10, 0, 9),
-        new Carried(HoldPlaced.class, 10, 4, 5),
-        new Carried(HoldPlaced.class, 10, 7, 2),
-        new Carried(LowStockCrossed.class, 10, 7, 2),
-        new Carried(HoldCommitted.class, 6, 3, 2),
-        new Carried(HoldExtended.class, 6, 3, 2),
-        new Carried(StockAdjusted.class, 1, 3, 0),
-        new Carried(ShortageDetected.class, 1, 3, 0),
-        new Carried(HoldReleased.class, 1, 0, 0),
-        new Carried(StockAdjusted.class, 2, 0, 1)), carried);
+    List<Carried> carried =
+        d.events().stream()
+            .map(e -> new Carried(e.getClass(), e.onHand(), e.reserved(), e.available()))
+            .toList();
+    assertEquals(
+        List.of(
+            new Carried(HoldExpired.class, 10, 0, 9),
+            new Carried(HoldPlaced.class, 10, 4, 5),
+            new Carried(HoldPlaced.class, 10, 7, 2),
+            new Carried(LowStockCrossed.class, 10, 7, 2),
+            new Carried(HoldCommitted.class, 6, 3, 2),
+            new Carried(HoldExtended.class, 6, 3, 2),
+            new Carried(StockAdjusted.class, 1, 3, 0),
+            new Carried(ShortageDetected.class, 1, 3, 0),
+            new Carried(HoldReleased.class, 1, 0, 0),
+            new Carried(StockAdjusted.class, 2, 0, 1)),
+        carried);
     assertEquals(new Level(2, 0, 1, 1, 2, 9), d.after().level());
     for (StockEvent e : d.events()) {
       assertEquals(LOC, e.location());
@@ -936,8 +1040,14 @@ class StockStateTest {
   @Test
   void replayingTheEventsRebuildsTheSameState() {
     StockState start = StockState.empty(ITEM);
-    BatchDecision a = when(start, T0, delta("a1", "fp", 10), policy(1, 3, 5), reserve("h1", 4, 30, "f1"),
-        reserve("h2", 2));
+    BatchDecision a =
+        when(
+            start,
+            T0,
+            delta("a1", "fp", 10),
+            policy(1, 3, 5),
+            reserve("h1", 4, 30, "f1"),
+            reserve("h2", 2));
     BatchDecision b = when(a.after(), T0.plusSeconds(31), commit("h2"), count(3), reserve("h3", 1));
 
     StockState replayed = start;

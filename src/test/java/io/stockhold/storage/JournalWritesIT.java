@@ -1,16 +1,13 @@
 package io.stockhold.storage;
 
-import java.util.Arrays;
-import org.apache.pekko.stream.javadsl.Sink;
-import io.stockhold.cli.JournalAudit;
-import io.stockhold.node.StockholdNode;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.cli.JournalAudit;
+import io.stockhold.node.StockholdNode;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.StockAdjusted;
 import io.stockhold.stock.StockTags;
@@ -24,6 +21,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,11 +40,12 @@ import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.apache.pekko.persistence.jdbc.query.dao.DefaultReadJournalDao;
 import org.apache.pekko.persistence.jdbc.query.dao.ReadJournalDao;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,10 +61,13 @@ class JournalWritesIT {
       int tagCount;
       int acknowledged = 0;
       try (StockholdNode node = TestNodes.start(store)) {
-        assertEquals(PostgresJournalDao.class.getName(),
+        assertEquals(
+            PostgresJournalDao.class.getName(),
             node.system().settings().config().getString("jdbc-journal.dao"));
-        // The journal actor runs with the stock items, not on Pekko's plugin pool (persistence.conf).
-        assertEquals("pekko.actor.default-dispatcher",
+        // The journal actor runs with the stock items, not on Pekko's plugin pool
+        // (persistence.conf).
+        assertEquals(
+            "pekko.actor.default-dispatcher",
             node.system().settings().config().getString("jdbc-journal.plugin-dispatcher"));
         tagCount = StockTags.count(node.system().settings().config());
         Client admin = new Client(node.httpPort());
@@ -76,13 +78,17 @@ class JournalWritesIT {
           for (int b = 0; b < 32; b++) {
             Client own = new Client(node.httpPort());
             int buyer = b;
-            buyers.add(pool.submit(() -> {
-              int held = 0;
-              for (int i = 0; i < 40; i++) {
-                if (own.reserve("web", "north", "sku-" + (buyer + i) % 3, 1, 600L, null).status() == 201) held++;
-              }
-              return held;
-            }));
+            buyers.add(
+                pool.submit(
+                    () -> {
+                      int held = 0;
+                      for (int i = 0; i < 40; i++) {
+                        if (own.reserve("web", "north", "sku-" + (buyer + i) % 3, 1, 600L, null)
+                                .status()
+                            == 201) held++;
+                      }
+                      return held;
+                    }));
           }
           for (Future<Integer> f : buyers) acknowledged += f.get();
         }
@@ -96,18 +102,23 @@ class JournalWritesIT {
         Map<String, Long> lastSeq = new HashMap<>();
         Map<String, Long> lastOrdering = new HashMap<>();
         long events = 0;
-        try (ResultSet rs = s.executeQuery("""
-            SELECT j.persistence_id, j.sequence_number, j.ordering, count(t.tag), min(t.tag), max(t.tag)
-            FROM event_journal j LEFT JOIN event_tag t ON t.event_id = j.ordering
-            WHERE j.persistence_id LIKE 'StockItem|%'
-            GROUP BY j.persistence_id, j.sequence_number, j.ordering
-            ORDER BY j.persistence_id, j.sequence_number""")) {
+        try (ResultSet rs =
+            s.executeQuery(
+                """
+                SELECT j.persistence_id, j.sequence_number, j.ordering, count(t.tag), min(t.tag), max(t.tag)
+                FROM event_journal j LEFT JOIN event_tag t ON t.event_id = j.ordering
+                WHERE j.persistence_id LIKE 'StockItem|%'
+                GROUP BY j.persistence_id, j.sequence_number, j.ordering
+                ORDER BY j.persistence_id, j.sequence_number\
+                """)) {
           while (rs.next()) {
             String pid = rs.getString(1);
             long seq = rs.getLong(2);
             long ordering = rs.getLong(3);
             assertEquals(lastSeq.getOrDefault(pid, 0L) + 1, seq, pid);
-            assertTrue(ordering > lastOrdering.getOrDefault(pid, 0L), pid + " #" + seq + " ordering " + ordering);
+            assertTrue(
+                ordering > lastOrdering.getOrDefault(pid, 0L),
+                pid + " #" + seq + " ordering " + ordering);
             assertEquals(1, rs.getLong(4), pid + " #" + seq + " tag rows");
             assertEquals(StockTags.tagFor(pid, tagCount), rs.getString(5));
             lastSeq.put(pid, seq);
@@ -118,14 +129,17 @@ class JournalWritesIT {
         assertEquals(3, lastSeq.size());
         // three stockings, one hold per acknowledged reservation
         assertTrue(events >= 3 + acknowledged, "events " + events);
-        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM event_tag t"
-            + " LEFT JOIN event_journal j ON j.ordering = t.event_id WHERE j.ordering IS NULL")) {
+        try (ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM event_tag t LEFT JOIN event_journal j ON j.ordering ="
+                    + " t.event_id WHERE j.ordering IS NULL")) {
           rs.next();
           assertEquals(0, rs.getLong(1), "tag rows without their event");
         }
       }
 
-      JournalAudit.Report report = JournalAudit.run(store.config().withFallback(ConfigFactory.load()));
+      JournalAudit.Report report =
+          JournalAudit.run(store.config().withFallback(ConfigFactory.load()));
       assertTrue(report.clean(), report.violations().toString());
       assertEquals(acknowledged, report.items().stream().mapToLong(i -> i.holdsPlaced()).sum());
     }
@@ -144,11 +158,14 @@ class JournalWritesIT {
       }
       try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
           Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("""
-              SELECT j.sequence_number, j.ordering, count(t.tag), min(t.tag)
-              FROM event_journal j LEFT JOIN event_tag t ON t.event_id = j.ordering
-              WHERE j.persistence_id = 'JournalWritesIT|big'
-              GROUP BY j.sequence_number, j.ordering ORDER BY j.sequence_number""")) {
+          ResultSet rs =
+              s.executeQuery(
+                  """
+                  SELECT j.sequence_number, j.ordering, count(t.tag), min(t.tag)
+                  FROM event_journal j LEFT JOIN event_tag t ON t.event_id = j.ordering
+                  WHERE j.persistence_id = 'JournalWritesIT|big'
+                  GROUP BY j.sequence_number, j.ordering ORDER BY j.sequence_number\
+                  """)) {
         long seq = 0;
         long lastOrdering = 0;
         while (rs.next()) {
@@ -174,7 +191,9 @@ class JournalWritesIT {
     try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES)) {
       try (StockholdNode node = TestNodes.start(store)) {
         var system = node.system();
-        assertEquals(PostgresReadJournalDao.class.getName(), system.settings().config().getString("jdbc-read-journal.dao"));
+        assertEquals(
+            PostgresReadJournalDao.class.getName(),
+            system.settings().config().getString("jdbc-read-journal.dao"));
         // Two slices interleaved in the journal; every other event untagged.
         write(node, "JournalWritesIT|a", "slice-a", 300, Duration.ofSeconds(30));
         write(node, "JournalWritesIT|b", "slice-b", 301, Duration.ofSeconds(30));
@@ -182,7 +201,9 @@ class JournalWritesIT {
         long maxOrdering;
         try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
             Statement s = c.createStatement()) {
-          s.execute("UPDATE event_journal SET deleted = true WHERE persistence_id = 'JournalWritesIT|a' AND sequence_number = 10");
+          s.execute(
+              "UPDATE event_journal SET deleted = true WHERE persistence_id = 'JournalWritesIT|a'"
+                  + " AND sequence_number = 10");
           try (ResultSet rs = s.executeQuery("SELECT max(ordering) FROM event_journal")) {
             rs.next();
             maxOrdering = rs.getLong(1);
@@ -196,13 +217,21 @@ class JournalWritesIT {
         var config = new ReadJournalConfig(readConfig);
         var serialization = SerializationExtension.get(system);
         var mat = Materializer.matFromSystem(system);
-        var ours = new PostgresReadJournalDao(db, profile, config, serialization, system.executionContext(), mat);
-        var plugins = new DefaultReadJournalDao(db, profile, config, serialization, system.executionContext(), mat);
+        var ours =
+            new PostgresReadJournalDao(
+                db, profile, config, serialization, system.executionContext(), mat);
+        var plugins =
+            new DefaultReadJournalDao(
+                db, profile, config, serialization, system.executionContext(), mat);
 
         int compared = 0;
         for (String tag : List.of("slice-a", "slice-b", "slice-none")) {
-          for (long[] window : List.of(new long[] {0, maxOrdering, 10_000}, new long[] {0, maxOrdering, 7},
-              new long[] {100, maxOrdering - 100, 500}, new long[] {maxOrdering / 2, maxOrdering, 60})) {
+          for (long[] window :
+              List.of(
+                  new long[] {0, maxOrdering, 10_000},
+                  new long[] {0, maxOrdering, 7},
+                  new long[] {100, maxOrdering - 100, 500},
+                  new long[] {maxOrdering / 2, maxOrdering, 60})) {
             List<String> expected = read(plugins, tag, window, mat);
             List<String> actual = read(ours, tag, window, mat);
             assertEquals(expected, actual, tag + " " + Arrays.toString(window));
@@ -218,12 +247,24 @@ class JournalWritesIT {
   }
 
   /** Each event as persistence id, sequence number, ordering and payload. */
-  private static List<String> read(ReadJournalDao dao, String tag, long[] window, Materializer mat) throws Exception {
+  private static List<String> read(ReadJournalDao dao, String tag, long[] window, Materializer mat)
+      throws Exception {
     List<String> out = new ArrayList<>();
-    for (var row : dao.eventsByTag(tag, window[0], window[1], window[2]).asJava()
-        .runWith(Sink.seq(), mat).toCompletableFuture().get()) {
+    for (var row :
+        dao.eventsByTag(tag, window[0], window[1], window[2])
+            .asJava()
+            .runWith(Sink.seq(), mat)
+            .toCompletableFuture()
+            .get()) {
       var read = row.get();
-      out.add(read._1().persistenceId() + "#" + read._1().sequenceNr() + "@" + read._3() + "=" + read._1().payload());
+      out.add(
+          read._1().persistenceId()
+              + "#"
+              + read._1().sequenceNr()
+              + "@"
+              + read._3()
+              + "="
+              + read._1().payload());
     }
     return out;
   }
@@ -235,47 +276,66 @@ class JournalWritesIT {
       try (StockholdNode node = TestNodes.start(store)) {
         try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
             Statement s = c.createStatement()) {
-          s.execute("""
+          s.execute(
+              """
               CREATE FUNCTION refuse_2400() RETURNS trigger LANGUAGE plpgsql AS $$
-              BEGIN RAISE EXCEPTION 'refused #2400'; END $$""");
-          s.execute("""
+              BEGIN RAISE EXCEPTION 'refused #2400'; END $$\
+              """);
+          s.execute(
+              """
               CREATE TRIGGER refuse_2400 BEFORE INSERT ON event_journal FOR EACH ROW
               WHEN (NEW.persistence_id = 'JournalWritesIT|torn' AND NEW.sequence_number = 2400)
-              EXECUTE FUNCTION refuse_2400()""");
+              EXECUTE FUNCTION refuse_2400()\
+              """);
         }
         // The writer stops on the failed write, so the ask is never answered.
-        assertThrows(Exception.class, () -> write(node, "JournalWritesIT|torn", 2_500, Duration.ofSeconds(10)));
+        assertThrows(
+            Exception.class,
+            () -> write(node, "JournalWritesIT|torn", 2_500, Duration.ofSeconds(10)));
       }
       try (Connection c = DriverManager.getConnection(store.jdbcUrl(), "postgres", "");
           Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery(
-              "SELECT count(*) FROM event_journal WHERE persistence_id = 'JournalWritesIT|torn'")) {
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT count(*) FROM event_journal WHERE persistence_id ="
+                      + " 'JournalWritesIT|torn'")) {
         rs.next();
         assertEquals(0, rs.getLong(1), "events of the failed write that stayed");
       }
     }
   }
 
-  private static void write(StockholdNode node, String persistenceId, int count, Duration timeout) throws Exception {
+  private static void write(StockholdNode node, String persistenceId, int count, Duration timeout)
+      throws Exception {
     write(node, persistenceId, "big-even", count, timeout);
   }
 
-  private static void write(StockholdNode node, String persistenceId, String tag, int count, Duration timeout)
+  private static void write(
+      StockholdNode node, String persistenceId, String tag, int count, Duration timeout)
       throws Exception {
-    var writer = node.system().systemActorOf(new BigWriter(persistenceId, tag), "writer-" + count + "-"
-        + persistenceId.replace('|', '-'), Props.empty());
+    var writer =
+        node.system()
+            .systemActorOf(
+                new BigWriter(persistenceId, tag),
+                "writer-" + count + "-" + persistenceId.replace('|', '-'),
+                Props.empty());
     List<StockEvent> events = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
-      events.add(new StockAdjusted("north", "big", i, "count", null, null, null, i, 0, i, Instant.now()));
+      events.add(
+          new StockAdjusted("north", "big", i, "count", null, null, null, i, 0, i, Instant.now()));
     }
-    AskPattern.<BigWriter.Write, Done>ask(writer, reply -> new BigWriter.Write(events, reply), timeout,
-        node.system().scheduler()).toCompletableFuture().get();
+    AskPattern.<BigWriter.Write, Done>ask(
+            writer, reply -> new BigWriter.Write(events, reply), timeout, node.system().scheduler())
+        .toCompletableFuture()
+        .get();
   }
 
   /** Persists what it is given in one write; tags the events with an even delta. */
-  private static final class BigWriter extends EventSourcedBehavior<BigWriter.Write, StockEvent, Integer> {
+  private static final class BigWriter
+      extends EventSourcedBehavior<BigWriter.Write, StockEvent, Integer> {
 
-    record Write(List<StockEvent> events, ActorRef<Done> replyTo) implements NoSerializationVerificationNeeded {}
+    record Write(List<StockEvent> events, ActorRef<Done> replyTo)
+        implements NoSerializationVerificationNeeded {}
 
     private final String tag;
 
@@ -291,8 +351,15 @@ class JournalWritesIT {
 
     @Override
     public CommandHandler<Write, StockEvent, Integer> commandHandler() {
-      return newCommandHandlerBuilder().forAnyState().onCommand(Write.class, (state, write) ->
-          Effect().persist(write.events()).thenRun(after -> write.replyTo().tell(Done.getInstance()))).build();
+      return newCommandHandlerBuilder()
+          .forAnyState()
+          .onCommand(
+              Write.class,
+              (state, write) ->
+                  Effect()
+                      .persist(write.events())
+                      .thenRun(after -> write.replyTo().tell(Done.getInstance())))
+          .build();
     }
 
     @Override

@@ -1,9 +1,9 @@
 package io.stockhold.testing;
 
-import java.io.UncheckedIOException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -49,10 +49,11 @@ public final class Client {
   private final String base;
 
   public Client(int port) {
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5))
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     this.base = "http://127.0.0.1:" + port;
   }
 
@@ -74,11 +75,16 @@ public final class Client {
 
   /** A request as given: {@code body} null sends none; headers may set Content-Type. */
   public Response send(String method, String path, String body, Map<String, String> headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
     boolean typed = headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Content-Type"));
     if (body != null && !typed) b.header("Content-Type", "application/json");
     headers.forEach(b::header);
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r.body(), r);
@@ -93,13 +99,25 @@ public final class Client {
   // ------------------------------------------------------------ domain shortcuts
 
   public Response stock(String location, String sku, long onHand) {
-    return post("/v1/stock/" + location + "/" + sku + "/adjustments",
+    return post(
+        "/v1/stock/" + location + "/" + sku + "/adjustments",
         "{\"setOnHand\":" + onHand + ",\"reason\":\"count\"}");
   }
 
-  public Response reserve(String channel, String location, String sku, long quantity, Long ttlSeconds, String key) {
-    String body = "{\"channel\":\"" + channel + "\",\"lines\":[{\"location\":\"" + location + "\",\"sku\":\""
-        + sku + "\",\"quantity\":" + quantity + "}]" + (ttlSeconds == null ? "" : ",\"ttlSeconds\":" + ttlSeconds) + "}";
+  public Response reserve(
+      String channel, String location, String sku, long quantity, Long ttlSeconds, String key) {
+    String body =
+        "{\"channel\":\""
+            + channel
+            + "\",\"lines\":[{\"location\":\""
+            + location
+            + "\",\"sku\":\""
+            + sku
+            + "\",\"quantity\":"
+            + quantity
+            + "}]"
+            + (ttlSeconds == null ? "" : ",\"ttlSeconds\":" + ttlSeconds)
+            + "}";
     return post("/v1/reservations", body, key == null ? Map.of() : Map.of("Idempotency-Key", key));
   }
 

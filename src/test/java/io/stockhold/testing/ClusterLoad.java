@@ -42,22 +42,35 @@ public final class ClusterLoad implements AutoCloseable {
 
   /** Everything acknowledged, by idempotency key. */
   public final Map<String, Ack> acknowledged = new ConcurrentHashMap<>();
+
   /** Per SKU, when (ms since start) each decision (held or sold out) arrived. */
   public final Map<String, Queue<Long>> decidedAt = new ConcurrentHashMap<>();
+
   public final LongAdder soldOut = new LongAdder();
+
   /** 503s by problem type; "text/plain" is pekko-http's own answer while a node drains. */
   public final Map<String, LongAdder> unavailable = new ConcurrentHashMap<>();
+
   /** Requests sent whose answer never came (connection closed or reset): retried with their key. */
   public final LongAdder noAnswer = new LongAdder();
+
   /** What the client saw for the first few of them. */
   public final Queue<String> noAnswerCauses = new ConcurrentLinkedQueue<>();
+
   /** Connection attempts refused (the node is down): nothing was sent, another node is tried. */
   public final LongAdder refused = new LongAdder();
+
   /** Anything a client must not see: a 500, a 4xx other than sold out, a request never decided. */
   public final Queue<String> errors = new ConcurrentLinkedQueue<>();
+
   private final AtomicLongArray lastDecided;
 
-  public ClusterLoad(Supplier<List<Integer>> ports, String location, List<String> skus, int buyerCount, String keyPrefix) {
+  public ClusterLoad(
+      Supplier<List<Integer>> ports,
+      String location,
+      List<String> skus,
+      int buyerCount,
+      String keyPrefix) {
     this.ports = ports;
     this.location = location;
     this.skus = skus;
@@ -70,10 +83,11 @@ public final class ClusterLoad implements AutoCloseable {
       // Each buyer keeps to one SKU: a buyer stuck on an item that is failing over does not take
       // traffic away from the others, so each item's decisions show its own availability.
       int index = b % skus.size();
-      buyers.submit(() -> {
-        for (int i = 0; running.get(); i++) buy(index, keyPrefix + "-" + buyer + "-" + i);
-        return null;
-      });
+      buyers.submit(
+          () -> {
+            for (int i = 0; running.get(); i++) buy(index, keyPrefix + "-" + buyer + "-" + i);
+            return null;
+          });
     }
   }
 
@@ -106,7 +120,9 @@ public final class ClusterLoad implements AutoCloseable {
         return;
       }
       if (r.status() == 503) {
-        unavailable.computeIfAbsent(isProblem(r) ? r.problem() : "text/plain", k -> new LongAdder()).increment();
+        unavailable
+            .computeIfAbsent(isProblem(r) ? r.problem() : "text/plain", k -> new LongAdder())
+            .increment();
         sleep(pause);
         pause = Math.min(pause * 2, 500);
         continue;
@@ -114,7 +130,11 @@ public final class ClusterLoad implements AutoCloseable {
       errors.add(key + " -> " + r);
       return;
     }
-    errors.add(key + " undecided after " + TimeUnit.NANOSECONDS.toSeconds(GIVE_UP_NANOS) + " s of retries");
+    errors.add(
+        key
+            + " undecided after "
+            + TimeUnit.NANOSECONDS.toSeconds(GIVE_UP_NANOS)
+            + " s of retries");
   }
 
   private static boolean isProblem(Client.Response r) {
@@ -159,12 +179,14 @@ public final class ClusterLoad implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (decisions() < target && System.nanoTime() < deadline) Thread.sleep(50);
     if (decisions() < target) {
-      throw new AssertionError("only " + decisions() + " of " + target + " decisions after " + seconds + " s; " + this);
+      throw new AssertionError(
+          "only " + decisions() + " of " + target + " decisions after " + seconds + " s; " + this);
     }
   }
 
   /** Waits until every SKU had a decision after {@code sinceMillis}, at most {@code seconds}. */
-  public boolean awaitEverySkuDecidedAfter(long sinceMillis, int seconds) throws InterruptedException {
+  public boolean awaitEverySkuDecidedAfter(long sinceMillis, int seconds)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < deadline) {
       boolean all = true;
@@ -180,7 +202,8 @@ public final class ClusterLoad implements AutoCloseable {
   public void close() throws InterruptedException {
     running.set(false);
     buyers.shutdown();
-    if (!buyers.awaitTermination(90, TimeUnit.SECONDS)) throw new AssertionError("buyers still busy after 90 s");
+    if (!buyers.awaitTermination(90, TimeUnit.SECONDS))
+      throw new AssertionError("buyers still busy after 90 s");
   }
 
   private static void sleep(long millis) {
@@ -194,7 +217,13 @@ public final class ClusterLoad implements AutoCloseable {
 
   @Override
   public String toString() {
-    return String.format("%d held, %d sold out, 503s %s, %d unanswered (retried), %d refused connections, %d errors",
-        acknowledged.size(), soldOut.sum(), unavailable, noAnswer.sum(), refused.sum(), errors.size());
+    return String.format(
+        "%d held, %d sold out, 503s %s, %d unanswered (retried), %d refused connections, %d errors",
+        acknowledged.size(),
+        soldOut.sum(),
+        unavailable,
+        noAnswer.sum(),
+        refused.sum(),
+        errors.size());
   }
 }

@@ -19,7 +19,9 @@ public final class JournalHolds {
   public static Map<String, Map<String, Integer>> read(TestStore store) throws Exception {
     Map<String, Map<String, Integer>> holds = new HashMap<>();
     String prefix = StockItem.ENTITY_KEY.name() + "|";
-    JournalAudit.readStockItems(store.config().withFallback(ConfigFactory.load()), "stockhold-journal-holds",
+    JournalAudit.readStockItems(
+        store.config().withFallback(ConfigFactory.load()),
+        "stockhold-journal-holds",
         new JournalAudit.ItemReader() {
           private Map<String, Integer> placed;
 

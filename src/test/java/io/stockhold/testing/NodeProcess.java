@@ -1,6 +1,5 @@
 package io.stockhold.testing;
 
-import java.util.concurrent.TimeUnit;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -13,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code stockhold serve} in a process of its own, from the shaded jar, so a test can kill it the
@@ -32,7 +32,10 @@ public final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** The ports a node listens on; a node started again on the same ports is the same address to clients. */
+  /**
+   * The ports a node listens on; a node started again on the same ports is the same address to
+   * clients.
+   */
   public record Ports(int http, int management, int remote) {
     public static Ports free() {
       return new Ports(TestNodes.freePort(), TestNodes.freePort(), TestNodes.freePort());
@@ -43,33 +46,44 @@ public final class NodeProcess implements AutoCloseable {
     return start(store, name, Map.of());
   }
 
-  /** With {@code extraEnvironment} on top of the store's (e.g. JAVA_TOOL_OPTIONS with -D settings). */
-  public static NodeProcess start(TestStore store, String name, Map<String, String> extraEnvironment)
-      throws Exception {
-    return start(store, name, new Ports(TestNodes.freePort(), TestNodes.freePort(), 0), null, extraEnvironment);
+  /**
+   * With {@code extraEnvironment} on top of the store's (e.g. JAVA_TOOL_OPTIONS with -D settings).
+   */
+  public static NodeProcess start(
+      TestStore store, String name, Map<String, String> extraEnvironment) throws Exception {
+    return start(
+        store,
+        name,
+        new Ports(TestNodes.freePort(), TestNodes.freePort(), 0),
+        null,
+        extraEnvironment);
   }
 
   /**
    * A node with the given ports and, when {@code config} is not null, {@code serve --config config}
    * (the way conf/node*.conf are used).
    */
-  public static NodeProcess start(TestStore store, String name, Ports ports, Path config) throws Exception {
+  public static NodeProcess start(TestStore store, String name, Ports ports, Path config)
+      throws Exception {
     return start(store, name, ports, config, Map.of());
   }
 
-  private static NodeProcess start(TestStore store, String name, Ports ports, Path config,
-      Map<String, String> extraEnvironment) throws Exception {
+  private static NodeProcess start(
+      TestStore store, String name, Ports ports, Path config, Map<String, String> extraEnvironment)
+      throws Exception {
     Path jar = Path.of("target", "stockhold.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) throw new IllegalStateException("build the jar first: " + jar);
     int http = ports.http();
     int management = ports.management();
     Path log = Path.of("target", "node-" + name + ".log").toAbsolutePath();
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar.toString(), "serve"));
+    List<String> command =
+        new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar.toString(), "serve"));
     if (config != null) command.addAll(List.of("--config", config.toString()));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> env = builder.environment();
     env.putAll(store.environment());
     env.put("STOCKHOLD_HTTP_PORT", Integer.toString(http));
@@ -89,9 +103,11 @@ public final class NodeProcess implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) throw new IllegalStateException("node exited; see " + log);
       try {
-        HttpResponse<String> r = client.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/ready")).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/ready"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) return;
       } catch (IOException notYet) {
         // not listening yet

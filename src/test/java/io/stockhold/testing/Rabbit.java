@@ -19,8 +19,8 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * The RabbitMQ on 127.0.0.1:5672 with names of a test's own (exchange, queues), so tests never
- * see each other's messages; {@link #close()} deletes them.
+ * The RabbitMQ on 127.0.0.1:5672 with names of a test's own (exchange, queues), so tests never see
+ * each other's messages; {@link #close()} deletes them.
  */
 public final class Rabbit implements AutoCloseable {
 
@@ -103,7 +103,8 @@ public final class Rabbit implements AutoCloseable {
     return b.toString().trim();
   }
 
-  public void publish(String queue, byte[] body, AMQP.BasicProperties properties) throws IOException {
+  public void publish(String queue, byte[] body, AMQP.BasicProperties properties)
+      throws IOException {
     channel.basicPublish("", queue, properties, body);
   }
 
@@ -111,13 +112,20 @@ public final class Rabbit implements AutoCloseable {
    * Takes messages from {@code queue} until {@code done} holds for everything taken so far, or
    * fails after {@code timeout}.
    */
-  public List<Delivered> take(String queue, Predicate<List<Delivered>> done, Duration timeout) throws Exception {
+  public List<Delivered> take(String queue, Predicate<List<Delivered>> done, Duration timeout)
+      throws Exception {
     List<Delivered> got = new ArrayList<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!done.test(got)) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("after " + timeout + ", " + got.size() + " message(s) on " + queue
-            + " and still waiting");
+        throw new AssertionError(
+            "after "
+                + timeout
+                + ", "
+                + got.size()
+                + " message(s) on "
+                + queue
+                + " and still waiting");
       }
       GetResponse r = channel.basicGet(queue, true);
       if (r == null) {

@@ -2,8 +2,12 @@ package io.stockhold.testing;
 
 import io.stockhold.node.StockholdNode;
 
-/** A node on a store of its own, with a client for it; closing it stops the node and drops the store. */
-public record RunningNode(TestStore store, StockholdNode node, Client client) implements AutoCloseable {
+/**
+ * A node on a store of its own, with a client for it; closing it stops the node and drops the
+ * store.
+ */
+public record RunningNode(TestStore store, StockholdNode node, Client client)
+    implements AutoCloseable {
 
   public static RunningNode start(TestStore.Kind kind) throws Exception {
     TestStore store = TestStore.create(kind);

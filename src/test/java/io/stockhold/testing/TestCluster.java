@@ -1,11 +1,11 @@
 package io.stockhold.testing;
 
-import java.time.Duration;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Stockhold nodes as processes of their own on loopback, sharing one store and joined through
- * seed nodes, as {@code conf/node*.conf} do, with the settings of {@code cluster-test.conf}.
- * A node keeps its slot and its ports across a restart, so clients see the same address.
+ * Stockhold nodes as processes of their own on loopback, sharing one store and joined through seed
+ * nodes, as {@code conf/node*.conf} do, with the settings of {@code cluster-test.conf}. A node
+ * keeps its slot and its ports across a restart, so clients see the same address.
  */
 public final class TestCluster implements AutoCloseable {
 
@@ -42,7 +42,8 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** {@code extraSettings} (HOCON) go over cluster-test.conf, e.g. production SBR timings. */
-  public static TestCluster start(TestStore store, String name, int size, String extraSettings) throws Exception {
+  public static TestCluster start(TestStore store, String name, int size, String extraSettings)
+      throws Exception {
     TestCluster cluster = new TestCluster(store, name, extraSettings);
     try {
       for (int i = 0; i < size; i++) cluster.reserveSlot();
@@ -51,15 +52,17 @@ public final class TestCluster implements AutoCloseable {
       List<Exception> failures = new ArrayList<>();
       for (int i = 1; i < size; i++) {
         int slot = i;
-        Thread t = new Thread(() -> {
-          try {
-            cluster.launch(slot);
-          } catch (Exception e) {
-            synchronized (failures) {
-              failures.add(e);
-            }
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    cluster.launch(slot);
+                  } catch (Exception e) {
+                    synchronized (failures) {
+                      failures.add(e);
+                    }
+                  }
+                });
         t.start();
         joining.add(t);
       }
@@ -92,8 +95,12 @@ public final class TestCluster implements AutoCloseable {
       start = starts.get(slot) + 1;
       starts.set(slot, start);
     }
-    NodeProcess node = NodeProcess.start(store, name + "-" + (slot + 1) + "-" + start, ports.get(slot),
-        configFile(slot, start == 1 && slot == 0));
+    NodeProcess node =
+        NodeProcess.start(
+            store,
+            name + "-" + (slot + 1) + "-" + start,
+            ports.get(slot),
+            configFile(slot, start == 1 && slot == 0));
     synchronized (this) {
       nodes.set(slot, node);
     }
@@ -103,14 +110,15 @@ public final class TestCluster implements AutoCloseable {
    * The node's own --config: the test settings and the seed nodes. The very first start of the
    * first node lists only itself, so it forms the cluster without waiting for another seed. Every
    * other start lists two other slots and never itself, so it only ever joins the running cluster:
-   * a restarted first node that listed itself first formed a second cluster when its handshake
-   * with the others took longer than {@code seed-node-timeout} (5 s) on a loaded machine, and the
-   * two clusters each ran the same items (the journal refused the second writer's events).
+   * a restarted first node that listed itself first formed a second cluster when its handshake with
+   * the others took longer than {@code seed-node-timeout} (5 s) on a loaded machine, and the two
+   * clusters each ran the same items (the journal refused the second writer's events).
    */
   private Path configFile(int slot, boolean founder) throws IOException {
     String settings;
     try (InputStream in = TestCluster.class.getResourceAsStream("/cluster-test.conf")) {
-      if (in == null) throw new IllegalStateException("cluster-test.conf is missing from the test classpath");
+      if (in == null)
+        throw new IllegalStateException("cluster-test.conf is missing from the test classpath");
       settings = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     List<NodeProcess.Ports> seedPorts;
@@ -123,11 +131,13 @@ public final class TestCluster implements AutoCloseable {
         seedPorts = List.copyOf(others.subList(0, Math.min(2, others.size())));
       }
     }
-    String seeds = seedPorts.stream()
-        .map(p -> "\"pekko://stockhold@127.0.0.1:" + p.remote() + "\"")
-        .collect(Collectors.joining(", ", "[", "]"));
+    String seeds =
+        seedPorts.stream()
+            .map(p -> "\"pekko://stockhold@127.0.0.1:" + p.remote() + "\"")
+            .collect(Collectors.joining(", ", "[", "]"));
     Path file = Path.of("target", name + "-node" + (slot + 1) + ".conf").toAbsolutePath();
-    Files.writeString(file, settings + "\n" + extraSettings + "\npekko.cluster.seed-nodes = " + seeds + "\n");
+    Files.writeString(
+        file, settings + "\n" + extraSettings + "\npekko.cluster.seed-nodes = " + seeds + "\n");
     return file;
   }
 
@@ -139,12 +149,16 @@ public final class TestCluster implements AutoCloseable {
     return nodes.size();
   }
 
-  /** The HTTP ports of every slot, running or not: what a load balancer would be configured with. */
+  /**
+   * The HTTP ports of every slot, running or not: what a load balancer would be configured with.
+   */
   public synchronized List<Integer> httpPorts() {
     return ports.stream().map(NodeProcess.Ports::http).toList();
   }
 
-  /** SIGTERM, wait for the exit (shards handed off, cluster left), start again on the same ports. */
+  /**
+   * SIGTERM, wait for the exit (shards handed off, cluster left), start again on the same ports.
+   */
   public long restart(int slot) throws Exception {
     long started = System.nanoTime();
     node(slot).stop(Duration.ofSeconds(60));
@@ -152,10 +166,14 @@ public final class TestCluster implements AutoCloseable {
     return (System.nanoTime() - started) / 1_000_000;
   }
 
-  /** A value of this node's /metrics, e.g. {@code stockhold_sharding_shards{entity="StockItem"}}; -1 when absent. */
+  /**
+   * A value of this node's /metrics, e.g. {@code stockhold_sharding_shards{entity="StockItem"}}; -1
+   * when absent.
+   */
   public double metric(int slot, String series) {
     Client.Response r = new Client(node(slot).managementPort()).get("/metrics");
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(r.body());
+    Matcher m =
+        Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(r.body());
     return m.find() ? Double.parseDouble(m.group(1)) : -1;
   }
 

@@ -14,15 +14,16 @@ public final class TestNodes {
 
   /** Every message is serialized as if it crossed nodes, so an unserializable one fails at once. */
   public static Config testSettings() {
-    return ConfigFactory.parseMap(Map.of(
-        "pekko.actor.serialize-messages", "on",
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.management.http.port", freePort(),
-        "stockhold.http.interface", "127.0.0.1",
-        "stockhold.http.port", 0,
-        // In-process nodes stop without the graceful-stop notice that clients of a cluster get.
-        "stockhold.http.drain-notice", "0s",
-        "pekko.loglevel", "INFO"));
+    return ConfigFactory.parseMap(
+        Map.of(
+            "pekko.actor.serialize-messages", "on",
+            "pekko.remote.artery.canonical.port", 0,
+            "pekko.management.http.port", freePort(),
+            "stockhold.http.interface", "127.0.0.1",
+            "stockhold.http.port", 0,
+            // In-process nodes stop without the graceful-stop notice that clients of a cluster get.
+            "stockhold.http.drain-notice", "0s",
+            "pekko.loglevel", "INFO"));
   }
 
   public static StockholdNode start(TestStore store) throws Exception {
@@ -30,10 +31,11 @@ public final class TestNodes {
   }
 
   public static StockholdNode start(TestStore store, Config overrides) throws Exception {
-    return StockholdNode.start(overrides
-        .withFallback(store.config())
-        .withFallback(testSettings())
-        .withFallback(ConfigFactory.load()));
+    return StockholdNode.start(
+        overrides
+            .withFallback(store.config())
+            .withFallback(testSettings())
+            .withFallback(ConfigFactory.load()));
   }
 
   public static int freePort() {

@@ -15,12 +15,15 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * A journal of a test's own: a fresh H2 directory, or a fresh PostgreSQL database on
- * 127.0.0.1:5432 (never the default one). {@link #close()} removes it.
+ * A journal of a test's own: a fresh H2 directory, or a fresh PostgreSQL database on 127.0.0.1:5432
+ * (never the default one). {@link #close()} removes it.
  */
 public final class TestStore implements AutoCloseable {
 
-  public enum Kind { H2, POSTGRES }
+  public enum Kind {
+    H2,
+    POSTGRES
+  }
 
   private static final String PG_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/postgres";
   private static final String PG_USER = "postgres";
@@ -39,14 +42,16 @@ public final class TestStore implements AutoCloseable {
     try {
       Path dir = Files.createTempDirectory("stockhold-test");
       if (kind == Kind.H2) return new TestStore(kind, dir, null);
-      String db = "stockhold_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      String db =
+          "stockhold_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       try (Connection c = DriverManager.getConnection(PG_ADMIN_URL, PG_USER, "");
           Statement s = c.createStatement()) {
         s.execute("CREATE DATABASE " + db);
       }
       return new TestStore(kind, dir, db);
     } catch (IOException | SQLException e) {
-      throw new IllegalStateException("cannot create a test store (" + kind + "); is PostgreSQL up on 127.0.0.1:5432?", e);
+      throw new IllegalStateException(
+          "cannot create a test store (" + kind + "); is PostgreSQL up on 127.0.0.1:5432?", e);
     }
   }
 
@@ -64,20 +69,29 @@ public final class TestStore implements AutoCloseable {
 
   /** The stockhold.* settings that point a node (or verify) at this store. */
   public Config config() {
-    return ConfigFactory.parseMap(Map.of(
-        "stockhold.data-dir", dataDir.toString(),
-        "stockhold.db.url", jdbcUrl(),
-        "stockhold.db.user", PG_USER,
-        "stockhold.db.password", ""));
+    return ConfigFactory.parseMap(
+        Map.of(
+            "stockhold.data-dir",
+            dataDir.toString(),
+            "stockhold.db.url",
+            jdbcUrl(),
+            "stockhold.db.user",
+            PG_USER,
+            "stockhold.db.password",
+            ""));
   }
 
   /** The same settings as environment variables, for a node in its own process. */
   public Map<String, String> environment() {
     return Map.of(
-        "STOCKHOLD_DATA_DIR", dataDir.toString(),
-        "STOCKHOLD_DB_URL", jdbcUrl(),
-        "STOCKHOLD_DB_USER", PG_USER,
-        "STOCKHOLD_DB_PASSWORD", "");
+        "STOCKHOLD_DATA_DIR",
+        dataDir.toString(),
+        "STOCKHOLD_DB_URL",
+        jdbcUrl(),
+        "STOCKHOLD_DB_USER",
+        PG_USER,
+        "STOCKHOLD_DB_PASSWORD",
+        "");
   }
 
   @Override

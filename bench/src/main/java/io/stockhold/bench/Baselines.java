@@ -30,8 +30,13 @@ final class Baselines {
 
   /** Every baseline, on one database; Redis's only when Redis answered ({@code redis} not null). */
   static List<Contender> all(SqlDatabase sql, int retries, RedisLock.Target redis) {
-    List<Contender> list = new ArrayList<>(List.of(
-        new Naive(sql), new ForUpdate(sql), new ConditionalUpdate(sql), new Optimistic(sql, retries)));
+    List<Contender> list =
+        new ArrayList<>(
+            List.of(
+                new Naive(sql),
+                new ForUpdate(sql),
+                new ConditionalUpdate(sql),
+                new Optimistic(sql, retries)));
     if (redis != null) list.add(new RedisLock(sql, redis));
     return list;
   }
@@ -39,7 +44,8 @@ final class Baselines {
   /**
    * Where the baselines' tables live, and the buyers' connections between phases: each PostgreSQL
    * connection is a new server process, and opening 64 of them for every phase cost seconds a phase
-   * on a busy machine. A buyer's connection goes back idle, its statements closed, when its phase ends.
+   * on a busy machine. A buyer's connection goes back idle, its statements closed, when its phase
+   * ends.
    */
   static final class SqlDatabase implements AutoCloseable {
     private final String url;
@@ -121,12 +127,24 @@ final class Baselines {
 
     @Override
     public void stock(Workload w) throws SQLException {
-      try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
         s.execute("DROP TABLE IF EXISTS " + sales + ", " + items);
-        s.execute("CREATE TABLE " + items + " (id integer PRIMARY KEY, stock bigint NOT NULL, version bigint NOT NULL DEFAULT 0)");
-        s.execute("CREATE TABLE " + sales + " (id bigserial PRIMARY KEY, item integer NOT NULL, sold_at timestamptz NOT NULL DEFAULT clock_timestamp())");
-        try (PreparedStatement p = c.prepareStatement(
-            "INSERT INTO " + items + " (id, stock) SELECT g, ? FROM generate_series(0, ? - 1) g")) {
+        s.execute(
+            "CREATE TABLE "
+                + items
+                + " (id integer PRIMARY KEY, stock bigint NOT NULL, version bigint NOT NULL DEFAULT"
+                + " 0)");
+        s.execute(
+            "CREATE TABLE "
+                + sales
+                + " (id bigserial PRIMARY KEY, item integer NOT NULL, sold_at timestamptz NOT NULL"
+                + " DEFAULT clock_timestamp())");
+        try (PreparedStatement p =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + items
+                    + " (id, stock) SELECT g, ? FROM generate_series(0, ? - 1) g")) {
           p.setLong(1, w.unitsPerItem());
           p.setInt(2, w.items());
           p.executeUpdate();
@@ -138,7 +156,8 @@ final class Baselines {
     @Override
     public Optional<long[]> recordedSales(Workload w) throws SQLException {
       long[] sold = new long[w.items()];
-      try (Connection c = db.connect(); Statement s = c.createStatement();
+      try (Connection c = db.connect();
+          Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("SELECT item, count(*) FROM " + sales + " GROUP BY item")) {
         while (rs.next()) sold[rs.getInt(1)] = rs.getLong(2);
       }
@@ -147,7 +166,8 @@ final class Baselines {
 
     @Override
     public void cleanUp(Workload w) throws SQLException {
-      try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
         s.execute("DROP TABLE IF EXISTS " + sales + ", " + items);
       }
     }
@@ -167,7 +187,9 @@ final class Baselines {
     abstract Seller open(Connection c, Workload w) throws SQLException, IOException;
   }
 
-  /** A seller on one borrowed JDBC connection; its statements are prepared through {@link #prepare}. */
+  /**
+   * A seller on one borrowed JDBC connection; its statements are prepared through {@link #prepare}.
+   */
   abstract static class SqlSeller implements Seller {
     final SqlDatabase db;
     final Connection c;
@@ -192,8 +214,8 @@ final class Baselines {
   }
 
   /**
-   * Read, then write what was read minus one: two buyers who read the same stock both sell, and
-   * the second write hides the first. Read committed (PostgreSQL's default) does not stop it.
+   * Read, then write what was read minus one: two buyers who read the same stock both sell, and the
+   * second write hides the first. Read committed (PostgreSQL's default) does not stop it.
    */
   static final class Naive extends SqlContender {
     Naive(SqlDatabase db) {
@@ -202,7 +224,8 @@ final class Baselines {
 
     @Override
     public String approach() {
-      return "read-then-write: SELECT stock, then UPDATE … SET stock = ? in one read-committed transaction";
+      return "read-then-write: SELECT stock, then UPDATE … SET stock = ? in one read-committed"
+          + " transaction";
     }
 
     @Override
@@ -242,7 +265,10 @@ final class Baselines {
     }
   }
 
-  /** Lock the row, decide, write, commit: correct, and every buyer of the item waits in line for the lock. */
+  /**
+   * Lock the row, decide, write, commit: correct, and every buyer of the item waits in line for the
+   * lock.
+   */
   static final class ForUpdate extends SqlContender {
     ForUpdate(SqlDatabase db) {
       super(db, "for-update");
@@ -250,15 +276,18 @@ final class Baselines {
 
     @Override
     public String approach() {
-      return "pessimistic: SELECT … FOR UPDATE, UPDATE, INSERT sale, COMMIT (the row lock held across four round trips)";
+      return "pessimistic: SELECT … FOR UPDATE, UPDATE, INSERT sale, COMMIT (the row lock held"
+          + " across four round trips)";
     }
 
     @Override
     Seller open(Connection c, Workload w) throws SQLException {
       c.setAutoCommit(false);
       return new SqlSeller(db, c) {
-        final PreparedStatement lock = prepare("SELECT stock FROM " + items + " WHERE id = ? FOR UPDATE");
-        final PreparedStatement write = prepare("UPDATE " + items + " SET stock = stock - 1 WHERE id = ?");
+        final PreparedStatement lock =
+            prepare("SELECT stock FROM " + items + " WHERE id = ? FOR UPDATE");
+        final PreparedStatement write =
+            prepare("UPDATE " + items + " SET stock = stock - 1 WHERE id = ?");
         final PreparedStatement record = prepare("INSERT INTO " + sales + " (item) VALUES (?)");
 
         @Override
@@ -302,16 +331,22 @@ final class Baselines {
 
     @Override
     public String approach() {
-      return "atomic: UPDATE … SET stock = stock - 1 WHERE id = ? AND stock >= 1, sale row in the same statement, autocommit";
+      return "atomic: UPDATE … SET stock = stock - 1 WHERE id = ? AND stock >= 1, sale row in the"
+          + " same statement, autocommit";
     }
 
     @Override
     Seller open(Connection c, Workload w) throws SQLException {
       c.setAutoCommit(true);
       return new SqlSeller(db, c) {
-        final PreparedStatement sell = prepare(
-            "WITH sold AS (UPDATE " + items + " SET stock = stock - 1 WHERE id = ? AND stock >= 1 RETURNING id) "
-                + "INSERT INTO " + sales + " (item) SELECT id FROM sold");
+        final PreparedStatement sell =
+            prepare(
+                "WITH sold AS (UPDATE "
+                    + items
+                    + " SET stock = stock - 1 WHERE id = ? AND stock >= 1 RETURNING id) "
+                    + "INSERT INTO "
+                    + sales
+                    + " (item) SELECT id FROM sold");
 
         @Override
         public Outcome sell(int item) throws SQLException {
@@ -336,18 +371,26 @@ final class Baselines {
 
     @Override
     public String approach() {
-      return "optimistic: SELECT stock, version; UPDATE … WHERE id = ? AND version = ? (sale row in the same statement); up to "
-          + retries + " retries, then turned away";
+      return "optimistic: SELECT stock, version; UPDATE … WHERE id = ? AND version = ? (sale row in"
+          + " the same statement); up to "
+          + retries
+          + " retries, then turned away";
     }
 
     @Override
     Seller open(Connection c, Workload w) throws SQLException {
       c.setAutoCommit(true);
       return new SqlSeller(db, c) {
-        final PreparedStatement read = prepare("SELECT stock, version FROM " + items + " WHERE id = ?");
-        final PreparedStatement write = prepare(
-            "WITH sold AS (UPDATE " + items + " SET stock = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id) "
-                + "INSERT INTO " + sales + " (item) SELECT id FROM sold");
+        final PreparedStatement read =
+            prepare("SELECT stock, version FROM " + items + " WHERE id = ?");
+        final PreparedStatement write =
+            prepare(
+                "WITH sold AS (UPDATE "
+                    + items
+                    + " SET stock = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING"
+                    + " id) INSERT INTO "
+                    + sales
+                    + " (item) SELECT id FROM sold");
 
         @Override
         public Outcome sell(int item) throws SQLException {
@@ -379,7 +422,9 @@ final class Baselines {
    */
   static final class RedisLock extends SqlContender {
 
-    /** Where Redis answers, and a prefix that keeps this run's lock keys apart from anyone else's. */
+    /**
+     * Where Redis answers, and a prefix that keeps this run's lock keys apart from anyone else's.
+     */
     record Target(String host, int port, String keyPrefix) {}
 
     final Target redis;
@@ -391,14 +436,16 @@ final class Baselines {
 
     @Override
     public String approach() {
-      return "Redis lock: SET lock NX EX 10 (busy → turned away), SELECT stock, version; UPDATE … WHERE version = ?; DEL lock";
+      return "Redis lock: SET lock NX EX 10 (busy → turned away), SELECT stock, version; UPDATE …"
+          + " WHERE version = ?; DEL lock";
     }
 
     @Override
     Seller open(Connection c, Workload w) throws SQLException, IOException {
       c.setAutoCommit(true);
       RespClient resp = new RespClient(redis.host(), redis.port(), 10_000);
-      // The lock's value names its holder, as the pattern recommends (the plain DEL below does not check it).
+      // The lock's value names its holder, as the pattern recommends (the plain DEL below does not
+      // check it).
       String token = UUID.randomUUID().toString();
       try {
         return redisSeller(c, w, resp, token);
@@ -408,12 +455,19 @@ final class Baselines {
       }
     }
 
-    private Seller redisSeller(Connection c, Workload w, RespClient resp, String token) throws SQLException {
+    private Seller redisSeller(Connection c, Workload w, RespClient resp, String token)
+        throws SQLException {
       return new SqlSeller(db, c) {
-        final PreparedStatement read = prepare("SELECT stock, version FROM " + items + " WHERE id = ?");
-        final PreparedStatement write = prepare(
-            "WITH sold AS (UPDATE " + items + " SET stock = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING id) "
-                + "INSERT INTO " + sales + " (item) SELECT id FROM sold");
+        final PreparedStatement read =
+            prepare("SELECT stock, version FROM " + items + " WHERE id = ?");
+        final PreparedStatement write =
+            prepare(
+                "WITH sold AS (UPDATE "
+                    + items
+                    + " SET stock = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING"
+                    + " id) INSERT INTO "
+                    + sales
+                    + " (item) SELECT id FROM sold");
 
         @Override
         public Outcome sell(int item) throws SQLException, IOException {

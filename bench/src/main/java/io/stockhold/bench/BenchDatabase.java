@@ -32,15 +32,20 @@ final class BenchDatabase implements AutoCloseable {
     this.dropOnExit = new Thread(this::drop, "bench-drop-database");
   }
 
-  /** Creates the database through {@code adminUrl} (a database that exists, e.g. {@code postgres}). */
+  /**
+   * Creates the database through {@code adminUrl} (a database that exists, e.g. {@code postgres}).
+   */
   static BenchDatabase create(String adminUrl) throws SQLException {
     Matcher m = URL.matcher(adminUrl);
     if (!m.matches()) {
-      throw new IllegalArgumentException("expected jdbc:postgresql://host:port/database, got " + adminUrl);
+      throw new IllegalArgumentException(
+          "expected jdbc:postgresql://host:port/database, got " + adminUrl);
     }
-    String name = "stockhold_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    String name =
+        "stockhold_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     String url = m.group(1) + name + (m.group(3) == null ? "" : m.group(3));
-    try (Connection c = DriverManager.getConnection(adminUrl, USER, PASSWORD); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(adminUrl, USER, PASSWORD);
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     }
     BenchDatabase db = new BenchDatabase(adminUrl, name, url);
@@ -62,7 +67,8 @@ final class BenchDatabase implements AutoCloseable {
    * the projections learn of new events) becomes a scan of the whole journal on every poll.
    */
   void analyze() throws SQLException {
-    try (Connection c = DriverManager.getConnection(url, USER, PASSWORD); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(url, USER, PASSWORD);
+        Statement s = c.createStatement()) {
       s.execute("ANALYZE");
     }
   }
@@ -79,7 +85,8 @@ final class BenchDatabase implements AutoCloseable {
 
   private synchronized void drop() {
     if (dropped) return;
-    try (Connection c = DriverManager.getConnection(adminUrl, USER, PASSWORD); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(adminUrl, USER, PASSWORD);
+        Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
       dropped = true;
     } catch (SQLException e) {

@@ -28,20 +28,41 @@ final class BenchReport {
     static Environment here(Settings s) {
       int cores = Runtime.getRuntime().availableProcessors();
       double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-      String machine = String.format(Locale.ROOT, "%d cores, %s %s, Java %s (%s)%s", cores,
-          System.getProperty("os.name"), System.getProperty("os.arch"), Runtime.version(),
-          System.getProperty("java.vendor"), load >= 0 ? String.format(Locale.ROOT, ", load average %.2f at start", load) : "");
-      String settings = String.format(Locale.ROOT,
-          "%s s per phase (after at most %s s of Stockhold warm-up), %d connections per system; race %,d units; hot item %,d units; "
-              + "spread %,d items × %,d units; optimistic retries %d; Stockhold holds 1 unit for 3,600 s; %s%s",
-          trim(s.seconds()), trim(s.warmupSeconds()), s.connections(), s.raceUnits(), s.hotUnits(), s.items(),
-          s.unitsPerItem(), s.retries(),
-          s.projectionsElsewhere()
-              ? "Stockhold's projections NOT on its node (--projections elsewhere: as with them on nodes of their own)"
-              : "Stockhold's projections (read model, ERP) on its node",
-          s.quick() ? " (--quick)" : "");
-      return new Environment(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")),
-          machine, settings, cores, s);
+      String machine =
+          String.format(
+              Locale.ROOT,
+              "%d cores, %s %s, Java %s (%s)%s",
+              cores,
+              System.getProperty("os.name"),
+              System.getProperty("os.arch"),
+              Runtime.version(),
+              System.getProperty("java.vendor"),
+              load >= 0 ? String.format(Locale.ROOT, ", load average %.2f at start", load) : "");
+      String settings =
+          String.format(
+              Locale.ROOT,
+              "%s s per phase (after at most %s s of Stockhold warm-up), %d connections per system;"
+                  + " race %,d units; hot item %,d units; spread %,d items × %,d units; optimistic"
+                  + " retries %d; Stockhold holds 1 unit for 3,600 s; %s%s",
+              trim(s.seconds()),
+              trim(s.warmupSeconds()),
+              s.connections(),
+              s.raceUnits(),
+              s.hotUnits(),
+              s.items(),
+              s.unitsPerItem(),
+              s.retries(),
+              s.projectionsElsewhere()
+                  ? "Stockhold's projections NOT on its node (--projections elsewhere: as with them"
+                      + " on nodes of their own)"
+                  : "Stockhold's projections (read model, ERP) on its node",
+              s.quick() ? " (--quick)" : "");
+      return new Environment(
+          LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")),
+          machine,
+          settings,
+          cores,
+          s);
     }
   }
 
@@ -57,8 +78,10 @@ final class BenchReport {
   }
 
   private final Environment env;
+
   /** How long the warm-up ran and how busy the JIT still was at its end. */
   private final String warmUp;
+
   private final String postgres;
   private final String redisProblem;
   private final List<PhaseResult> results;
@@ -70,9 +93,19 @@ final class BenchReport {
   private final Map<String, String> approaches;
   private final Duration took;
 
-  BenchReport(Environment env, String warmUp, String postgres, String redisProblem, List<PhaseResult> results,
-      PhaseResult readPath, List<Target> targets, List<Target> books, Map<Workload, GroupCommit> groupCommits,
-      Map<Workload, CpuProfile.Samples> profiles, Map<String, String> approaches, Duration took) {
+  BenchReport(
+      Environment env,
+      String warmUp,
+      String postgres,
+      String redisProblem,
+      List<PhaseResult> results,
+      PhaseResult readPath,
+      List<Target> targets,
+      List<Target> books,
+      Map<Workload, GroupCommit> groupCommits,
+      Map<Workload, CpuProfile.Samples> profiles,
+      Map<String, String> approaches,
+      Duration took) {
     this.env = env;
     this.warmUp = warmUp;
     this.postgres = postgres;
@@ -119,16 +152,24 @@ final class BenchReport {
     StringBuilder md = new StringBuilder();
     md.append("# Stockhold flash-sale bench, ").append(env.started()).append("\n\n");
     md.append("- Machine: ").append(env.machine()).append('\n');
-    md.append("- Database: ").append(postgres).append(" (one fresh database for Stockhold's journal and every baseline's tables,"
-        + " analyzed after the warm-up and after stocking each phase)\n");
-    md.append("- Redis: ").append(redisProblem == null ? env.chosen().redisHost() + ":" + env.chosen().redisPort()
-        : redisProblem.equals("not selected") ? "not used" : "skipped: " + redisProblem).append('\n');
+    md.append("- Database: ")
+        .append(postgres)
+        .append(
+            " (one fresh database for Stockhold's journal and every baseline's tables,"
+                + " analyzed after the warm-up and after stocking each phase)\n");
+    md.append("- Redis: ")
+        .append(
+            redisProblem == null
+                ? env.chosen().redisHost() + ":" + env.chosen().redisPort()
+                : redisProblem.equals("not selected") ? "not used" : "skipped: " + redisProblem)
+        .append('\n');
     md.append("- Settings: ").append(env.settings()).append('\n');
     md.append("- ").append(warmUp).append('\n');
     md.append("- The whole run took ").append(duration(took)).append(".\n\n");
     md.append("![sales per second](sales-per-second.svg)\n\n");
     md.append("## Results\n\n").append(resultsTable()).append('\n');
-    md.append("""
+    md.append(
+        """
         *sales/s*: sales the buyers were told about per second of the phase. *answers/s*: every \
         answer (sold, sold out, try again; reads for the read path). Latency: every request, in \
         milliseconds, closed loop (a buyer sends the next request when answered). *sales recorded*: \
@@ -142,41 +183,71 @@ final class BenchReport {
         """);
     md.append("## The last-unit race\n\n").append(raceTable()).append('\n');
     md.append("## Targets\n\n").append(checks(targets)).append('\n');
-    if (!books.isEmpty()) md.append("## Books balance (Stockhold)\n\n").append(checks(books)).append('\n');
+    if (!books.isEmpty())
+      md.append("## Books balance (Stockhold)\n\n").append(checks(books)).append('\n');
     md.append("## Where the CPU went\n\n");
-    md.append("Share of all ").append(env.cores()).append(" cores during each phase. *bench clients*: the load ")
+    md.append("Share of all ")
+        .append(env.cores())
+        .append(" cores during each phase. *bench clients*: the load ")
         .append("workers, with their own HTTP, JDBC and Redis clients; ")
-        .append("*Stockhold engine*: every other thread of this JVM (actors, HTTP server, journal); *JVM*: GC and JIT; ")
-        .append("*of which JIT*: the JIT compilers' elapsed time, which also counts their waits for a core, ")
+        .append(
+            "*Stockhold engine*: every other thread of this JVM (actors, HTTP server, journal);"
+                + " *JVM*: GC and JIT; ")
+        .append(
+            "*of which JIT*: the JIT compilers' elapsed time, which also counts their waits for a"
+                + " core, ")
         .append("so an upper bound (and never more than the JVM's share); ")
-        .append("PostgreSQL and Redis from /proc; *other processes*: anything else on the machine. ")
-        .append("*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*: engine, JVM, ")
-        .append("PostgreSQL and Redis per request (for the baselines the JVM share is their JDBC clients' GC).\n\n");
+        .append(
+            "PostgreSQL and Redis from /proc; *other processes*: anything else on the machine. ")
+        .append(
+            "*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*:"
+                + " engine, JVM, ")
+        .append(
+            "PostgreSQL and Redis per request (for the baselines the JVM share is their JDBC"
+                + " clients' GC).\n\n");
     md.append(cpuTable()).append('\n');
     if (!groupCommits.isEmpty()) {
       md.append("## Stockhold's group commit\n\n");
-      md.append("From the node's meters during each Stockhold phase. *requests per write*: requests one ")
-          .append("journal write carried (rejections answered from memory are not written); *journal write*: ")
-          .append("from a batch leaving its stock item to its events persisted. A buyer waits for the write in ")
+      md.append(
+              "From the node's meters during each Stockhold phase. *requests per write*: requests"
+                  + " one ")
+          .append(
+              "journal write carried (rejections answered from memory are not written); *journal"
+                  + " write*: ")
+          .append(
+              "from a batch leaving its stock item to its events persisted. A buyer waits for the"
+                  + " write in ")
           .append("flight and then for its own, so latency is about twice the write.\n\n");
       md.append(groupCommitTable()).append('\n');
     }
     if (!profiles.isEmpty()) {
       md.append("## What Stockhold's answers cost (profiled)\n\n");
       md.append("This JVM's CPU during each Stockhold phase, sampled by async-profiler (")
-          .append(profiles.values().iterator().next().event()).append(" event, one sample per ")
-          .append(CpuProfile.INTERVAL_MS).append(" ms of CPU), in microseconds per answer: a sale, a sold-out ")
-          .append("answer or a read. A sample counts for the first part its thread or a frame of its stack ")
-          .append("belongs to, in the order of the rows (io.stockhold.bench.CpuProfile). PostgreSQL's own ")
-          .append("CPU is not in it; the CPU table above has it. Sampling slows reads much more than sales ")
-          .append("on a virtual machine, so this run's rates and ratios are not the node's: read the parts, ")
+          .append(profiles.values().iterator().next().event())
+          .append(" event, one sample per ")
+          .append(CpuProfile.INTERVAL_MS)
+          .append(" ms of CPU), in microseconds per answer: a sale, a sold-out ")
+          .append(
+              "answer or a read. A sample counts for the first part its thread or a frame of its"
+                  + " stack ")
+          .append(
+              "belongs to, in the order of the rows (io.stockhold.bench.CpuProfile). PostgreSQL's"
+                  + " own ")
+          .append(
+              "CPU is not in it; the CPU table above has it. Sampling slows reads much more than"
+                  + " sales ")
+          .append(
+              "on a virtual machine, so this run's rates and ratios are not the node's: read the"
+                  + " parts, ")
           .append("not the speed. The stacks are in ")
           .append("`profile-<phase>.collapsed`, ready for a flame graph.\n\n");
       md.append(profileTable()).append('\n');
     }
     md.append("## How each system sells\n\n");
-    approaches.forEach((name, how) -> md.append("- **").append(name).append("**: ").append(how).append('\n'));
-    md.append("""
+    approaches.forEach(
+        (name, how) -> md.append("- **").append(name).append("**: ").append(how).append('\n'));
+    md.append(
+        """
 
         All systems run in one process on one machine: the load generator, the Stockhold node and \
         the JDBC clients share its cores with PostgreSQL (and Redis), all over 127.0.0.1. Every \
@@ -185,7 +256,9 @@ final class BenchReport {
     return md.toString();
   }
 
-  /** Rows: the parts of {@link CpuProfile}; columns: the profiled phases, in µs of CPU per answer. */
+  /**
+   * Rows: the parts of {@link CpuProfile}; columns: the profiled phases, in µs of CPU per answer.
+   */
   String profileTable() {
     List<String> header = new ArrayList<>(List.of("part"));
     List<Double> answers = new ArrayList<>();
@@ -198,20 +271,25 @@ final class BenchReport {
     for (String part : parts) {
       List<String> row = new ArrayList<>(List.of(part));
       int i = 0;
-      for (CpuProfile.Samples s : profiles.values()) row.add(perAnswer(s.byPart().getOrDefault(part, 0L), answers.get(i++)));
+      for (CpuProfile.Samples s : profiles.values())
+        row.add(perAnswer(s.byPart().getOrDefault(part, 0L), answers.get(i++)));
       rows.add(row);
     }
     List<String> total = new ArrayList<>(List.of("all of this JVM"));
     int i = 0;
-    for (CpuProfile.Samples s : profiles.values()) total.add(perAnswer(s.total(), answers.get(i++)));
+    for (CpuProfile.Samples s : profiles.values())
+      total.add(perAnswer(s.total(), answers.get(i++)));
     rows.add(total);
     return table(header, rows);
   }
 
   private long answersOf(Workload w) {
     if (readPath != null && readPath.workload().equals(w)) return readPath.run().requests();
-    return results.stream().filter(r -> r.workload().equals(w) && r.system().equals("stockhold") && r.ran())
-        .mapToLong(r -> r.run().requests()).findFirst().orElse(0);
+    return results.stream()
+        .filter(r -> r.workload().equals(w) && r.system().equals("stockhold") && r.ran())
+        .mapToLong(r -> r.run().requests())
+        .findFirst()
+        .orElse(0);
   }
 
   private static String perAnswer(long samples, double answers) {
@@ -221,22 +299,58 @@ final class BenchReport {
 
   String groupCommitTable() {
     List<List<String>> rows = new ArrayList<>();
-    groupCommits.forEach((w, g) -> rows.add(List.of(w.key(), rate(g.writesPerSecond()),
-        Double.isNaN(g.requestsPerWrite()) ? "–" : String.format(Locale.ROOT, "%.1f", g.requestsPerWrite()),
-        ms(g.meanWriteMillis()))));
-    return table(List.of("workload", "journal writes/s", "requests per write", "journal write ms (mean)"), rows);
+    groupCommits.forEach(
+        (w, g) ->
+            rows.add(
+                List.of(
+                    w.key(),
+                    rate(g.writesPerSecond()),
+                    Double.isNaN(g.requestsPerWrite())
+                        ? "–"
+                        : String.format(Locale.ROOT, "%.1f", g.requestsPerWrite()),
+                    ms(g.meanWriteMillis()))));
+    return table(
+        List.of("workload", "journal writes/s", "requests per write", "journal write ms (mean)"),
+        rows);
   }
 
-  private static final List<String> COLUMNS = List.of("workload", "system", "sales/s", "answers/s", "p50 ms", "p99 ms",
-      "p99.9 ms", "sales acked", "sales recorded", "oversold", "wrongly turned away", "sold out", "turned away", "unknown");
+  private static final List<String> COLUMNS =
+      List.of(
+          "workload",
+          "system",
+          "sales/s",
+          "answers/s",
+          "p50 ms",
+          "p99 ms",
+          "p99.9 ms",
+          "sales acked",
+          "sales recorded",
+          "oversold",
+          "wrongly turned away",
+          "sold out",
+          "turned away",
+          "unknown");
 
   String resultsTable() {
     List<List<String>> rows = new ArrayList<>();
     if (readPath != null) {
       LoadRun.Result r = readPath.run();
-      rows.add(List.of("read path (GET one item)", "stockhold", "–", rate(readPath.answersPerSecond()),
-          ms(r.latencyMillis(0.5)), ms(r.latencyMillis(0.99)), ms(r.latencyMillis(0.999)), "–", "–", "–", "–", "–",
-          "–", count(r.unknown())));
+      rows.add(
+          List.of(
+              "read path (GET one item)",
+              "stockhold",
+              "–",
+              rate(readPath.answersPerSecond()),
+              ms(r.latencyMillis(0.5)),
+              ms(r.latencyMillis(0.99)),
+              ms(r.latencyMillis(0.999)),
+              "–",
+              "–",
+              "–",
+              "–",
+              "–",
+              "–",
+              count(r.unknown())));
     }
     for (PhaseResult p : results) {
       String workload = p.workload().key() + " (" + p.workload().label() + ")";
@@ -248,10 +362,22 @@ final class BenchReport {
       }
       LoadRun.Result r = p.run();
       PhaseResult.Score s = p.score();
-      rows.add(List.of(workload, p.system(), rate(p.salesPerSecond()), rate(p.answersPerSecond()),
-          ms(r.latencyMillis(0.5)), ms(r.latencyMillis(0.99)), ms(r.latencyMillis(0.999)), count(r.sold()),
-          s == null ? "?" : count(s.recorded()), s == null ? "?" : count(s.oversold()),
-          s == null ? "?" : count(s.wronglyTurnedAway()), count(r.soldOut()), count(r.turnedAway()), count(r.unknown())));
+      rows.add(
+          List.of(
+              workload,
+              p.system(),
+              rate(p.salesPerSecond()),
+              rate(p.answersPerSecond()),
+              ms(r.latencyMillis(0.5)),
+              ms(r.latencyMillis(0.99)),
+              ms(r.latencyMillis(0.999)),
+              count(r.sold()),
+              s == null ? "?" : count(s.recorded()),
+              s == null ? "?" : count(s.oversold()),
+              s == null ? "?" : count(s.wronglyTurnedAway()),
+              count(r.soldOut()),
+              count(r.turnedAway()),
+              count(r.unknown())));
     }
     return table(COLUMNS, rows);
   }
@@ -261,19 +387,33 @@ final class BenchReport {
     for (PhaseResult p : results) {
       if (!p.workload().key().equals("race") || !p.ran() || p.score() == null) continue;
       PhaseResult.Score s = p.score();
-      rows.add(List.of(p.system(),
-          Double.isNaN(s.sellOutSeconds()) ? "did not sell out" : String.format(Locale.ROOT, "%.3f s", s.sellOutSeconds()),
-          Double.isNaN(s.soldOutAnswersPerSecond()) ? "–" : rate(s.soldOutAnswersPerSecond()),
-          count(s.recorded()), count(s.oversold()), count(s.wronglyTurnedAway())));
+      rows.add(
+          List.of(
+              p.system(),
+              Double.isNaN(s.sellOutSeconds())
+                  ? "did not sell out"
+                  : String.format(Locale.ROOT, "%.3f s", s.sellOutSeconds()),
+              Double.isNaN(s.soldOutAnswersPerSecond()) ? "–" : rate(s.soldOutAnswersPerSecond()),
+              count(s.recorded()),
+              count(s.oversold()),
+              count(s.wronglyTurnedAway())));
     }
-    return table(List.of("system", "last unit sold after", "\"sold out\" answers/s after that", "units sold (recorded)",
-        "oversold", "wrongly turned away"), rows);
+    return table(
+        List.of(
+            "system",
+            "last unit sold after",
+            "\"sold out\" answers/s after that",
+            "units sold (recorded)",
+            "oversold",
+            "wrongly turned away"),
+        rows);
   }
 
   static String checks(List<Target> checks) {
     List<List<String>> rows = new ArrayList<>();
     for (Target t : checks) {
-      rows.add(List.of(t.goal(), t.measured(), t.met() == null ? "n/a" : t.met() ? "PASS" : "MISS"));
+      rows.add(
+          List.of(t.goal(), t.measured(), t.met() == null ? "n/a" : t.met() ? "PASS" : "MISS"));
     }
     return table(List.of("target", "measured", "result"), rows);
   }
@@ -288,20 +428,47 @@ final class BenchReport {
       if (!p.ran()) continue;
       CpuMeter.Split c = p.run().cpu();
       // CPU milliseconds per answer: the machine's cores × the phase's seconds, shared out.
-      double msPerShare = env.cores() * p.run().seconds() * 1000 / 100 / Math.max(1, p.run().requests());
-      rows.add(List.of(p.workload().key(), p.system(), pct(c.clients()), pct(c.engine()), pct(c.jvm()), pct(c.jit()),
-          pct(c.postgres()),
-          pct(c.redis()), pct(c.others()), pct(c.idle()), ms(c.clients() * msPerShare),
-          ms((c.engine() + c.jvm() + c.postgres() + c.redis()) * msPerShare)));
+      double msPerShare =
+          env.cores() * p.run().seconds() * 1000 / 100 / Math.max(1, p.run().requests());
+      rows.add(
+          List.of(
+              p.workload().key(),
+              p.system(),
+              pct(c.clients()),
+              pct(c.engine()),
+              pct(c.jvm()),
+              pct(c.jit()),
+              pct(c.postgres()),
+              pct(c.redis()),
+              pct(c.others()),
+              pct(c.idle()),
+              ms(c.clients() * msPerShare),
+              ms((c.engine() + c.jvm() + c.postgres() + c.redis()) * msPerShare)));
       if (p.system().equals("stockhold") && !c.busiestEngineThreads().isEmpty()) {
         busiest.add("- " + p.workload().key() + ": " + CpuMeter.describe(c.busiestEngineThreads()));
       }
     }
-    String table = table(List.of("workload", "system", "bench clients", "Stockhold engine", "JVM (GC, JIT)",
-        "of which JIT", "PostgreSQL",
-        "Redis", "other processes", "idle", "client CPU ms/request", "server CPU ms/request"), rows);
+    String table =
+        table(
+            List.of(
+                "workload",
+                "system",
+                "bench clients",
+                "Stockhold engine",
+                "JVM (GC, JIT)",
+                "of which JIT",
+                "PostgreSQL",
+                "Redis",
+                "other processes",
+                "idle",
+                "client CPU ms/request",
+                "server CPU ms/request"),
+            rows);
     if (busiest.isEmpty()) return table;
-    return table + "\nBusiest Stockhold engine threads (share of the machine):\n" + String.join("\n", busiest) + "\n";
+    return table
+        + "\nBusiest Stockhold engine threads (share of the machine):\n"
+        + String.join("\n", busiest)
+        + "\n";
   }
 
   /** A Markdown table, columns padded so it also reads well in a terminal. */
@@ -309,7 +476,8 @@ final class BenchReport {
     int[] width = new int[header.size()];
     for (int i = 0; i < width.length; i++) width[i] = Math.max(3, header.get(i).length());
     for (List<String> row : rows) {
-      for (int i = 0; i < row.size() && i < width.length; i++) width[i] = Math.max(width[i], row.get(i).length());
+      for (int i = 0; i < row.size() && i < width.length; i++)
+        width[i] = Math.max(width[i], row.get(i).length());
     }
     StringBuilder t = new StringBuilder();
     line(t, header, width);
@@ -324,14 +492,20 @@ final class BenchReport {
     t.append('|');
     for (int i = 0; i < width.length; i++) {
       String cell = i < cells.size() ? cells.get(i).replace("|", "\\|") : "";
-      t.append(' ').append(cell).append(" ".repeat(Math.max(0, width[i] - cell.length()))).append(" |");
+      t.append(' ')
+          .append(cell)
+          .append(" ".repeat(Math.max(0, width[i] - cell.length())))
+          .append(" |");
     }
     t.append('\n');
   }
 
   // ---- the chart ----
 
-  /** Grouped bars, one group per workload, one bar per system. The race group shows answers/s: its sales are a handful. */
+  /**
+   * Grouped bars, one group per workload, one bar per system. The race group shows answers/s: its
+   * sales are a handful.
+   */
   String svg() {
     List<String> systems = new ArrayList<>();
     List<Workload> workloads = new ArrayList<>();
@@ -362,27 +536,69 @@ final class BenchReport {
 
     StringBuilder s = new StringBuilder();
     s.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s.append(String.format(Locale.ROOT,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\">%n",
-        w, h, w, h));
-    s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>%n", w, h));
-    text(s, w / 2.0, 28, 18, "middle", "#1a202c", "bold",
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d"
+                + " %d\" font-family=\"Helvetica, Arial, sans-serif\">%n",
+            w,
+            h,
+            w,
+            h));
+    s.append(
+        String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>%n", w, h));
+    text(
+        s,
+        w / 2.0,
+        28,
+        18,
+        "middle",
+        "#1a202c",
+        "bold",
         "Flash-sale bench: sales per second" + (log ? " (log scale)" : ""));
-    text(s, w / 2.0, 50, 12, "middle", "#4a5568", null, String.format(Locale.ROOT,
-        "%d connections per system, %s s per phase, %d cores, one PostgreSQL; %s", env.chosen().connections(),
-        trim(env.chosen().seconds()), env.cores(), env.started()));
+    text(
+        s,
+        w / 2.0,
+        50,
+        12,
+        "middle",
+        "#4a5568",
+        null,
+        String.format(
+            Locale.ROOT,
+            "%d connections per system, %s s per phase, %d cores, one PostgreSQL; %s",
+            env.chosen().connections(),
+            trim(env.chosen().seconds()),
+            env.cores(),
+            env.started()));
 
     for (double tick : scale.ticks()) {
       double y = scale.y(tick);
-      s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e2e8f0\"/>%n",
-          left, y, right, y));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e2e8f0\"/>%n",
+              left,
+              y,
+              right,
+              y));
       text(s, left - 8, y + 4, 11, "end", "#4a5568", null, compact(tick));
     }
-    s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2d3748\"/>%n",
-        left, bottom, right, bottom));
-    s.append(String.format(Locale.ROOT,
-        "<text x=\"22\" y=\"%.1f\" font-size=\"12\" fill=\"#4a5568\" text-anchor=\"middle\" transform=\"rotate(-90 22 %.1f)\">per second</text>%n",
-        (top + bottom) / 2, (top + bottom) / 2));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2d3748\"/>%n",
+            left,
+            bottom,
+            right,
+            bottom));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"22\" y=\"%.1f\" font-size=\"12\" fill=\"#4a5568\" text-anchor=\"middle\""
+                + " transform=\"rotate(-90 22 %.1f)\">per second</text>%n",
+            (top + bottom) / 2,
+            (top + bottom) / 2));
 
     double groupWidth = (right - left) / Math.max(1, workloads.size());
     double barWidth = groupWidth * 0.82 / Math.max(1, systems.size());
@@ -393,18 +609,30 @@ final class BenchReport {
         String system = systems.get(b);
         double x = x0 + b * barWidth;
         double cx = x + barWidth / 2;
-        PhaseResult p = results.stream()
-            .filter(r -> r.workload().equals(wl) && r.system().equals(system)).findFirst().orElse(null);
+        PhaseResult p =
+            results.stream()
+                .filter(r -> r.workload().equals(wl) && r.system().equals(system))
+                .findFirst()
+                .orElse(null);
         if (p == null || !p.ran()) {
           text(s, cx, bottom - 6, 10, "middle", "#a0aec0", null, "n/a");
           continue;
         }
         double v = value(p);
         double y = scale.y(Math.max(v, scale.floor()));
-        s.append(String.format(Locale.ROOT,
-            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s, %s: %s/s</title></rect>%n",
-            x + 2, y, barWidth - 4, Math.max(0, bottom - y), COLORS.getOrDefault(system, "#a0aec0"), escape(system),
-            escape(wl.key()), escape(rate(v))));
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s,"
+                    + " %s: %s/s</title></rect>%n",
+                x + 2,
+                y,
+                barWidth - 4,
+                Math.max(0, bottom - y),
+                COLORS.getOrDefault(system, "#a0aec0"),
+                escape(system),
+                escape(wl.key()),
+                escape(rate(v))));
         text(s, cx, y - 5, 10, "middle", "#1a202c", null, rate(v));
         if (p.score() != null && p.score().oversold() > 0) {
           // Two short lines, so the label stays over its own bar.
@@ -416,14 +644,27 @@ final class BenchReport {
         double y = scale.y(reads);
         double gx1 = left + g * groupWidth + 4;
         double gx2 = left + (g + 1) * groupWidth - 4;
-        s.append(String.format(Locale.ROOT,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2b6cb0\" stroke-dasharray=\"5 4\"/>%n",
-            gx1, y, gx2, y));
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2b6cb0\""
+                    + " stroke-dasharray=\"5 4\"/>%n",
+                gx1,
+                y,
+                gx2,
+                y));
       }
       double gx = left + (g + 0.5) * groupWidth;
       text(s, gx, bottom + 20, 13, "middle", "#1a202c", "bold", wl.key());
       text(s, gx, bottom + 36, 11, "middle", "#4a5568", null, wl.label());
-      text(s, gx, bottom + 51, 11, "middle", "#4a5568", null,
+      text(
+          s,
+          gx,
+          bottom + 51,
+          11,
+          "middle",
+          "#4a5568",
+          null,
           wl.key().equals("race") ? "answers/s (its sales are a handful)" : "sales/s");
     }
 
@@ -431,21 +672,49 @@ final class BenchReport {
     double ly = h - 62;
     for (String system : systems) {
       boolean ranAnywhere = results.stream().anyMatch(r -> r.system().equals(system) && r.ran());
-      s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>%n",
-          lx, ly - 10, COLORS.getOrDefault(system, "#a0aec0")));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>%n",
+              lx,
+              ly - 10,
+              COLORS.getOrDefault(system, "#a0aec0")));
       String label = system + (ranAnywhere ? "" : " (skipped)");
       text(s, lx + 17, ly, 12, "start", "#1a202c", null, label);
       lx += 30 + label.length() * 7.2;
     }
     if (!Double.isNaN(reads)) {
-      // The read path is the reference the targets use; its line is drawn across the hot-item group.
-      s.append(String.format(Locale.ROOT,
-          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2b6cb0\" stroke-dasharray=\"5 4\"/>%n",
-          lx, ly - 4, lx + 24, ly - 4));
-      text(s, lx + 29, ly, 12, "start", "#1a202c", null, "Stockhold read path: " + rate(reads) + " reads/s");
+      // The read path is the reference the targets use; its line is drawn across the hot-item
+      // group.
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2b6cb0\""
+                  + " stroke-dasharray=\"5 4\"/>%n",
+              lx,
+              ly - 4,
+              lx + 24,
+              ly - 4));
+      text(
+          s,
+          lx + 29,
+          ly,
+          12,
+          "start",
+          "#1a202c",
+          null,
+          "Stockhold read path: " + rate(reads) + " reads/s");
     }
-    text(s, left, h - 30, 11, "start", "#4a5568", null,
-        "Bars: every answer counted for the race, sales the buyers were told about otherwise. Red: units sold beyond stock (from the database/journal).");
+    text(
+        s,
+        left,
+        h - 30,
+        11,
+        "start",
+        "#4a5568",
+        null,
+        "Bars: every answer counted for the race, sales the buyers were told about otherwise. Red:"
+            + " units sold beyond stock (from the database/journal).");
     text(s, left, h - 14, 11, "start", "#4a5568", null, env.machine());
     s.append("</svg>\n");
     return s.toString();
@@ -474,9 +743,10 @@ final class BenchReport {
     }
 
     double y(double v) {
-      double f = log
-          ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))
-          : v / hi;
+      double f =
+          log
+              ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))
+              : v / hi;
       return bottom - f * (bottom - top);
     }
 
@@ -501,26 +771,50 @@ final class BenchReport {
     }
   }
 
-  private static void text(StringBuilder s, double x, double y, int size, String anchor, String fill, String weight,
+  private static void text(
+      StringBuilder s,
+      double x,
+      double y,
+      int size,
+      String anchor,
+      String fill,
+      String weight,
       String content) {
-    s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\" fill=\"%s\"%s>%s</text>%n",
-        x, y, size, anchor, fill, weight == null ? "" : " font-weight=\"" + weight + "\"", escape(content)));
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\""
+                + " fill=\"%s\"%s>%s</text>%n",
+            x,
+            y,
+            size,
+            anchor,
+            fill,
+            weight == null ? "" : " font-weight=\"" + weight + "\"",
+            escape(content)));
   }
 
   private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
   // ---- number formats ----
 
   static String rate(double perSecond) {
     if (Double.isNaN(perSecond)) return "–";
-    return perSecond >= 100 ? String.format(Locale.ROOT, "%,.0f", perSecond) : String.format(Locale.ROOT, "%.1f", perSecond);
+    return perSecond >= 100
+        ? String.format(Locale.ROOT, "%,.0f", perSecond)
+        : String.format(Locale.ROOT, "%.1f", perSecond);
   }
 
   static String ms(double millis) {
     if (Double.isNaN(millis)) return "–";
-    return millis >= 10 ? String.format(Locale.ROOT, "%.1f", millis) : String.format(Locale.ROOT, "%.2f", millis);
+    return millis >= 10
+        ? String.format(Locale.ROOT, "%.1f", millis)
+        : String.format(Locale.ROOT, "%.2f", millis);
   }
 
   static String count(long n) {
@@ -538,7 +832,9 @@ final class BenchReport {
   }
 
   static String trim(double v) {
-    return v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+    return v == Math.rint(v)
+        ? String.format(Locale.ROOT, "%.0f", v)
+        : String.format(Locale.ROOT, "%.1f", v);
   }
 
   static String duration(Duration d) {

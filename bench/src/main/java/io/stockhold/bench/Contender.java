@@ -2,7 +2,10 @@ package io.stockhold.bench;
 
 import java.util.Optional;
 
-/** A system under test: how it puts a workload's units on sale, opens a buyer's connection, and counts what it sold. */
+/**
+ * A system under test: how it puts a workload's units on sale, opens a buyer's connection, and
+ * counts what it sold.
+ */
 interface Contender {
 
   /** The short name the tables and the chart use. */

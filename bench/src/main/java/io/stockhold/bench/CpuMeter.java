@@ -28,26 +28,42 @@ final class CpuMeter {
   /** Linux reports process times in USER_HZ ticks, 100 per second on every mainstream build. */
   private static final double TICKS_PER_SECOND = 100.0;
 
-  private final ThreadMXBean threads =
-      (ThreadMXBean) ManagementFactory.getThreadMXBean();
+  private final ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
   private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
   private final OperatingSystemMXBean os =
       (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** CPU seconds used so far, by whom. */
-  record Sample(long wallNanos, double machineBusy, double machineTotal, double process,
-      Map<Long, ThreadCpu> threads, double postgres, double redis, double jit) {}
+  record Sample(
+      long wallNanos,
+      double machineBusy,
+      double machineTotal,
+      double process,
+      Map<Long, ThreadCpu> threads,
+      double postgres,
+      double redis,
+      double jit) {}
 
   record ThreadCpu(String name, double seconds) {}
 
   /** Shares of the machine (percent of all cores over the phase). */
-  record Split(double clients, double engine, double jvm, double jit, double postgres, double redis,
-      double others, double idle, List<Map.Entry<String, Double>> busiestEngineThreads) {
+  record Split(
+      double clients,
+      double engine,
+      double jvm,
+      double jit,
+      double postgres,
+      double redis,
+      double others,
+      double idle,
+      List<Map.Entry<String, Double>> busiestEngineThreads) {
 
     static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, 0, List.of());
 
     String oneLine() {
-      return String.format("bench clients %.0f%%, engine %.0f%%, JVM GC/JIT %.0f%%, PostgreSQL %.0f%%, Redis %.0f%%, other processes %.0f%%, idle %.0f%%",
+      return String.format(
+          "bench clients %.0f%%, engine %.0f%%, JVM GC/JIT %.0f%%, PostgreSQL %.0f%%, Redis %.0f%%,"
+              + " other processes %.0f%%, idle %.0f%%",
           clients, engine, jvm, postgres, redis, others, idle);
     }
   }
@@ -62,10 +78,18 @@ final class CpuMeter {
     long[] cpu = threads.getThreadCpuTime(ids);
     ThreadInfo[] infos = threads.getThreadInfo(ids);
     for (int i = 0; i < ids.length; i++) {
-      if (infos[i] != null && cpu[i] >= 0) perThread.put(ids[i], new ThreadCpu(infos[i].getThreadName(), cpu[i] / 1e9));
+      if (infos[i] != null && cpu[i] >= 0)
+        perThread.put(ids[i], new ThreadCpu(infos[i].getThreadName(), cpu[i] / 1e9));
     }
-    return new Sample(System.nanoTime(), machine[0], machine[1], os.getProcessCpuTime() / 1e9, perThread,
-        processes("postgres"), processes("redis-server"), jit.getTotalCompilationTime() / 1e3);
+    return new Sample(
+        System.nanoTime(),
+        machine[0],
+        machine[1],
+        os.getProcessCpuTime() / 1e9,
+        perThread,
+        processes("postgres"),
+        processes("redis-server"),
+        jit.getTotalCompilationTime() / 1e3);
   }
 
   Split between(Sample a, Sample b) {
@@ -98,13 +122,22 @@ final class CpuMeter {
     double others = Math.max(0, busy - (b.process() - a.process()) - postgres - redis);
     double idle = Math.max(0, total - busy);
     double scale = 100.0 / total;
-    List<Map.Entry<String, Double>> busiest = engineGroups.entrySet().stream()
-        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-        .limit(6)
-        .map(e -> Map.entry(e.getKey(), e.getValue() * scale))
-        .toList();
-    return new Split(clients * scale, engine * scale, jvm * scale, compiling * scale, postgres * scale, redis * scale,
-        others * scale, idle * scale, busiest);
+    List<Map.Entry<String, Double>> busiest =
+        engineGroups.entrySet().stream()
+            .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+            .limit(6)
+            .map(e -> Map.entry(e.getKey(), e.getValue() * scale))
+            .toList();
+    return new Split(
+        clients * scale,
+        engine * scale,
+        jvm * scale,
+        compiling * scale,
+        postgres * scale,
+        redis * scale,
+        others * scale,
+        idle * scale,
+        busiest);
   }
 
   /** The bench's load workers ("bench-…"); each does its own I/O on its own connection. */
@@ -118,7 +151,7 @@ final class CpuMeter {
       String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
       long total = 0;
       for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]); // user..steal
-      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);                  // idle + iowait
+      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]); // idle + iowait
       return new double[] {(total - idle) / TICKS_PER_SECOND, total / TICKS_PER_SECOND};
     } catch (IOException | RuntimeException e) {
       return new double[] {0, 0};
@@ -132,7 +165,10 @@ final class CpuMeter {
   private static double processes(String command) {
     double ticks = 0;
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path proc : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+      for (Path proc :
+          procs
+              .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+              .toList()) {
         try {
           String stat = Files.readString(proc.resolve("stat"));
           int open = stat.indexOf('(');
@@ -140,7 +176,11 @@ final class CpuMeter {
           if (!stat.substring(open + 1, close).equals(command)) continue;
           String[] f = stat.substring(close + 2).split(" ");
           // After "(comm) ": state is f[0]; utime, stime, cutime, cstime are fields 14..17.
-          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+          ticks +=
+              Long.parseLong(f[11])
+                  + Long.parseLong(f[12])
+                  + Long.parseLong(f[13])
+                  + Long.parseLong(f[14]);
         } catch (IOException | RuntimeException e) {
           // the process ended while we looked
         }
@@ -154,7 +194,8 @@ final class CpuMeter {
   /** For a report: the busiest engine thread groups as "name 12%". */
   static String describe(List<Map.Entry<String, Double>> groups) {
     List<String> parts = new ArrayList<>();
-    groups.stream().sorted(Comparator.comparing(Map.Entry<String, Double>::getValue).reversed())
+    groups.stream()
+        .sorted(Comparator.comparing(Map.Entry<String, Double>::getValue).reversed())
         .forEach(e -> parts.add(String.format("%s %.0f%%", e.getKey(), e.getValue())));
     return String.join(", ", parts);
   }

@@ -30,20 +30,26 @@ final class CpuProfile {
     }
   }
 
-  static final List<Part> PARTS = List.of(
-      new Part("bench (load clients, its own main thread)", "^\\[(bench-|main )"),
-      new Part("JIT compilers", "^\\[C[12] CompilerThre"),
-      new Part("GC", "^\\[(GC Thread|G1 )"),
-      new Part("projections (read model, ERP)", "org/apache/pekko/projection/|persistence/jdbc/query/"
-          + "|io/stockhold/(readmodel|erp|events)/|io/stockhold/storage/PostgresReadJournalDao|JacksonSerializer\\.fromBinary"),
-      new Part("journal writes", "io/stockhold/storage/PostgresJournalDao|persistence/jdbc/journal/"
-          + "|persistence/journal/AsyncWriteJournal|^\\[db-|slick/"),
-      new Part("stock items (gate, decisions, events)", "io/stockhold/stock/|persistence/typed/"),
-      new Part("cluster sharding", "cluster/sharding/"),
-      new Part("HTTP (parse, routes, JSON, render)", "pekko/http/|io/stockhold/api/"),
-      new Part("TCP sockets (pekko-io)", "pekko/io/|TcpConnectionStage|SocketDispatcher|EPoll"),
-      new Part("idle threads parking and waking", "Unsafe\\.(park|unpark)"),
-      new Part("streams and actors, other", "pekko/stream/|pekko/actor/|pekko/dispatch/"));
+  static final List<Part> PARTS =
+      List.of(
+          new Part("bench (load clients, its own main thread)", "^\\[(bench-|main )"),
+          new Part("JIT compilers", "^\\[C[12] CompilerThre"),
+          new Part("GC", "^\\[(GC Thread|G1 )"),
+          new Part(
+              "projections (read model, ERP)",
+              "org/apache/pekko/projection/|persistence/jdbc/query/"
+                  + "|io/stockhold/(readmodel|erp|events)/|io/stockhold/storage/PostgresReadJournalDao|JacksonSerializer\\.fromBinary"),
+          new Part(
+              "journal writes",
+              "io/stockhold/storage/PostgresJournalDao|persistence/jdbc/journal/"
+                  + "|persistence/journal/AsyncWriteJournal|^\\[db-|slick/"),
+          new Part(
+              "stock items (gate, decisions, events)", "io/stockhold/stock/|persistence/typed/"),
+          new Part("cluster sharding", "cluster/sharding/"),
+          new Part("HTTP (parse, routes, JSON, render)", "pekko/http/|io/stockhold/api/"),
+          new Part("TCP sockets (pekko-io)", "pekko/io/|TcpConnectionStage|SocketDispatcher|EPoll"),
+          new Part("idle threads parking and waking", "Unsafe\\.(park|unpark)"),
+          new Part("streams and actors, other", "pekko/stream/|pekko/actor/|pekko/dispatch/"));
 
   static final String OTHER = "other";
 
@@ -59,8 +65,8 @@ final class CpuProfile {
   }
 
   /**
-   * Starts sampling; throws with the reason when this machine cannot (no native library for it,
-   * or neither perf events nor the interval timer allowed).
+   * Starts sampling; throws with the reason when this machine cannot (no native library for it, or
+   * neither perf events nor the interval timer allowed).
    */
   static CpuProfile start() throws IOException {
     AsyncProfiler profiler;
@@ -75,14 +81,18 @@ final class CpuProfile {
         profiler.execute("start,event=" + event + ",interval=" + INTERVAL_MS + "ms,threads");
         return new CpuProfile(profiler, event);
       } catch (IllegalStateException | IOException | IllegalArgumentException e) {
-        if (refused == null) refused = new IOException("async-profiler could not start: " + e.getMessage(), e);
+        if (refused == null)
+          refused = new IOException("async-profiler could not start: " + e.getMessage(), e);
         else refused.addSuppressed(e);
       }
     }
     throw refused;
   }
 
-  /** Stops sampling, keeps the stacks in {@code collapsed} (one line per stack, as flame graphs read them). */
+  /**
+   * Stops sampling, keeps the stacks in {@code collapsed} (one line per stack, as flame graphs read
+   * them).
+   */
   Samples stop(Path collapsed) throws IOException {
     profiler.execute("stop,file=" + collapsed.toAbsolutePath() + ",collapsed,threads");
     return parts(Files.readAllLines(collapsed), event);

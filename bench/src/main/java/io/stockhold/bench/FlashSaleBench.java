@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
  * away while units were left — and the targets of issue #4 judged in the same run.
  *
  * <p>What runs, in order, each phase for a fixed time with the same number of connections:
+ *
  * <ol>
  *   <li>a Stockhold warm-up until the JIT is quiet (sales, sold-out answers, reads), not reported;
  *   <li>Stockhold's read path ({@code GET /v1/stock/…} on one item), the reference for the targets;
@@ -52,6 +53,7 @@ import org.slf4j.LoggerFactory;
  *       optimistic}, {@code redis-lock} (skipped, with a line in the report, when Redis does not
  *       answer).
  * </ol>
+ *
  * A fresh database {@code stockhold_bench_<random>} holds Stockhold's journal and the baselines'
  * tables; it is dropped at the end, also on failure. The node listens on 127.0.0.1 only, on free
  * ports. Afterwards the node stops and its journal is audited ({@link JournalAudit}, as {@code
@@ -60,14 +62,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Options: {@link #OPTIONS}, printed by {@code bench --help}.
  *
- * <p>Exit code ({@link #run}): 0 when the bench ran — a missed target is reported, not an error;
- * 1 when Stockhold oversold, its journal audit found a violation, or its books do not balance;
- * 2 when the bench could not run (bad option, no PostgreSQL, the node did not start).
+ * <p>Exit code ({@link #run}): 0 when the bench ran — a missed target is reported, not an error; 1
+ * when Stockhold oversold, its journal audit found a violation, or its books do not balance; 2 when
+ * the bench could not run (bad option, no PostgreSQL, the node did not start).
  */
 public final class FlashSaleBench {
 
   /** The options, all optional ({@code --name value}); {@code bench --help} prints them. */
-  static final String OPTIONS = """
+  static final String OPTIONS =
+      """
       options (all optional, --name value):
         --seconds N         seconds per phase (default 8; fractions allowed)
         --warmup N          the most seconds of Stockhold warm-up before the first phase (default 180). It
@@ -130,44 +133,84 @@ public final class FlashSaleBench {
       boolean profile = flag(o.remove("profile"));
       double seconds = decimal(o.remove("seconds"), quick ? 0.5 : 8, "seconds");
       double warmup = decimal(o.remove("warmup"), quick ? 0.5 : 180, "warmup");
-      int connections = (int) whole(o.remove("connections"), quick ? 16 : 64, 1, 1000, "connections");
+      int connections =
+          (int) whole(o.remove("connections"), quick ? 16 : 64, 1, 1000, "connections");
       String report = o.remove("report");
-      Path reportDir = report != null ? Path.of(report)
-          : Path.of("reports", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-      long raceUnits = whole(o.remove("race-units"), quick ? 20 : 50, 1, Long.MAX_VALUE, "race-units");
-      long hotUnits = whole(o.remove("hot-units"), quick ? 1_000_000 : 10_000_000, 1, Long.MAX_VALUE, "hot-units");
-      int items = (int) whole(o.remove("items"), quick ? 200 : 10_000, 1, Workload.MAX_ITEMS, "items");
-      long unitsPerItem = whole(o.remove("units-per-item"), quick ? 50 : 1_000, 1, Long.MAX_VALUE, "units-per-item");
+      Path reportDir =
+          report != null
+              ? Path.of(report)
+              : Path.of(
+                  "reports",
+                  "bench-"
+                      + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      long raceUnits =
+          whole(o.remove("race-units"), quick ? 20 : 50, 1, Long.MAX_VALUE, "race-units");
+      long hotUnits =
+          whole(
+              o.remove("hot-units"),
+              quick ? 1_000_000 : 10_000_000,
+              1,
+              Long.MAX_VALUE,
+              "hot-units");
+      int items =
+          (int) whole(o.remove("items"), quick ? 200 : 10_000, 1, Workload.MAX_ITEMS, "items");
+      long unitsPerItem =
+          whole(
+              o.remove("units-per-item"), quick ? 50 : 1_000, 1, Long.MAX_VALUE, "units-per-item");
       int retries = (int) whole(o.remove("retries"), 5, 0, 1000, "retries");
       Set<String> systems = new LinkedHashSet<>(SYSTEMS);
       String only = o.remove("systems");
       if (only != null) {
-        List<String> chosen = Arrays.stream(only.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        List<String> chosen =
+            Arrays.stream(only.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         for (String s : chosen) {
-          if (!SYSTEMS.contains(s)) throw new IllegalArgumentException("unknown system " + s + "; known: " + String.join(",", SYSTEMS));
+          if (!SYSTEMS.contains(s))
+            throw new IllegalArgumentException(
+                "unknown system " + s + "; known: " + String.join(",", SYSTEMS));
         }
         systems.retainAll(chosen);
       }
-      String pgUrl = Optional.ofNullable(o.remove("pg-url"))
-          .or(() -> Optional.ofNullable(env.get("STOCKHOLD_BENCH_PG_URL")).filter(s -> !s.isBlank()))
-          .orElse("jdbc:postgresql://127.0.0.1:5432/postgres");
+      String pgUrl =
+          Optional.ofNullable(o.remove("pg-url"))
+              .or(
+                  () ->
+                      Optional.ofNullable(env.get("STOCKHOLD_BENCH_PG_URL"))
+                          .filter(s -> !s.isBlank()))
+              .orElse("jdbc:postgresql://127.0.0.1:5432/postgres");
       String redis = o.getOrDefault("redis", "127.0.0.1:6379");
       o.remove("redis");
       int colon = redis.lastIndexOf(':');
       if (colon < 1) throw new IllegalArgumentException("--redis wants HOST:PORT, got " + redis);
       String chart = o.getOrDefault("chart", "log");
       o.remove("chart");
-      if (!chart.equals("log") && !chart.equals("linear")) throw new IllegalArgumentException("--chart is log or linear");
+      if (!chart.equals("log") && !chart.equals("linear"))
+        throw new IllegalArgumentException("--chart is log or linear");
       String projections = o.getOrDefault("projections", "here");
       o.remove("projections");
       if (!projections.equals("here") && !projections.equals("elsewhere")) {
-        throw new IllegalArgumentException("--projections is here or elsewhere, got " + projections);
+        throw new IllegalArgumentException(
+            "--projections is here or elsewhere, got " + projections);
       }
-      if (!o.isEmpty()) throw new IllegalArgumentException("unknown option --" + String.join(", --", o.keySet()));
-      return new Settings(seconds, warmup, connections, reportDir, quick, raceUnits, hotUnits, items, unitsPerItem,
-          retries, systems, pgUrl, redis.substring(0, colon),
-          (int) whole(redis.substring(colon + 1), 6379, 1, 65535, "redis port"), chart.equals("log"),
-          projections.equals("elsewhere"), profile);
+      if (!o.isEmpty())
+        throw new IllegalArgumentException("unknown option --" + String.join(", --", o.keySet()));
+      return new Settings(
+          seconds,
+          warmup,
+          connections,
+          reportDir,
+          quick,
+          raceUnits,
+          hotUnits,
+          items,
+          unitsPerItem,
+          retries,
+          systems,
+          pgUrl,
+          redis.substring(0, colon),
+          (int) whole(redis.substring(colon + 1), 6379, 1, 65535, "redis port"),
+          chart.equals("log"),
+          projections.equals("elsewhere"),
+          profile);
     }
 
     /** A bare flag: given with any value but "false". */
@@ -187,7 +230,8 @@ public final class FlashSaleBench {
       } catch (NumberFormatException e) {
         // below
       }
-      throw new IllegalArgumentException("--" + name + " wants seconds between 0 and 3600, got " + value);
+      throw new IllegalArgumentException(
+          "--" + name + " wants seconds between 0 and 3600, got " + value);
     }
 
     private static long whole(String value, long otherwise, long min, long max, String name) {
@@ -198,7 +242,8 @@ public final class FlashSaleBench {
       } catch (NumberFormatException e) {
         // below
       }
-      throw new IllegalArgumentException("--" + name + " wants a whole number from " + min + " to " + max + ", got " + value);
+      throw new IllegalArgumentException(
+          "--" + name + " wants a whole number from " + min + " to " + max + ", got " + value);
     }
   }
 
@@ -208,12 +253,16 @@ public final class FlashSaleBench {
   private final Settings settings;
   private final PrintStream out;
   private final CpuMeter cpu = new CpuMeter();
+
   /** Stockhold's group commit per workload, measured during its phase. */
   private final Map<Workload, GroupCommit> groupCommits = new LinkedHashMap<>();
+
   /** With --profile: where this JVM's CPU went during each Stockhold phase. */
   private final Map<Workload, CpuProfile.Samples> profiles = new LinkedHashMap<>();
+
   /** Why --profile could not sample, once it could not; no phase tries again. */
   private String profileProblem;
+
   private final Workload read;
   private final Workload warmup;
   private final Workload warmupSoldOut;
@@ -225,11 +274,28 @@ public final class FlashSaleBench {
     this.read = new Workload("read", "read path: GET one item", 1, settings.raceUnits());
     this.warmup = new Workload("warmup", "warm-up", 1, settings.hotUnits());
     this.warmupSoldOut = new Workload("warmup-sold-out", "warm-up, sold out", 1, 1);
-    this.workloads = List.of(
-        new Workload("race", String.format(Locale.ROOT, "last-unit race: 1 item × %,d units", settings.raceUnits()), 1, settings.raceUnits()),
-        new Workload("hot", String.format(Locale.ROOT, "hot item: 1 item × %,d units", settings.hotUnits()), 1, settings.hotUnits()),
-        new Workload("spread", String.format(Locale.ROOT, "%,d items × %,d units, uniform", settings.items(), settings.unitsPerItem()),
-            settings.items(), settings.unitsPerItem()));
+    this.workloads =
+        List.of(
+            new Workload(
+                "race",
+                String.format(
+                    Locale.ROOT, "last-unit race: 1 item × %,d units", settings.raceUnits()),
+                1,
+                settings.raceUnits()),
+            new Workload(
+                "hot",
+                String.format(Locale.ROOT, "hot item: 1 item × %,d units", settings.hotUnits()),
+                1,
+                settings.hotUnits()),
+            new Workload(
+                "spread",
+                String.format(
+                    Locale.ROOT,
+                    "%,d items × %,d units, uniform",
+                    settings.items(),
+                    settings.unitsPerItem()),
+                settings.items(),
+                settings.unitsPerItem()));
   }
 
   /** {@code java -jar stockhold-bench.jar [options]}, as {@code bin/stockhold bench} runs it. */
@@ -279,7 +345,8 @@ public final class FlashSaleBench {
     // full run, and not kept.
     try (ScratchDir dataDir = ScratchDir.create("stockhold-bench");
         BenchDatabase db = BenchDatabase.create(settings.pgUrl());
-        Baselines.SqlDatabase sql = new Baselines.SqlDatabase(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD)) {
+        Baselines.SqlDatabase sql =
+            new Baselines.SqlDatabase(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD)) {
       String postgres = postgresVersion(db);
       out.printf("  fresh database %s on %s%n", db.name(), postgres);
       Config nodeConfig = nodeConfig(db, dataDir.path(), settings);
@@ -296,22 +363,43 @@ public final class FlashSaleBench {
       List<Target> targets = targets(results, phases.readPath());
       List<Target> books = audit == null ? List.of() : books(audit, phases.stockholdRuns());
       Duration took = Duration.ofNanos(System.nanoTime() - began);
-      BenchReport report = new BenchReport(environment, phases.warmUp(), postgres, redisProblem, results, phases.readPath(), targets,
-          books, groupCommits, profiles, descriptions(sql, redisProblem), took);
+      BenchReport report =
+          new BenchReport(
+              environment,
+              phases.warmUp(),
+              postgres,
+              redisProblem,
+              results,
+              phases.readPath(),
+              targets,
+              books,
+              groupCommits,
+              profiles,
+              descriptions(sql, redisProblem),
+              took);
       report.print(out);
       report.write(settings.reportDir());
-      out.printf("Report: %s (results.md, sales-per-second.svg); the whole run took %s.%n",
+      out.printf(
+          "Report: %s (results.md, sales-per-second.svg); the whole run took %s.%n",
           settings.reportDir().toAbsolutePath(), BenchReport.duration(took));
 
-      boolean oversold = results.stream().anyMatch(r -> r.system().equals("stockhold") && r.score() != null
-          && r.score().oversold() > 0);
+      boolean oversold =
+          results.stream()
+              .anyMatch(
+                  r ->
+                      r.system().equals("stockhold")
+                          && r.score() != null
+                          && r.score().oversold() > 0);
       boolean booksBalance = books.stream().allMatch(t -> Boolean.TRUE.equals(t.met()));
       return oversold || !booksBalance ? 1 : 0;
     }
   }
 
   /** What the phases measured; Stockhold's runs also feed the books-balance check. */
-  private record Phases(List<PhaseResult> results, PhaseResult readPath, List<LoadRun.Result> stockholdRuns,
+  private record Phases(
+      List<PhaseResult> results,
+      PhaseResult readPath,
+      List<LoadRun.Result> stockholdRuns,
       String warmUp) {}
 
   /** The warm-up's shortest time, unless --warmup is shorter still. */
@@ -321,13 +409,22 @@ public final class FlashSaleBench {
     String took = String.format(Locale.ROOT, "Stockhold warm-up: %.1f s", seconds);
     if (quiet == null) return took + " (this JVM does not report JIT time)";
     if (Double.isNaN(quiet.busyPercent())) return took + " (too short to judge the JIT)";
-    return took + String.format(Locale.ROOT, "; the JIT compilers were compiling %.0f%% of a core over its last %d s%s",
-        quiet.busyPercent(), JitQuiet.WINDOW_SECONDS,
-        quiet.busyPercent() < JitQuiet.QUIET_PERCENT ? "" : " (not yet quiet: the phases measure them too)");
+    return took
+        + String.format(
+            Locale.ROOT,
+            "; the JIT compilers were compiling %.0f%% of a core over its last %d s%s",
+            quiet.busyPercent(),
+            JitQuiet.WINDOW_SECONDS,
+            quiet.busyPercent() < JitQuiet.QUIET_PERCENT
+                ? ""
+                : " (not yet quiet: the phases measure them too)");
   }
 
-  /** The warm-up, the read path, then every workload with every system; the node stops at the end. */
-  private Phases runPhases(BenchDatabase db, Baselines.SqlDatabase sql, Config nodeConfig, String redisProblem)
+  /**
+   * The warm-up, the read path, then every workload with every system; the node stops at the end.
+   */
+  private Phases runPhases(
+      BenchDatabase db, Baselines.SqlDatabase sql, Config nodeConfig, String redisProblem)
       throws Exception {
     boolean withStockhold = settings.systems().contains("stockhold");
     List<PhaseResult> results = new ArrayList<>();
@@ -344,9 +441,11 @@ public final class FlashSaleBench {
       StockholdContender stockhold = node == null ? null : new StockholdContender(node.httpPort());
       if (stockhold != null) contenders.add(stockhold);
       // Lock keys carry the database's random name: no clash with anyone else's keys on that Redis.
-      Baselines.RedisLock.Target redis = redisProblem == null
-          ? new Baselines.RedisLock.Target(settings.redisHost(), settings.redisPort(), "stockhold-bench:" + db.name() + ":")
-          : null;
+      Baselines.RedisLock.Target redis =
+          redisProblem == null
+              ? new Baselines.RedisLock.Target(
+                  settings.redisHost(), settings.redisPort(), "stockhold-bench:" + db.name() + ":")
+              : null;
       for (Contender c : Baselines.all(sql, settings.retries(), redis)) {
         if (settings.systems().contains(c.name())) contenders.add(c);
       }
@@ -354,28 +453,55 @@ public final class FlashSaleBench {
       int phases = (withStockhold ? 2 : 0) + workloads.size() * settings.systems().size();
       int n = 0;
       if (stockhold != null) {
-        out.printf(Locale.ROOT, "Warming up Stockhold's sales, sold-out answers and reads until the JIT is quiet, %.1f s at most"
-            + " (not reported) ...%n", settings.warmupSeconds());
+        out.printf(
+            Locale.ROOT,
+            "Warming up Stockhold's sales, sold-out answers and reads until the JIT is quiet, %.1f"
+                + " s at most (not reported) ...%n",
+            settings.warmupSeconds());
         stockhold.stock(warmup);
         stockhold.stock(warmupSoldOut);
-        JitQuiet quiet = JitQuiet.measurable() ? new JitQuiet(Math.min(MIN_WARM_UP_SECONDS, settings.warmupSeconds())) : null;
-        LoadRun.Result warm = LoadRun.run(label(++n, phases, warmup, "stockhold"), "stockhold", warmup,
-            settings.connections(), Duration.ofNanos((long) (settings.warmupSeconds() * 1e9)), quiet,
-            () -> stockhold.openWarmUp(warmup, warmupSoldOut), cpu, out);
+        JitQuiet quiet =
+            JitQuiet.measurable()
+                ? new JitQuiet(Math.min(MIN_WARM_UP_SECONDS, settings.warmupSeconds()))
+                : null;
+        LoadRun.Result warm =
+            LoadRun.run(
+                label(++n, phases, warmup, "stockhold"),
+                "stockhold",
+                warmup,
+                settings.connections(),
+                Duration.ofNanos((long) (settings.warmupSeconds() * 1e9)),
+                quiet,
+                () -> stockhold.openWarmUp(warmup, warmupSoldOut),
+                cpu,
+                out);
         stockholdRuns.add(warm);
         warmUp = warmUpOutcome(warm.seconds(), quiet);
         out.println("  " + warmUp);
         stockhold.stock(read);
         db.analyze();
         String readLabel = label(++n, phases, read, "stockhold");
-        LoadRun.Result reads = profiled(read, "stockhold", () -> LoadRun.run(readLabel, "stockhold", read,
-            settings.connections(), settings.phase(), () -> stockhold.openReader(read), cpu, out));
+        LoadRun.Result reads =
+            profiled(
+                read,
+                "stockhold",
+                () ->
+                    LoadRun.run(
+                        readLabel,
+                        "stockhold",
+                        read,
+                        settings.connections(),
+                        settings.phase(),
+                        () -> stockhold.openReader(read),
+                        cpu,
+                        out));
         readPath = new PhaseResult(read, "stockhold", null, reads, null);
       }
       for (Workload w : workloads) {
         for (String system : settings.systems()) {
           String label = label(++n, phases, w, system);
-          Optional<Contender> contender = contenders.stream().filter(c -> c.name().equals(system)).findFirst();
+          Optional<Contender> contender =
+              contenders.stream().filter(c -> c.name().equals(system)).findFirst();
           if (contender.isEmpty()) {
             out.printf("  %s  skipped: %s%n", label, redisProblem);
             results.add(PhaseResult.skipped(w, system, "skipped: " + redisProblem));
@@ -395,16 +521,31 @@ public final class FlashSaleBench {
     }
   }
 
-  /** Stocks, runs and counts one system on one workload; a failure is a row, not the end of the run. */
+  /**
+   * Stocks, runs and counts one system on one workload; a failure is a row, not the end of the run.
+   */
   private PhaseResult phase(String label, Contender contender, Workload w, BenchDatabase db) {
     try {
       long stocking = System.nanoTime();
       contender.stock(w);
       double stocked = (System.nanoTime() - stocking) / 1e9;
-      if (stocked > 2) out.printf(Locale.ROOT, "  %s  stocked %,d items in %.1f s%n", label, w.items(), stocked);
+      if (stocked > 2)
+        out.printf(Locale.ROOT, "  %s  stocked %,d items in %.1f s%n", label, w.items(), stocked);
       db.analyze();
-      LoadRun.Result run = profiled(w, contender.name(), () -> LoadRun.run(label, contender.name(), w,
-          settings.connections(), settings.phase(), () -> contender.open(w), cpu, out));
+      LoadRun.Result run =
+          profiled(
+              w,
+              contender.name(),
+              () ->
+                  LoadRun.run(
+                      label,
+                      contender.name(),
+                      w,
+                      settings.connections(),
+                      settings.phase(),
+                      () -> contender.open(w),
+                      cpu,
+                      out));
       if (run.firstError() != null) out.printf("    first error: %s%n", run.firstError());
       Optional<long[]> recorded = contender.recordedSales(w);
       contender.cleanUp(w);
@@ -420,7 +561,8 @@ public final class FlashSaleBench {
    * Runs one phase; with --profile and Stockhold, samples this JVM's CPU during it. A machine that
    * cannot sample says why once and the bench goes on without.
    */
-  private LoadRun.Result profiled(Workload w, String system, Callable<LoadRun.Result> phase) throws Exception {
+  private LoadRun.Result profiled(Workload w, String system, Callable<LoadRun.Result> phase)
+      throws Exception {
     CpuProfile profile = null;
     if (settings.profile() && system.equals("stockhold") && profileProblem == null) {
       try {
@@ -434,7 +576,8 @@ public final class FlashSaleBench {
       return phase.call();
     } finally {
       if (profile != null) {
-        profiles.put(w, profile.stop(settings.reportDir().resolve("profile-" + w.key() + ".collapsed")));
+        profiles.put(
+            w, profile.stop(settings.reportDir().resolve("profile-" + w.key() + ".collapsed")));
       }
     }
   }
@@ -452,10 +595,15 @@ public final class FlashSaleBench {
       int slash = entityId.indexOf('/');
       long[] perItem = holds.get(entityId.substring(0, slash));
       String sku = entityId.substring(slash + 1);
-      if (perItem != null && sku.startsWith("item-")) perItem[Integer.parseInt(sku.substring(5))] = item.holdsPlaced();
+      if (perItem != null && sku.startsWith("item-"))
+        perItem[Integer.parseInt(sku.substring(5))] = item.holdsPlaced();
     }
     return results.stream()
-        .map(r -> r.system().equals("stockhold") && r.ran() ? r.scored(holds.get(r.workload().location())) : r)
+        .map(
+            r ->
+                r.system().equals("stockhold") && r.ran()
+                    ? r.scored(holds.get(r.workload().location()))
+                    : r)
         .toList();
   }
 
@@ -468,11 +616,20 @@ public final class FlashSaleBench {
     double reads = readPath == null ? Double.NaN : readPath.answersPerSecond();
     int c = settings.connections();
 
-    String goal = "Stockhold hot-item sales/s ≥ 10× conditional UPDATE (both at " + c + " connections)";
+    String goal =
+        "Stockhold hot-item sales/s ≥ 10× conditional UPDATE (both at " + c + " connections)";
     if (hot.isPresent() && conditional.isPresent()) {
       double ratio = hot.get().salesPerSecond() / conditional.get().salesPerSecond();
-      targets.add(new Target(goal, String.format(Locale.ROOT, "%,.0f/s vs %,.0f/s = %.1f×", hot.get().salesPerSecond(),
-          conditional.get().salesPerSecond(), ratio), ratio >= 10));
+      targets.add(
+          new Target(
+              goal,
+              String.format(
+                  Locale.ROOT,
+                  "%,.0f/s vs %,.0f/s = %.1f×",
+                  hot.get().salesPerSecond(),
+                  conditional.get().salesPerSecond(),
+                  ratio),
+              ratio >= 10));
     } else {
       targets.add(new Target(goal, "not measured", null));
     }
@@ -480,25 +637,51 @@ public final class FlashSaleBench {
     goal = "Stockhold hot-item sales/s ≥ 50% of its read path";
     if (hot.isPresent() && readPath != null) {
       double share = hot.get().salesPerSecond() / reads;
-      targets.add(new Target(goal, String.format(Locale.ROOT, "%,.0f sales/s vs %,.0f reads/s = %.0f%%",
-          hot.get().salesPerSecond(), reads, share * 100), share >= 0.5));
+      targets.add(
+          new Target(
+              goal,
+              String.format(
+                  Locale.ROOT,
+                  "%,.0f sales/s vs %,.0f reads/s = %.0f%%",
+                  hot.get().salesPerSecond(),
+                  reads,
+                  share * 100),
+              share >= 0.5));
     } else {
       targets.add(new Target(goal, "not measured", null));
     }
 
     goal = "Stockhold hot-item p99 ≤ 50 ms";
-    targets.add(hot.map(h -> new Target("Stockhold hot-item p99 ≤ 50 ms",
-            String.format(Locale.ROOT, "p99 %.1f ms (p50 %.1f, p99.9 %.1f)", h.run().latencyMillis(0.99),
-                h.run().latencyMillis(0.50), h.run().latencyMillis(0.999)), h.run().latencyMillis(0.99) <= 50))
-        .orElse(new Target(goal, "not measured", null)));
+    targets.add(
+        hot.map(
+                h ->
+                    new Target(
+                        "Stockhold hot-item p99 ≤ 50 ms",
+                        String.format(
+                            Locale.ROOT,
+                            "p99 %.1f ms (p50 %.1f, p99.9 %.1f)",
+                            h.run().latencyMillis(0.99),
+                            h.run().latencyMillis(0.50),
+                            h.run().latencyMillis(0.999)),
+                        h.run().latencyMillis(0.99) <= 50))
+            .orElse(new Target(goal, "not measured", null)));
 
     goal = "Stockhold sold-out answers/s ≥ 80% of its read path";
     if (race.isPresent() && race.get().score() != null && readPath != null) {
       double rate = race.get().score().soldOutAnswersPerSecond();
-      targets.add(Double.isNaN(rate)
-          ? new Target(goal, "the race item never sold out, or sold out too late to measure", false)
-          : new Target(goal, String.format(Locale.ROOT, "%,.0f sold-out/s vs %,.0f reads/s = %.0f%%", rate, reads, rate / reads * 100),
-              rate / reads >= 0.8));
+      targets.add(
+          Double.isNaN(rate)
+              ? new Target(
+                  goal, "the race item never sold out, or sold out too late to measure", false)
+              : new Target(
+                  goal,
+                  String.format(
+                      Locale.ROOT,
+                      "%,.0f sold-out/s vs %,.0f reads/s = %.0f%%",
+                      rate,
+                      reads,
+                      rate / reads * 100),
+                  rate / reads >= 0.8));
     } else {
       targets.add(new Target(goal, "not measured", null));
     }
@@ -510,7 +693,8 @@ public final class FlashSaleBench {
     return targets;
   }
 
-  private Target oversoldTarget(String goal, List<PhaseResult> results, String system, boolean wantZero) {
+  private Target oversoldTarget(
+      String goal, List<PhaseResult> results, String system, boolean wantZero) {
     List<String> parts = new ArrayList<>();
     long total = 0;
     boolean all = true;
@@ -532,25 +716,43 @@ public final class FlashSaleBench {
     return new Target(goal, measured, met);
   }
 
-  /** Whether Stockhold's books balance: the journal audit, and acknowledged sales against holds placed. */
+  /**
+   * Whether Stockhold's books balance: the journal audit, and acknowledged sales against holds
+   * placed.
+   */
   private static List<Target> books(JournalAudit.Report audit, List<LoadRun.Result> stockholdRuns) {
     long acknowledged = stockholdRuns.stream().mapToLong(LoadRun.Result::sold).sum();
     long unknown = stockholdRuns.stream().mapToLong(LoadRun.Result::unknown).sum();
     long placed = audit.holdsPlaced();
     long events = audit.items().stream().mapToLong(StockAudit::events).sum();
     List<Target> books = new ArrayList<>();
-    books.add(new Target("journal audit (`verify`): every invariant holds at every event",
-        String.format(Locale.ROOT, "%,d stock items, %,d events, %,d violations%s", audit.items().size(), events,
-            audit.violations().size(),
-            audit.clean() ? "" : "; first: " + audit.violations().get(0).what()), audit.clean()));
-    books.add(new Target("holds placed (journal) ≥ sales acknowledged (201 Created)",
-        String.format(Locale.ROOT, "placed %,d, acknowledged %,d", placed, acknowledged), placed >= acknowledged));
-    books.add(new Target("holds placed beyond those acknowledged ≤ requests whose outcome the buyer never learned",
-        String.format(Locale.ROOT, "%,d beyond ≤ %,d unknown", placed - acknowledged, unknown), placed - acknowledged <= unknown));
+    books.add(
+        new Target(
+            "journal audit (`verify`): every invariant holds at every event",
+            String.format(
+                Locale.ROOT,
+                "%,d stock items, %,d events, %,d violations%s",
+                audit.items().size(),
+                events,
+                audit.violations().size(),
+                audit.clean() ? "" : "; first: " + audit.violations().get(0).what()),
+            audit.clean()));
+    books.add(
+        new Target(
+            "holds placed (journal) ≥ sales acknowledged (201 Created)",
+            String.format(Locale.ROOT, "placed %,d, acknowledged %,d", placed, acknowledged),
+            placed >= acknowledged));
+    books.add(
+        new Target(
+            "holds placed beyond those acknowledged ≤ requests whose outcome the buyer never"
+                + " learned",
+            String.format(Locale.ROOT, "%,d beyond ≤ %,d unknown", placed - acknowledged, unknown),
+            placed - acknowledged <= unknown));
     return books;
   }
 
-  private static Optional<PhaseResult> find(List<PhaseResult> results, String workload, String system) {
+  private static Optional<PhaseResult> find(
+      List<PhaseResult> results, String workload, String system) {
     return results.stream()
         .filter(r -> r.workload().key().equals(workload) && r.system().equals(system) && r.ran())
         .findFirst();
@@ -559,14 +761,18 @@ public final class FlashSaleBench {
   /** How each system sells, for the report, in the order of the table. */
   private Map<String, String> descriptions(Baselines.SqlDatabase sql, String redisProblem) {
     Map<String, String> d = new LinkedHashMap<>();
-    for (Contender c : Baselines.all(sql, settings.retries(),
-        new Baselines.RedisLock.Target(settings.redisHost(), settings.redisPort(), ""))) {
+    for (Contender c :
+        Baselines.all(
+            sql,
+            settings.retries(),
+            new Baselines.RedisLock.Target(settings.redisHost(), settings.redisPort(), ""))) {
       d.put(c.name(), c.approach());
     }
     Map<String, String> ordered = new LinkedHashMap<>();
     ordered.put("stockhold", new StockholdContender(0).approach());
     ordered.putAll(d);
-    if (redisProblem != null) ordered.computeIfPresent("redis-lock", (k, v) -> v + " — skipped: " + redisProblem);
+    if (redisProblem != null)
+      ordered.computeIfPresent("redis-lock", (k, v) -> v + " — skipped: " + redisProblem);
     ordered.keySet().retainAll(settings.systems());
     return ordered;
   }
@@ -576,17 +782,31 @@ public final class FlashSaleBench {
     if (!settings.systems().contains("redis-lock")) return "not selected";
     try (RespClient redis = new RespClient(settings.redisHost(), settings.redisPort(), 2000)) {
       String pong = redis.ping();
-      return "PONG".equals(pong) ? null : "Redis at " + settings.redisHost() + ":" + settings.redisPort() + " answered " + pong;
+      return "PONG".equals(pong)
+          ? null
+          : "Redis at " + settings.redisHost() + ":" + settings.redisPort() + " answered " + pong;
     } catch (IOException e) {
-      return "Redis not reachable at " + settings.redisHost() + ":" + settings.redisPort() + " (" + e.getMessage() + ")";
+      return "Redis not reachable at "
+          + settings.redisHost()
+          + ":"
+          + settings.redisPort()
+          + " ("
+          + e.getMessage()
+          + ")";
     }
   }
 
   private static String postgresVersion(BenchDatabase db) throws Exception {
-    try (Connection c = DriverManager.getConnection(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD);
+    try (Connection c =
+            DriverManager.getConnection(db.url(), BenchDatabase.USER, BenchDatabase.PASSWORD);
         Statement s = c.createStatement()) {
       String host = db.url().replaceFirst("jdbc:postgresql://([^/]+)/.*", "$1");
-      return "PostgreSQL " + show(s, "server_version").split(" ")[0] + " at " + host + ", autovacuum " + show(s, "autovacuum");
+      return "PostgreSQL "
+          + show(s, "server_version").split(" ")[0]
+          + " at "
+          + host
+          + ", autovacuum "
+          + show(s, "autovacuum");
     }
   }
 
@@ -601,7 +821,8 @@ public final class FlashSaleBench {
    * A node the way the tests start one: loopback only, free ports, journal in the bench database.
    * The projections run on it, or (--projections elsewhere) only on nodes with a role it lacks.
    */
-  private static Config nodeConfig(BenchDatabase db, Path dataDir, Settings chosen) throws IOException {
+  private static Config nodeConfig(BenchDatabase db, Path dataDir, Settings chosen)
+      throws IOException {
     Map<String, Object> settings = new HashMap<>(projectionPlacement(chosen));
     settings.put("stockhold.db.url", db.url());
     settings.put("stockhold.db.user", BenchDatabase.USER);

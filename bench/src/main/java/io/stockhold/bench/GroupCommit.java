@@ -19,13 +19,19 @@ record GroupCommit(long writes, long requests, double writeSeconds, double secon
     MeterRegistry meters = Metrics.get(node.system()).registry();
     DistributionSummary sizes = meters.get("stockhold.stockitem.batch.size").summary();
     Timer writes = meters.get("stockhold.stockitem.journal.write").timer();
-    return new GroupCommit(writes.count(), Math.round(sizes.totalAmount()), writes.totalTime(TimeUnit.SECONDS),
+    return new GroupCommit(
+        writes.count(),
+        Math.round(sizes.totalAmount()),
+        writes.totalTime(TimeUnit.SECONDS),
         System.nanoTime() / 1e9);
   }
 
   /** What happened between {@code before} and this sample. */
   GroupCommit since(GroupCommit before) {
-    return new GroupCommit(writes - before.writes, requests - before.requests, writeSeconds - before.writeSeconds,
+    return new GroupCommit(
+        writes - before.writes,
+        requests - before.requests,
+        writeSeconds - before.writeSeconds,
         seconds - before.seconds);
   }
 

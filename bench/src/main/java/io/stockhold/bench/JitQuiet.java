@@ -10,8 +10,8 @@ import java.util.function.LongSupplier;
 /**
  * Ends the warm-up once the JIT compilers have gone quiet: busy less than {@value #QUIET_PERCENT} %
  * of the last {@value #WINDOW_SECONDS} s, and not before {@code atLeastSeconds}. On 2 cores the
- * compilers take about 100 s of load to settle, and a phase measured while they still work
- * measures them: a busy read path, for one, doubled its rate once they were done.
+ * compilers take about 100 s of load to settle, and a phase measured while they still work measures
+ * them: a busy read path, for one, doubled its rate once they were done.
  *
  * <p>"Busy" is the compilers' elapsed time ({@link CompilationMXBean}) as a share of one core,
  * summed over compiler threads (so it can pass 100 %), counted when a compilation ends and
@@ -26,13 +26,19 @@ final class JitQuiet implements LoadRun.Until {
   private final DoubleSupplier compilingSeconds;
   private final double atLeastSeconds;
   private final long began;
-  /** {seconds since began, compilers' seconds so far}, the oldest at most a window ago and one more. */
+
+  /**
+   * {seconds since began, compilers' seconds so far}, the oldest at most a window ago and one more.
+   */
   private final ArrayDeque<double[]> samples = new ArrayDeque<>();
+
   private double busyPercent = Double.NaN;
   private boolean reached;
 
   JitQuiet(double atLeastSeconds) {
-    this(atLeastSeconds, System::nanoTime,
+    this(
+        atLeastSeconds,
+        System::nanoTime,
         () -> ManagementFactory.getCompilationMXBean().getTotalCompilationTime() / 1e3);
   }
 
@@ -44,7 +50,9 @@ final class JitQuiet implements LoadRun.Until {
     this.began = nanoTime.getAsLong();
   }
 
-  /** Whether this JVM reports compilation time at all; without it the warm-up runs its full time. */
+  /**
+   * Whether this JVM reports compilation time at all; without it the warm-up runs its full time.
+   */
   static boolean measurable() {
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     return jit != null && jit.isCompilationTimeMonitoringSupported();
@@ -79,8 +87,13 @@ final class JitQuiet implements LoadRun.Until {
 
   @Override
   public String status() {
-    return Double.isNaN(busyPercent) ? "JIT: measuring"
-        : String.format(Locale.ROOT, "JIT compiling %.0f%% of a core over the last %d s (ends below %d%%)", busyPercent,
-            WINDOW_SECONDS, QUIET_PERCENT);
+    return Double.isNaN(busyPercent)
+        ? "JIT: measuring"
+        : String.format(
+            Locale.ROOT,
+            "JIT compiling %.0f%% of a core over the last %d s (ends below %d%%)",
+            busyPercent,
+            WINDOW_SECONDS,
+            QUIET_PERCENT);
   }
 }

@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.LongAdder;
  * sends its next request when the previous one is answered). One progress line, updated in place.
  *
  * <p>What is kept is what the report needs afterwards: every request's latency (micros, per-worker
- * arrays merged and sorted at the end), when each item's last sale was started, and every
- * rejection with its item and when it was answered — to judge later whether units remained.
+ * arrays merged and sorted at the end), when each item's last sale was started, and every rejection
+ * with its item and when it was answered — to judge later whether units remained.
  */
 final class LoadRun {
 
@@ -32,7 +32,9 @@ final class LoadRun {
     Seller open() throws Exception;
   }
 
-  /** Ends a phase before its time is up (the warm-up, once the JIT is quiet); asked every 250 ms. */
+  /**
+   * Ends a phase before its time is up (the warm-up, once the JIT is quiet); asked every 250 ms.
+   */
   interface Until {
     boolean reached();
 
@@ -70,7 +72,8 @@ final class LoadRun {
     }
   }
 
-  // A rejection is packed in one long: answered-at micros (43 bits), turned-away flag, item (20 bits).
+  // A rejection is packed in one long: answered-at micros (43 bits), turned-away flag, item (20
+  // bits).
   static long rejection(int item, long answeredMicros, boolean turnedAway) {
     return (answeredMicros << 21) | (turnedAway ? 1L << 20 : 0) | item;
   }
@@ -89,14 +92,31 @@ final class LoadRun {
 
   private LoadRun() {}
 
-  static Result run(String label, String system, Workload workload, int connections, Duration duration,
-      SellerFactory factory, CpuMeter cpu, PrintStream out) throws Exception {
+  static Result run(
+      String label,
+      String system,
+      Workload workload,
+      int connections,
+      Duration duration,
+      SellerFactory factory,
+      CpuMeter cpu,
+      PrintStream out)
+      throws Exception {
     return run(label, system, workload, connections, duration, null, factory, cpu, out);
   }
 
   /** As above, but over as soon as {@code until} is reached ({@code duration} is then the most). */
-  static Result run(String label, String system, Workload workload, int connections, Duration duration, Until until,
-      SellerFactory factory, CpuMeter cpu, PrintStream out) throws Exception {
+  static Result run(
+      String label,
+      String system,
+      Workload workload,
+      int connections,
+      Duration duration,
+      Until until,
+      SellerFactory factory,
+      CpuMeter cpu,
+      PrintStream out)
+      throws Exception {
     List<Seller> sellers = open(connections, factory);
     try {
       return new LoadRun.Phase(label, system, workload, duration, until, sellers).run(cpu, out);
@@ -113,7 +133,9 @@ final class LoadRun {
     List<Future<Seller>> opening = new ArrayList<>(connections);
     List<Seller> sellers = new ArrayList<>(connections);
     Exception failure = null;
-    try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(16, connections), r -> new Thread(r, "bench-opener"))) {
+    try (ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.min(16, connections), r -> new Thread(r, "bench-opener"))) {
       for (int i = 0; i < connections; i++) opening.add(pool.submit(factory::open));
       for (Future<Seller> f : opening) {
         try {
@@ -139,8 +161,13 @@ final class LoadRun {
     final Until until;
     final List<Seller> sellers;
     final CountDownLatch start = new CountDownLatch(1);
-    /** Workers count down when their loop ends, then wait for {@code release}: alive at the CPU sample. */
+
+    /**
+     * Workers count down when their loop ends, then wait for {@code release}: alive at the CPU
+     * sample.
+     */
     final CountDownLatch finished;
+
     final CountDownLatch release = new CountDownLatch(1);
     final LongAdder sold = new LongAdder();
     final LongAdder soldOut = new LongAdder();
@@ -152,7 +179,13 @@ final class LoadRun {
     volatile long begin;
     volatile long deadline;
 
-    Phase(String label, String system, Workload workload, Duration duration, Until until, List<Seller> sellers) {
+    Phase(
+        String label,
+        String system,
+        Workload workload,
+        Duration duration,
+        Until until,
+        List<Seller> sellers) {
       this.label = label;
       this.system = system;
       this.workload = workload;
@@ -191,7 +224,8 @@ final class LoadRun {
         if (System.nanoTime() > giveUpAt) threads.forEach(Thread::interrupt);
       }
       long end = System.nanoTime();
-      // Sampled while every worker thread still lives: a finished thread's CPU time can no longer be read.
+      // Sampled while every worker thread still lives: a finished thread's CPU time can no longer
+      // be read.
       CpuMeter.Split split = cpu.between(before, cpu.sample());
       release.countDown();
       for (Thread t : threads) t.join();
@@ -212,19 +246,45 @@ final class LoadRun {
       Arrays.sort(latencies);
       long[] lastSaleStarts = new long[workload.items()];
       for (int i = 0; i < lastSaleStarts.length; i++) lastSaleStarts[i] = lastSaleStart.get(i);
-      return new Result(system, workload, (end - begin) / 1e9, sold.sum(), soldOut.sum(), turnedAway.sum(),
-          unknown.sum(), reads.sum(), latencies, lastSaleStarts, lastSaleEnd, rejections, firstError.get(), split);
+      return new Result(
+          system,
+          workload,
+          (end - begin) / 1e9,
+          sold.sum(),
+          soldOut.sum(),
+          turnedAway.sum(),
+          unknown.sum(),
+          reads.sum(),
+          latencies,
+          lastSaleStarts,
+          lastSaleEnd,
+          rejections,
+          firstError.get(),
+          split);
     }
 
     private void progress(PrintStream out, boolean last) {
       double elapsed = Math.min((System.nanoTime() - begin) / 1e9, duration.toNanos() / 1e9);
       long answered = sold.sum() + soldOut.sum() + turnedAway.sum() + reads.sum();
-      String counts = reads.sum() > 0
-          ? String.format(Locale.ROOT, "reads %,d", reads.sum())
-          : String.format(Locale.ROOT, "sold %,d  sold out %,d  turned away %,d", sold.sum(), soldOut.sum(), turnedAway.sum());
-      out.printf(Locale.ROOT, "\r  %s  %4.1f/%.1f s  %s  unknown %,d  %,.0f answers/s%s   %s",
-          label, elapsed, duration.toNanos() / 1e9, counts, unknown.sum(),
-          elapsed > 0 ? answered / elapsed : 0.0, until == null ? "" : "  " + until.status(),
+      String counts =
+          reads.sum() > 0
+              ? String.format(Locale.ROOT, "reads %,d", reads.sum())
+              : String.format(
+                  Locale.ROOT,
+                  "sold %,d  sold out %,d  turned away %,d",
+                  sold.sum(),
+                  soldOut.sum(),
+                  turnedAway.sum());
+      out.printf(
+          Locale.ROOT,
+          "\r  %s  %4.1f/%.1f s  %s  unknown %,d  %,.0f answers/s%s   %s",
+          label,
+          elapsed,
+          duration.toNanos() / 1e9,
+          counts,
+          unknown.sum(),
+          elapsed > 0 ? answered / elapsed : 0.0,
+          until == null ? "" : "  " + until.status(),
           last ? System.lineSeparator() : "");
       out.flush();
     }

@@ -1,11 +1,12 @@
 package io.stockhold.bench;
 
 /**
- * One system on one workload: what its buyers heard ({@link LoadRun.Result}) and, once the
- * system's own records are read, what really happened ({@link Score}). {@code problem} is set when
- * the phase did not run (skipped, failed) and then the rest is null.
+ * One system on one workload: what its buyers heard ({@link LoadRun.Result}) and, once the system's
+ * own records are read, what really happened ({@link Score}). {@code problem} is set when the phase
+ * did not run (skipped, failed) and then the rest is null.
  */
-record PhaseResult(Workload workload, String system, String problem, LoadRun.Result run, Score score) {
+record PhaseResult(
+    Workload workload, String system, String problem, LoadRun.Result run, Score score) {
 
   static PhaseResult skipped(Workload workload, String system, String why) {
     return new PhaseResult(workload, system, why, null, null);
@@ -36,11 +37,18 @@ record PhaseResult(Workload workload, String system, String problem, LoadRun.Res
    * @param oversold units recorded sold beyond the units an item had, summed over items
    * @param wronglyTurnedAway rejections (sold out or try again) while the item still had a unit:
    *     either units remained at the end of the phase, or a sale started after the rejection was
-   *     answered — stock never rises during a phase, so that unit was there when the buyer was sent away
-   * @param sellOutSeconds when the last unit's sale was answered, for an item that sold out (NaN otherwise)
-   * @param soldOutAnswersPerSecond "sold out" answers per second after that moment (NaN when it never sold out)
+   *     answered — stock never rises during a phase, so that unit was there when the buyer was sent
+   *     away
+   * @param sellOutSeconds when the last unit's sale was answered, for an item that sold out (NaN
+   *     otherwise)
+   * @param soldOutAnswersPerSecond "sold out" answers per second after that moment (NaN when it
+   *     never sold out)
    */
-  record Score(long recorded, long oversold, long wronglyTurnedAway, double sellOutSeconds,
+  record Score(
+      long recorded,
+      long oversold,
+      long wronglyTurnedAway,
+      double sellOutSeconds,
       double soldOutAnswersPerSecond) {
 
     static Score of(LoadRun.Result run, long[] recordedSales) {
@@ -58,7 +66,8 @@ record PhaseResult(Workload workload, String system, String problem, LoadRun.Res
       long wrongly = 0;
       for (long r : run.rejections()) {
         int item = LoadRun.item(r);
-        if (unitsRemain[item] || LoadRun.answeredMicros(r) < run.lastSaleStartMicros()[item]) wrongly++;
+        if (unitsRemain[item] || LoadRun.answeredMicros(r) < run.lastSaleStartMicros()[item])
+          wrongly++;
       }
       double sellOut = Double.NaN;
       double soldOutRate = Double.NaN;

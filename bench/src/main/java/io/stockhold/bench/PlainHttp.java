@@ -13,10 +13,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * One buyer's keep-alive HTTP/1.1 connection to the node, written by hand: a request is one write,
  * a response is read up to its Content-Length (or last chunk). The bench shares two cores with the
- * node and PostgreSQL, and a general-purpose client (the JDK's, with its selector thread and futures
- * per request) spent more CPU per request than the engine it measured; this one spends a small
- * fraction of it, so more of the machine goes to the system under test. Not thread-safe: one buyer,
- * one connection. A request after a broken or closed connection reconnects.
+ * node and PostgreSQL, and a general-purpose client (the JDK's, with its selector thread and
+ * futures per request) spent more CPU per request than the engine it measured; this one spends a
+ * small fraction of it, so more of the machine goes to the system under test. Not thread-safe: one
+ * buyer, one connection. A request after a broken or closed connection reconnects.
  */
 final class PlainHttp implements AutoCloseable {
 
@@ -43,9 +43,15 @@ final class PlainHttp implements AutoCloseable {
   /** POSTs a JSON body; {@code headers} are extra "Name: value" lines. */
   Response post(String path, String json, String... headers) throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    StringBuilder head = new StringBuilder(160 + json.length())
-        .append("POST ").append(path).append(" HTTP/1.1\r\nHost: ").append(host)
-        .append("\r\nContent-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n");
+    StringBuilder head =
+        new StringBuilder(160 + json.length())
+            .append("POST ")
+            .append(path)
+            .append(" HTTP/1.1\r\nHost: ")
+            .append(host)
+            .append("\r\nContent-Type: application/json\r\nContent-Length: ")
+            .append(body.length)
+            .append("\r\n");
     for (String h : headers) head.append(h).append("\r\n");
     return send(head.append("\r\n").toString(), body);
   }
@@ -85,7 +91,8 @@ final class PlainHttp implements AutoCloseable {
       String name = header.substring(0, colon).trim();
       String value = header.substring(colon + 1).trim();
       if (name.equalsIgnoreCase("Content-Length")) length = Integer.parseInt(value);
-      else if (name.equalsIgnoreCase("Transfer-Encoding")) chunked = value.equalsIgnoreCase("chunked");
+      else if (name.equalsIgnoreCase("Transfer-Encoding"))
+        chunked = value.equalsIgnoreCase("chunked");
       else if (name.equalsIgnoreCase("Connection")) closing = value.equalsIgnoreCase("close");
     }
     ByteArrayOutputStream body = new ByteArrayOutputStream(Math.max(length, 64));
@@ -94,7 +101,9 @@ final class PlainHttp implements AutoCloseable {
         body.write(in.readNBytes(size));
         line();
       }
-      while (!line().isEmpty()) { /* trailers */ }
+      while (!line().isEmpty()) {
+        /* trailers */
+      }
     } else if (length >= 0) {
       byte[] bytes = in.readNBytes(length);
       if (bytes.length < length) throw new EOFException("response body cut short");

@@ -1,8 +1,8 @@
 package io.stockhold.bench;
 
 /**
- * One buyer's connection to a system under test: it tries to sell one unit of an item and says
- * what the buyer heard. Each load worker owns one seller, so a seller need not be thread-safe.
+ * One buyer's connection to a system under test: it tries to sell one unit of an item and says what
+ * the buyer heard. Each load worker owns one seller, so a seller need not be thread-safe.
  */
 interface Seller {
 
@@ -14,7 +14,9 @@ interface Seller {
     SOLD_OUT,
     /** "Try again": lock busy, version conflicts past the retry budget, 503 overloaded. */
     TURNED_AWAY,
-    /** The buyer never learned the outcome (timeout, broken connection, 5xx other than overloaded). */
+    /**
+     * The buyer never learned the outcome (timeout, broken connection, 5xx other than overloaded).
+     */
     UNKNOWN,
     /** A read answered (the read-path baseline); not a sale. */
     READ

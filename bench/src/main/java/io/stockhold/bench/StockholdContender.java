@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Stockhold through its public HTTP API, as a checkout would call it: {@code POST /v1/reservations}
  * for one unit on channel {@code web} with an {@code Idempotency-Key}, one keep-alive HTTP/1.1
- * connection per buyer ({@link PlainHttp}). A 201 is a sale, a 409 {@code
- * insufficient-stock} is "sold out", a 503 {@code overloaded} is "try again"; anything else (503
- * timeout, a broken connection) leaves the buyer not knowing — the books-balance check counts those.
+ * connection per buyer ({@link PlainHttp}). A 201 is a sale, a 409 {@code insufficient-stock} is
+ * "sold out", a 503 {@code overloaded} is "try again"; anything else (503 timeout, a broken
+ * connection) leaves the buyer not knowing — the books-balance check counts those.
  */
 final class StockholdContender implements Contender {
 
@@ -36,12 +36,13 @@ final class StockholdContender implements Contender {
 
   @Override
   public String approach() {
-    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one keep-alive HTTP/1.1 connection per buyer";
+    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one"
+        + " keep-alive HTTP/1.1 connection per buyer";
   }
 
   /**
-   * Counts every item's shelf to the workload's units ({@code setOnHand}), 64 requests at a time:
-   * a new item's first request waits on database round trips (it is remembered, recovered, then
+   * Counts every item's shelf to the workload's units ({@code setOnHand}), 64 requests at a time: a
+   * new item's first request waits on database round trips (it is remembered, recovered, then
    * written), so many in parallel fill the time.
    */
   @Override
@@ -49,16 +50,21 @@ final class StockholdContender implements Contender {
     AtomicInteger next = new AtomicInteger();
     List<Future<Void>> stockers = new ArrayList<>();
     int parallel = Math.min(64, w.items());
-    try (ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> new Thread(r, "bench-stocker"))) {
+    try (ExecutorService pool =
+        Executors.newFixedThreadPool(parallel, r -> new Thread(r, "bench-stocker"))) {
       for (int i = 0; i < parallel; i++) {
-        stockers.add(pool.submit(() -> {
-          try (PlainHttp http = connection()) {
-            for (int item = next.getAndIncrement(); item < w.items(); item = next.getAndIncrement()) {
-              count(http, w, item);
-            }
-          }
-          return null;
-        }));
+        stockers.add(
+            pool.submit(
+                () -> {
+                  try (PlainHttp http = connection()) {
+                    for (int item = next.getAndIncrement();
+                        item < w.items();
+                        item = next.getAndIncrement()) {
+                      count(http, w, item);
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<Void> f : stockers) f.get();
     }
@@ -68,14 +74,20 @@ final class StockholdContender implements Contender {
    * One item's count, with an Idempotency-Key so that a 503 (a new item starting slowly on a busy
    * machine) can be retried without counting twice.
    */
-  private void count(PlainHttp http, Workload w, int item) throws IOException, InterruptedException {
+  private void count(PlainHttp http, Workload w, int item)
+      throws IOException, InterruptedException {
     for (int attempt = 1; ; attempt++) {
-      PlainHttp.Response r = http.post(itemPath(w, item) + "/adjustments",
-          "{\"setOnHand\":" + w.unitsPerItem() + ",\"reason\":\"count\",\"reference\":\"bench\"}",
-          "Idempotency-Key: bench-stock-" + w.key() + "-" + item);
+      PlainHttp.Response r =
+          http.post(
+              itemPath(w, item) + "/adjustments",
+              "{\"setOnHand\":"
+                  + w.unitsPerItem()
+                  + ",\"reason\":\"count\",\"reference\":\"bench\"}",
+              "Idempotency-Key: bench-stock-" + w.key() + "-" + item);
       if (r.status() == 200) return;
       if (r.status() != 503 || attempt == 5) {
-        throw new IOException("stocking " + itemPath(w, item) + " answered " + r.status() + " " + r.body());
+        throw new IOException(
+            "stocking " + itemPath(w, item) + " answered " + r.status() + " " + r.body());
       }
       Thread.sleep(200L * attempt);
     }
@@ -90,10 +102,17 @@ final class StockholdContender implements Contender {
 
       @Override
       public Outcome sell(int item) throws IOException {
-        PlainHttp.Response r = http.post("/v1/reservations",
-            "{\"channel\":\"web\",\"ttlSeconds\":" + HOLD_SECONDS + ",\"lines\":[{\"location\":\"" + w.location()
-                + "\",\"sku\":\"" + Workload.sku(item) + "\",\"quantity\":1}]}",
-            keyPrefix + keys++);
+        PlainHttp.Response r =
+            http.post(
+                "/v1/reservations",
+                "{\"channel\":\"web\",\"ttlSeconds\":"
+                    + HOLD_SECONDS
+                    + ",\"lines\":[{\"location\":\""
+                    + w.location()
+                    + "\",\"sku\":\""
+                    + Workload.sku(item)
+                    + "\",\"quantity\":1}]}",
+                keyPrefix + keys++);
         return switch (r.status()) {
           case 201 -> Outcome.SOLD;
           case 409 -> {
@@ -110,8 +129,8 @@ final class StockholdContender implements Contender {
 
   /**
    * The warm-up's buyers: each cycles through a read, a sale of {@code w} (plenty of units) and a
-   * request for {@code soldOut} (one unit, gone at once), so every path the phases take is
-   * compiled before they are measured.
+   * request for {@code soldOut} (one unit, gone at once), so every path the phases take is compiled
+   * before they are measured.
    */
   Seller openWarmUp(Workload w, Workload soldOut) {
     List<Seller> cycle = new ArrayList<>();
@@ -139,7 +158,9 @@ final class StockholdContender implements Contender {
     };
   }
 
-  /** The read-path baseline: {@code GET /v1/stock/{location}/{sku}} on the same kind of connection. */
+  /**
+   * The read-path baseline: {@code GET /v1/stock/{location}/{sku}} on the same kind of connection.
+   */
   Seller openReader(Workload w) {
     PlainHttp http = connection();
     return new HttpSeller(http) {

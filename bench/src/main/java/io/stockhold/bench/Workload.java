@@ -12,7 +12,8 @@ record Workload(String key, String label, int items, long unitsPerItem) {
   static final int MAX_ITEMS = 1 << 20;
 
   Workload {
-    if (items < 1 || items > MAX_ITEMS) throw new IllegalArgumentException("items must be 1.." + MAX_ITEMS);
+    if (items < 1 || items > MAX_ITEMS)
+      throw new IllegalArgumentException("items must be 1.." + MAX_ITEMS);
     if (unitsPerItem < 1) throw new IllegalArgumentException("units must be at least 1");
   }
 
@@ -20,7 +21,10 @@ record Workload(String key, String label, int items, long unitsPerItem) {
     return items == 1 ? 0 : ThreadLocalRandom.current().nextInt(items);
   }
 
-  /** The Stockhold location of this workload's items: each workload its own, so the audit can tell them apart. */
+  /**
+   * The Stockhold location of this workload's items: each workload its own, so the audit can tell
+   * them apart.
+   */
   String location() {
     return "bench-" + key;
   }

@@ -1,10 +1,5 @@
 package io.stockhold.bench;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,7 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.bench.FlashSaleBench.Settings;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The bench's options that change what the node does. */
@@ -34,10 +34,14 @@ class BenchSettingsTest {
     Config node = node(elsewhere);
     String role = node.getString("stockhold.projections.role");
     assertFalse(role.isBlank());
-    assertFalse(node.getStringList("pekko.cluster.roles").contains(role), "the bench's node must lack the role");
+    assertFalse(
+        node.getStringList("pekko.cluster.roles").contains(role),
+        "the bench's node must lack the role");
 
-    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-        () -> Settings.from(Map.of("projections", "nowhere"), env));
+    IllegalArgumentException bad =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Settings.from(Map.of("projections", "nowhere"), env));
     assertTrue(bad.getMessage().contains("--projections"), bad.getMessage());
   }
 
@@ -49,24 +53,45 @@ class BenchSettingsTest {
   }
 
   private static Config node(Settings s) {
-    return ConfigFactory.parseMap(FlashSaleBench.projectionPlacement(s)).withFallback(ConfigFactory.load());
+    return ConfigFactory.parseMap(FlashSaleBench.projectionPlacement(s))
+        .withFallback(ConfigFactory.load());
   }
 
   @Test
   void helpListsEveryOptionTheBenchTakes() {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    int exit = FlashSaleBench.run(Map.of("help", "true"), new PrintStream(printed, true,
-        StandardCharsets.UTF_8));
+    int exit =
+        FlashSaleBench.run(
+            Map.of("help", "true"), new PrintStream(printed, true, StandardCharsets.UTF_8));
     assertEquals(0, exit);
     String help = printed.toString(StandardCharsets.UTF_8);
-    for (String option : List.of("seconds", "warmup", "connections", "report", "quick", "race-units",
-        "hot-units", "items", "units-per-item", "retries", "systems", "pg-url", "redis", "chart", "projections", "profile")) {
+    for (String option :
+        List.of(
+            "seconds",
+            "warmup",
+            "connections",
+            "report",
+            "quick",
+            "race-units",
+            "hot-units",
+            "items",
+            "units-per-item",
+            "retries",
+            "systems",
+            "pg-url",
+            "redis",
+            "chart",
+            "projections",
+            "profile")) {
       assertTrue(help.contains("--" + option + " "), "--" + option + " missing from\n" + help);
       // Every option starts in the same column, so the list reads as one table.
-      assertTrue(help.contains("\n  --" + option + " "), "--" + option + " is out of line in\n" + help);
+      assertTrue(
+          help.contains("\n  --" + option + " "), "--" + option + " is out of line in\n" + help);
       // ... and each one listed is read (all but the free-form ones refuse a bad value).
       if (!Set.of("quick", "report", "pg-url", "profile").contains(option)) {
-        assertThrows(IllegalArgumentException.class, () -> Settings.from(Map.of(option, "not-a-value!"), Map.of()),
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Settings.from(Map.of(option, "not-a-value!"), Map.of()),
             "--" + option + " accepted anything");
       }
     }

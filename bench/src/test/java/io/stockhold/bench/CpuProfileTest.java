@@ -10,20 +10,29 @@ class CpuProfileTest {
 
   @Test
   void eachStackCountsOnceForTheFirstPartThatClaimsIt() {
-    CpuProfile.Samples s = CpuProfile.parts(List.of(
-        // A projection's JDBC read goes through a socket, but it is the projection's cost.
-        "[stockhold-pekko.projection.jdbc.blocking-jdbc-dispatcher-3 tid=41];java/lang/Thread.run;"
-            + "io/stockhold/storage/PostgresReadJournalDao.rows;sun/nio/ch/SocketDispatcher.read0 7",
-        "[stockhold-pekko.actor.internal-dispatcher-5 tid=12];org/apache/pekko/io/TcpConnection.aroundReceive;"
-            + "sun/nio/ch/SocketDispatcher.write0 5",
-        "[db-2 tid=30];java/lang/Thread.run;io/stockhold/storage/PostgresJournalDao.insert 4",
-        "[stockhold-pekko.actor.default-dispatcher-4 tid=9];java/util/concurrent/ForkJoinPool.awaitWork;"
-            + "jdk/internal/misc/Unsafe.park 3",
-        "[bench-stockhold-7 tid=60];io/stockhold/bench/PlainHttp.line;sun/nio/ch/SocketDispatcher.read0 2",
-        "[C2 CompilerThread0 tid=8];Compile::Compile 2",
-        "[stockhold-scheduler-1 tid=7];java/lang/Thread.sleep 1",
-        "a line that is no stack",
-        ""), "cpu");
+    CpuProfile.Samples s =
+        CpuProfile.parts(
+            List.of(
+                // A projection's JDBC read goes through a socket, but it is the projection's cost.
+                "[stockhold-pekko.projection.jdbc.blocking-jdbc-dispatcher-3"
+                    + " tid=41];java/lang/Thread.run;io/stockhold/storage/PostgresReadJournalDao.rows;sun/nio/ch/SocketDispatcher.read0"
+                    + " 7",
+                "[stockhold-pekko.actor.internal-dispatcher-5"
+                    + " tid=12];org/apache/pekko/io/TcpConnection.aroundReceive;sun/nio/ch/SocketDispatcher.write0"
+                    + " 5",
+                "[db-2 tid=30];java/lang/Thread.run;io/stockhold/storage/PostgresJournalDao.insert"
+                    + " 4",
+                "[stockhold-pekko.actor.default-dispatcher-4"
+                    + " tid=9];java/util/concurrent/ForkJoinPool.awaitWork;jdk/internal/misc/Unsafe.park"
+                    + " 3",
+                "[bench-stockhold-7"
+                    + " tid=60];io/stockhold/bench/PlainHttp.line;sun/nio/ch/SocketDispatcher.read0"
+                    + " 2",
+                "[C2 CompilerThread0 tid=8];Compile::Compile 2",
+                "[stockhold-scheduler-1 tid=7];java/lang/Thread.sleep 1",
+                "a line that is no stack",
+                ""),
+            "cpu");
 
     assertEquals(24, s.total());
     assertEquals(7, s.byPart().get("projections (read model, ERP)"));

@@ -23,14 +23,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code stockhold bench --quick} on PostgreSQL: it runs every system on every workload, writes
- * its report, and Stockhold oversells nothing. (Whether the naive baseline oversells in a few
- * short phases is luck; that it reports a number is not.)
+ * {@code stockhold bench --quick} on PostgreSQL: it runs every system on every workload, writes its
+ * report, and Stockhold oversells nothing. (Whether the naive baseline oversells in a few short
+ * phases is luck; that it reports a number is not.)
  */
 class FlashSaleBenchIT {
 
   @Test
-  void quickBenchReportsEverySystemAndWorkloadAndStockholdNeverOversells(@TempDir Path reportDir) throws Exception {
+  void quickBenchReportsEverySystemAndWorkloadAndStockholdNeverOversells(@TempDir Path reportDir)
+      throws Exception {
     Set<Path> scratchBefore = scratchDirs();
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     int exit;
@@ -52,26 +53,45 @@ class FlashSaleBenchIT {
     List<Map<String, String>> rows = table(Files.readString(markdown), "## Results");
     for (String workload : List.of("race", "hot", "spread")) {
       for (String system : FlashSaleBench.SYSTEMS) {
-        assertTrue(rows.stream().anyMatch(r -> r.get("workload").startsWith(workload) && r.get("system").equals(system)),
+        assertTrue(
+            rows.stream()
+                .anyMatch(
+                    r -> r.get("workload").startsWith(workload) && r.get("system").equals(system)),
             "no row for " + system + " on " + workload + "\n" + console);
       }
       Map<String, String> stockhold = row(rows, workload, "stockhold");
-      assertEquals("0", stockhold.get("oversold"), "Stockhold oversold on " + workload + "\n" + console);
+      assertEquals(
+          "0", stockhold.get("oversold"), "Stockhold oversold on " + workload + "\n" + console);
       String naive = row(rows, workload, "naive").get("oversold");
-      assertTrue(naive.matches("[0-9][0-9,]*"), "naive oversold on " + workload + " is not a number: " + naive);
+      assertTrue(
+          naive.matches("[0-9][0-9,]*"),
+          "naive oversold on " + workload + " is not a number: " + naive);
     }
     assertTrue(console.contains("PASS") || console.contains("MISS"), console);
     // Stockhold's group commit, from the node's meters: the hot item's writes carried requests.
     String report = Files.readString(markdown);
     assertTrue(report.contains("## Stockhold's group commit"), report);
-    String hotWrites = report.lines().filter(l -> l.startsWith("| hot ") && l.split("\\|").length == 5)
-        .findFirst().orElseThrow(() -> new AssertionError("no group-commit row for hot\n" + report));
+    String hotWrites =
+        report
+            .lines()
+            .filter(l -> l.startsWith("| hot ") && l.split("\\|").length == 5)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no group-commit row for hot\n" + report));
     assertTrue(Double.parseDouble(hotWrites.split("\\|")[3].trim()) >= 1, hotWrites);
-    // How long the warm-up ran (0.5 s with --quick, and the requests then in flight), and where the projections ran.
-    assertTrue(report.lines().anyMatch(l -> l.matches("- Stockhold warm-up: [0-9]+\\.[0-9] s.*")), report);
+    // How long the warm-up ran (0.5 s with --quick, and the requests then in flight), and where the
+    // projections ran.
+    assertTrue(
+        report.lines().anyMatch(l -> l.matches("- Stockhold warm-up: [0-9]+\\.[0-9] s.*")), report);
     assertTrue(report.contains("Stockhold's projections (read model, ERP) on its node"), report);
     // The server's autovacuum setting, and that the bench keeps the planner's statistics itself.
-    assertTrue(report.lines().anyMatch(l -> l.matches("- Database: PostgreSQL .*, autovacuum (on|off) .*analyzed after the warm-up.*")),
+    assertTrue(
+        report
+            .lines()
+            .anyMatch(
+                l ->
+                    l.matches(
+                        "- Database: PostgreSQL .*, autovacuum (on|off) .*analyzed after the"
+                            + " warm-up.*")),
         report);
     // The JIT compilers' share of each phase, a part of the JVM's.
     for (Map<String, String> cpu : table(report, "## Where the CPU went")) {
@@ -82,16 +102,28 @@ class FlashSaleBenchIT {
   }
 
   @Test
-  void aProfiledRunSaysWhatEachAnswerCostAndKeepsTheStacks(@TempDir Path reportDir) throws Exception {
+  void aProfiledRunSaysWhatEachAnswerCostAndKeepsTheStacks(@TempDir Path reportDir)
+      throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     int exit;
     try (PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8)) {
-      exit = FlashSaleBench.run(Map.of("quick", "true", "systems", "stockhold", "profile", "true",
-          "report", reportDir.toString()), out);
+      exit =
+          FlashSaleBench.run(
+              Map.of(
+                  "quick",
+                  "true",
+                  "systems",
+                  "stockhold",
+                  "profile",
+                  "true",
+                  "report",
+                  reportDir.toString()),
+              out);
     }
     String console = printed.toString(StandardCharsets.UTF_8);
     assertEquals(0, exit, console);
-    Assumptions.assumeFalse(console.contains("--profile: no samples"), "this machine cannot sample: " + console);
+    Assumptions.assumeFalse(
+        console.contains("--profile: no samples"), "this machine cannot sample: " + console);
 
     String report = Files.readString(reportDir.resolve("results.md"));
     List<Map<String, String>> parts = table(report, "## What Stockhold's answers cost (profiled)");
@@ -108,12 +140,16 @@ class FlashSaleBenchIT {
         if (row.get("part").equals("all of this JVM")) all = micros;
         else sum += micros;
       }
-      assertTrue(all > 0 && Math.abs(sum - all) <= 0.05 * parts.size() + 0.01,
+      assertTrue(
+          all > 0 && Math.abs(sum - all) <= 0.05 * parts.size() + 0.01,
           phase + ": parts " + sum + " against all " + all + "\n" + report);
     }
     // The hot item's sales are written to the journal: that part cannot be empty there.
-    Map<String, String> journal = parts.stream().filter(r -> r.get("part").equals("journal writes")).findFirst()
-        .orElseThrow();
+    Map<String, String> journal =
+        parts.stream()
+            .filter(r -> r.get("part").equals("journal writes"))
+            .findFirst()
+            .orElseThrow();
     assertTrue(Double.parseDouble(journal.get("hot µs/answer")) > 0, journal.toString());
   }
 
@@ -122,22 +158,30 @@ class FlashSaleBenchIT {
     return Double.parseDouble(cell.substring(0, cell.length() - 1));
   }
 
-  private static Map<String, String> row(List<Map<String, String>> rows, String workload, String system) {
+  private static Map<String, String> row(
+      List<Map<String, String>> rows, String workload, String system) {
     return rows.stream()
         .filter(r -> r.get("workload").startsWith(workload) && r.get("system").equals(system))
-        .findFirst().orElseThrow();
+        .findFirst()
+        .orElseThrow();
   }
 
   /** The first Markdown table after {@code heading}, as one map per row keyed by the header. */
   private static List<Map<String, String>> table(String markdown, String heading) {
-    List<String> lines = markdown.substring(markdown.indexOf(heading)).lines()
-        .dropWhile(l -> !l.startsWith("|")).takeWhile(l -> l.startsWith("|")).toList();
+    List<String> lines =
+        markdown
+            .substring(markdown.indexOf(heading))
+            .lines()
+            .dropWhile(l -> !l.startsWith("|"))
+            .takeWhile(l -> l.startsWith("|"))
+            .toList();
     List<String> header = cells(lines.get(0));
     List<Map<String, String>> rows = new ArrayList<>();
     for (String line : lines.subList(2, lines.size())) {
       List<String> cells = cells(line);
       Map<String, String> row = new LinkedHashMap<>();
-      for (int i = 0; i < header.size(); i++) row.put(header.get(i), i < cells.size() ? cells.get(i) : "");
+      for (int i = 0; i < header.size(); i++)
+        row.put(header.get(i), i < cells.size() ? cells.get(i) : "");
       rows.add(row);
     }
     return rows;
@@ -151,7 +195,8 @@ class FlashSaleBenchIT {
   /** The bench nodes' data directories in the temporary folder. */
   private static Set<Path> scratchDirs() throws IOException {
     try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-      return entries.filter(p -> p.getFileName().toString().startsWith("stockhold-bench"))
+      return entries
+          .filter(p -> p.getFileName().toString().startsWith("stockhold-bench"))
           .collect(Collectors.toCollection(HashSet::new));
     }
   }

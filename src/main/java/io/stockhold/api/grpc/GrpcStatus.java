@@ -11,10 +11,10 @@ import java.util.Locale;
 import org.apache.pekko.grpc.GrpcServiceException;
 
 /**
- * The one place where domain rejections become gRPC status codes (README "Point of sale: gRPC"), as {@code Problem}
- * is for HTTP: a never-stocked item or an unknown reservation is {@code NOT_FOUND}, too little
- * stock and a reservation past its end are {@code FAILED_PRECONDITION}, bad input is {@code
- * INVALID_ARGUMENT} naming the field, and an item that could not decide in time is {@code
+ * The one place where domain rejections become gRPC status codes (README "Point of sale: gRPC"), as
+ * {@code Problem} is for HTTP: a never-stocked item or an unknown reservation is {@code NOT_FOUND},
+ * too little stock and a reservation past its end are {@code FAILED_PRECONDITION}, bad input is
+ * {@code INVALID_ARGUMENT} naming the field, and an item that could not decide in time is {@code
  * UNAVAILABLE} (retry with the same request id).
  */
 final class GrpcStatus {
@@ -22,20 +22,27 @@ final class GrpcStatus {
   private GrpcStatus() {}
 
   static GrpcServiceException of(Rejected rejected) {
-    Status code = switch (rejected.reason()) {
-      case STOCK_ITEM_NOT_FOUND, RESERVATION_NOT_FOUND -> Status.NOT_FOUND;
-      case INSUFFICIENT_STOCK, NEGATIVE_ON_HAND, RESERVATION_COMMITTED, RESERVATION_RELEASED,
-          RESERVATION_EXPIRED -> Status.FAILED_PRECONDITION;
-      // The request id is the client's input: reused for another request, it is a bad argument.
-      case IDEMPOTENCY_KEY_REUSED -> Status.INVALID_ARGUMENT;
-    };
+    Status code =
+        switch (rejected.reason()) {
+          case STOCK_ITEM_NOT_FOUND, RESERVATION_NOT_FOUND -> Status.NOT_FOUND;
+          case INSUFFICIENT_STOCK,
+              NEGATIVE_ON_HAND,
+              RESERVATION_COMMITTED,
+              RESERVATION_RELEASED,
+              RESERVATION_EXPIRED ->
+              Status.FAILED_PRECONDITION;
+          // The request id is the client's input: reused for another request, it is a bad argument.
+          case IDEMPOTENCY_KEY_REUSED -> Status.INVALID_ARGUMENT;
+        };
     String prefix = rejected.reason() == Rejection.IDEMPOTENCY_KEY_REUSED ? "request_id: " : "";
-    return new GrpcServiceException(code.withDescription(prefix + rejected.reason().slug() + ": " + rejected.detail()));
+    return new GrpcServiceException(
+        code.withDescription(prefix + rejected.reason().slug() + ": " + rejected.detail()));
   }
 
   static GrpcServiceException of(Unavailable unavailable) {
-    return new GrpcServiceException(Status.UNAVAILABLE.withDescription(
-        unavailable.reason().name().toLowerCase(Locale.ROOT) + ": " + unavailable.detail()));
+    return new GrpcServiceException(
+        Status.UNAVAILABLE.withDescription(
+            unavailable.reason().name().toLowerCase(Locale.ROOT) + ": " + unavailable.detail()));
   }
 
   static GrpcServiceException of(ReservationReply.Refused refused) {
@@ -53,16 +60,26 @@ final class GrpcStatus {
   static GrpcServiceException insufficient(List<ShortLine> lines) {
     StringBuilder message = new StringBuilder(Rejection.INSUFFICIENT_STOCK.slug()).append(":");
     for (ShortLine l : lines) {
-      message.append(' ').append(l.location()).append('/').append(l.sku()).append(" requested ")
-          .append(l.requested()).append(", available ").append(l.available()).append(';');
+      message
+          .append(' ')
+          .append(l.location())
+          .append('/')
+          .append(l.sku())
+          .append(" requested ")
+          .append(l.requested())
+          .append(", available ")
+          .append(l.available())
+          .append(';');
     }
     message.setLength(message.length() - 1);
     return new GrpcServiceException(Status.FAILED_PRECONDITION.withDescription(message.toString()));
   }
 
-  /** Bad input: each problem as {@code field: what is wrong}, e.g. {@code lines[0].quantity: ...}. */
+  /**
+   * Bad input: each problem as {@code field: what is wrong}, e.g. {@code lines[0].quantity: ...}.
+   */
   static GrpcServiceException invalid(List<String> problems) {
-    return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(String.join("; ", problems)));
+    return new GrpcServiceException(
+        Status.INVALID_ARGUMENT.withDescription(String.join("; ", problems)));
   }
-
 }

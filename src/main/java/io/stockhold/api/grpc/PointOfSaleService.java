@@ -45,9 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The POS bridge: in-store terminals reserve at scan, commit at payment, watch the shelf and
- * sync the sales they made offline, over the same stock items, reservations and idempotency keys
- * as the REST API. Thin: it checks the input, asks the engine, and maps the answer.
+ * The POS bridge: in-store terminals reserve at scan, commit at payment, watch the shelf and sync
+ * the sales they made offline, over the same stock items, reservations and idempotency keys as the
+ * REST API. Thin: it checks the input, asks the engine, and maps the answer.
  */
 public final class PointOfSaleService implements PointOfSale {
 
@@ -64,8 +64,13 @@ public final class PointOfSaleService implements PointOfSale {
   private final PosSettings settings;
   private final Clock clock;
 
-  public PointOfSaleService(ActorSystem<?> system, StockItems items, ReservationService reservations,
-      StockLevels levels, PosSettings settings, Clock clock) {
+  public PointOfSaleService(
+      ActorSystem<?> system,
+      StockItems items,
+      ReservationService reservations,
+      StockLevels levels,
+      PosSettings settings,
+      Clock clock) {
     this.system = system;
     this.items = items;
     this.reservations = reservations;
@@ -85,11 +90,18 @@ public final class PointOfSaleService implements PointOfSale {
     List<Pos.Line> lines = check.lines(in.getLinesList());
     check.ttlSeconds(in.getTtlSeconds());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
-    var request = new NewReservation(CHANNEL,
-        lines.stream().map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity())).toList(),
-        in.getTtlSeconds() == 0 ? OptionalLong.empty() : OptionalLong.of(in.getTtlSeconds()));
-    Optional<String> key = in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
-    return reservations.reserve(request, key, settings.defaultTtl()).thenApply(PointOfSaleService::reservation);
+    var request =
+        new NewReservation(
+            CHANNEL,
+            lines.stream()
+                .map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity()))
+                .toList(),
+            in.getTtlSeconds() == 0 ? OptionalLong.empty() : OptionalLong.of(in.getTtlSeconds()));
+    Optional<String> key =
+        in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
+    return reservations
+        .reserve(request, key, settings.defaultTtl())
+        .thenApply(PointOfSaleService::reservation);
   }
 
   @Override
@@ -102,8 +114,8 @@ public final class PointOfSaleService implements PointOfSale {
     return existing(in, reservations::release);
   }
 
-  private CompletionStage<Pos.Reservation> existing(Pos.ReservationRef in,
-      Function<String, CompletionStage<ReservationReply>> operation) {
+  private CompletionStage<Pos.Reservation> existing(
+      Pos.ReservationRef in, Function<String, CompletionStage<ReservationReply>> operation) {
     PosInput check = new PosInput();
     String id = check.reservationId(in.getReservationId());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
@@ -112,12 +124,14 @@ public final class PointOfSaleService implements PointOfSale {
 
   private static Pos.Reservation reservation(ReservationReply reply) {
     return switch (reply) {
-      case ReservationReply.View v -> Pos.Reservation.newBuilder()
-          .setReservationId(v.reservationId())
-          .setStatus(status(v.status()))
-          .addAllLines(v.lines().stream().map(l -> line(l.location(), l.sku(), l.quantity())).toList())
-          .setExpiresAtEpochMs(v.expiresAt().toEpochMilli())
-          .build();
+      case ReservationReply.View v ->
+          Pos.Reservation.newBuilder()
+              .setReservationId(v.reservationId())
+              .setStatus(status(v.status()))
+              .addAllLines(
+                  v.lines().stream().map(l -> line(l.location(), l.sku(), l.quantity())).toList())
+              .setExpiresAtEpochMs(v.expiresAt().toEpochMilli())
+              .build();
       case ReservationReply.Refused refused -> throw GrpcStatus.of(refused);
       case ReservationReply.NotNow notNow -> throw GrpcStatus.of(notNow);
     };
@@ -153,27 +167,37 @@ public final class PointOfSaleService implements PointOfSale {
     String location = check.location("location", in.getLocation());
     String sku = check.sku("sku", in.getSku());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
-    return items.level(new StockItemId(location, sku)).thenApply(reply -> {
-      if (reply instanceof LevelReply l) {
-        return level(location, sku, l.level().onHand(), l.level().reserved(), l.level().available());
-      }
-      throw failure(reply);
-    });
+    return items
+        .level(new StockItemId(location, sku))
+        .thenApply(
+            reply -> {
+              if (reply instanceof LevelReply l) {
+                return level(
+                    location, sku, l.level().onHand(), l.level().reserved(), l.level().available());
+              }
+              throw failure(reply);
+            });
   }
 
-  private static Pos.StockLevel level(String location, String sku, long onHand, long reserved, long available) {
-    return Pos.StockLevel.newBuilder().setLocation(location).setSku(sku).setOnHand(onHand)
-        .setReserved(reserved).setAvailable(available).build();
+  private static Pos.StockLevel level(
+      String location, String sku, long onHand, long reserved, long available) {
+    return Pos.StockLevel.newBuilder()
+        .setLocation(location)
+        .setSku(sku)
+        .setOnHand(onHand)
+        .setReserved(reserved)
+        .setAvailable(available)
+        .build();
   }
 
   /**
    * The current level of each watched item, then every change. Changes come from the location's
-   * topic; the starting levels from the items themselves (listed skus) or the read model (the
-   * whole location), read once more after {@code watch-catch-up} in case a change was published
-   * before this node's subscription was known across the cluster. Per item the level with the
-   * highest sequence number wins and an older one is never sent after a newer; while the client
-   * reads slowly, updates of one item collapse into its latest, so a stream holds at most one
-   * pending level per item.
+   * topic; the starting levels from the items themselves (listed skus) or the read model (the whole
+   * location), read once more after {@code watch-catch-up} in case a change was published before
+   * this node's subscription was known across the cluster. Per item the level with the highest
+   * sequence number wins and an older one is never sent after a newer; while the client reads
+   * slowly, updates of one item collapse into its latest, so a stream holds at most one pending
+   * level per item.
    */
   @Override
   public Source<Pos.StockLevel, NotUsed> watchStock(Pos.WatchStockRequest in) {
@@ -184,35 +208,49 @@ public final class PointOfSaleService implements PointOfSale {
     Set<String> skus = new LinkedHashSet<>(listed);
 
     // The conflation below always takes what arrives, so this buffer only bridges the actor to
-    // the stream and does not fill; were it to, the oldest update would be dropped, not memory grown.
-    Source<LevelUpdate, NotUsed> changes = ActorSource.<LevelUpdate>actorRef(
-            u -> false, u -> Optional.empty(), 64, OverflowStrategy.dropHead())
-        .mapMaterializedValue(ref -> {
-          subscribe(location, ref);
-          return NotUsed.getInstance();
-        })
-        .filter(u -> skus.isEmpty() || skus.contains(u.sku()));
-    Source<LevelUpdate, NotUsed> start = Source.lazyCompletionStage(() -> current(location, skus))
-        .mapConcat(l -> l);
-    Source<LevelUpdate, NotUsed> catchUp = Source.single(NotUsed.getInstance())
-        .initialDelay(settings.watchCatchUp())
-        .mapAsync(1, x -> current(location, skus))
-        .mapConcat(l -> l);
+    // the stream and does not fill; were it to, the oldest update would be dropped, not memory
+    // grown.
+    Source<LevelUpdate, NotUsed> changes =
+        ActorSource.<LevelUpdate>actorRef(
+                u -> false, u -> Optional.empty(), 64, OverflowStrategy.dropHead())
+            .mapMaterializedValue(
+                ref -> {
+                  subscribe(location, ref);
+                  return NotUsed.getInstance();
+                })
+            .filter(u -> skus.isEmpty() || skus.contains(u.sku()));
+    Source<LevelUpdate, NotUsed> start =
+        Source.lazyCompletionStage(() -> current(location, skus)).mapConcat(l -> l);
+    Source<LevelUpdate, NotUsed> catchUp =
+        Source.single(NotUsed.getInstance())
+            .initialDelay(settings.watchCatchUp())
+            .mapAsync(1, x -> current(location, skus))
+            .mapConcat(l -> l);
 
-    return changes.merge(start).merge(catchUp)
+    return changes
+        .merge(start)
+        .merge(catchUp)
         .conflateWithSeed(PointOfSaleService::latestBySku, PointOfSaleService::keepLatest)
         .mapConcat(Map::values)
-        .statefulMap(() -> new HashMap<String, Long>(),
+        .statefulMap(
+            () -> new HashMap<String, Long>(),
             (sent, u) -> {
               Long last = sent.get(u.sku());
-              if (last != null && last >= u.sequenceNr()) return Pair.create(sent, Optional.<LevelUpdate>empty());
+              if (last != null && last >= u.sequenceNr())
+                return Pair.create(sent, Optional.<LevelUpdate>empty());
               sent.put(u.sku(), u.sequenceNr());
               return Pair.create(sent, Optional.of(u));
             },
             sent -> Optional.empty())
         .filter(Optional::isPresent)
-        .map(u -> level(u.get().location(), u.get().sku(), u.get().onHand(), u.get().reserved(),
-            u.get().available()));
+        .map(
+            u ->
+                level(
+                    u.get().location(),
+                    u.get().sku(),
+                    u.get().onHand(),
+                    u.get().reserved(),
+                    u.get().available()));
   }
 
   private void subscribe(String location, ActorRef<LevelUpdate> watcher) {
@@ -226,7 +264,8 @@ public final class PointOfSaleService implements PointOfSale {
     return m;
   }
 
-  private static TreeMap<String, LevelUpdate> keepLatest(TreeMap<String, LevelUpdate> m, LevelUpdate u) {
+  private static TreeMap<String, LevelUpdate> keepLatest(
+      TreeMap<String, LevelUpdate> m, LevelUpdate u) {
     m.merge(u.sku(), u, (old, now) -> now.sequenceNr() >= old.sequenceNr() ? now : old);
     return m;
   }
@@ -234,24 +273,41 @@ public final class PointOfSaleService implements PointOfSale {
   /** The levels to start from: asked of the listed items, or read for the whole location. */
   private CompletionStage<List<LevelUpdate>> current(String location, Set<String> skus) {
     if (skus.isEmpty()) {
-      return levels.atLocation(location, settings.maxWatchedItems()).exceptionally(failure -> {
-        throw GrpcStatus.of(new Unavailable(Unavailable.Reason.RESTARTING,
-            "the stock levels of " + location + " cannot be read now: " + failure.getMessage()));
-      });
+      return levels
+          .atLocation(location, settings.maxWatchedItems())
+          .exceptionally(
+              failure -> {
+                throw GrpcStatus.of(
+                    new Unavailable(
+                        Unavailable.Reason.RESTARTING,
+                        "the stock levels of "
+                            + location
+                            + " cannot be read now: "
+                            + failure.getMessage()));
+              });
     }
     List<CompletableFuture<LevelUpdate>> asks = new ArrayList<>();
     for (String sku : skus) {
       // An item that does not answer in time is left to the catch-up read and its next change.
-      asks.add(items.levelUpdate(new StockItemId(location, sku)).toCompletableFuture()
-          .exceptionally(timeout -> null));
+      asks.add(
+          items
+              .levelUpdate(new StockItemId(location, sku))
+              .toCompletableFuture()
+              .exceptionally(timeout -> null));
     }
     return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-        .thenApply(done -> asks.stream().map(CompletableFuture::join).filter(u -> u != null).toList());
+        .thenApply(
+            done -> asks.stream().map(CompletableFuture::join).filter(u -> u != null).toList());
   }
 
   // ------------------------------------------------------------------ offline sales
 
-  private enum Outcome { APPLIED, DUPLICATE, OVERSOLD, REJECTED }
+  private enum Outcome {
+    APPLIED,
+    DUPLICATE,
+    OVERSOLD,
+    REJECTED
+  }
 
   private record Tally(String terminal, int applied, int duplicates, int oversold, int rejected) {
     Tally add(Pair<String, Outcome> o) {
@@ -269,50 +325,90 @@ public final class PointOfSaleService implements PointOfSale {
   /**
    * Each sale recorded once per sale id, whatever the books say. An invalid sale is counted as
    * rejected and logged, and the stream goes on; an item that cannot answer in time fails the
-   * stream with {@code UNAVAILABLE}: the terminal sends the batch again, and its sale ids make
-   * that safe.
+   * stream with {@code UNAVAILABLE}: the terminal sends the batch again, and its sale ids make that
+   * safe.
    */
   @Override
   public CompletionStage<Pos.SyncSummary> syncOfflineSales(Source<Pos.OfflineSale, NotUsed> in) {
     return in.mapAsync(settings.syncParallelism(), this::record)
         .runFold(new Tally("", 0, 0, 0, 0), Tally::add, system)
-        .thenApply(t -> {
-          LOG.info("offline sales from terminal {}: applied {}, duplicates {}, oversold {}, rejected {}",
-              t.terminal(), t.applied(), t.duplicates(), t.oversold(), t.rejected());
-          return Pos.SyncSummary.newBuilder().setApplied(t.applied()).setDuplicates(t.duplicates())
-              .setOversold(t.oversold()).setRejected(t.rejected()).build();
-        });
+        .thenApply(
+            t -> {
+              LOG.info(
+                  "offline sales from terminal {}: applied {}, duplicates {}, oversold {}, rejected"
+                      + " {}",
+                  t.terminal(),
+                  t.applied(),
+                  t.duplicates(),
+                  t.oversold(),
+                  t.rejected());
+              return Pos.SyncSummary.newBuilder()
+                  .setApplied(t.applied())
+                  .setDuplicates(t.duplicates())
+                  .setOversold(t.oversold())
+                  .setRejected(t.rejected())
+                  .build();
+            });
   }
 
   private CompletionStage<Pair<String, Outcome>> record(Pos.OfflineSale sale) {
     PosInput check = new PosInput();
     check.sale(sale, clock.instant());
     if (!check.ok()) {
-      LOG.warn("offline sale {} from terminal {} rejected: {}", sale.getSaleId(), sale.getTerminalId(),
+      LOG.warn(
+          "offline sale {} from terminal {} rejected: {}",
+          sale.getSaleId(),
+          sale.getTerminalId(),
           String.join("; ", check.problems()));
       return CompletableFuture.completedFuture(Pair.create(sale.getTerminalId(), Outcome.REJECTED));
     }
     StockItemId item = new StockItemId(sale.getLocation(), sale.getSku());
-    var request = new StockRequest.RecordOfflineSale(sale.getSaleId(), sale.getTerminalId(), sale.getQuantity(),
-        Instant.ofEpochMilli(sale.getSoldAtEpochMs()));
-    return items.submit(item, request).thenApply(reply -> Pair.create(sale.getTerminalId(), switch (reply) {
-      case SaleReply s -> switch (s.outcome()) {
-        case APPLIED -> Outcome.APPLIED;
-        case OVERSOLD -> {
-          LOG.info("offline sale {} of {} x {} oversold: onHand now {}", sale.getSaleId(), item,
-              sale.getQuantity(), s.level().onHand());
-          yield Outcome.OVERSOLD;
-        }
-        case DUPLICATE -> Outcome.DUPLICATE;
-      };
-      case Rejected r -> {
-        LOG.warn("offline sale {} from terminal {} rejected: {}", sale.getSaleId(), sale.getTerminalId(), r.detail());
-        yield Outcome.REJECTED;
-      }
-      case Unavailable u -> throw GrpcStatus.of(new Unavailable(u.reason(),
-          "sale " + sale.getSaleId() + ": " + u.detail() + "; send the batch again, sale ids make that safe"));
-      default -> throw new IllegalStateException("unexpected reply " + reply);
-    }));
+    var request =
+        new StockRequest.RecordOfflineSale(
+            sale.getSaleId(),
+            sale.getTerminalId(),
+            sale.getQuantity(),
+            Instant.ofEpochMilli(sale.getSoldAtEpochMs()));
+    return items
+        .submit(item, request)
+        .thenApply(
+            reply ->
+                Pair.create(
+                    sale.getTerminalId(),
+                    switch (reply) {
+                      case SaleReply s ->
+                          switch (s.outcome()) {
+                            case APPLIED -> Outcome.APPLIED;
+                            case OVERSOLD -> {
+                              LOG.info(
+                                  "offline sale {} of {} x {} oversold: onHand now {}",
+                                  sale.getSaleId(),
+                                  item,
+                                  sale.getQuantity(),
+                                  s.level().onHand());
+                              yield Outcome.OVERSOLD;
+                            }
+                            case DUPLICATE -> Outcome.DUPLICATE;
+                          };
+                      case Rejected r -> {
+                        LOG.warn(
+                            "offline sale {} from terminal {} rejected: {}",
+                            sale.getSaleId(),
+                            sale.getTerminalId(),
+                            r.detail());
+                        yield Outcome.REJECTED;
+                      }
+                      case Unavailable u ->
+                          throw GrpcStatus.of(
+                              new Unavailable(
+                                  u.reason(),
+                                  "sale "
+                                      + sale.getSaleId()
+                                      + ": "
+                                      + u.detail()
+                                      + "; send the batch again, sale ids make that safe"));
+                      default -> throw new IllegalStateException("unexpected reply " + reply);
+                    }));
   }
 
   private static <T> CompletionStage<T> failed(Throwable failure) {

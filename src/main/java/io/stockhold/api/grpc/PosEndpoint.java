@@ -1,6 +1,5 @@
 package io.stockhold.api.grpc;
 
-import scala.concurrent.duration.Duration;
 import io.stockhold.api.grpc.v1.PointOfSale;
 import io.stockhold.api.grpc.v1.PointOfSaleHandlerFactory;
 import java.util.List;
@@ -14,12 +13,13 @@ import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.SystemMaterializer;
+import scala.concurrent.duration.Duration;
 
 /**
- * The one handler of the API port, telling its three kinds of traffic apart by content type:
- * gRPC ({@code application/grpc*}, HTTP/2) goes to the POS service and server reflection,
- * gRPC-Web ({@code application/grpc-web*}, HTTP/1.1 from browsers) to its own handler (which
- * answers 415 to anything else, so nothing else may reach it), and everything else to REST.
+ * The one handler of the API port, telling its three kinds of traffic apart by content type: gRPC
+ * ({@code application/grpc*}, HTTP/2) goes to the POS service and server reflection, gRPC-Web
+ * ({@code application/grpc-web*}, HTTP/1.1 from browsers) to its own handler (which answers 415 to
+ * anything else, so nothing else may reach it), and everything else to REST.
  */
 public final class PosEndpoint {
 
@@ -29,9 +29,11 @@ public final class PosEndpoint {
       Route rest, PointOfSale service, ActorSystem<?> system) {
     Function<HttpRequest, CompletionStage<HttpResponse>> grpc =
         PointOfSaleHandlerFactory.createWithServerReflection(service, system);
-    Function<HttpRequest, CompletionStage<HttpResponse>> grpcWeb = WebHandler.grpcWebHandler(
-        List.of(PointOfSaleHandlerFactory.create(service, system)), system,
-        SystemMaterializer.get(system).materializer());
+    Function<HttpRequest, CompletionStage<HttpResponse>> grpcWeb =
+        WebHandler.grpcWebHandler(
+            List.of(PointOfSaleHandlerFactory.create(service, system)),
+            system,
+            SystemMaterializer.get(system).materializer());
     Function<HttpRequest, CompletionStage<HttpResponse>> restHandler = rest.handler(system);
     return request -> {
       String media = request.entity().getContentType().mediaType().toString();
@@ -47,9 +49,11 @@ public final class PosEndpoint {
    * bounded, by the engine's ask timeouts.
    */
   private static HttpRequest longLived(HttpRequest request) {
-    request.getHeader(TimeoutAccess.class)
+    request
+        .getHeader(TimeoutAccess.class)
         .ifPresent(t -> t.timeoutAccess().updateTimeout(Duration.Inf()));
-    // The javadsl types it as HttpEntity; a request's entity without a limit is still a request entity.
+    // The javadsl types it as HttpEntity; a request's entity without a limit is still a request
+    // entity.
     return request.withEntity((RequestEntity) request.entity().withoutSizeLimit());
   }
 }

@@ -12,14 +12,15 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * What the POS service accepts, checked before anything reaches an item. Protobuf has no
- * "missing": an empty string or a 0 is how a field is left out, so each check says which it
- * allows. Every problem names its field as the .proto spells it.
+ * What the POS service accepts, checked before anything reaches an item. Protobuf has no "missing":
+ * an empty string or a 0 is how a field is left out, so each check says which it allows. Every
+ * problem names its field as the .proto spells it.
  */
 final class PosInput {
 
   /** A terminal's id: visible ASCII, as an idempotency key, but short enough to log. */
   static final Pattern TERMINAL = Pattern.compile("[\\x21-\\x7E]{1,64}");
+
   /** A terminal's clock may run ahead; beyond this a sale time is a mistake. */
   static final long MAX_SOLD_AT_AHEAD_MS = 3_600_000;
 
@@ -39,7 +40,8 @@ final class PosInput {
 
   String location(String field, String value) {
     if (value.isEmpty()) problem(field, "required");
-    else if (!StockItemId.isLocation(value)) problem(field, "must match " + StockItemId.LOCATION.pattern());
+    else if (!StockItemId.isLocation(value))
+      problem(field, "must match " + StockItemId.LOCATION.pattern());
     return value;
   }
 
@@ -50,7 +52,8 @@ final class PosInput {
   }
 
   long quantity(String field, long value) {
-    if (value < 1 || value > ReservationService.MAX_LINE_QUANTITY) problem(field, "must be between 1 and " + ReservationService.MAX_LINE_QUANTITY);
+    if (value < 1 || value > ReservationService.MAX_LINE_QUANTITY)
+      problem(field, "must be between 1 and " + ReservationService.MAX_LINE_QUANTITY);
     return value;
   }
 
@@ -72,14 +75,20 @@ final class PosInput {
   /** 0 means the POS default; otherwise 1..86400 seconds. */
   void ttlSeconds(int value) {
     if (value < 0 || value > ReservationService.MAX_TTL_SECONDS) {
-      problem("ttl_seconds", "must be between 1 and " + ReservationService.MAX_TTL_SECONDS + ", or 0 for the POS default");
+      problem(
+          "ttl_seconds",
+          "must be between 1 and "
+              + ReservationService.MAX_TTL_SECONDS
+              + ", or 0 for the POS default");
     }
   }
 
   /** 1..100 lines, each naming a different item. */
   List<Pos.Line> lines(List<Pos.Line> lines) {
     if (lines.isEmpty() || lines.size() > ReservationService.MAX_LINES) {
-      problem("lines", "must have 1 to " + ReservationService.MAX_LINES + " lines, not " + lines.size());
+      problem(
+          "lines",
+          "must have 1 to " + ReservationService.MAX_LINES + " lines, not " + lines.size());
       return lines;
     }
     Map<String, Integer> seen = new HashMap<>();
@@ -102,7 +111,8 @@ final class PosInput {
 
   List<String> skus(List<String> skus, int max) {
     if (skus.size() > max) problem("skus", "at most " + max + " skus, not " + skus.size());
-    for (int i = 0; i < skus.size() && problems.size() < 10; i++) sku("skus[" + i + "]", skus.get(i));
+    for (int i = 0; i < skus.size() && problems.size() < 10; i++)
+      sku("skus[" + i + "]", skus.get(i));
     return skus;
   }
 
@@ -115,7 +125,8 @@ final class PosInput {
     location("location", sale.getLocation());
     sku("sku", sale.getSku());
     quantity("quantity", sale.getQuantity());
-    if (sale.getSoldAtEpochMs() <= 0) problem("sold_at_epoch_ms", "required (milliseconds since the epoch)");
+    if (sale.getSoldAtEpochMs() <= 0)
+      problem("sold_at_epoch_ms", "required (milliseconds since the epoch)");
     else if (sale.getSoldAtEpochMs() > now.toEpochMilli() + MAX_SOLD_AT_AHEAD_MS) {
       problem("sold_at_epoch_ms", "is more than an hour ahead of the server's clock");
     }

@@ -33,34 +33,46 @@ abstract class ApiDirectives extends AllDirectives {
   /** Quantities and adjustments beyond this are typing mistakes, not stock. */
   static final long MAX_UNITS = 1_000_000_000L;
 
-  private static final FiniteDuration BODY_READ_TIMEOUT = FiniteDuration.create(10, TimeUnit.SECONDS);
+  private static final FiniteDuration BODY_READ_TIMEOUT =
+      FiniteDuration.create(10, TimeUnit.SECONDS);
 
   Route completeProblem(Problem problem) {
     return complete(problem.toResponse());
   }
 
   static HttpResponse json(int status, Object body) {
-    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
+    return HttpResponse.create()
+        .withStatus(status)
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.bytes(body));
   }
 
   /** A JSON body of at most 64 KiB, parsed strictly; 400, 413 or 415 otherwise. */
   Route jsonBody(Function<JsonNode, Route> inner) {
-    return extractRequestEntity(entity -> {
-      if (entity.isKnownEmpty()) return completeProblem(Problem.invalid("", "a JSON body is required"));
-      MediaType type = entity.getContentType().mediaType();
-      boolean isJson = type.mainType().equals("application")
-          && (type.subType().equals("json") || type.subType().endsWith("+json"));
-      if (!isJson) {
-        return afterReadingAway(entity, Problem.of(415, "unsupported-media-type", "Unsupported media type",
-            "the body must be application/json, not " + type));
-      }
-      if (entity.getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
-        return afterReadingAway(entity, tooLarge());
-      }
-      // A small body usually arrives whole: read it as it is, without a stream per request.
-      if (entity instanceof HttpEntity.Strict strict) return parsed(strict, inner);
-      return extractStrictEntity(BODY_READ_TIMEOUT, MAX_BODY_BYTES, body -> parsed(body, inner));
-    });
+    return extractRequestEntity(
+        entity -> {
+          if (entity.isKnownEmpty())
+            return completeProblem(Problem.invalid("", "a JSON body is required"));
+          MediaType type = entity.getContentType().mediaType();
+          boolean isJson =
+              type.mainType().equals("application")
+                  && (type.subType().equals("json") || type.subType().endsWith("+json"));
+          if (!isJson) {
+            return afterReadingAway(
+                entity,
+                Problem.of(
+                    415,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    "the body must be application/json, not " + type));
+          }
+          if (entity.getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
+            return afterReadingAway(entity, tooLarge());
+          }
+          // A small body usually arrives whole: read it as it is, without a stream per request.
+          if (entity instanceof HttpEntity.Strict strict) return parsed(strict, inner);
+          return extractStrictEntity(
+              BODY_READ_TIMEOUT, MAX_BODY_BYTES, body -> parsed(body, inner));
+        });
   }
 
   /**
@@ -70,8 +82,10 @@ abstract class ApiDirectives extends AllDirectives {
    * answer at all instead of the 413 or 415.
    */
   private Route afterReadingAway(HttpEntity entity, Problem problem) {
-    return extractMaterializer(mat -> onComplete(entity.discardBytes(mat).completionStage(),
-        done -> completeProblem(problem)));
+    return extractMaterializer(
+        mat ->
+            onComplete(
+                entity.discardBytes(mat).completionStage(), done -> completeProblem(problem)));
   }
 
   private Route parsed(HttpEntity.Strict body, Function<JsonNode, Route> inner) {
@@ -92,26 +106,35 @@ abstract class ApiDirectives extends AllDirectives {
    * its source ("[Source: REDACTED (…); line: 1, column: 1]"), which means nothing to a client.
    */
   static Problem malformed(JsonProcessingException e) {
-    String why = e.getOriginalMessage().replaceAll("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
+    String why =
+        e.getOriginalMessage()
+            .replaceAll(
+                "\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
     JsonLocation at = e.getLocation();
     String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     return Problem.invalid("", "malformed JSON" + where + ": " + why);
   }
 
   static Problem tooLarge() {
-    return Problem.of(413, "payload-too-large", "Payload too large",
+    return Problem.of(
+        413,
+        "payload-too-large",
+        "Payload too large",
         "request bodies are limited to " + MAX_BODY_BYTES + " bytes");
   }
 
   /** The optional {@code Idempotency-Key} header, validated. */
   Route idempotencyKey(Function<Optional<String>, Route> inner) {
-    return optionalHeaderValueByName("Idempotency-Key", key -> {
-      if (key.isPresent() && !Idempotency.KEY.matcher(key.get()).matches()) {
-        return completeProblem(Problem.invalid("#/header/Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters"));
-      }
-      return inner.apply(key);
-    });
+    return optionalHeaderValueByName(
+        "Idempotency-Key",
+        key -> {
+          if (key.isPresent() && !Idempotency.KEY.matcher(key.get()).matches()) {
+            return completeProblem(
+                Problem.invalid(
+                    "#/header/Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
+          }
+          return inner.apply(key);
+        });
   }
 
   /** The stock item named by the path, or 400 naming the bad segment. */
@@ -128,18 +151,22 @@ abstract class ApiDirectives extends AllDirectives {
   }
 
   /**
-   * Completes with {@code success} for the reply the request expects; rejections and
-   * unavailability become problems.
+   * Completes with {@code success} for the reply the request expects; rejections and unavailability
+   * become problems.
    */
-  <T extends StockReply> Route reply(CompletionStage<StockReply> reply, Class<T> expected,
-      Function<T, HttpResponse> success) {
-    return completeWithFuture(reply.thenApply(r -> switch (r) {
-      case Unavailable u -> Problem.from(u).toResponse();
-      case Rejected rejected -> Problem.from(rejected).toResponse();
-      default -> {
-        if (expected.isInstance(r)) yield success.apply(expected.cast(r));
-        throw new IllegalStateException("expected a " + expected.getSimpleName() + ", not " + r);
-      }
-    }));
+  <T extends StockReply> Route reply(
+      CompletionStage<StockReply> reply, Class<T> expected, Function<T, HttpResponse> success) {
+    return completeWithFuture(
+        reply.thenApply(
+            r ->
+                switch (r) {
+                  case Unavailable u -> Problem.from(u).toResponse();
+                  case Rejected rejected -> Problem.from(rejected).toResponse();
+                  default -> {
+                    if (expected.isInstance(r)) yield success.apply(expected.cast(r));
+                    throw new IllegalStateException(
+                        "expected a " + expected.getSimpleName() + ", not " + r);
+                  }
+                }));
   }
 }

@@ -36,19 +36,31 @@ public final class ApiTls {
     try {
       return Optional.of(ConnectionContext.httpsServer(sslContext(certificate, key)));
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      throw new IllegalStateException("TLS is on but certificate " + certificate + " with key " + key
-          + " cannot be used: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "TLS is on but certificate "
+              + certificate
+              + " with key "
+              + key
+              + " cannot be used: "
+              + e.getMessage(),
+          e);
     }
   }
 
-  static SSLContext sslContext(Path certificatePem, Path privateKeyPem) throws IOException, GeneralSecurityException {
+  static SSLContext sslContext(Path certificatePem, Path privateKeyPem)
+      throws IOException, GeneralSecurityException {
     Certificate[] chain;
     try (InputStream in = Files.newInputStream(certificatePem)) {
-      chain = CertificateFactory.getInstance("X.509").generateCertificates(in).toArray(Certificate[]::new);
+      chain =
+          CertificateFactory.getInstance("X.509")
+              .generateCertificates(in)
+              .toArray(Certificate[]::new);
     }
-    if (chain.length == 0) throw new GeneralSecurityException("no certificate in " + certificatePem);
-    PrivateKey key = DERPrivateKeyLoader.load(
-        PEMDecoder.decode(Files.readString(privateKeyPem, StandardCharsets.US_ASCII)));
+    if (chain.length == 0)
+      throw new GeneralSecurityException("no certificate in " + certificatePem);
+    PrivateKey key =
+        DERPrivateKeyLoader.load(
+            PEMDecoder.decode(Files.readString(privateKeyPem, StandardCharsets.US_ASCII)));
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     char[] password = new char[0];

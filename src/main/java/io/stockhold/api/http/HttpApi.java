@@ -39,46 +39,74 @@ public final class HttpApi extends AllDirectives {
   static final String OPENAPI_RESOURCE = "/openapi.yaml";
 
   private final byte[] openApi;
+
   /**
    * The v1 routes, built once: a route is an immutable function of the request, and building the
    * directive tree inside the per-request wrapper cost more than answering a read.
    */
   private final Route v1;
 
-  public HttpApi(StockItems items, ReservationService reservationService, StockHistory history,
-      StockLevels levels, Duration defaultTtl) {
+  public HttpApi(
+      StockItems items,
+      ReservationService reservationService,
+      StockHistory history,
+      StockLevels levels,
+      Duration defaultTtl) {
     StockRoutes stock = new StockRoutes(items, history, levels);
     ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl);
     this.openApi = openApiDocument();
-    this.v1 = handleRejections(rejections(), () -> pathPrefix("v1", () -> concat(
-        stock.route(),
-        reservations.route(),
-        path("openapi.yaml", () -> get(() -> complete(openApiResponse()))))));
+    this.v1 =
+        handleRejections(
+            rejections(),
+            () ->
+                pathPrefix(
+                    "v1",
+                    () ->
+                        concat(
+                            stock.route(),
+                            reservations.route(),
+                            path("openapi.yaml", () -> get(() -> complete(openApiResponse()))))));
   }
 
   public Route route() {
-    return extractRequest(request -> {
-      String requestId = request.getHeader("X-Request-Id")
-          .map(h -> h.value())
-          .filter(v -> REQUEST_ID.matcher(v).matches())
-          .orElseGet(HttpApi::newRequestId);
-      long started = System.nanoTime();
-      RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
-      return mapResponse(response -> {
-        ACCESS.info("{} {} {} {} {}ms", requestId, request.method().value(), request.getUri().path(),
-            response.status().intValue(), (System.nanoTime() - started) / 1_000_000);
-        return response.addHeader(idHeader);
-      }, () -> withRequestTimeoutResponse(
-          timedOut -> Problem.of(503, "timeout", "Timed out", "the request took too long; its outcome is unknown")
-              .toResponse().addHeader(idHeader),
-          () -> handleExceptions(exceptions(requestId, request), () -> v1)));
-    });
+    return extractRequest(
+        request -> {
+          String requestId =
+              request
+                  .getHeader("X-Request-Id")
+                  .map(h -> h.value())
+                  .filter(v -> REQUEST_ID.matcher(v).matches())
+                  .orElseGet(HttpApi::newRequestId);
+          long started = System.nanoTime();
+          RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
+          return mapResponse(
+              response -> {
+                ACCESS.info(
+                    "{} {} {} {} {}ms",
+                    requestId,
+                    request.method().value(),
+                    request.getUri().path(),
+                    response.status().intValue(),
+                    (System.nanoTime() - started) / 1_000_000);
+                return response.addHeader(idHeader);
+              },
+              () ->
+                  withRequestTimeoutResponse(
+                      timedOut ->
+                          Problem.of(
+                                  503,
+                                  "timeout",
+                                  "Timed out",
+                                  "the request took too long; its outcome is unknown")
+                              .toResponse()
+                              .addHeader(idHeader),
+                      () -> handleExceptions(exceptions(requestId, request), () -> v1)));
+        });
   }
 
   /**
-   * A random version-4 UUID from the thread's own generator: a request id need not be
-   * unguessable, and {@link UUID#randomUUID()} makes every request take the one shared
-   * SecureRandom's lock.
+   * A random version-4 UUID from the thread's own generator: a request id need not be unguessable,
+   * and {@link UUID#randomUUID()} makes every request take the one shared SecureRandom's lock.
    */
   static String newRequestId() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -88,26 +116,44 @@ public final class HttpApi extends AllDirectives {
   }
 
   private HttpResponse openApiResponse() {
-    return HttpResponse.create().withEntity(
-        ContentTypes.create(MediaTypes.applicationWithOpenCharset("yaml"), HttpCharsets.UTF_8), openApi);
+    return HttpResponse.create()
+        .withEntity(
+            ContentTypes.create(MediaTypes.applicationWithOpenCharset("yaml"), HttpCharsets.UTF_8),
+            openApi);
   }
 
   private ExceptionHandler exceptions(String requestId, HttpRequest request) {
     return ExceptionHandler.newBuilder()
-        .matchAny(failure -> {
-          if (causedBy(failure, EntityStreamSizeException.class)
-              || failure instanceof IllegalRequestException tooLarge
-                  && tooLarge.info().summary().startsWith("Request too large")) {
-            return complete(ApiDirectives.tooLarge().toResponse());
-          }
-          if (failure instanceof IllegalRequestException bad) {
-            return complete(Problem.of(bad.status().intValue(), "invalid-request", bad.status().reason(),
-                bad.info().summary()).toResponse());
-          }
-          LOG.error("{} {} {} failed", requestId, request.method().value(), request.getUri().path(), failure);
-          return complete(Problem.of(500, "internal-error", "Internal error",
-              "something went wrong; the request id is " + requestId).toResponse());
-        })
+        .matchAny(
+            failure -> {
+              if (causedBy(failure, EntityStreamSizeException.class)
+                  || failure instanceof IllegalRequestException tooLarge
+                      && tooLarge.info().summary().startsWith("Request too large")) {
+                return complete(ApiDirectives.tooLarge().toResponse());
+              }
+              if (failure instanceof IllegalRequestException bad) {
+                return complete(
+                    Problem.of(
+                            bad.status().intValue(),
+                            "invalid-request",
+                            bad.status().reason(),
+                            bad.info().summary())
+                        .toResponse());
+              }
+              LOG.error(
+                  "{} {} {} failed",
+                  requestId,
+                  request.method().value(),
+                  request.getUri().path(),
+                  failure);
+              return complete(
+                  Problem.of(
+                          500,
+                          "internal-error",
+                          "Internal error",
+                          "something went wrong; the request id is " + requestId)
+                      .toResponse());
+            })
         .build();
   }
 
@@ -120,22 +166,28 @@ public final class HttpApi extends AllDirectives {
 
   /** pekko-http's own rejections (unknown path, wrong method, ...) as problems. */
   private static RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
-      if (response.entity().getContentType().equals(Problem.PROBLEM_JSON)) return response;
-      int status = response.status().intValue();
-      String detail = response.entity() instanceof HttpEntity.Strict strict
-          ? strict.getData().utf8String() : response.status().reason();
-      String slug = switch (status) {
-        case 404 -> "not-found";
-        case 405 -> "method-not-allowed";
-        case 413 -> "payload-too-large";
-        case 415 -> "unsupported-media-type";
-        case 400 -> "invalid-request";
-        default -> "error";
-      };
-      return Problem.of(status, slug, response.status().reason(), detail).toResponse()
-          .withHeaders(response.getHeaders());
-    });
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              if (response.entity().getContentType().equals(Problem.PROBLEM_JSON)) return response;
+              int status = response.status().intValue();
+              String detail =
+                  response.entity() instanceof HttpEntity.Strict strict
+                      ? strict.getData().utf8String()
+                      : response.status().reason();
+              String slug =
+                  switch (status) {
+                    case 404 -> "not-found";
+                    case 405 -> "method-not-allowed";
+                    case 413 -> "payload-too-large";
+                    case 415 -> "unsupported-media-type";
+                    case 400 -> "invalid-request";
+                    default -> "error";
+                  };
+              return Problem.of(status, slug, response.status().reason(), detail)
+                  .toResponse()
+                  .withHeaders(response.getHeaders());
+            });
   }
 
   private static byte[] openApiDocument() {

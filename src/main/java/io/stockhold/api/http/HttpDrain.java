@@ -13,11 +13,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.Patterns;
 
 /**
- * The notice a node gives before it stops taking HTTP connections. A keep-alive connection that
- * the server closes just as the client sends on it leaves that request without an answer; so,
- * first, for {@code stockhold.http.drain-notice}, every response says {@code Connection: close}
- * (clients open their next connection elsewhere, or find this node refusing it) and {@code /ready}
- * answers 503 (load balancers stop sending). Only then does pekko-http unbind and finish what it has.
+ * The notice a node gives before it stops taking HTTP connections. A keep-alive connection that the
+ * server closes just as the client sends on it leaves that request without an answer; so, first,
+ * for {@code stockhold.http.drain-notice}, every response says {@code Connection: close} (clients
+ * open their next connection elsewhere, or find this node refusing it) and {@code /ready} answers
+ * 503 (load balancers stop sending). Only then does pekko-http unbind and finish what it has.
  */
 public final class HttpDrain extends AllDirectives implements Extension {
 
@@ -25,10 +25,17 @@ public final class HttpDrain extends AllDirectives implements Extension {
 
   private HttpDrain(ActorSystem<?> system) {
     Duration notice = system.settings().config().getDuration("stockhold.http.drain-notice");
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "stockhold-drain-notice", () -> {
-      draining = true;
-      return Patterns.after(notice, system.classicSystem(), () -> CompletableFuture.completedFuture(Done.getInstance()));
-    });
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "stockhold-drain-notice",
+            () -> {
+              draining = true;
+              return Patterns.after(
+                  notice,
+                  system.classicSystem(),
+                  () -> CompletableFuture.completedFuture(Done.getInstance()));
+            });
   }
 
   public static HttpDrain get(ActorSystem<?> system) {
@@ -40,7 +47,9 @@ public final class HttpDrain extends AllDirectives implements Extension {
   }
 
   public Route around(Route api) {
-    return mapResponse(response -> draining ? response.addHeader(Connection.create("close")) : response, () -> api);
+    return mapResponse(
+        response -> draining ? response.addHeader(Connection.create("close")) : response,
+        () -> api);
   }
 
   private static final class Id extends ExtensionId<HttpDrain> {

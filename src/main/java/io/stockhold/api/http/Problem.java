@@ -18,7 +18,12 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
  * An RFC 9457 problem: every error the API answers. The one place where domain rejections become
  * HTTP statuses.
  */
-record Problem(int status, String slug, String title, String detail, List<FieldError> errors,
+record Problem(
+    int status,
+    String slug,
+    String title,
+    String detail,
+    List<FieldError> errors,
     List<ShortLine> lines) {
 
   static final String TYPE_BASE = "https://stockhold.io/problems/";
@@ -34,10 +39,14 @@ record Problem(int status, String slug, String title, String detail, List<FieldE
 
   static Problem invalid(List<FieldError> errors) {
     // The empty pointer is the whole body (malformed JSON, say): its detail stands alone.
-    String detail = errors.size() > 1 ? errors.size() + " problems with the request; see errors"
-        : errors.get(0).pointer().isEmpty() ? errors.get(0).detail()
-        : errors.get(0).pointer() + ": " + errors.get(0).detail();
-    return new Problem(400, "invalid-request", "Invalid request", detail, List.copyOf(errors), null);
+    String detail =
+        errors.size() > 1
+            ? errors.size() + " problems with the request; see errors"
+            : errors.get(0).pointer().isEmpty()
+                ? errors.get(0).detail()
+                : errors.get(0).pointer() + ": " + errors.get(0).detail();
+    return new Problem(
+        400, "invalid-request", "Invalid request", detail, List.copyOf(errors), null);
   }
 
   static Problem invalid(String pointer, String detail) {
@@ -45,11 +54,15 @@ record Problem(int status, String slug, String title, String detail, List<FieldE
   }
 
   static Problem insufficient(List<ShortLine> lines) {
-    return new Problem(409, "insufficient-stock", "Insufficient stock",
+    return new Problem(
+        409,
+        "insufficient-stock",
+        "Insufficient stock",
         lines.size() == 1
             ? "requested " + lines.get(0).requested() + ", available " + lines.get(0).available()
             : lines.size() + " lines cannot be met",
-        null, List.copyOf(lines));
+        null,
+        List.copyOf(lines));
   }
 
   static Problem from(Rejected rejected) {
@@ -90,9 +103,8 @@ record Problem(int status, String slug, String title, String detail, List<FieldE
     body.put("detail", detail);
     if (errors != null) body.put("errors", errors);
     if (lines != null) body.put("lines", lines);
-    HttpResponse response = HttpResponse.create()
-        .withStatus(status)
-        .withEntity(PROBLEM_JSON, Json.bytes(body));
+    HttpResponse response =
+        HttpResponse.create().withStatus(status).withEntity(PROBLEM_JSON, Json.bytes(body));
     return status == 503 ? response.addHeader(RawHeader.create("Retry-After", "1")) : response;
   }
 }

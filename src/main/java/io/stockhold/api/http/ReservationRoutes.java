@@ -25,10 +25,14 @@ final class ReservationRoutes extends ApiDirectives {
 
   record LineBody(String location, String sku, long quantity) {}
 
-  record ReservationBody(String reservationId, String status, String channel, String expiresAt,
-      List<LineBody> lines) {
+  record ReservationBody(
+      String reservationId, String status, String channel, String expiresAt, List<LineBody> lines) {
     static ReservationBody of(ReservationReply.View v) {
-      return new ReservationBody(v.reservationId(), v.status().wireName(), v.channel(), Json.time(v.expiresAt()),
+      return new ReservationBody(
+          v.reservationId(),
+          v.status().wireName(),
+          v.channel(),
+          Json.time(v.expiresAt()),
           v.lines().stream().map(l -> new LineBody(l.location(), l.sku(), l.quantity())).toList());
     }
   }
@@ -42,38 +46,54 @@ final class ReservationRoutes extends ApiDirectives {
   }
 
   Route route() {
-    return pathPrefix("reservations", () -> concat(
-        pathEndOrSingleSlash(() -> post(this::create)),
-        pathPrefix(id -> concat(
-            pathEndOrSingleSlash(() -> get(() -> answer(reservations.get(id), 200))),
-            path("commit", () -> post(() -> answer(reservations.commit(id), 200))),
-            path("release", () -> post(() -> answer(reservations.release(id), 200))),
-            path("extend", () -> post(() -> extend(id)))))));
+    return pathPrefix(
+        "reservations",
+        () ->
+            concat(
+                pathEndOrSingleSlash(() -> post(this::create)),
+                pathPrefix(
+                    id ->
+                        concat(
+                            pathEndOrSingleSlash(
+                                () -> get(() -> answer(reservations.get(id), 200))),
+                            path("commit", () -> post(() -> answer(reservations.commit(id), 200))),
+                            path(
+                                "release", () -> post(() -> answer(reservations.release(id), 200))),
+                            path("extend", () -> post(() -> extend(id)))))));
   }
 
   private Route create() {
-    return idempotencyKey(key -> jsonBody(body -> {
-      List<FieldError> errors = new ArrayList<>();
-      NewReservation request = read(body, errors);
-      if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-      return answer(reservations.reserve(request, key, defaultTtl), 201);
-    }));
+    return idempotencyKey(
+        key ->
+            jsonBody(
+                body -> {
+                  List<FieldError> errors = new ArrayList<>();
+                  NewReservation request = read(body, errors);
+                  if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+                  return answer(reservations.reserve(request, key, defaultTtl), 201);
+                }));
   }
 
   private static NewReservation read(JsonNode body, List<FieldError> errors) {
     JsonInput in = JsonInput.body(body, errors);
     if (in == null) return null;
     in.allowOnly(Set.of("channel", "lines", "ttlSeconds"));
-    String channel = in.string("channel", true, StockItemId::isChannel,
-        "must match " + StockItemId.CHANNEL.pattern());
+    String channel =
+        in.string(
+            "channel", true, StockItemId::isChannel, "must match " + StockItemId.CHANNEL.pattern());
     Long ttl = in.integer("ttlSeconds", false, 1, ReservationService.MAX_TTL_SECONDS);
     List<ReservationLine> lines = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     for (JsonInput line : in.objects("lines", 1, ReservationService.MAX_LINES)) {
       line.allowOnly(Set.of("location", "sku", "quantity"));
-      String location = line.string("location", true, StockItemId::isLocation,
-          "must match " + StockItemId.LOCATION.pattern());
-      String sku = line.string("sku", true, StockItemId::isSku, "must match " + StockItemId.SKU.pattern());
+      String location =
+          line.string(
+              "location",
+              true,
+              StockItemId::isLocation,
+              "must match " + StockItemId.LOCATION.pattern());
+      String sku =
+          line.string("sku", true, StockItemId::isSku, "must match " + StockItemId.SKU.pattern());
       Long quantity = line.integer("quantity", true, 1, ReservationService.MAX_LINE_QUANTITY);
       if (location == null || sku == null || quantity == null) continue;
       String first = seen.putIfAbsent(location + "/" + sku, line.at());
@@ -82,34 +102,41 @@ final class ReservationRoutes extends ApiDirectives {
       }
       lines.add(new ReservationLine(location, sku, quantity));
     }
-    return new NewReservation(channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl));
+    return new NewReservation(
+        channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl));
   }
 
   private Route extend(String reservationId) {
-    return jsonBody(body -> {
-      List<FieldError> errors = new ArrayList<>();
-      JsonInput in = JsonInput.body(body, errors);
-      Long ttl = null;
-      if (in != null) {
-        in.allowOnly(Set.of("ttlSeconds"));
-        ttl = in.integer("ttlSeconds", true, 1, ReservationService.MAX_TTL_SECONDS);
-      }
-      if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-      return answer(reservations.extend(reservationId, ttl), 200);
-    });
+    return jsonBody(
+        body -> {
+          List<FieldError> errors = new ArrayList<>();
+          JsonInput in = JsonInput.body(body, errors);
+          Long ttl = null;
+          if (in != null) {
+            in.allowOnly(Set.of("ttlSeconds"));
+            ttl = in.integer("ttlSeconds", true, 1, ReservationService.MAX_TTL_SECONDS);
+          }
+          if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+          return answer(reservations.extend(reservationId, ttl), 200);
+        });
   }
 
   /** A reservation's answer as a response: {@code status} for a view, a problem otherwise. */
   private Route answer(CompletionStage<ReservationReply> reply, int status) {
-    return completeWithFuture(reply.thenApply(r -> switch (r) {
-      case ReservationReply.View v -> {
-        HttpResponse response = json(status, ReservationBody.of(v));
-        yield status == 201
-            ? response.addHeader(Location.create("/v1/reservations/" + v.reservationId())) : response;
-      }
-      case ReservationReply.Refused refused -> Problem.from(refused).toResponse();
-      case ReservationReply.NotNow notNow ->
-          Problem.from(new Unavailable(notNow.reason(), notNow.detail())).toResponse();
-    }));
+    return completeWithFuture(
+        reply.thenApply(
+            r ->
+                switch (r) {
+                  case ReservationReply.View v -> {
+                    HttpResponse response = json(status, ReservationBody.of(v));
+                    yield status == 201
+                        ? response.addHeader(
+                            Location.create("/v1/reservations/" + v.reservationId()))
+                        : response;
+                  }
+                  case ReservationReply.Refused refused -> Problem.from(refused).toResponse();
+                  case ReservationReply.NotNow notNow ->
+                      Problem.from(new Unavailable(notNow.reason(), notNow.detail())).toResponse();
+                }));
   }
 }

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.events.InventoryEvents;
+import io.stockhold.idempotency.Idempotency;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
-import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply.Level;
@@ -24,11 +24,25 @@ final class StockRoutes extends ApiDirectives {
   static final Set<String> REASONS = Set.of("receipt", "count", "damage", "return", "correction");
 
   /** The body of a stock level. */
-  record LevelBody(String location, String sku, long onHand, long reserved, long available,
-      long safetyStock, long reorderPoint, long reorderQuantity) {
+  record LevelBody(
+      String location,
+      String sku,
+      long onHand,
+      long reserved,
+      long available,
+      long safetyStock,
+      long reorderPoint,
+      long reorderQuantity) {
     static LevelBody of(StockItemId id, Level l) {
-      return new LevelBody(id.location(), id.sku(), l.onHand(), l.reserved(), l.available(),
-          l.safetyStock(), l.reorderPoint(), l.reorderQuantity());
+      return new LevelBody(
+          id.location(),
+          id.sku(),
+          l.onHand(),
+          l.reserved(),
+          l.available(),
+          l.safetyStock(),
+          l.reorderPoint(),
+          l.reorderQuantity());
     }
   }
 
@@ -36,14 +50,12 @@ final class StockRoutes extends ApiDirectives {
   static final int MAX_PAGE = 1000;
 
   /** A page of an item's history; {@code nextCursor} is null (not absent) on the last page. */
-  record HistoryPage(List<Object> items,
-      @JsonInclude(JsonInclude.Include.ALWAYS)
-      String nextCursor) {}
+  record HistoryPage(
+      List<Object> items, @JsonInclude(JsonInclude.Include.ALWAYS) String nextCursor) {}
 
   /** A page of stock levels from the read model. */
-  record LevelPage(List<LevelBody> items,
-      @JsonInclude(JsonInclude.Include.ALWAYS)
-      String nextCursor) {}
+  record LevelPage(
+      List<LevelBody> items, @JsonInclude(JsonInclude.Include.ALWAYS) String nextCursor) {}
 
   private final StockItems items;
   private final StockHistory history;
@@ -56,47 +68,96 @@ final class StockRoutes extends ApiDirectives {
   }
 
   Route route() {
-    return pathPrefix("stock", () -> concat(
-        pathEndOrSingleSlash(() -> get(this::list)),
-        pathPrefix(location -> pathPrefix(sku ->
-        stockItem(location, sku, item -> concat(
-            pathEndOrSingleSlash(() -> get(() -> level(item))),
-            path("adjustments", () -> post(() -> adjust(item))),
-            path("policy", () -> put(() -> policy(item))),
-            path("history", () -> get(() -> history(item)))))))));
+    return pathPrefix(
+        "stock",
+        () ->
+            concat(
+                pathEndOrSingleSlash(() -> get(this::list)),
+                pathPrefix(
+                    location ->
+                        pathPrefix(
+                            sku ->
+                                stockItem(
+                                    location,
+                                    sku,
+                                    item ->
+                                        concat(
+                                            pathEndOrSingleSlash(() -> get(() -> level(item))),
+                                            path("adjustments", () -> post(() -> adjust(item))),
+                                            path("policy", () -> put(() -> policy(item))),
+                                            path("history", () -> get(() -> history(item)))))))));
   }
 
   private Route level(StockItemId item) {
-    return reply(items.level(item), LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
+    return reply(
+        items.level(item), LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
   }
 
   /** Stock levels from the read model, by (location, sku); filtered by location and low stock. */
   private Route list() {
-    return parameterOptional("location", location -> parameterOptional("lowStock", lowStock ->
-        parameterOptional("limit", limit -> parameterOptional("cursor", cursor -> {
-          List<FieldError> errors = new ArrayList<>();
-          if (location.isPresent() && !StockItemId.isLocation(location.get())) {
-            errors.add(new FieldError("#/query/location", "must match " + StockItemId.LOCATION.pattern()));
-          }
-          if (lowStock.isPresent() && !lowStock.get().matches("true|false")) {
-            errors.add(new FieldError("#/query/lowStock", "must be true or false"));
-          }
-          int size = pageSize(limit, errors);
-          Optional<StockItemId> after = cursor.flatMap(StockLevels::parseCursor);
-          if (cursor.isPresent() && after.isEmpty()) {
-            errors.add(new FieldError("#/query/cursor", "is not a cursor this API gave out"));
-          }
-          if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-          return completeWithFuture(levels.list(location, lowStock.map(Boolean::parseBoolean).orElse(false), size, after)
-              .thenApply(page -> json(200, new LevelPage(
-                  page.rows().stream().map(r -> LevelBody.of(r.item(), r.level())).toList(),
-                  page.next().orElse(null)))));
-        }))));
+    return parameterOptional(
+        "location",
+        location ->
+            parameterOptional(
+                "lowStock",
+                lowStock ->
+                    parameterOptional(
+                        "limit",
+                        limit ->
+                            parameterOptional(
+                                "cursor",
+                                cursor -> {
+                                  List<FieldError> errors = new ArrayList<>();
+                                  if (location.isPresent()
+                                      && !StockItemId.isLocation(location.get())) {
+                                    errors.add(
+                                        new FieldError(
+                                            "#/query/location",
+                                            "must match " + StockItemId.LOCATION.pattern()));
+                                  }
+                                  if (lowStock.isPresent()
+                                      && !lowStock.get().matches("true|false")) {
+                                    errors.add(
+                                        new FieldError(
+                                            "#/query/lowStock", "must be true or false"));
+                                  }
+                                  int size = pageSize(limit, errors);
+                                  Optional<StockItemId> after =
+                                      cursor.flatMap(StockLevels::parseCursor);
+                                  if (cursor.isPresent() && after.isEmpty()) {
+                                    errors.add(
+                                        new FieldError(
+                                            "#/query/cursor", "is not a cursor this API gave out"));
+                                  }
+                                  if (!errors.isEmpty())
+                                    return completeProblem(Problem.invalid(errors));
+                                  return completeWithFuture(
+                                      levels
+                                          .list(
+                                              location,
+                                              lowStock.map(Boolean::parseBoolean).orElse(false),
+                                              size,
+                                              after)
+                                          .thenApply(
+                                              page ->
+                                                  json(
+                                                      200,
+                                                      new LevelPage(
+                                                          page.rows().stream()
+                                                              .map(
+                                                                  r ->
+                                                                      LevelBody.of(
+                                                                          r.item(), r.level()))
+                                                              .toList(),
+                                                          page.next().orElse(null)))));
+                                }))));
   }
 
   private static int pageSize(Optional<String> limit, List<FieldError> errors) {
     if (limit.isEmpty()) return DEFAULT_PAGE;
-    if (!limit.get().matches("\\d{1,4}") || Integer.parseInt(limit.get()) < 1 || Integer.parseInt(limit.get()) > MAX_PAGE) {
+    if (!limit.get().matches("\\d{1,4}")
+        || Integer.parseInt(limit.get()) < 1
+        || Integer.parseInt(limit.get()) > MAX_PAGE) {
       errors.add(new FieldError("#/query/limit", "must be an integer from 1 to " + MAX_PAGE));
       return DEFAULT_PAGE;
     }
@@ -105,44 +166,70 @@ final class StockRoutes extends ApiDirectives {
 
   /** The item's journal, oldest first; the cursor is the sequence number to continue from. */
   private Route history(StockItemId item) {
-    return parameterOptional("limit", limit -> parameterOptional("cursor", cursor -> {
-      List<FieldError> errors = new ArrayList<>();
-      int size = pageSize(limit, errors);
-      long from = 1;
-      if (cursor.isPresent()) {
-        if (!cursor.get().matches("[1-9]\\d{0,17}")) {
-          errors.add(new FieldError("#/query/cursor", "is not a cursor this API gave out"));
-        } else {
-          from = Long.parseLong(cursor.get());
-        }
-      }
-      if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-      long start = from;
-      return completeWithFuture(history.page(item, from, size).thenApply(page -> {
-        if (page.entries().isEmpty() && start == 1) {
-          return Problem.of(404, "stock-item-not-found", "Stock item not found",
-              "stock item " + item + " was never stocked").toResponse();
-        }
-        List<Object> events = new ArrayList<>();
-        for (StockHistory.Entry e : page.entries()) {
-          events.add(InventoryEvents.body(e.persistenceId(), e.sequenceNr(), e.event()));
-        }
-        return json(200, new HistoryPage(events, page.next() == 0 ? null : Long.toString(page.next())));
-      }));
-    }));
+    return parameterOptional(
+        "limit",
+        limit ->
+            parameterOptional(
+                "cursor",
+                cursor -> {
+                  List<FieldError> errors = new ArrayList<>();
+                  int size = pageSize(limit, errors);
+                  long from = 1;
+                  if (cursor.isPresent()) {
+                    if (!cursor.get().matches("[1-9]\\d{0,17}")) {
+                      errors.add(
+                          new FieldError("#/query/cursor", "is not a cursor this API gave out"));
+                    } else {
+                      from = Long.parseLong(cursor.get());
+                    }
+                  }
+                  if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+                  long start = from;
+                  return completeWithFuture(
+                      history
+                          .page(item, from, size)
+                          .thenApply(
+                              page -> {
+                                if (page.entries().isEmpty() && start == 1) {
+                                  return Problem.of(
+                                          404,
+                                          "stock-item-not-found",
+                                          "Stock item not found",
+                                          "stock item " + item + " was never stocked")
+                                      .toResponse();
+                                }
+                                List<Object> events = new ArrayList<>();
+                                for (StockHistory.Entry e : page.entries()) {
+                                  events.add(
+                                      InventoryEvents.body(
+                                          e.persistenceId(), e.sequenceNr(), e.event()));
+                                }
+                                return json(
+                                    200,
+                                    new HistoryPage(
+                                        events,
+                                        page.next() == 0 ? null : Long.toString(page.next())));
+                              }));
+                }));
   }
 
   private Route adjust(StockItemId item) {
-    return idempotencyKey(key -> jsonBody(body -> {
-      List<FieldError> errors = new ArrayList<>();
-      StockRequest.Adjust adjust = readAdjustment(body, key, errors);
-      if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-      return reply(items.submit(item, adjust),
-          LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
-    }));
+    return idempotencyKey(
+        key ->
+            jsonBody(
+                body -> {
+                  List<FieldError> errors = new ArrayList<>();
+                  StockRequest.Adjust adjust = readAdjustment(body, key, errors);
+                  if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+                  return reply(
+                      items.submit(item, adjust),
+                      LevelReply.class,
+                      l -> json(200, LevelBody.of(item, l.level())));
+                }));
   }
 
-  private static StockRequest.Adjust readAdjustment(JsonNode body, Optional<String> key, List<FieldError> errors) {
+  private static StockRequest.Adjust readAdjustment(
+      JsonNode body, Optional<String> key, List<FieldError> errors) {
     JsonInput in = JsonInput.body(body, errors);
     if (in == null) return null;
     in.allowOnly(Set.of("delta", "setOnHand", "reason", "reference"));
@@ -158,32 +245,43 @@ final class StockRoutes extends ApiDirectives {
     } else {
       setOnHand = in.integer("setOnHand", true, 0, MAX_UNITS);
     }
-    String reason = in.string("reason", true, REASONS::contains,
-        "must be one of receipt, count, damage, return, correction");
-    String reference = in.string("reference", false, s -> s.length() <= 200, "must be at most 200 characters");
+    String reason =
+        in.string(
+            "reason",
+            true,
+            REASONS::contains,
+            "must be one of receipt, count, damage, return, correction");
+    String reference =
+        in.string("reference", false, s -> s.length() <= 200, "must be at most 200 characters");
     if (!errors.isEmpty()) return null;
     return new StockRequest.Adjust(
         key.map(k -> Idempotency.operationId(Idempotency.ADJUSTMENTS, k)).orElse(null),
         key.map(k -> Idempotency.fingerprint(body)).orElse(null),
-        delta, setOnHand, reason, reference);
+        delta,
+        setOnHand,
+        reason,
+        reference);
   }
 
   private Route policy(StockItemId item) {
-    return jsonBody(body -> {
-      List<FieldError> errors = new ArrayList<>();
-      JsonInput in = JsonInput.body(body, errors);
-      Long safety = null;
-      Long point = null;
-      Long quantity = null;
-      if (in != null) {
-        in.allowOnly(Set.of("safetyStock", "reorderPoint", "reorderQuantity"));
-        safety = in.integer("safetyStock", true, 0, MAX_UNITS);
-        point = in.integer("reorderPoint", true, 0, MAX_UNITS);
-        quantity = in.integer("reorderQuantity", true, 0, MAX_UNITS);
-      }
-      if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-      return reply(items.submit(item, new StockRequest.ChangePolicy(safety, point, quantity)),
-          LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
-    });
+    return jsonBody(
+        body -> {
+          List<FieldError> errors = new ArrayList<>();
+          JsonInput in = JsonInput.body(body, errors);
+          Long safety = null;
+          Long point = null;
+          Long quantity = null;
+          if (in != null) {
+            in.allowOnly(Set.of("safetyStock", "reorderPoint", "reorderQuantity"));
+            safety = in.integer("safetyStock", true, 0, MAX_UNITS);
+            point = in.integer("reorderPoint", true, 0, MAX_UNITS);
+            quantity = in.integer("reorderQuantity", true, 0, MAX_UNITS);
+          }
+          if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+          return reply(
+              items.submit(item, new StockRequest.ChangePolicy(safety, point, quantity)),
+              LevelReply.class,
+              l -> json(200, LevelBody.of(item, l.level())));
+        });
   }
 }

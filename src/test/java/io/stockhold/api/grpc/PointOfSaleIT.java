@@ -1,6 +1,5 @@
 package io.stockhold.api.grpc;
 
-import java.util.concurrent.TimeoutException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.grpc.GrpcClientSettings;
@@ -56,17 +56,22 @@ class PointOfSaleIT {
   void start() throws Exception {
     store = TestStore.create(TestStore.Kind.H2);
     // A short request timeout, to prove that long-lived gRPC streams are not bound by it.
-    node = TestNodes.start(store, ConfigFactory.parseMap(Map.of(
-        "pekko.http.server.request-timeout", "5s",
-        "stockhold.ask-timeout", "3s",
-        "stockhold.reservations.ask-timeout", "4s")));
+    node =
+        TestNodes.start(
+            store,
+            ConfigFactory.parseMap(
+                Map.of(
+                    "pekko.http.server.request-timeout", "5s",
+                    "stockhold.ask-timeout", "3s",
+                    "stockhold.reservations.ask-timeout", "4s")));
     rest = new Client(node.httpPort());
     pos = client(node);
   }
 
   static PointOfSaleClient client(StockholdNode node) {
     return PointOfSaleClient.create(
-        GrpcClientSettings.connectToServiceAt("127.0.0.1", node.httpPort(), node.system()).withTls(false),
+        GrpcClientSettings.connectToServiceAt("127.0.0.1", node.httpPort(), node.system())
+            .withTls(false),
         node.system());
   }
 
@@ -98,7 +103,8 @@ class PointOfSaleIT {
       Object value = stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
       throw new AssertionError("expected a failure, got " + value);
     } catch (ExecutionException e) {
-      return assertInstanceOf(StatusRuntimeException.class, e.getCause(), e.getCause().toString()).getStatus();
+      return assertInstanceOf(StatusRuntimeException.class, e.getCause(), e.getCause().toString())
+          .getStatus();
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -106,7 +112,8 @@ class PointOfSaleIT {
 
   private static void assertStatus(Status.Code code, String mentions, Status status) {
     assertEquals(code, status.getCode(), status.toString());
-    assertTrue(status.getDescription() != null && status.getDescription().contains(mentions),
+    assertTrue(
+        status.getDescription() != null && status.getDescription().contains(mentions),
         () -> "'" + status.getDescription() + "' should mention '" + mentions + "'");
   }
 
@@ -115,8 +122,12 @@ class PointOfSaleIT {
   }
 
   private static Pos.ReserveRequest reserve(String requestId, int ttlSeconds, Pos.Line... lines) {
-    return Pos.ReserveRequest.newBuilder().setRequestId(requestId).setTerminalId("till-1")
-        .addAllLines(List.of(lines)).setTtlSeconds(ttlSeconds).build();
+    return Pos.ReserveRequest.newBuilder()
+        .setRequestId(requestId)
+        .setTerminalId("till-1")
+        .addAllLines(List.of(lines))
+        .setTtlSeconds(ttlSeconds)
+        .build();
   }
 
   private static Pos.ReservationRef ref(String reservationId) {
@@ -154,7 +165,9 @@ class PointOfSaleIT {
       Pos.Reservation committed = await(pos.commit(ref(held.getReservationId())));
       assertEquals(ReservationStatus.RESERVATION_STATUS_COMMITTED, committed.getStatus());
       Pos.StockLevel after = stock(loc, "milk");
-      assertEquals(List.of(7L, 0L, 7L), List.of(after.getOnHand(), after.getReserved(), after.getAvailable()));
+      assertEquals(
+          List.of(7L, 0L, 7L),
+          List.of(after.getOnHand(), after.getReserved(), after.getAvailable()));
       // A commit retried answers the same.
       assertEquals(committed, await(pos.commit(ref(held.getReservationId()))));
 
@@ -182,18 +195,22 @@ class PointOfSaleIT {
       stockOverRest(loc, "a", 5);
       stockOverRest(loc, "b", 1);
 
-      Status refused = failure(pos.reserve(reserve("cart-1", 60, line(loc, "a", 2), line(loc, "b", 2))));
+      Status refused =
+          failure(pos.reserve(reserve("cart-1", 60, line(loc, "a", 2), line(loc, "b", 2))));
       assertStatus(Status.Code.FAILED_PRECONDITION, loc + "/b requested 2, available 1", refused);
       assertEquals(5, stock(loc, "a").getAvailable(), "nothing held when one line is short");
 
-      Pos.Reservation held = await(pos.reserve(reserve("cart-2", 60, line(loc, "a", 2), line(loc, "b", 1))));
+      Pos.Reservation held =
+          await(pos.reserve(reserve("cart-2", 60, line(loc, "a", 2), line(loc, "b", 1))));
       assertEquals(ReservationStatus.RESERVATION_STATUS_HELD, held.getStatus());
       assertEquals(2, held.getLinesCount());
       Pos.Reservation committed = await(pos.commit(ref(held.getReservationId())));
       assertEquals(ReservationStatus.RESERVATION_STATUS_COMMITTED, committed.getStatus());
       assertEquals(3, stock(loc, "a").getOnHand());
       assertEquals(0, stock(loc, "b").getOnHand());
-      assertStatus(Status.Code.FAILED_PRECONDITION, "reservation-committed",
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          "reservation-committed",
           failure(pos.release(ref(held.getReservationId()))));
     }
   }
@@ -232,12 +249,16 @@ class PointOfSaleIT {
     void aRequestIdAndARestIdempotencyKeyAreOneKeySpace() {
       String loc = freshLocation();
       stockOverRest(loc, "eggs", 10);
-      Pos.Reservation overGrpc = await(pos.reserve(reserve("shared-key-1", 0, line(loc, "eggs", 2))));
+      Pos.Reservation overGrpc =
+          await(pos.reserve(reserve("shared-key-1", 0, line(loc, "eggs", 2))));
 
       // The same request over REST: same key, the same body with the POS default made explicit.
-      String body = "{\"channel\":\"pos\",\"lines\":[{\"location\":\"" + loc
-          + "\",\"sku\":\"eggs\",\"quantity\":2}],\"ttlSeconds\":120}";
-      Client.Response overRest = rest.post("/v1/reservations", body, Map.of("Idempotency-Key", "shared-key-1"));
+      String body =
+          "{\"channel\":\"pos\",\"lines\":[{\"location\":\""
+              + loc
+              + "\",\"sku\":\"eggs\",\"quantity\":2}],\"ttlSeconds\":120}";
+      Client.Response overRest =
+          rest.post("/v1/reservations", body, Map.of("Idempotency-Key", "shared-key-1"));
 
       assertEquals(201, overRest.status(), overRest.toString());
       assertEquals(overGrpc.getReservationId(), overRest.json().get("reservationId").asText());
@@ -253,7 +274,8 @@ class PointOfSaleIT {
       assertEquals(Status.Code.FAILED_PRECONDITION, failure(pos.reserve(request)).getCode());
       stockOverRest(loc, "eggs", 5);
 
-      assertEquals(ReservationStatus.RESERVATION_STATUS_HELD, await(pos.reserve(request)).getStatus());
+      assertEquals(
+          ReservationStatus.RESERVATION_STATUS_HELD, await(pos.reserve(request)).getStatus());
     }
   }
 
@@ -264,7 +286,10 @@ class PointOfSaleIT {
 
     @Test
     void getStockOfANeverStockedItemIsNotFound() {
-      Status status = failure(pos.getStock(Pos.StockRef.newBuilder().setLocation(freshLocation()).setSku("ghost").build()));
+      Status status =
+          failure(
+              pos.getStock(
+                  Pos.StockRef.newBuilder().setLocation(freshLocation()).setSku("ghost").build()));
       assertStatus(Status.Code.NOT_FOUND, "stock-item-not-found", status);
     }
 
@@ -272,45 +297,64 @@ class PointOfSaleIT {
     void insufficientStockIsAFailedPreconditionNamingWhatWasAvailable() {
       String loc = freshLocation();
       stockOverRest(loc, "tv", 1);
-      assertStatus(Status.Code.FAILED_PRECONDITION, loc + "/tv requested 2, available 1",
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          loc + "/tv requested 2, available 1",
           failure(pos.reserve(reserve("", 60, line(loc, "tv", 2)))));
       // A never-stocked item is simply insufficient.
-      assertStatus(Status.Code.FAILED_PRECONDITION, "available 0",
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          "available 0",
           failure(pos.reserve(reserve("", 60, line(loc, "radio", 1)))));
     }
 
     @Test
     void badInputIsAnInvalidArgumentNamingTheField() {
       String loc = freshLocation();
-      assertStatus(Status.Code.INVALID_ARGUMENT, "lines[0].quantity",
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[0].quantity",
           failure(pos.reserve(reserve("", 60, line(loc, "tv", 0)))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "lines[0].location",
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[0].location",
           failure(pos.reserve(reserve("", 60, line("no/slash", "tv", 1)))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "lines[1]: names the same stock item as lines[0]",
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[1]: names the same stock item as lines[0]",
           failure(pos.reserve(reserve("", 60, line(loc, "tv", 1), line(loc, "tv", 2)))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "lines",
-          failure(pos.reserve(reserve("", 60))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "ttl_seconds",
+      assertStatus(Status.Code.INVALID_ARGUMENT, "lines", failure(pos.reserve(reserve("", 60))));
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "ttl_seconds",
           failure(pos.reserve(reserve("", -5, line(loc, "tv", 1)))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "request_id",
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "request_id",
           failure(pos.reserve(reserve("with space", 60, line(loc, "tv", 1)))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "reservation_id",
-          failure(pos.commit(ref(""))));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "sku",
+      assertStatus(Status.Code.INVALID_ARGUMENT, "reservation_id", failure(pos.commit(ref(""))));
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "sku",
           failure(pos.getStock(Pos.StockRef.newBuilder().setLocation(loc).build())));
-      assertStatus(Status.Code.INVALID_ARGUMENT, "location",
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "location",
           failure(pos.getStock(Pos.StockRef.newBuilder().setSku("tv").build())));
     }
 
     @Test
     void anUnknownReservationIsNotFound() {
-      assertStatus(Status.Code.NOT_FOUND, "reservation-not-found", failure(pos.commit(ref("nonsense"))));
+      assertStatus(
+          Status.Code.NOT_FOUND, "reservation-not-found", failure(pos.commit(ref("nonsense"))));
       // Well formed, but no such hold.
       String loc = freshLocation();
       stockOverRest(loc, "tv", 1);
       Pos.Reservation held = await(pos.reserve(reserve("", 60, line(loc, "tv", 1))));
-      String other = held.getReservationId().substring(0, held.getReservationId().length() - 3) + "xyz";
-      assertStatus(Status.Code.NOT_FOUND, "reservation-not-found", failure(pos.release(ref(other))));
+      String other =
+          held.getReservationId().substring(0, held.getReservationId().length() - 3) + "xyz";
+      assertStatus(
+          Status.Code.NOT_FOUND, "reservation-not-found", failure(pos.release(ref(other))));
     }
 
     @Test
@@ -320,10 +364,14 @@ class PointOfSaleIT {
       Pos.Reservation held = await(pos.reserve(reserve("", 1, line(loc, "tv", 1))));
       Thread.sleep(1_500);
 
-      assertStatus(Status.Code.FAILED_PRECONDITION, "reservation-expired",
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          "reservation-expired",
           failure(pos.commit(ref(held.getReservationId()))));
       // Releasing it is fine: nothing to give back.
-      assertEquals(ReservationStatus.RESERVATION_STATUS_EXPIRED, await(pos.release(ref(held.getReservationId()))).getStatus());
+      assertEquals(
+          ReservationStatus.RESERVATION_STATUS_EXPIRED,
+          await(pos.release(ref(held.getReservationId()))).getStatus());
       assertEquals(1, stock(loc, "tv").getAvailable());
     }
   }
@@ -331,13 +379,20 @@ class PointOfSaleIT {
   // ================================================================== live stock
 
   /** Pulls until an element matches, failing after {@code within}. */
-  private static Pos.StockLevel next(SinkQueueWithCancel<Pos.StockLevel> queue, Predicate<Pos.StockLevel> wanted,
-      Duration within, List<Pos.StockLevel> seen) {
+  private static Pos.StockLevel next(
+      SinkQueueWithCancel<Pos.StockLevel> queue,
+      Predicate<Pos.StockLevel> wanted,
+      Duration within,
+      List<Pos.StockLevel> seen) {
     long deadline = System.nanoTime() + within.toNanos();
     while (System.nanoTime() < deadline) {
       try {
-        var element = queue.pull().toCompletableFuture().get(Math.max(1, (deadline - System.nanoTime()) / 1_000_000),
-            TimeUnit.MILLISECONDS);
+        var element =
+            queue
+                .pull()
+                .toCompletableFuture()
+                .get(
+                    Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
         if (element.isEmpty()) fail("the stream ended; seen " + seen);
         seen.add(element.get());
         if (wanted.test(element.get())) return element.get();
@@ -350,9 +405,13 @@ class PointOfSaleIT {
     throw new AssertionError("nothing matching within " + within + "; seen " + seen);
   }
 
-  private static Predicate<Pos.StockLevel> level(String sku, long onHand, long reserved, long available) {
-    return l -> l.getSku().equals(sku) && l.getOnHand() == onHand && l.getReserved() == reserved
-        && l.getAvailable() == available;
+  private static Predicate<Pos.StockLevel> level(
+      String sku, long onHand, long reserved, long available) {
+    return l ->
+        l.getSku().equals(sku)
+            && l.getOnHand() == onHand
+            && l.getReserved() == reserved
+            && l.getAvailable() == available;
   }
 
   @Nested
@@ -363,17 +422,21 @@ class PointOfSaleIT {
       String loc = freshLocation();
       stockOverRest(loc, "cola", 12);
       stockOverRest(loc, "other", 3);
-      SinkQueueWithCancel<Pos.StockLevel> queue = pos.watchStock(Pos.WatchStockRequest.newBuilder()
-          .setLocation(loc).addSkus("cola").build()).runWith(Sink.queue(), node.system());
+      SinkQueueWithCancel<Pos.StockLevel> queue =
+          pos.watchStock(
+                  Pos.WatchStockRequest.newBuilder().setLocation(loc).addSkus("cola").build())
+              .runWith(Sink.queue(), node.system());
       List<Pos.StockLevel> seen = new ArrayList<>();
       try {
-        assertTrue(level("cola", 12, 0, 12).test(next(queue, l -> true, Duration.ofSeconds(10), seen)),
+        assertTrue(
+            level("cola", 12, 0, 12).test(next(queue, l -> true, Duration.ofSeconds(10), seen)),
             "the first element is the current level: " + seen);
 
         // Longer than the server's request timeout (5 s): the stream lives on.
         Thread.sleep(6_000);
-        Client.Response adjusted = rest.post("/v1/stock/" + loc + "/cola/adjustments",
-            "{\"delta\":-2,\"reason\":\"damage\"}");
+        Client.Response adjusted =
+            rest.post(
+                "/v1/stock/" + loc + "/cola/adjustments", "{\"delta\":-2,\"reason\":\"damage\"}");
         assertEquals(200, adjusted.status(), adjusted.toString());
         next(queue, level("cola", 10, 0, 10), Duration.ofSeconds(10), seen);
 
@@ -383,7 +446,8 @@ class PointOfSaleIT {
         stockOverRest(loc, "other", 4);
         stockOverRest(loc, "cola", 11);
         next(queue, level("cola", 11, 4, 7), Duration.ofSeconds(10), seen);
-        assertTrue(seen.stream().allMatch(l -> l.getSku().equals("cola") && l.getLocation().equals(loc)),
+        assertTrue(
+            seen.stream().allMatch(l -> l.getSku().equals("cola") && l.getLocation().equals(loc)),
             "only the watched item: " + seen);
       } finally {
         queue.cancel();
@@ -396,8 +460,9 @@ class PointOfSaleIT {
       stockOverRest(loc, "a", 1);
       stockOverRest(loc, "b", 2);
       stockOverRest(freshLocation(), "a", 99);
-      SinkQueueWithCancel<Pos.StockLevel> queue = pos.watchStock(Pos.WatchStockRequest.newBuilder()
-          .setLocation(loc).build()).runWith(Sink.queue(), node.system());
+      SinkQueueWithCancel<Pos.StockLevel> queue =
+          pos.watchStock(Pos.WatchStockRequest.newBuilder().setLocation(loc).build())
+              .runWith(Sink.queue(), node.system());
       List<Pos.StockLevel> seen = new ArrayList<>();
       try {
         // The starting set comes from the read model, which trails the items a little.
@@ -405,7 +470,9 @@ class PointOfSaleIT {
         next(queue, level("b", 2, 0, 2), Duration.ofSeconds(15), seen);
         stockOverRest(loc, "c", 5);
         next(queue, level("c", 5, 0, 5), Duration.ofSeconds(10), seen);
-        assertTrue(seen.stream().allMatch(l -> l.getLocation().equals(loc)), "only this location: " + seen);
+        assertTrue(
+            seen.stream().allMatch(l -> l.getLocation().equals(loc)),
+            "only this location: " + seen);
       } finally {
         queue.cancel();
       }
@@ -419,12 +486,16 @@ class PointOfSaleIT {
       try {
         next(queue, level("hot", 1_000, 0, 1_000), Duration.ofSeconds(10), seen);
         for (int i = 1; i <= 200; i++) {
-          Client.Response r = rest.post("/v1/stock/" + loc + "/hot/adjustments", "{\"delta\":-1,\"reason\":\"damage\"}");
+          Client.Response r =
+              rest.post(
+                  "/v1/stock/" + loc + "/hot/adjustments", "{\"delta\":-1,\"reason\":\"damage\"}");
           assertEquals(200, r.status(), r.toString());
         }
         next(queue, level("hot", 800, 0, 800), Duration.ofSeconds(10), seen);
         for (int i = 1; i < seen.size(); i++) {
-          assertTrue(seen.get(i).getOnHand() < seen.get(i - 1).getOnHand(), "never an older level after a newer: " + seen);
+          assertTrue(
+              seen.get(i).getOnHand() < seen.get(i - 1).getOnHand(),
+              "never an older level after a newer: " + seen);
         }
         return seen;
       } finally {
@@ -436,8 +507,10 @@ class PointOfSaleIT {
     void overTheNetworkEveryChangeArrivesInOrder() throws Exception {
       String loc = freshLocation();
       stockOverRest(loc, "hot", 1_000);
-      twoHundredChangesWhileNotReading(pos.watchStock(Pos.WatchStockRequest.newBuilder()
-          .setLocation(loc).addSkus("hot").build()), loc);
+      twoHundredChangesWhileNotReading(
+          pos.watchStock(
+              Pos.WatchStockRequest.newBuilder().setLocation(loc).addSkus("hot").build()),
+          loc);
     }
 
     @Test
@@ -446,15 +519,20 @@ class PointOfSaleIT {
       // must hold back, keeping one pending level per item.
       String loc = freshLocation();
       stockOverRest(loc, "hot", 1_000);
-      List<Pos.StockLevel> seen = twoHundredChangesWhileNotReading(node.pointOfSale().watchStock(
-          Pos.WatchStockRequest.newBuilder().setLocation(loc).addSkus("hot").build()), loc);
+      List<Pos.StockLevel> seen =
+          twoHundredChangesWhileNotReading(
+              node.pointOfSale()
+                  .watchStock(
+                      Pos.WatchStockRequest.newBuilder().setLocation(loc).addSkus("hot").build()),
+              loc);
       assertTrue(seen.size() < 50, "collapsed to far fewer than 200 updates: " + seen.size());
     }
 
     @Test
     void aBadWatchRequestIsAnInvalidArgument() {
-      CompletionStage<List<Pos.StockLevel>> run = pos.watchStock(Pos.WatchStockRequest.newBuilder()
-          .setLocation("").build()).runWith(Sink.seq(), node.system());
+      CompletionStage<List<Pos.StockLevel>> run =
+          pos.watchStock(Pos.WatchStockRequest.newBuilder().setLocation("").build())
+              .runWith(Sink.seq(), node.system());
       assertStatus(Status.Code.INVALID_ARGUMENT, "location", failure(run));
     }
   }
@@ -468,13 +546,23 @@ class PointOfSaleIT {
   private static final long SOLD_AT = Instant.now().minusSeconds(3_600).toEpochMilli();
 
   private static Pos.OfflineSale sale(String saleId, String location, String sku, long quantity) {
-    return Pos.OfflineSale.newBuilder().setSaleId(saleId).setTerminalId("till-9").setLocation(location)
-        .setSku(sku).setQuantity(quantity).setSoldAtEpochMs(SOLD_AT).build();
+    return Pos.OfflineSale.newBuilder()
+        .setSaleId(saleId)
+        .setTerminalId("till-9")
+        .setLocation(location)
+        .setSku(sku)
+        .setQuantity(quantity)
+        .setSoldAtEpochMs(SOLD_AT)
+        .build();
   }
 
   private static Pos.SyncSummary summary(int applied, int duplicates, int oversold, int rejected) {
-    return Pos.SyncSummary.newBuilder().setApplied(applied).setDuplicates(duplicates).setOversold(oversold)
-        .setRejected(rejected).build();
+    return Pos.SyncSummary.newBuilder()
+        .setApplied(applied)
+        .setDuplicates(duplicates)
+        .setOversold(oversold)
+        .setRejected(rejected)
+        .build();
   }
 
   @Nested
@@ -484,14 +572,19 @@ class PointOfSaleIT {
     void theDesignExampleDuplicatesAndOversellAreCountedAndOnHandGoesNegative() {
       String loc = freshLocation();
       stockOverRest(loc, "sku-1", 11);
-      List<Pos.OfflineSale> batch = List.of(
-          sale("o1", loc, "sku-1", 1), sale("o1", loc, "sku-1", 1), sale("o2", loc, "sku-1", 12));
+      List<Pos.OfflineSale> batch =
+          List.of(
+              sale("o1", loc, "sku-1", 1),
+              sale("o1", loc, "sku-1", 1),
+              sale("o2", loc, "sku-1", 12));
 
       Pos.SyncSummary first = await(pos.syncOfflineSales(Source.from(batch)));
 
       assertEquals(summary(2, 1, 1, 0), first);
       Pos.StockLevel level = stock(loc, "sku-1");
-      assertEquals(List.of(-2L, 0L, 0L), List.of(level.getOnHand(), level.getReserved(), level.getAvailable()));
+      assertEquals(
+          List.of(-2L, 0L, 0L),
+          List.of(level.getOnHand(), level.getReserved(), level.getAvailable()));
 
       // The terminal reconnects and sends the same batch again: nothing changes.
       assertEquals(summary(0, 3, 0, 0), await(pos.syncOfflineSales(Source.from(batch))));
@@ -501,7 +594,12 @@ class PointOfSaleIT {
       JsonNode history = rest.get("/v1/stock/" + loc + "/sku-1/history").json().get("items");
       List<String> types = new ArrayList<>();
       history.forEach(e -> types.add(e.get("type").asText()));
-      assertEquals(List.of("stock-adjusted", "offline-sale-recorded", "offline-sale-recorded", "shortage-detected"),
+      assertEquals(
+          List.of(
+              "stock-adjusted",
+              "offline-sale-recorded",
+              "offline-sale-recorded",
+              "shortage-detected"),
           types);
       assertEquals("o2", history.get(2).get("saleId").asText());
       assertEquals("till-9", history.get(2).get("terminalId").asText());
@@ -511,13 +609,14 @@ class PointOfSaleIT {
     void anInvalidSaleIsCountedAsRejectedAndTheStreamGoesOn() {
       String loc = freshLocation();
       stockOverRest(loc, "sku-1", 5);
-      List<Pos.OfflineSale> batch = List.of(
-          sale("s1", loc, "sku-1", 1),
-          sale("s2", loc, "sku-1", 0),                                   // no units
-          sale("", loc, "sku-1", 1),                                     // no sale id
-          sale("s3", "bad/location", "sku-1", 1),
-          sale("s1", loc, "sku-1", 2),                                   // s1 again, another sale
-          sale("s4", loc, "sku-1", 1));
+      List<Pos.OfflineSale> batch =
+          List.of(
+              sale("s1", loc, "sku-1", 1),
+              sale("s2", loc, "sku-1", 0), // no units
+              sale("", loc, "sku-1", 1), // no sale id
+              sale("s3", "bad/location", "sku-1", 1),
+              sale("s1", loc, "sku-1", 2), // s1 again, another sale
+              sale("s4", loc, "sku-1", 1));
 
       assertEquals(summary(2, 0, 0, 4), await(pos.syncOfflineSales(Source.from(batch))));
       assertEquals(3, stock(loc, "sku-1").getOnHand());
@@ -527,9 +626,13 @@ class PointOfSaleIT {
     void aSyncSlowerThanTheRequestTimeoutStillCompletes() {
       String loc = freshLocation();
       stockOverRest(loc, "sku-1", 5);
-      Source<Pos.OfflineSale, NotUsed> slow = Source.from(List.of(
-              sale("t1", loc, "sku-1", 1), sale("t2", loc, "sku-1", 1), sale("t3", loc, "sku-1", 1)))
-          .throttle(1, Duration.ofMillis(2_800));
+      Source<Pos.OfflineSale, NotUsed> slow =
+          Source.from(
+                  List.of(
+                      sale("t1", loc, "sku-1", 1),
+                      sale("t2", loc, "sku-1", 1),
+                      sale("t3", loc, "sku-1", 1)))
+              .throttle(1, Duration.ofMillis(2_800));
 
       assertEquals(summary(3, 0, 0, 0), await(pos.syncOfflineSales(slow)));
     }
@@ -537,9 +640,13 @@ class PointOfSaleIT {
     @Test
     void aSaleOnANeverStockedItemMakesItKnownBelowZero() {
       String loc = freshLocation();
-      assertEquals(summary(1, 0, 1, 0), await(pos.syncOfflineSales(Source.single(sale("n1", loc, "new", 2)))));
+      assertEquals(
+          summary(1, 0, 1, 0),
+          await(pos.syncOfflineSales(Source.single(sale("n1", loc, "new", 2)))));
       Pos.StockLevel level = stock(loc, "new");
-      assertEquals(List.of(-2L, 0L, 0L), List.of(level.getOnHand(), level.getReserved(), level.getAvailable()));
+      assertEquals(
+          List.of(-2L, 0L, 0L),
+          List.of(level.getOnHand(), level.getReserved(), level.getAvailable()));
     }
   }
 }

@@ -1,9 +1,9 @@
 package io.stockhold.api.grpc;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stockhold.testing.RunningNode;
@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Interoperability: a terminal written in Python with the stock gRPC library (grpcio, its C
- * core) and no code generated from this build: it learns the service by server reflection and
- * calls every kind of RPC. Skipped, saying why, where Debian's python3-grpcio is not installed
- * ({@code bin/test} installs it).
+ * Interoperability: a terminal written in Python with the stock gRPC library (grpcio, its C core)
+ * and no code generated from this build: it learns the service by server reflection and calls every
+ * kind of RPC. Skipped, saying why, where Debian's python3-grpcio is not installed ({@code
+ * bin/test} installs it).
  */
 class PythonInteropIT {
 
@@ -29,30 +29,44 @@ class PythonInteropIT {
   @Test
   void aPythonGrpcioClientWithoutGeneratedCodeUsesEveryKindOfRpc() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(Path.of(PYTHON)), PYTHON + " is not installed");
-    Process probe = new ProcessBuilder(PYTHON, "-c", "import grpc, google.protobuf").redirectErrorStream(true).start();
+    Process probe =
+        new ProcessBuilder(PYTHON, "-c", "import grpc, google.protobuf")
+            .redirectErrorStream(true)
+            .start();
     String probeOutput = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    Assumptions.assumeTrue(probe.waitFor() == 0,
-        "python3-grpcio / python3-protobuf are not installed (apt-get install python3-grpcio python3-protobuf): "
+    Assumptions.assumeTrue(
+        probe.waitFor() == 0,
+        "python3-grpcio / python3-protobuf are not installed (apt-get install python3-grpcio"
+            + " python3-protobuf): "
             + probeOutput.strip());
 
     try (RunningNode running = RunningNode.start(TestStore.Kind.H2)) {
       assertEquals(200, running.client().stock("py-store", "apple", 5).status());
       assertEquals(200, running.client().stock("py-store", "pear", 11).status());
 
-      Process client = new ProcessBuilder(PYTHON, Path.of("src/test/python/pos_interop.py").toString(),
-          "127.0.0.1", Integer.toString(running.node().httpPort()), "py-store")
-          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Process client =
+          new ProcessBuilder(
+                  PYTHON,
+                  Path.of("src/test/python/pos_interop.py").toString(),
+                  "127.0.0.1",
+                  Integer.toString(running.node().httpPort()),
+                  "py-store")
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
       String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(client.waitFor(120, TimeUnit.SECONDS), "the Python client did not finish");
       assertEquals(0, client.exitValue(), "the Python client failed; it printed: " + output);
 
       JsonNode seen = new ObjectMapper().readTree(output);
-      List<String> services = new ObjectMapper().convertValue(seen.get("services"),
-          new TypeReference<List<String>>() {});
+      List<String> services =
+          new ObjectMapper()
+              .convertValue(seen.get("services"), new TypeReference<List<String>>() {});
       assertTrue(services.contains("stockhold.pos.v1.PointOfSale"), seen.toString());
       assertEquals(5, seen.at("/apple/onHand").asLong());
       assertEquals(1, seen.at("/reserve/status").asInt(), "RESERVATION_STATUS_HELD");
-      assertTrue(seen.at("/reserve/replayedSameId").asBoolean(), "the same request_id replays the reservation");
+      assertTrue(
+          seen.at("/reserve/replayedSameId").asBoolean(),
+          "the same request_id replays the reservation");
       assertEquals(2, seen.get("commit").asInt(), "RESERVATION_STATUS_COMMITTED");
       assertEquals("NOT_FOUND", seen.get("ghost").asText());
       assertEquals("INVALID_ARGUMENT", seen.at("/badQuantity/0").asText());

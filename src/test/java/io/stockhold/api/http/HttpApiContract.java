@@ -1,12 +1,12 @@
 package io.stockhold.api.http;
 
-import com.typesafe.config.ConfigFactory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
 import io.stockhold.cli.JournalAudit;
 import io.stockhold.node.StockholdNode;
 import io.stockhold.stock.StockAudit;
@@ -65,7 +65,8 @@ abstract class HttpApiContract {
   private StockAudit audit(String location, String sku) throws Exception {
     return JournalAudit.run(store.config().withFallback(ConfigFactory.load())).items().stream()
         .filter(a -> a.persistenceId().equals("StockItem|" + location + "/" + sku))
-        .findFirst().orElseThrow(() -> new AssertionError("no journal for " + location + "/" + sku));
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no journal for " + location + "/" + sku));
   }
 
   // ------------------------------------------------------------------ the last unit
@@ -79,11 +80,14 @@ abstract class HttpApiContract {
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < buyers; i++) {
         String channel = List.of("web", "mobile", "pos").get(i % 3);
-        Client own = new Client(node.httpPort()); // its own connection pool: one connection per buyer
-        outcomes.add(pool.submit(() -> {
-          start.await();
-          return own.reserve(channel, "race", "last-unit", 1, 60L, null);
-        }));
+        Client own =
+            new Client(node.httpPort()); // its own connection pool: one connection per buyer
+        outcomes.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return own.reserve(channel, "race", "last-unit", 1, 60L, null);
+                }));
       }
       start.countDown();
       int won = 0;
@@ -148,7 +152,10 @@ abstract class HttpApiContract {
     assertEquals(3, level.get("onHand").asLong());
     assertEquals(0, level.get("reserved").asLong());
 
-    assertEquals(200, client.post("/v1/reservations/" + id + "/commit", null).status(), "commit is idempotent");
+    assertEquals(
+        200,
+        client.post("/v1/reservations/" + id + "/commit", null).status(),
+        "commit is idempotent");
     assertEquals(3, client.level("store-1", "commit-me").json().get("onHand").asLong());
     Response release = client.post("/v1/reservations/" + id + "/release", null);
     assertEquals(409, release.status());
@@ -162,17 +169,26 @@ abstract class HttpApiContract {
   @Test
   void releaseGivesUnitsBackAndFollowsTheStateTable() {
     client.stock("store-1", "release-me", 4);
-    String id = client.reserve("mobile", "store-1", "release-me", 4, null, null).json().get("reservationId").asText();
+    String id =
+        client
+            .reserve("mobile", "store-1", "release-me", 4, null, null)
+            .json()
+            .get("reservationId")
+            .asText();
     assertEquals(0, client.level("store-1", "release-me").json().get("available").asLong());
     Response released = client.post("/v1/reservations/" + id + "/release", null);
     assertEquals(200, released.status());
     assertEquals("released", released.json().get("status").asText());
     assertEquals(4, client.level("store-1", "release-me").json().get("available").asLong());
-    assertEquals(200, client.post("/v1/reservations/" + id + "/release", null).status(), "release is idempotent");
+    assertEquals(
+        200,
+        client.post("/v1/reservations/" + id + "/release", null).status(),
+        "release is idempotent");
     Response commit = client.post("/v1/reservations/" + id + "/commit", null);
     assertEquals(409, commit.status());
     assertEquals("reservation-released", commit.problem());
-    assertEquals("reservation-released",
+    assertEquals(
+        "reservation-released",
         client.post("/v1/reservations/" + id + "/extend", "{\"ttlSeconds\":60}").problem());
   }
 
@@ -183,12 +199,17 @@ abstract class HttpApiContract {
     assertEquals(201, held.status());
     String id = held.json().get("reservationId").asText();
     Instant deadline = Instant.parse(held.json().get("expiresAt").asText());
-    assertTrue(held.json().get("expiresAt").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
+    assertTrue(
+        held.json()
+            .get("expiresAt")
+            .asText()
+            .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
     Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()) + 1500);
     assertEquals("expired", client.get("/v1/reservations/" + id).json().get("status").asText());
     assertEquals(2, client.level("store-1", "expire-me").json().get("available").asLong());
     StockAudit journal = audit("store-1", "expire-me");
-    assertEquals(1, journal.holdsExpired(), "HoldExpired is journaled within a second of the deadline");
+    assertEquals(
+        1, journal.holdsExpired(), "HoldExpired is journaled within a second of the deadline");
     Response commit = client.post("/v1/reservations/" + id + "/commit", null);
     assertEquals(409, commit.status());
     assertEquals("reservation-expired", commit.problem());
@@ -207,12 +228,18 @@ abstract class HttpApiContract {
     assertEquals(200, extended.status());
     Instant later = Instant.parse(extended.json().get("expiresAt").asText());
     assertTrue(later.isAfter(first.plusSeconds(3000)), first + " -> " + later);
-    assertEquals(later, Instant.parse(client.get("/v1/reservations/" + id).json().get("expiresAt").asText()));
+    assertEquals(
+        later,
+        Instant.parse(client.get("/v1/reservations/" + id).json().get("expiresAt").asText()));
   }
 
   @Test
   void unknownReservationsAreNotFound() {
-    for (String id : List.of("nope", "h~store-1~sku~AAAAAAAAAAAAAAAAAAAAAA", "h~bad.loc~sku~AAAAAAAAAAAAAAAAAAAAAA")) {
+    for (String id :
+        List.of(
+            "nope",
+            "h~store-1~sku~AAAAAAAAAAAAAAAAAAAAAA",
+            "h~bad.loc~sku~AAAAAAAAAAAAAAAAAAAAAA")) {
       Response r = client.get("/v1/reservations/" + id);
       assertEquals(404, r.status(), id);
       assertEquals("reservation-not-found", r.problem());
@@ -235,9 +262,11 @@ abstract class HttpApiContract {
     assertEquals(3, client.level("idem", "tv").json().get("reserved").asLong(), "held once");
 
     // Same key, same body with keys in another order: still the same request.
-    Response reordered = client.post("/v1/reservations",
-        "{\"ttlSeconds\":600,\"lines\":[{\"quantity\":3,\"sku\":\"tv\",\"location\":\"idem\"}],\"channel\":\"web\"}",
-        Map.of("Idempotency-Key", "order-1001"));
+    Response reordered =
+        client.post(
+            "/v1/reservations",
+            "{\"ttlSeconds\":600,\"lines\":[{\"quantity\":3,\"sku\":\"tv\",\"location\":\"idem\"}],\"channel\":\"web\"}",
+            Map.of("Idempotency-Key", "order-1001"));
     assertEquals(201, reordered.status());
     assertEquals(first.body(), reordered.body());
 
@@ -275,7 +304,9 @@ abstract class HttpApiContract {
     assertEquals(200, first.status());
     assertEquals(first.body(), again.body());
     assertEquals(15, client.level("idem", "crate").json().get("onHand").asLong());
-    Response reused = client.post("/v1/stock/idem/crate/adjustments", "{\"delta\":6,\"reason\":\"receipt\"}", key);
+    Response reused =
+        client.post(
+            "/v1/stock/idem/crate/adjustments", "{\"delta\":6,\"reason\":\"receipt\"}", key);
     assertEquals(422, reused.status());
   }
 
@@ -284,14 +315,18 @@ abstract class HttpApiContract {
   @Test
   void adjustmentsAndPolicyShapeTheAvailableQuantity() {
     assertEquals(200, client.stock("store-2", "kettle", 10).status());
-    Response policy = client.put("/v1/stock/store-2/kettle/policy",
-        "{\"safetyStock\":2,\"reorderPoint\":3,\"reorderQuantity\":20}");
+    Response policy =
+        client.put(
+            "/v1/stock/store-2/kettle/policy",
+            "{\"safetyStock\":2,\"reorderPoint\":3,\"reorderQuantity\":20}");
     assertEquals(200, policy.status());
     assertEquals(8, policy.json().get("available").asLong());
-    Response damaged = client.post("/v1/stock/store-2/kettle/adjustments", "{\"delta\":-4,\"reason\":\"damage\"}");
+    Response damaged =
+        client.post("/v1/stock/store-2/kettle/adjustments", "{\"delta\":-4,\"reason\":\"damage\"}");
     assertEquals(6, damaged.json().get("onHand").asLong());
     assertEquals(4, damaged.json().get("available").asLong());
-    Response negative = client.post("/v1/stock/store-2/kettle/adjustments", "{\"delta\":-7,\"reason\":\"damage\"}");
+    Response negative =
+        client.post("/v1/stock/store-2/kettle/adjustments", "{\"delta\":-7,\"reason\":\"damage\"}");
     assertEquals(409, negative.status());
     assertEquals("negative-on-hand", negative.problem());
     assertEquals(6, client.level("store-2", "kettle").json().get("onHand").asLong());
@@ -304,9 +339,12 @@ abstract class HttpApiContract {
   @Test
   void historyShowsEveryEventOfAnItemInOrderAPageAtATime() {
     client.stock("audit", "lamp", 5);
-    String id = client.reserve("web", "audit", "lamp", 2, null, null).json().get("reservationId").asText();
+    String id =
+        client.reserve("web", "audit", "lamp", 2, null, null).json().get("reservationId").asText();
     client.post("/v1/reservations/" + id + "/commit", null);
-    client.post("/v1/stock/audit/lamp/adjustments", "{\"delta\":-1,\"reason\":\"damage\",\"reference\":\"dropped\"}");
+    client.post(
+        "/v1/stock/audit/lamp/adjustments",
+        "{\"delta\":-1,\"reason\":\"damage\",\"reference\":\"dropped\"}");
     Response first = client.get("/v1/stock/audit/lamp/history?limit=2");
     assertEquals(200, first.status(), first.toString());
     JsonNode items = first.json().get("items");
@@ -324,18 +362,42 @@ abstract class HttpApiContract {
     assertEquals("stock-adjusted", more.get(1).get("type").asText());
     assertEquals(-1, more.get(1).get("delta").asLong());
     assertEquals("dropped", more.get(1).get("reference").asText());
-    Response last = client.get("/v1/stock/audit/lamp/history?cursor=" + rest.json().get("nextCursor").asText());
+    Response last =
+        client.get("/v1/stock/audit/lamp/history?cursor=" + rest.json().get("nextCursor").asText());
     assertEquals(0, last.json().get("items").size());
     assertTrue(last.json().get("nextCursor").isNull());
 
     assertEquals("stock-item-not-found", client.get("/v1/stock/audit/never/history").problem());
-    assertEquals("#/query/limit", client.get("/v1/stock/audit/lamp/history?limit=0").json().get("errors").get(0).get("pointer").asText());
-    assertEquals("#/query/cursor", client.get("/v1/stock/audit/lamp/history?cursor=x").json().get("errors").get(0).get("pointer").asText());
+    assertEquals(
+        "#/query/limit",
+        client
+            .get("/v1/stock/audit/lamp/history?limit=0")
+            .json()
+            .get("errors")
+            .get(0)
+            .get("pointer")
+            .asText());
+    assertEquals(
+        "#/query/cursor",
+        client
+            .get("/v1/stock/audit/lamp/history?cursor=x")
+            .json()
+            .get("errors")
+            .get(0)
+            .get("pointer")
+            .asText());
   }
 
   // ------------------------------------------------------------------ bad input
 
-  record Bad(String method, String path, String body, Map<String, String> headers, int status, String slug, String pointer) {}
+  record Bad(
+      String method,
+      String path,
+      String body,
+      Map<String, String> headers,
+      int status,
+      String slug,
+      String pointer) {}
 
   @Test
   void badInputIsRefusedWithAProblemAndChangesNothing() throws Exception {
@@ -345,57 +407,273 @@ abstract class HttpApiContract {
     String line = "{\"location\":\"bad\",\"sku\":\"item\",\"quantity\":%s}";
     String res = "{\"channel\":\"web\",\"lines\":[" + line + "]}";
     Map<String, String> none = Map.of();
-    List<Bad> cases = List.of(
-        new Bad("POST", r, "{\"channel\":", none, 400, "invalid-request", ""),
-        new Bad("POST", r, "[1,2]", none, 400, "invalid-request", ""),
-        new Bad("POST", r, "", none, 400, "invalid-request", ""),
-        new Bad("POST", r, res.formatted("\"1\""), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("1.5"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("1.0"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("0"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("-1"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("10001"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("99999999999999999999999"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, res.formatted("null"), none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad\",\"sku\":\"item\"}]}", none, 400, "invalid-request", "/lines/0/quantity"),
-        new Bad("POST", r, "{\"lines\":[" + line.formatted(1) + "]}", none, 400, "invalid-request", "/channel"),
-        new Bad("POST", r, "{\"channel\":\"Web!\",\"lines\":[" + line.formatted(1) + "]}", none, 400, "invalid-request", "/channel"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[]}", none, 400, "invalid-request", "/lines"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad.loc\",\"sku\":\"item\",\"quantity\":1}]}", none, 400, "invalid-request", "/lines/0/location"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad\",\"sku\":\"-item\",\"quantity\":1}]}", none, 400, "invalid-request", "/lines/0/sku"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "],\"color\":\"red\"}", none, 400, "invalid-request", "/color"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad\",\"sku\":\"item\",\"quantity\":1,\"x\":1}]}", none, 400, "invalid-request", "/lines/0/x"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "," + line.formatted(2) + "]}", none, 400, "invalid-request", "/lines/1"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "],\"ttlSeconds\":0}", none, 400, "invalid-request", "/ttlSeconds"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "],\"ttlSeconds\":86401}", none, 400, "invalid-request", "/ttlSeconds"),
-        new Bad("POST", r, "{\"channel\":\"web\",\"channel\":\"pos\",\"lines\":[" + line.formatted(1) + "]}", none, 400, "invalid-request", ""),
-        new Bad("POST", r, res.formatted(1), Map.of("Idempotency-Key", "x".repeat(256)), 400, "invalid-request", "#/header/Idempotency-Key"),
-        new Bad("POST", r, res.formatted(1), Map.of("Content-Type", "text/plain"), 415, "unsupported-media-type", null),
-        new Bad("POST", r, "{\"channel\":\"web\",\"pad\":\"" + "x".repeat(70_000) + "\"}", none, 413, "payload-too-large", null),
-        new Bad("POST", adj, "{\"reason\":\"count\"}", none, 400, "invalid-request", "/delta"),
-        new Bad("POST", adj, "{\"delta\":1,\"setOnHand\":3,\"reason\":\"count\"}", none, 400, "invalid-request", "/delta"),
-        new Bad("POST", adj, "{\"delta\":0,\"reason\":\"receipt\"}", none, 400, "invalid-request", "/delta"),
-        new Bad("POST", adj, "{\"setOnHand\":-1,\"reason\":\"count\"}", none, 400, "invalid-request", "/setOnHand"),
-        new Bad("POST", adj, "{\"delta\":1,\"reason\":\"theft\"}", none, 400, "invalid-request", "/reason"),
-        new Bad("POST", adj, "{\"delta\":1,\"reason\":\"receipt\",\"reference\":\"" + "r".repeat(201) + "\"}", none, 400, "invalid-request", "/reference"),
-        new Bad("POST", "/v1/stock/bad.loc/item/adjustments", "{\"delta\":1,\"reason\":\"receipt\"}", none, 400, "invalid-request", "#/path/location"),
-        new Bad("PUT", "/v1/stock/bad/item/policy", "{\"safetyStock\":-1,\"reorderPoint\":0,\"reorderQuantity\":0}", none, 400, "invalid-request", "/safetyStock"),
-        new Bad("PUT", "/v1/stock/bad/item/policy", "{\"safetyStock\":1}", none, 400, "invalid-request", "/reorderPoint"),
-        new Bad("DELETE", "/v1/stock/bad/item", null, none, 405, "method-not-allowed", null),
-        new Bad("GET", "/v1/nothing-here", null, none, 404, "not-found", null));
+    List<Bad> cases =
+        List.of(
+            new Bad("POST", r, "{\"channel\":", none, 400, "invalid-request", ""),
+            new Bad("POST", r, "[1,2]", none, 400, "invalid-request", ""),
+            new Bad("POST", r, "", none, 400, "invalid-request", ""),
+            new Bad(
+                "POST",
+                r,
+                res.formatted("\"1\""),
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/quantity"),
+            new Bad(
+                "POST", r, res.formatted("1.5"), none, 400, "invalid-request", "/lines/0/quantity"),
+            new Bad(
+                "POST", r, res.formatted("1.0"), none, 400, "invalid-request", "/lines/0/quantity"),
+            new Bad(
+                "POST", r, res.formatted("0"), none, 400, "invalid-request", "/lines/0/quantity"),
+            new Bad(
+                "POST", r, res.formatted("-1"), none, 400, "invalid-request", "/lines/0/quantity"),
+            new Bad(
+                "POST",
+                r,
+                res.formatted("10001"),
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/quantity"),
+            new Bad(
+                "POST",
+                r,
+                res.formatted("99999999999999999999999"),
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/quantity"),
+            new Bad(
+                "POST",
+                r,
+                res.formatted("null"),
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/quantity"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad\",\"sku\":\"item\"}]}",
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/quantity"),
+            new Bad(
+                "POST",
+                r,
+                "{\"lines\":[" + line.formatted(1) + "]}",
+                none,
+                400,
+                "invalid-request",
+                "/channel"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"Web!\",\"lines\":[" + line.formatted(1) + "]}",
+                none,
+                400,
+                "invalid-request",
+                "/channel"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[]}",
+                none,
+                400,
+                "invalid-request",
+                "/lines"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad.loc\",\"sku\":\"item\",\"quantity\":1}]}",
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/location"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad\",\"sku\":\"-item\",\"quantity\":1}]}",
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/sku"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "],\"color\":\"red\"}",
+                none,
+                400,
+                "invalid-request",
+                "/color"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[{\"location\":\"bad\",\"sku\":\"item\",\"quantity\":1,\"x\":1}]}",
+                none,
+                400,
+                "invalid-request",
+                "/lines/0/x"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":["
+                    + line.formatted(1)
+                    + ","
+                    + line.formatted(2)
+                    + "]}",
+                none,
+                400,
+                "invalid-request",
+                "/lines/1"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "],\"ttlSeconds\":0}",
+                none,
+                400,
+                "invalid-request",
+                "/ttlSeconds"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"lines\":[" + line.formatted(1) + "],\"ttlSeconds\":86401}",
+                none,
+                400,
+                "invalid-request",
+                "/ttlSeconds"),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"channel\":\"pos\",\"lines\":[" + line.formatted(1) + "]}",
+                none,
+                400,
+                "invalid-request",
+                ""),
+            new Bad(
+                "POST",
+                r,
+                res.formatted(1),
+                Map.of("Idempotency-Key", "x".repeat(256)),
+                400,
+                "invalid-request",
+                "#/header/Idempotency-Key"),
+            new Bad(
+                "POST",
+                r,
+                res.formatted(1),
+                Map.of("Content-Type", "text/plain"),
+                415,
+                "unsupported-media-type",
+                null),
+            new Bad(
+                "POST",
+                r,
+                "{\"channel\":\"web\",\"pad\":\"" + "x".repeat(70_000) + "\"}",
+                none,
+                413,
+                "payload-too-large",
+                null),
+            new Bad("POST", adj, "{\"reason\":\"count\"}", none, 400, "invalid-request", "/delta"),
+            new Bad(
+                "POST",
+                adj,
+                "{\"delta\":1,\"setOnHand\":3,\"reason\":\"count\"}",
+                none,
+                400,
+                "invalid-request",
+                "/delta"),
+            new Bad(
+                "POST",
+                adj,
+                "{\"delta\":0,\"reason\":\"receipt\"}",
+                none,
+                400,
+                "invalid-request",
+                "/delta"),
+            new Bad(
+                "POST",
+                adj,
+                "{\"setOnHand\":-1,\"reason\":\"count\"}",
+                none,
+                400,
+                "invalid-request",
+                "/setOnHand"),
+            new Bad(
+                "POST",
+                adj,
+                "{\"delta\":1,\"reason\":\"theft\"}",
+                none,
+                400,
+                "invalid-request",
+                "/reason"),
+            new Bad(
+                "POST",
+                adj,
+                "{\"delta\":1,\"reason\":\"receipt\",\"reference\":\"" + "r".repeat(201) + "\"}",
+                none,
+                400,
+                "invalid-request",
+                "/reference"),
+            new Bad(
+                "POST",
+                "/v1/stock/bad.loc/item/adjustments",
+                "{\"delta\":1,\"reason\":\"receipt\"}",
+                none,
+                400,
+                "invalid-request",
+                "#/path/location"),
+            new Bad(
+                "PUT",
+                "/v1/stock/bad/item/policy",
+                "{\"safetyStock\":-1,\"reorderPoint\":0,\"reorderQuantity\":0}",
+                none,
+                400,
+                "invalid-request",
+                "/safetyStock"),
+            new Bad(
+                "PUT",
+                "/v1/stock/bad/item/policy",
+                "{\"safetyStock\":1}",
+                none,
+                400,
+                "invalid-request",
+                "/reorderPoint"),
+            new Bad("DELETE", "/v1/stock/bad/item", null, none, 405, "method-not-allowed", null),
+            new Bad("GET", "/v1/nothing-here", null, none, 404, "not-found", null));
     String before = client.level("bad", "item").body();
     long eventsBefore = audit("bad", "item").events();
     List<String> failures = new ArrayList<>();
     for (Bad c : cases) {
       Response resp = client.send(c.method(), c.path(), c.body(), c.headers());
-      String what = c.method() + " " + c.path() + " " + (c.body() == null ? "" : c.body().substring(0, Math.min(90, c.body().length())));
-      if (resp.status() != c.status()) { failures.add(what + " -> " + resp); continue; }
-      if (!"application/problem+json".equals(resp.contentType())) { failures.add(what + " -> content type " + resp.contentType()); continue; }
+      String what =
+          c.method()
+              + " "
+              + c.path()
+              + " "
+              + (c.body() == null ? "" : c.body().substring(0, Math.min(90, c.body().length())));
+      if (resp.status() != c.status()) {
+        failures.add(what + " -> " + resp);
+        continue;
+      }
+      if (!"application/problem+json".equals(resp.contentType())) {
+        failures.add(what + " -> content type " + resp.contentType());
+        continue;
+      }
       if (!resp.problem().equals(c.slug())) failures.add(what + " -> slug " + resp.problem());
       if (c.pointer() != null) {
         boolean named = false;
-        for (JsonNode e : resp.json().path("errors")) named |= e.get("pointer").asText().equals(c.pointer());
-        if (!named) failures.add(what + " -> errors " + resp.json().path("errors") + ", expected pointer " + c.pointer());
+        for (JsonNode e : resp.json().path("errors"))
+          named |= e.get("pointer").asText().equals(c.pointer());
+        if (!named)
+          failures.add(
+              what
+                  + " -> errors "
+                  + resp.json().path("errors")
+                  + ", expected pointer "
+                  + c.pointer());
       }
     }
     assertTrue(failures.isEmpty(), String.join("\n", failures));
@@ -414,15 +692,22 @@ abstract class HttpApiContract {
       OutputStream out = socket.getOutputStream();
       InputStream in = socket.getInputStream();
       byte[] buffer = new byte[65_536];
-      out.write(ascii("POST /v1/reservations HTTP/1.1\r\nHost: stockhold\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + body.length + "\r\n\r\n"));
+      out.write(
+          ascii(
+              "POST /v1/reservations HTTP/1.1\r\n"
+                  + "Host: stockhold\r\n"
+                  + "Content-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + body.length
+                  + "\r\n\r\n"));
       out.write(body, 0, 10_000);
       out.flush();
       socket.setSoTimeout(500);
       try {
         int early = in.read(buffer);
-        throw new AssertionError("answered while the body was still coming: "
-            + new String(buffer, 0, Math.max(0, early), StandardCharsets.US_ASCII));
+        throw new AssertionError(
+            "answered while the body was still coming: "
+                + new String(buffer, 0, Math.max(0, early), StandardCharsets.US_ASCII));
       } catch (SocketTimeoutException expected) {
         // nothing yet: the server is still reading the body
       }
@@ -434,7 +719,8 @@ abstract class HttpApiContract {
       out.write(ascii("GET /v1/stock/any/thing HTTP/1.1\r\nHost: stockhold\r\n\r\n"));
       out.flush();
       String next = new String(buffer, 0, in.read(buffer), StandardCharsets.US_ASCII);
-      assertTrue(next.startsWith("HTTP/1.1 "), "the same connection answers the next request: " + next);
+      assertTrue(
+          next.startsWith("HTTP/1.1 "), "the same connection answers the next request: " + next);
     }
   }
 
@@ -446,11 +732,13 @@ abstract class HttpApiContract {
 
   @Test
   void everyResponseCarriesARequestId() {
-    Response given = client.send("GET", "/v1/stock/any/thing", null, Map.of("X-Request-Id", "checkout-42"));
+    Response given =
+        client.send("GET", "/v1/stock/any/thing", null, Map.of("X-Request-Id", "checkout-42"));
     assertEquals("checkout-42", given.header("X-Request-Id"));
     Response generated = client.get("/v1/stock/any/thing");
     assertNotNull(generated.header("X-Request-Id"));
-    assertNotEquals(generated.header("X-Request-Id"), client.get("/v1/stock/any/thing").header("X-Request-Id"));
+    assertNotEquals(
+        generated.header("X-Request-Id"), client.get("/v1/stock/any/thing").header("X-Request-Id"));
     assertNotNull(client.get("/v1/nothing").header("X-Request-Id"), "rejections too");
   }
 
@@ -471,13 +759,19 @@ abstract class HttpApiContract {
     assertTrue(self.startsWith("pekko://"), members.body());
     Response shards = management.get("/cluster/shards/StockItem");
     assertEquals(200, shards.status(), shards.toString());
-    assertTrue(shards.json().path("regions").size() >= 1, "the item's shard is hosted here: " + shards.body());
+    assertTrue(
+        shards.json().path("regions").size() >= 1,
+        "the item's shard is hosted here: " + shards.body());
 
     // No one leaves or downs a node over the management port.
     Response leave = management.send("DELETE", "/cluster/members/" + self, null, Map.of());
     assertTrue(leave.status() >= 400 && leave.status() < 500, leave.toString());
-    Response down = management.send("PUT", "/cluster/members/" + self, "operation=Down",
-        Map.of("Content-Type", "application/x-www-form-urlencoded"));
+    Response down =
+        management.send(
+            "PUT",
+            "/cluster/members/" + self,
+            "operation=Down",
+            Map.of("Content-Type", "application/x-www-form-urlencoded"));
     assertTrue(down.status() >= 400 && down.status() < 500, down.toString());
     assertEquals(200, management.get("/ready").status(), "still a member");
   }
@@ -499,15 +793,22 @@ abstract class HttpApiContract {
       List<Future<?>> work = new ArrayList<>();
       for (int i = 0; i < 300; i++) {
         int n = i;
-        work.add(pool.submit(() -> {
-          Response r = client.reserve("web", "mix", "widget", 1 + n % 3, 60L, "mix-" + n);
-          if (r.status() == 409) return;
-          if (r.status() != 201) { unexpected.add(r.toString()); return; }
-          held.incrementAndGet();
-          String id = r.json().get("reservationId").asText();
-          Response end = client.post("/v1/reservations/" + id + (n % 2 == 0 ? "/commit" : "/release"), null);
-          if (end.status() != 200) unexpected.add(end.toString());
-        }));
+        work.add(
+            pool.submit(
+                () -> {
+                  Response r = client.reserve("web", "mix", "widget", 1 + n % 3, 60L, "mix-" + n);
+                  if (r.status() == 409) return;
+                  if (r.status() != 201) {
+                    unexpected.add(r.toString());
+                    return;
+                  }
+                  held.incrementAndGet();
+                  String id = r.json().get("reservationId").asText();
+                  Response end =
+                      client.post(
+                          "/v1/reservations/" + id + (n % 2 == 0 ? "/commit" : "/release"), null);
+                  if (end.status() != 200) unexpected.add(end.toString());
+                }));
       }
       for (Future<?> f : work) f.get();
     }

@@ -1,6 +1,5 @@
 package io.stockhold.api.http;
 
-import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,15 +28,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The OpenAPI document and the routes agree: every documented operation is routed, no other
- * method is, and every path segment the routes match is documented (and the reverse).
+ * The OpenAPI document and the routes agree: every documented operation is routed, no other method
+ * is, and every path segment the routes match is documented (and the reverse).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenApiAgreementIT {
 
   private static final List<String> METHODS = List.of("GET", "POST", "PUT", "DELETE", "PATCH");
-  private static final Map<String, String> SAMPLES = Map.of(
-      "{location}", "doc-check", "{sku}", "item", "{reservationId}", "h~doc-check~item~AAAAAAAAAAAAAAAAAAAAAA");
+  private static final Map<String, String> SAMPLES =
+      Map.of(
+          "{location}",
+          "doc-check",
+          "{sku}",
+          "item",
+          "{reservationId}",
+          "h~doc-check~item~AAAAAAAAAAAAAAAAAAAAAA");
 
   private JsonNode document;
   private RunningNode running;
@@ -44,7 +50,9 @@ class OpenApiAgreementIT {
 
   @BeforeAll
   void start() throws Exception {
-    document = new ObjectMapper(new YAMLFactory()).readTree(Path.of("src/main/resources/openapi.yaml").toFile());
+    document =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(Path.of("src/main/resources/openapi.yaml").toFile());
     running = RunningNode.start(TestStore.Kind.H2);
     client = running.client();
   }
@@ -71,16 +79,22 @@ class OpenApiAgreementIT {
   void everyDocumentedOperationIsRoutedAndNoOtherMethodIs() {
     assertTrue(document.path("openapi").asText().startsWith("3.1"), "OpenAPI 3.1");
     List<String> wrong = new ArrayList<>();
-    document.get("paths").fields().forEachRemaining(entry -> {
-      String path = concrete(entry.getKey());
-      for (String method : METHODS) {
-        boolean documented = entry.getValue().has(method.toLowerCase());
-        String body = method.equals("GET") || method.equals("DELETE") ? null : "{}";
-        Response r = client.send(method, path, body, Map.of());
-        if (documented && unrouted(r)) wrong.add(method + " " + entry.getKey() + " is documented but not routed: " + r);
-        if (!documented && !unrouted(r)) wrong.add(method + " " + entry.getKey() + " is routed but not documented: " + r);
-      }
-    });
+    document
+        .get("paths")
+        .fields()
+        .forEachRemaining(
+            entry -> {
+              String path = concrete(entry.getKey());
+              for (String method : METHODS) {
+                boolean documented = entry.getValue().has(method.toLowerCase());
+                String body = method.equals("GET") || method.equals("DELETE") ? null : "{}";
+                Response r = client.send(method, path, body, Map.of());
+                if (documented && unrouted(r))
+                  wrong.add(method + " " + entry.getKey() + " is documented but not routed: " + r);
+                if (!documented && !unrouted(r))
+                  wrong.add(method + " " + entry.getKey() + " is routed but not documented: " + r);
+              }
+            });
     // Prefixes of documented paths that are not documented themselves must not be routed either.
     Set<String> documented = new TreeSet<>();
     document.get("paths").fieldNames().forEachRemaining(documented::add);
@@ -99,9 +113,14 @@ class OpenApiAgreementIT {
   @Test
   void everyLiteralPathSegmentInTheRoutesIsDocumentedAndTheReverse() throws IOException {
     Set<String> documented = new TreeSet<>();
-    document.get("paths").fieldNames().forEachRemaining(p -> {
-      for (String segment : p.split("/")) if (!segment.isEmpty() && !segment.startsWith("{")) documented.add(segment);
-    });
+    document
+        .get("paths")
+        .fieldNames()
+        .forEachRemaining(
+            p -> {
+              for (String segment : p.split("/"))
+                if (!segment.isEmpty() && !segment.startsWith("{")) documented.add(segment);
+            });
     Set<String> routed = new TreeSet<>();
     Pattern literal = Pattern.compile("\\b(?:path|pathPrefix)\\(\"([^\"]+)\"");
     try (Stream<Path> sources = Files.list(Path.of("src/main/java/io/stockhold/api/http"))) {

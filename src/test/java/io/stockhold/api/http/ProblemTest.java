@@ -11,19 +11,26 @@ class ProblemTest {
 
   @Test
   void oneBadFieldIsNamedInTheDetail() {
-    assertEquals("/lines/0/quantity: must be at least 1", Problem.invalid("/lines/0/quantity", "must be at least 1").detail());
+    assertEquals(
+        "/lines/0/quantity: must be at least 1",
+        Problem.invalid("/lines/0/quantity", "must be at least 1").detail());
   }
 
   @Test
   void aBadBodyAsAWholeHasItsDetailAlone() {
-    assertEquals("malformed JSON: unexpected end", Problem.invalid("", "malformed JSON: unexpected end").detail());
+    assertEquals(
+        "malformed JSON: unexpected end",
+        Problem.invalid("", "malformed JSON: unexpected end").detail());
   }
 
   @Test
   void aMalformedBodySaysWhereTheParserStoppedAndWhyInTheClientsTerms() {
-    assertEquals("malformed JSON at line 1, column 17: Unexpected end-of-input: expected close marker for Object"
-        + " (start marker at line 1, column 1)", malformed("{\"channel\":\"web\"").detail());
-    assertEquals("malformed JSON at line 2, column 4: Unexpected close marker '}': no open Object to close",
+    assertEquals(
+        "malformed JSON at line 1, column 17: Unexpected end-of-input: expected close marker for"
+            + " Object (start marker at line 1, column 1)",
+        malformed("{\"channel\":\"web\"").detail());
+    assertEquals(
+        "malformed JSON at line 2, column 4: Unexpected close marker '}': no open Object to close",
         malformed("{\n  }}").detail());
   }
 
@@ -40,7 +47,9 @@ class ProblemTest {
 
   @Test
   void severalBadFieldsPointToTheList() {
-    Problem p = Problem.invalid(List.of(new Problem.FieldError("/a", "x"), new Problem.FieldError("/b", "y")));
+    Problem p =
+        Problem.invalid(
+            List.of(new Problem.FieldError("/a", "x"), new Problem.FieldError("/b", "y")));
     assertEquals("2 problems with the request; see errors", p.detail());
     assertEquals(2, p.errors().size());
   }
