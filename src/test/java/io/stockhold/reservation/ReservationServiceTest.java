@@ -39,7 +39,8 @@ class ReservationServiceTest {
                     new ReservationLine("store-7", "tv-55", 1),
                     new ReservationLine("store-7", "hdmi-2m", 2)),
                 OptionalLong.empty())));
-    // POS: reserve store-7/sku-1 × 1 with ttl_seconds 30.
+    // POS: reserve store-7/sku-1 × 1 with ttl_seconds 30 (a POS request always names its hold
+    // time: ttl_seconds 0 is filled in with the POS default before it gets here).
     assertEquals(
         "WHdR5RweLu-B5182Bapa3Q",
         ReservationService.fingerprint(

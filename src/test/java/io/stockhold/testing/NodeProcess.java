@@ -71,7 +71,9 @@ public final class NodeProcess implements AutoCloseable {
   private static NodeProcess start(
       TestStore store, String name, Ports ports, Path config, Map<String, String> extraEnvironment)
       throws Exception {
-    Path jar = Path.of("target", "stockhold.jar").toAbsolutePath();
+    // The node's jar; the bench's build, which runs in bench/, names it with -Dstockhold.jar.
+    Path jar =
+        Path.of(System.getProperty("stockhold.jar", "target/stockhold.jar")).toAbsolutePath();
     if (!Files.isRegularFile(jar)) throw new IllegalStateException("build the jar first: " + jar);
     int http = ports.http();
     int management = ports.management();

@@ -90,13 +90,18 @@ public final class PointOfSaleService implements PointOfSale {
     List<Pos.Line> lines = check.lines(in.getLinesList());
     check.ttlSeconds(in.getTtlSeconds());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
+    // A POS request always names its hold time: 0 is the POS default, filled in here. So its
+    // fingerprint is the one the bridge has always journaled (its hold time included), and a REST
+    // client's default (a different one) never applies to a till.
+    long ttlSeconds =
+        in.getTtlSeconds() == 0 ? settings.defaultTtl().toSeconds() : in.getTtlSeconds();
     var request =
         new NewReservation(
             CHANNEL,
             lines.stream()
                 .map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity()))
                 .toList(),
-            in.getTtlSeconds() == 0 ? OptionalLong.empty() : OptionalLong.of(in.getTtlSeconds()));
+            OptionalLong.of(ttlSeconds));
     Optional<String> key =
         in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
     return reservations
