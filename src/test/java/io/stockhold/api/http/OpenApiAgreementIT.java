@@ -122,7 +122,7 @@ class OpenApiAgreementIT {
                 if (!segment.isEmpty() && !segment.startsWith("{")) documented.add(segment);
             });
     Set<String> routed = new TreeSet<>();
-    Pattern literal = Pattern.compile("\\b(?:path|pathPrefix)\\(\"([^\"]+)\"");
+    Pattern literal = Pattern.compile("\\b(?:path|pathPrefix)\\(\\s*\"([^\"]+)\"");
     try (Stream<Path> sources = Files.list(Path.of("src/main/java/io/stockhold/api/http"))) {
       for (Path source : sources.toList()) {
         Matcher m = literal.matcher(Files.readString(source));
