@@ -2,11 +2,14 @@
 protobuf: no code generated from pos.proto. It learns the service from the server's reflection,
 builds the message classes at run time, calls every kind of RPC and prints what it saw as JSON.
 
-    python3 pos_interop.py <host> <port> <location>
+    STOCKHOLD_API_KEY=<key> python3 pos_interop.py <host> <port> <location>
 
-The caller has stocked <location>/apple with 5 and <location>/pear with 11 units.
+The caller has stocked <location>/apple with 5 and <location>/pear with 11 units. Every call,
+reflection included, presents the key from STOCKHOLD_API_KEY as `authorization: Bearer <key>`
+metadata (an environment variable, not an argument, so the key does not show in a process list).
 """
 import json
+import os
 import sys
 import time
 
@@ -66,9 +69,9 @@ def fields(buf):
     return out
 
 
-def reflect(channel, request):
+def reflect(channel, request, auth):
     call = channel.stream_stream(REFLECTION)
-    return fields(next(iter(call(iter([request]), timeout=20))))
+    return fields(next(iter(call(iter([request]), timeout=20, metadata=auth))))
 
 
 def message_classes(file_proto):
@@ -86,12 +89,16 @@ def message_classes(file_proto):
 
 def main():
     host, port, location = sys.argv[1], sys.argv[2], sys.argv[3]
+    key = os.environ.get("STOCKHOLD_API_KEY")
+    if not key:
+        sys.exit("set STOCKHOLD_API_KEY to the key to present")
+    auth = (("authorization", "Bearer " + key),)
     seen = {}
     with grpc.insecure_channel("%s:%s" % (host, port)) as channel:
-        listed = reflect(channel, field(7, b"*"))
+        listed = reflect(channel, field(7, b"*"), auth)
         services = [fields(s)[1][0].decode() for s in fields(listed[6][0])[1]]
         seen["services"] = services
-        found = reflect(channel, field(4, SERVICE.encode()))
+        found = reflect(channel, field(4, SERVICE.encode()), auth)
         file_proto = descriptor_pb2.FileDescriptorProto.FromString(fields(found[4][0])[1][0])
         m = message_classes(file_proto)
 
@@ -101,25 +108,25 @@ def main():
                                        response_deserializer=m[response].FromString)
 
         get_stock = unary("GetStock", "StockLevel")
-        level = get_stock(m["StockRef"](location=location, sku="apple"), timeout=20)
+        level = get_stock(m["StockRef"](location=location, sku="apple"), timeout=20, metadata=auth)
         seen["apple"] = {"onHand": level.on_hand, "reserved": level.reserved, "available": level.available}
 
         reserve = unary("Reserve", "Reservation")
         request = m["ReserveRequest"](request_id="py-1", terminal_id="py-till",
                                       lines=[{"location": location, "sku": "apple", "quantity": 2}])
-        first = reserve(request, timeout=20)
-        again = reserve(request, timeout=20)
+        first = reserve(request, timeout=20, metadata=auth)
+        again = reserve(request, timeout=20, metadata=auth)
         seen["reserve"] = {"status": first.status, "replayedSameId": first.reservation_id == again.reservation_id}
         commit = unary("Commit", "Reservation")
-        seen["commit"] = commit(m["ReservationRef"](reservation_id=first.reservation_id), timeout=20).status
+        seen["commit"] = commit(m["ReservationRef"](reservation_id=first.reservation_id), timeout=20, metadata=auth).status
 
         try:
-            get_stock(m["StockRef"](location=location, sku="ghost"), timeout=20)
+            get_stock(m["StockRef"](location=location, sku="ghost"), timeout=20, metadata=auth)
             seen["ghost"] = "OK"
         except grpc.RpcError as e:
             seen["ghost"] = e.code().name
         try:
-            reserve(m["ReserveRequest"](lines=[{"location": location, "sku": "apple", "quantity": 0}]), timeout=20)
+            reserve(m["ReserveRequest"](lines=[{"location": location, "sku": "apple", "quantity": 0}]), timeout=20, metadata=auth)
             seen["badQuantity"] = "OK"
         except grpc.RpcError as e:
             seen["badQuantity"] = [e.code().name, e.details()]
@@ -127,7 +134,7 @@ def main():
         watch = channel.unary_stream("/%s/WatchStock" % SERVICE,
                                      request_serializer=lambda msg: msg.SerializeToString(),
                                      response_deserializer=m["StockLevel"].FromString)
-        stream = watch(m["WatchStockRequest"](location=location, skus=["apple"]), timeout=30)
+        stream = watch(m["WatchStockRequest"](location=location, skus=["apple"]), timeout=30, metadata=auth)
         current = next(stream)
         seen["watchFirst"] = {"sku": current.sku, "onHand": current.on_hand}
         stream.cancel()
@@ -139,10 +146,10 @@ def main():
         sales = [m["OfflineSale"](sale_id=sid, terminal_id="py-till", location=location, sku="pear",
                                   quantity=q, sold_at_epoch_ms=sold_at)
                  for sid, q in [("p1", 1), ("p1", 1), ("p2", 12)]]
-        summary = sync(iter(sales), timeout=30)
+        summary = sync(iter(sales), timeout=30, metadata=auth)
         seen["sync"] = {"applied": summary.applied, "duplicates": summary.duplicates,
                         "oversold": summary.oversold, "rejected": summary.rejected}
-        seen["pearOnHand"] = get_stock(m["StockRef"](location=location, sku="pear"), timeout=20).on_hand
+        seen["pearOnHand"] = get_stock(m["StockRef"](location=location, sku="pear"), timeout=20, metadata=auth).on_hand
     print(json.dumps(seen))
 
 

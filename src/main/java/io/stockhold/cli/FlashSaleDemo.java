@@ -13,9 +13,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,6 +69,9 @@ public final class FlashSaleDemo {
   }
 
   private static int run(int units, int buyers, Path dataDir, PrintStream out) throws Exception {
+    // The node lives only as long as the demo: a master key of its own, kept in memory and shown
+    // to nobody, is the only key its buyers need (and no master.key file is left to clean up).
+    String apiKey = randomKey();
     Config config =
         ConfigFactory.parseMap(
                 Map.of(
@@ -74,6 +79,8 @@ public final class FlashSaleDemo {
                     dataDir.toString(),
                     "stockhold.db.url",
                     "",
+                    "stockhold.auth.master-key",
+                    apiKey,
                     "stockhold.http.interface",
                     "127.0.0.1",
                     "stockhold.http.port",
@@ -101,15 +108,17 @@ public final class FlashSaleDemo {
               .build();
       send(
           http,
+          apiKey,
           base + "/v1/stock/" + LOCATION + "/" + SKU + "/adjustments",
           "{\"setOnHand\":" + units + ",\"reason\":\"count\",\"reference\":\"demo\"}",
           null);
       out.printf(
           "%d units of %s/%s on sale; %d buyers on %s rush in over HTTP.%n",
           units, LOCATION, SKU, buyers, String.join(", ", channelsOf(buyers)));
-      sale = new Sale(buyers);
+      sale = new Sale(buyers, apiKey);
       sale.run(http, base, out);
-      String level = send(http, base + "/v1/stock/" + LOCATION + "/" + SKU, null, null).body();
+      String level =
+          send(http, apiKey, base + "/v1/stock/" + LOCATION + "/" + SKU, null, null).body();
       Matcher m = ON_HAND.matcher(level);
       sale.onHandAfter = m.find() ? Long.parseLong(m.group(1)) : Long.MIN_VALUE;
     }
@@ -160,6 +169,7 @@ public final class FlashSaleDemo {
   /** The buyers, their outcomes and their timings. */
   private static final class Sale {
     final int buyerCount;
+    final String apiKey;
     final Map<String, AtomicInteger> buyers = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> sold = new ConcurrentHashMap<>();
     final LongAdder rejected = new LongAdder();
@@ -170,8 +180,9 @@ public final class FlashSaleDemo {
     double seconds;
     long onHandAfter;
 
-    Sale(int buyerCount) {
+    Sale(int buyerCount, String apiKey) {
       this.buyerCount = buyerCount;
+      this.apiKey = apiKey;
       this.latenciesMicros = new long[buyerCount];
       CHANNELS.forEach(
           c -> {
@@ -227,7 +238,7 @@ public final class FlashSaleDemo {
               + "\",\"quantity\":1}]}";
       long t0 = System.nanoTime();
       HttpResponse<String> reserved =
-          send(http, base + "/v1/reservations", body, "demo-buyer-" + buyer);
+          send(http, apiKey, base + "/v1/reservations", body, "demo-buyer-" + buyer);
       latenciesMicros[buyer] = (System.nanoTime() - t0) / 1000;
       requests.increment();
       if (reserved.statusCode() == 409) {
@@ -241,7 +252,7 @@ public final class FlashSaleDemo {
         return;
       }
       String location = reserved.headers().firstValue("Location").orElseThrow();
-      HttpResponse<String> committed = send(http, base + location + "/commit", "", null);
+      HttpResponse<String> committed = send(http, apiKey, base + location + "/commit", "", null);
       requests.increment();
       if (committed.statusCode() == 200) {
         sold.get(channel).incrementAndGet();
@@ -269,10 +280,14 @@ public final class FlashSaleDemo {
     }
   }
 
-  private static HttpResponse<String> send(HttpClient http, String url, String body, String key)
+  /** A request that presents {@code apiKey}; {@code idempotencyKey} is sent when not null. */
+  private static HttpResponse<String> send(
+      HttpClient http, String apiKey, String url, String body, String idempotencyKey)
       throws IOException, InterruptedException {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + apiKey);
     if (body == null) {
       request.GET();
     } else {
@@ -280,8 +295,15 @@ public final class FlashSaleDemo {
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body));
     }
-    if (key != null) request.header("Idempotency-Key", key);
+    if (idempotencyKey != null) request.header("Idempotency-Key", idempotencyKey);
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A master key for the demo's node: 32 random bytes, well over the 16 characters required. */
+  private static String randomKey() {
+    byte[] bytes = new byte[32];
+    new SecureRandom().nextBytes(bytes);
+    return "demo-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   static int freePort() throws IOException {

@@ -2,6 +2,7 @@ package io.stockhold.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.access.MasterKey;
 import io.stockhold.node.StockholdNode;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -27,6 +28,9 @@ public final class Main {
                                     (bin/stockhold) the local three-node cluster of conf/node1..3.conf
         demo   [--units N] [--buyers N]
                                     a flash sale in one process over real HTTP, then verify the journal
+        keys   create|list|revoke [--name N] [--scopes s1,s2] [--locations l1,l2] [--id KEY_ID] [...]
+                                    API keys of a running node (keys --help: every option); the master key
+                                    from STOCKHOLD_MASTER_KEY, never an argument
         verify [--config FILE] [--limit N]
                                     replay the journal, check every invariant; exit 1 on a violation, 2 when unreadable
         bench  [--seconds N] [--connections N] [--report DIR] [--quick] [...]   (bench --help: every option)
@@ -61,6 +65,19 @@ public final class Main {
       System.exit(args.length == 0 ? 2 : 0);
     }
     String command = args[0];
+    if (command.equals("keys")) {
+      // keys <action> [options]: the action is a word of its own.
+      if (args.length < 2 || args[1].startsWith("--")) {
+        System.out.print(KeysCommand.USAGE);
+        System.exit(args.length >= 2 && args[1].equals("--help") ? 0 : 2);
+      }
+      Map<String, String> keyOptions = options(List.of(args).subList(2, args.length));
+      if (keyOptions.containsKey("help")) {
+        System.out.print(KeysCommand.USAGE);
+        System.exit(0);
+      }
+      System.exit(KeysCommand.run(args[1], keyOptions, System.getenv(), System.out));
+    }
     Map<String, String> options = options(List.of(args).subList(1, args.length));
     if (OPTIONS.containsKey(command)) {
       if (options.containsKey("help")) {
@@ -166,7 +183,14 @@ public final class Main {
   }
 
   private static void serve(Config config) throws Exception {
-    StockholdNode node = StockholdNode.start(config);
+    StockholdNode node;
+    try {
+      node = StockholdNode.start(config);
+    } catch (MasterKey.Refused e) {
+      System.err.println("serve: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     // Stops on SIGTERM/SIGINT through coordinated shutdown (leaving the cluster first).
     node.system().getWhenTerminated().toCompletableFuture().get();
     System.exit(0);

@@ -41,6 +41,17 @@ public final class Idempotency {
     return digest(scope + "\n" + key);
   }
 
+  /**
+   * A 22-character URL-safe id for {@code key} within {@code scope} and one caller's key space
+   * ({@code principal}); an empty {@code principal} is the space every key shared before callers
+   * had keys of their own, so ids derived then still match.
+   */
+  public static String operationId(String scope, String principal, String key) {
+    return principal.isEmpty()
+        ? operationId(scope, key)
+        : digest(scope + "\n" + principal + "\n" + key);
+  }
+
   /** A fresh random id, for a request that came without a key. */
   public static String freshId() {
     byte[] bytes = new byte[16];

@@ -2,6 +2,9 @@ package io.stockhold.node;
 
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
+import io.stockhold.access.Access;
+import io.stockhold.access.KeyRing;
+import io.stockhold.access.MasterKey;
 import io.stockhold.api.grpc.PointOfSaleService;
 import io.stockhold.api.grpc.PosEndpoint;
 import io.stockhold.api.grpc.PosSettings;
@@ -25,13 +28,17 @@ import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockTags;
 import io.stockhold.storage.Storage;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -79,6 +86,14 @@ public final class StockholdNode implements AutoCloseable {
   public static StockholdNode start(Config config) throws Exception {
     Storage storage = Storage.from(config);
     Config full = storage.asConfig().withFallback(config).resolve();
+    // Before anything starts: a node that may not serve (no usable master key) stops here.
+    boolean checking = full.getBoolean("stockhold.auth.enabled");
+    Optional<MasterKey.Resolved> master =
+        checking
+            ? Optional.of(
+                MasterKey.resolve(
+                    full, storage.embedded(), Path.of(full.getString("stockhold.data-dir"))))
+            : Optional.empty();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
     try {
       Storage.createTables(system);
@@ -103,6 +118,7 @@ public final class StockholdNode implements AutoCloseable {
           StockLevelProjection.dataSource(storage, full.getInt("stockhold.projections.pool-size"));
       system.getWhenTerminated().thenRun(readModel::close);
       StockLevelProjection.init(system, readModel);
+      Access access = access(system, full, readModel, master, clock);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
       ErpLag erpLag =
@@ -139,13 +155,14 @@ public final class StockholdNode implements AutoCloseable {
       // REST, gRPC (POS terminals) and gRPC-Web on one port, HTTP/1.1 and HTTP/2 alike.
       PointOfSaleService pos =
           new PointOfSaleService(
-              system, items, reservations, levels, PosSettings.from(full), clock);
+              system, items, reservations, levels, PosSettings.from(full), clock, access);
       ServerBuilder server =
           Http.get(system)
               .newServerAt(
                   full.getString("stockhold.http.interface"), full.getInt("stockhold.http.port"));
       Optional<HttpsConnectionContext> tls = ApiTls.from(full);
       if (tls.isPresent()) server = server.enableHttps(tls.get());
+      Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
       ServerBinding binding =
           server
               .bind(
@@ -159,9 +176,13 @@ public final class StockholdNode implements AutoCloseable {
                                               reservations,
                                               new StockHistory(system),
                                               levels,
-                                              defaultTtl)
+                                              defaultTtl,
+                                              access,
+                                              blocking,
+                                              clock)
                                           .route())),
                       pos,
+                      access,
                       system))
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS)
@@ -194,14 +215,55 @@ public final class StockholdNode implements AutoCloseable {
           managementPort,
           cluster.selfMember().address());
       LOG.info(
-          "POS gRPC, gRPC-Web and REST share port {}, {}",
+          "POS gRPC, gRPC-Web and REST share port {}, {}; {}",
           http.getPort(),
-          tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)");
+          tls.isPresent() ? "over TLS" : "in plain text (HTTP/2 with prior knowledge for gRPC)",
+          master
+              .map(m -> "API keys checked, the master key from " + m.source())
+              .orElse("API keys NOT checked (STOCKHOLD_AUTH=off)"));
       return new StockholdNode(system, storage, items, binding, managementPort, erpLag, pos);
     } catch (Exception e) {
       system.terminate();
       throw e;
     }
+  }
+
+  /**
+   * Who may call the API: the keys (a table in the journal's database, read again every {@code
+   * stockhold.auth.refresh-interval} so every node soon knows another's changes) and, with checking
+   * on, the master key.
+   */
+  private static Access access(
+      ActorSystem<?> system,
+      Config config,
+      DataSource database,
+      Optional<MasterKey.Resolved> master,
+      Clock clock)
+      throws SQLException {
+    KeyRing keys = KeyRing.open(database, clock);
+    Duration every = config.getDuration("stockhold.auth.refresh-interval");
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            every,
+            every,
+            () -> {
+              try {
+                keys.refresh();
+              } catch (SQLException e) {
+                LOG.warn(
+                    "Could not read the API keys again (the last ones read stay): {}",
+                    e.getMessage());
+              }
+            },
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
+    if (master.isEmpty()) {
+      LOG.warn(
+          "STOCKHOLD_AUTH=off: every call on the API port is served to anybody, with every scope."
+              + " For experiments only.");
+      return Access.off(keys);
+    }
+    return Access.checking(master.get().key(), keys, clock);
   }
 
   public ActorSystem<Void> system() {

@@ -10,8 +10,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -57,10 +60,11 @@ public final class StockLevels {
     }
   }
 
+  /** A page of levels at {@code locations} (every location when empty), after {@code after}. */
   public CompletionStage<Page> list(
-      Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
+      Set<String> locations, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
     return CompletableFuture.supplyAsync(
-        () -> query(location, lowStockOnly, limit, after), blocking);
+        () -> query(locations, lowStockOnly, limit, after), blocking);
   }
 
   /**
@@ -99,17 +103,18 @@ public final class StockLevels {
   }
 
   private Page query(
-      Optional<String> location, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
+      Set<String> locations, boolean lowStockOnly, int limit, Optional<StockItemId> after) {
     StringBuilder sql =
         new StringBuilder(
             "SELECT location, sku, on_hand, reserved, available, safety_stock, "
                 + "reorder_point, reorder_quantity FROM stock_level WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
-    location.ifPresent(
-        l -> {
-          sql.append(" AND location = ?");
-          args.add(l);
-        });
+    if (!locations.isEmpty()) {
+      sql.append(" AND location IN (")
+          .append(String.join(", ", Collections.nCopies(locations.size(), "?")))
+          .append(")");
+      args.addAll(new TreeSet<>(locations));
+    }
     if (lowStockOnly) sql.append(" AND reorder_point > 0 AND available <= reorder_point");
     after.ifPresent(
         a -> {

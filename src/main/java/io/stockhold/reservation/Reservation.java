@@ -60,11 +60,13 @@ public final class Reservation
 
   public sealed interface Command extends CborSerializable {}
 
+  /** {@code actor}: who asks; the reservation is theirs. */
   public record Create(
       String channel,
       List<ReservationLine> lines,
       long ttlSeconds,
       String fingerprint,
+      String actor,
       ActorRef<ReservationReply> replyTo)
       implements Command {}
 
@@ -217,7 +219,8 @@ public final class Reservation
                 c.lines(),
                 now.plusSeconds(c.ttlSeconds()),
                 c.fingerprint(),
-                now);
+                now,
+                c.actor());
         yield Effect()
             .persist(requested)
             .thenRun(
@@ -490,7 +493,7 @@ public final class Reservation
   private ReservationReply viewAs(ReservationState s, End end) {
     var v = s.view(clock.instant());
     return new ReservationReply.View(
-        v.reservationId(), end.status(), v.channel(), v.expiresAt(), v.lines());
+        v.reservationId(), end.status(), v.channel(), v.expiresAt(), v.lines(), v.actor());
   }
 
   private static Refused notFound() {

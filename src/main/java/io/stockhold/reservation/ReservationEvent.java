@@ -14,14 +14,29 @@ public sealed interface ReservationEvent extends CborSerializable {
   Instant occurredAt();
 
   /** Attempt {@code attempt} to hold every line until {@code expiresAt} began. */
+  /**
+   * {@code actor}: who asked for the reservation and owns it (null in events journaled before keys
+   * existed: the master's, then).
+   */
   record HoldsRequested(
       int attempt,
       String channel,
       List<ReservationLine> lines,
       Instant expiresAt,
       String fingerprint,
-      Instant occurredAt)
-      implements ReservationEvent {}
+      Instant occurredAt,
+      String actor)
+      implements ReservationEvent {
+    public HoldsRequested(
+        int attempt,
+        String channel,
+        List<ReservationLine> lines,
+        Instant expiresAt,
+        String fingerprint,
+        Instant occurredAt) {
+      this(attempt, channel, lines, expiresAt, fingerprint, occurredAt, null);
+    }
+  }
 
   /** Every line is held. */
   record AllHeld(Instant occurredAt) implements ReservationEvent {}

@@ -18,13 +18,24 @@ import java.util.List;
 })
 public sealed interface ReservationReply extends CborSerializable {
 
+  /** {@code actor}: who made the reservation and owns it (null: made before keys existed). */
   record View(
       String reservationId,
       HoldStatus status,
       String channel,
       Instant expiresAt,
-      List<ReservationLine> lines)
-      implements ReservationReply {}
+      List<ReservationLine> lines,
+      String actor)
+      implements ReservationReply {
+    public View(
+        String reservationId,
+        HoldStatus status,
+        String channel,
+        Instant expiresAt,
+        List<ReservationLine> lines) {
+      this(reservationId, status, channel, expiresAt, lines, null);
+    }
+  }
 
   /** A line that could not be held, and what its item had. */
   record ShortLine(String location, String sku, long requested, long available) {}

@@ -2,6 +2,8 @@ package io.stockhold.reservation;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stockhold.access.Principal;
+import io.stockhold.access.Scope;
 import io.stockhold.idempotency.Idempotency;
 import io.stockhold.reservation.ReservationReply.NotNow;
 import io.stockhold.reservation.ReservationReply.Refused;
@@ -68,16 +70,27 @@ public final class ReservationService {
    * with the first outcome and the key reused for another request is refused.
    */
   public CompletionStage<ReservationReply> reserve(
-      NewReservation request, Optional<String> idempotencyKey, Duration defaultTtl) {
+      NewReservation request,
+      Optional<String> idempotencyKey,
+      Duration defaultTtl,
+      Principal principal) {
     String operationId =
         idempotencyKey
-            .map(k -> Idempotency.operationId(Idempotency.RESERVATIONS, k))
+            .map(
+                k ->
+                    Idempotency.operationId(
+                        Idempotency.RESERVATIONS, principal.idempotencyScope(), k))
             .orElseGet(Idempotency::freshId);
     String fingerprint = idempotencyKey.map(k -> fingerprint(request)).orElse(null);
     long ttlSeconds = request.ttlSeconds().orElse(defaultTtl.toSeconds());
     if (request.lines().size() > 1) {
       return reservations.create(
-          operationId, request.channel(), request.lines(), ttlSeconds, fingerprint);
+          operationId,
+          request.channel(),
+          request.lines(),
+          ttlSeconds,
+          fingerprint,
+          principal.actor());
     }
     ReservationLine line = request.lines().get(0);
     StockItemId item = line.item();
@@ -89,34 +102,77 @@ public final class ReservationService {
             request.channel(),
             line.quantity(),
             ttlSeconds,
-            fingerprint);
+            fingerprint,
+            principal.actor());
     return items.submit(item, reserve).thenApply(reply -> singleLine(item, reply, line.quantity()));
   }
 
-  public CompletionStage<ReservationReply> get(String reservationId) {
+  /**
+   * The reservation, when {@code principal} made it or may see anyone's ({@code
+   * reservations:admin}); otherwise not found, as if there were none.
+   */
+  public CompletionStage<ReservationReply> get(String reservationId, Principal principal) {
     return existing(
-        reservationId, (item, holdId) -> items.hold(item, holdId), key -> reservations.get(key));
+            reservationId, (item, holdId) -> items.hold(item, holdId), key -> reservations.get(key))
+        .thenApply(reply -> ownedBy(principal, reply) ? reply : notFound(reservationId));
   }
 
-  public CompletionStage<ReservationReply> commit(String reservationId) {
-    return existing(
+  public CompletionStage<ReservationReply> commit(String reservationId, Principal principal) {
+    return onOwn(
         reservationId,
+        principal,
         (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId)),
         key -> reservations.commit(key));
   }
 
-  public CompletionStage<ReservationReply> release(String reservationId) {
-    return existing(
+  public CompletionStage<ReservationReply> release(String reservationId, Principal principal) {
+    return onOwn(
         reservationId,
+        principal,
         (item, holdId) -> items.submit(item, new StockRequest.Release(holdId)),
         key -> reservations.release(key));
   }
 
-  public CompletionStage<ReservationReply> extend(String reservationId, long ttlSeconds) {
-    return existing(
+  public CompletionStage<ReservationReply> extend(
+      String reservationId, long ttlSeconds, Principal principal) {
+    return onOwn(
         reservationId,
+        principal,
         (item, holdId) -> items.submit(item, new StockRequest.Extend(holdId, ttlSeconds)),
         key -> reservations.extend(key, ttlSeconds));
+  }
+
+  /**
+   * Changes a reservation {@code principal} may change: its own, or anyone's with {@code
+   * reservations:admin}. Whose it is never changes once made, so looking first and acting second
+   * cannot let another's slip through; only callers without the admin scope pay for the look.
+   */
+  private CompletionStage<ReservationReply> onOwn(
+      String reservationId,
+      Principal principal,
+      BiFunction<StockItemId, String, CompletionStage<StockReply>> singleLine,
+      Function<String, CompletionStage<ReservationReply>> multiLine) {
+    if (principal.has(Scope.RESERVATIONS_ADMIN)) {
+      return existing(reservationId, singleLine, multiLine);
+    }
+    return get(reservationId, principal)
+        .thenCompose(
+            seen ->
+                seen instanceof View
+                    ? existing(reservationId, singleLine, multiLine)
+                    : CompletableFuture.completedFuture(seen));
+  }
+
+  /** Whether {@code principal} may see this answer about a reservation. */
+  private static boolean ownedBy(Principal principal, ReservationReply reply) {
+    if (!(reply instanceof View view) || principal.has(Scope.RESERVATIONS_ADMIN)) return true;
+    // Reservations made before keys existed were the master key's (or anybody's, checking off).
+    String owner = view.actor() == null ? Principal.MASTER.actor() : view.actor();
+    return owner.equals(principal.actor());
+  }
+
+  private static Refused notFound(String reservationId) {
+    return Refused.of(Rejection.RESERVATION_NOT_FOUND, "no reservation " + reservationId);
   }
 
   /**
@@ -149,10 +205,7 @@ public final class ReservationService {
       BiFunction<StockItemId, String, CompletionStage<StockReply>> singleLine,
       Function<String, CompletionStage<ReservationReply>> multiLine) {
     Optional<ReservationIds.Route> route = ReservationIds.parse(reservationId);
-    if (route.isEmpty()) {
-      return CompletableFuture.completedFuture(
-          Refused.of(Rejection.RESERVATION_NOT_FOUND, "no reservation " + reservationId));
-    }
+    if (route.isEmpty()) return CompletableFuture.completedFuture(notFound(reservationId));
     return switch (route.get()) {
       case ReservationIds.SingleLine one ->
           singleLine
@@ -173,7 +226,8 @@ public final class ReservationService {
               h.hold().status(),
               h.hold().channel(),
               h.hold().expiresAt(),
-              List.of(new ReservationLine(item.location(), item.sku(), h.hold().quantity())));
+              List.of(new ReservationLine(item.location(), item.sku(), h.hold().quantity())),
+              h.hold().actor());
       case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK ->
           new Refused(
               r.reason(),

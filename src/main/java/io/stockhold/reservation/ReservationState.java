@@ -41,7 +41,8 @@ public record ReservationState(
     List<ReservationLine> lines,
     Instant expiresAt,
     Instant grantedExpiresAt,
-    String fingerprint) {
+    String fingerprint,
+    String actor) {
 
   public enum Phase {
     NEW,
@@ -66,7 +67,7 @@ public record ReservationState(
 
   public static ReservationState empty(String reservationId) {
     return new ReservationState(
-        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null);
+        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null, null);
   }
 
   /** Waiting for items: client requests are held back until this phase resolves. */
@@ -91,7 +92,8 @@ public record ReservationState(
               channel,
               lines.get(index).quantity(),
               ttlSeconds(now, grace),
-              null);
+              null,
+              actor);
       case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace));
       case REFUNDING -> new StockRequest.Release(holdId);
       case FINISHING ->
@@ -169,13 +171,13 @@ public record ReservationState(
           case FINISHING, FINISHED -> end.status();
           default -> now.isBefore(expiresAt) ? HoldStatus.HELD : HoldStatus.EXPIRED;
         };
-    return new ReservationReply.View(reservationId, status, channel, expiresAt, lines);
+    return new ReservationReply.View(reservationId, status, channel, expiresAt, lines, actor);
   }
 
   /** The first successful answer to the create request, for replays. */
   public ReservationReply.View created() {
     return new ReservationReply.View(
-        reservationId, HoldStatus.HELD, channel, grantedExpiresAt, lines);
+        reservationId, HoldStatus.HELD, channel, grantedExpiresAt, lines, actor);
   }
 
   public ReservationState apply(ReservationEvent event) {
@@ -190,7 +192,8 @@ public record ReservationState(
               List.copyOf(e.lines()),
               e.expiresAt(),
               e.expiresAt(),
-              e.fingerprint());
+              e.fingerprint(),
+              e.actor());
       case AllHeld e -> withPhase(Phase.HELD, null);
       case HoldsRefused e -> withPhase(Phase.REFUNDING, null);
       case HoldsReturned e -> withPhase(Phase.REFUSED, null);
@@ -204,7 +207,8 @@ public record ReservationState(
               lines,
               e.expiresAt(),
               grantedExpiresAt,
-              fingerprint);
+              fingerprint,
+              actor);
       case Finishing e -> withPhase(Phase.FINISHING, e.end());
       case Finished e -> withPhase(Phase.FINISHED, end);
     };
@@ -220,6 +224,7 @@ public record ReservationState(
         lines,
         expiresAt,
         grantedExpiresAt,
-        fingerprint);
+        fingerprint,
+        actor);
   }
 }

@@ -29,8 +29,9 @@ public final class Reservations {
       String channel,
       List<ReservationLine> lines,
       long ttlSeconds,
-      String fingerprint) {
-    return ask(key, r -> new Reservation.Create(channel, lines, ttlSeconds, fingerprint, r));
+      String fingerprint,
+      String actor) {
+    return ask(key, r -> new Reservation.Create(channel, lines, ttlSeconds, fingerprint, actor, r));
   }
 
   public CompletionStage<ReservationReply> get(String key) {

@@ -49,6 +49,10 @@ public sealed interface StockEvent extends CborSerializable {
       Instant occurredAt)
       implements StockEvent {}
 
+  /**
+   * {@code actor} placed the hold and owns it: a key's id, {@code master} or {@code anonymous};
+   * null in events journaled before keys existed (the master's, then).
+   */
   record HoldPlaced(
       String location,
       String sku,
@@ -61,8 +65,38 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public HoldPlaced(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        Instant expiresAt,
+        String fingerprint,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          channel,
+          quantity,
+          expiresAt,
+          fingerprint,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   record HoldCommitted(
       String location,

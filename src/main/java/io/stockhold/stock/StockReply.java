@@ -93,11 +93,23 @@ public sealed interface StockReply extends CborSerializable {
     }
   }
 
+  /** {@code actor}: who placed the hold and owns it (null: placed before keys existed). */
   record HoldView(
       String holdId,
       String reservationId,
       String channel,
       long quantity,
       HoldStatus status,
-      Instant expiresAt) {}
+      Instant expiresAt,
+      String actor) {
+    public HoldView(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        HoldStatus status,
+        Instant expiresAt) {
+      this(holdId, reservationId, channel, quantity, status, expiresAt, null);
+    }
+  }
 }

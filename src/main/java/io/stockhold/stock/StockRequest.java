@@ -26,14 +26,29 @@ public sealed interface StockRequest extends CborSerializable {
    * body behind an idempotency key (null without one): the same hold id with another fingerprint is
    * a reused key.
    */
+  /**
+   * {@code actor}: who asks (a key's id, {@code master}, {@code anonymous}); the hold is theirs.
+   * Null for a request of a version that knew no keys.
+   */
   record Reserve(
       String holdId,
       String reservationId,
       String channel,
       long quantity,
       long ttlSeconds,
-      String fingerprint)
+      String fingerprint,
+      String actor)
       implements StockRequest {
+    public Reserve(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        long ttlSeconds,
+        String fingerprint) {
+      this(holdId, reservationId, channel, quantity, ttlSeconds, fingerprint, null);
+    }
+
     public Reserve {
       if (quantity < 1)
         throw new IllegalArgumentException("a hold is of at least 1 unit, not " + quantity);

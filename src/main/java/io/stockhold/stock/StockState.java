@@ -77,6 +77,7 @@ public record StockState(
 
   public static final int SALE_LIMIT = 100_000;
 
+  /** {@code actor}: who placed the hold and owns it (null: placed before keys existed). */
   public record Hold(
       String holdId,
       String reservationId,
@@ -84,7 +85,20 @@ public record StockState(
       long quantity,
       Instant expiresAt,
       Instant grantedExpiresAt,
-      String fingerprint) {}
+      String fingerprint,
+      String actor) {
+    public Hold(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        Instant expiresAt,
+        Instant grantedExpiresAt,
+        String fingerprint) {
+      this(
+          holdId, reservationId, channel, quantity, expiresAt, grantedExpiresAt, fingerprint, null);
+    }
+  }
 
   public record FinishedHold(Hold hold, HoldStatus status) {}
 
@@ -295,7 +309,8 @@ public record StockState(
             onHand,
             reservedAfter,
             available(onHand, reservedAfter, safetyStock),
-            now);
+            now,
+            r.actor());
     return Decision.of(placed, s -> new HoldReply(s.holdAt(r.holdId(), now).orElseThrow()));
   }
 
@@ -502,7 +517,7 @@ public record StockState(
 
   private HoldView view(Hold h, HoldStatus status, Instant expiresAt) {
     return new HoldView(
-        h.holdId(), h.reservationId(), h.channel(), h.quantity(), status, expiresAt);
+        h.holdId(), h.reservationId(), h.channel(), h.quantity(), status, expiresAt, h.actor());
   }
 
   // ---------------------------------------------------------------- applying
@@ -549,7 +564,8 @@ public record StockState(
                     e.quantity(),
                     e.expiresAt(),
                     e.expiresAt(),
-                    e.fingerprint());
+                    e.fingerprint(),
+                    e.actor());
             yield with(
                 onHand,
                 reserved + e.quantity(),
@@ -572,7 +588,8 @@ public record StockState(
                     old.quantity(),
                     e.expiresAt(),
                     old.grantedExpiresAt(),
-                    old.fingerprint());
+                    old.fingerprint(),
+                    old.actor());
             yield with(
                 onHand,
                 reserved,

@@ -3,6 +3,7 @@ package io.stockhold.reservation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import io.stockhold.access.Principal;
 import io.stockhold.reservation.ReservationReply.Refused;
 import io.stockhold.reservation.ReservationService.NewReservation;
 import io.stockhold.stock.StockReply.Rejection;
@@ -69,7 +70,7 @@ class ReservationServiceTest {
     ReservationService service = new ReservationService(null, null);
     for (String id :
         List.of("nope", "h~store-7~sku-1~short", "m~", "x~store-7~sku-1~AAAAAAAAAAAAAAAAAAAAAA")) {
-      ReservationReply reply = service.commit(id).toCompletableFuture().join();
+      ReservationReply reply = service.commit(id, Principal.MASTER).toCompletableFuture().join();
       assertEquals(Refused.of(Rejection.RESERVATION_NOT_FOUND, "no reservation " + id), reply, id);
     }
   }

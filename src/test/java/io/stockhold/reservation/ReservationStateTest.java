@@ -166,7 +166,8 @@ class ReservationStateTest {
       ReservationState s = ReservationState.empty(ID).apply(requested(1, cart, DEADLINE));
       cart.clear();
       assertEquals(
-          new ReservationState(ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP),
+          new ReservationState(
+              ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP, null),
           s);
       assertTrue(s.busy());
     }
@@ -250,7 +251,8 @@ class ReservationStateTest {
               smaller,
               secondDeadline,
               secondDeadline,
-              "fp-2"),
+              "fp-2",
+              null),
           s);
     }
 
@@ -293,7 +295,8 @@ class ReservationStateTest {
               List.of(A, B),
               DEADLINE.plusSeconds(120),
               DEADLINE.plusSeconds(60),
-              FP),
+              FP,
+              null),
           s);
       assertEquals(s, replay(journal.toArray(ReservationEvent[]::new)));
     }

@@ -11,7 +11,11 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** A plain HTTP/1.1 client for the REST API, as a checkout team would write one. */
+/**
+ * A plain HTTP/1.1 client for the REST API, as a checkout team would write one. It presents the
+ * test nodes' master key unless made with another key ({@link #Client(int, String)}) or none
+ * ({@link #anonymous(int)}).
+ */
 public final class Client {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -47,14 +51,35 @@ public final class Client {
 
   private final HttpClient http;
   private final String base;
+  private final String key;
 
+  /** A client with the master key every test node has. */
   public Client(int port) {
+    this(port, TestKeys.MASTER);
+  }
+
+  /**
+   * A client that presents {@code key} ({@code Authorization: Bearer <key>}) on every request, or
+   * no Authorization header when {@code key} is null.
+   */
+  public Client(int port, String key) {
     this.http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
     this.base = "http://127.0.0.1:" + port;
+    this.key = key;
+  }
+
+  /** A client that presents no key at all. */
+  public static Client anonymous(int port) {
+    return new Client(port, null);
+  }
+
+  /** The key this client presents; null when it presents none. */
+  public String key() {
+    return key;
   }
 
   public Response get(String path) {
@@ -73,12 +98,18 @@ public final class Client {
     return send("PUT", path, json, Map.of());
   }
 
-  /** A request as given: {@code body} null sends none; headers may set Content-Type. */
+  /**
+   * A request as given: {@code body} null sends none; headers may set Content-Type, and an
+   * Authorization header given here replaces the client's key.
+   */
   public Response send(String method, String path, String body, Map<String, String> headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
     boolean typed = headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Content-Type"));
     if (body != null && !typed) b.header("Content-Type", "application/json");
+    boolean authorized =
+        headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Authorization"));
+    if (key != null && !authorized) b.header("Authorization", TestKeys.bearer(key));
     headers.forEach(b::header);
     b.method(
         method,

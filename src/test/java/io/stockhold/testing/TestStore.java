@@ -67,7 +67,11 @@ public final class TestStore implements AutoCloseable {
     return kind == Kind.H2 ? "" : "jdbc:postgresql://127.0.0.1:5432/" + database;
   }
 
-  /** The stockhold.* settings that point a node (or verify) at this store. */
+  /**
+   * The stockhold.* settings that point a node (or verify) at this store, and the master key: every
+   * test node is started with these, and a node on PostgreSQL without a master key refuses to
+   * start.
+   */
   public Config config() {
     return ConfigFactory.parseMap(
         Map.of(
@@ -78,7 +82,9 @@ public final class TestStore implements AutoCloseable {
             "stockhold.db.user",
             PG_USER,
             "stockhold.db.password",
-            ""));
+            "",
+            "stockhold.auth.master-key",
+            TestKeys.MASTER));
   }
 
   /** The same settings as environment variables, for a node in its own process. */
@@ -91,7 +97,9 @@ public final class TestStore implements AutoCloseable {
         "STOCKHOLD_DB_USER",
         PG_USER,
         "STOCKHOLD_DB_PASSWORD",
-        "");
+        "",
+        "STOCKHOLD_MASTER_KEY",
+        TestKeys.MASTER);
   }
 
   @Override

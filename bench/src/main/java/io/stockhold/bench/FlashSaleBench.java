@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -24,6 +25,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -438,7 +440,12 @@ public final class FlashSaleBench {
     StockholdNode node = withStockhold ? StockholdNode.start(nodeConfig) : null;
     try {
       List<Contender> contenders = new ArrayList<>();
-      StockholdContender stockhold = node == null ? null : new StockholdContender(node.httpPort());
+      // The buyers present the node's master key: the one key the bench's node knows.
+      StockholdContender stockhold =
+          node == null
+              ? null
+              : new StockholdContender(
+                  node.httpPort(), nodeConfig.getString("stockhold.auth.master-key"));
       if (stockhold != null) contenders.add(stockhold);
       // Lock keys carry the database's random name: no clash with anyone else's keys on that Redis.
       Baselines.RedisLock.Target redis =
@@ -769,7 +776,7 @@ public final class FlashSaleBench {
       d.put(c.name(), c.approach());
     }
     Map<String, String> ordered = new LinkedHashMap<>();
-    ordered.put("stockhold", new StockholdContender(0).approach());
+    ordered.put("stockhold", new StockholdContender(0, "").approach());
     ordered.putAll(d);
     if (redisProblem != null)
       ordered.computeIfPresent("redis-lock", (k, v) -> v + " — skipped: " + redisProblem);
@@ -818,8 +825,9 @@ public final class FlashSaleBench {
   }
 
   /**
-   * A node the way the tests start one: loopback only, free ports, journal in the bench database.
-   * The projections run on it, or (--projections elsewhere) only on nodes with a role it lacks.
+   * A node the way the tests start one: loopback only, free ports, journal in the bench database, a
+   * master key of its own. The projections run on it, or (--projections elsewhere) only on nodes
+   * with a role it lacks.
    */
   private static Config nodeConfig(BenchDatabase db, Path dataDir, Settings chosen)
       throws IOException {
@@ -828,6 +836,9 @@ public final class FlashSaleBench {
     settings.put("stockhold.db.user", BenchDatabase.USER);
     settings.put("stockhold.db.password", BenchDatabase.PASSWORD);
     settings.put("stockhold.data-dir", dataDir.toString());
+    // A node on PostgreSQL will not start without a master key; the bench's node lives for one run,
+    // so a random one, known only to this process, does.
+    settings.put("stockhold.auth.master-key", randomKey());
     settings.put("stockhold.http.interface", "127.0.0.1");
     settings.put("stockhold.http.port", 0);
     settings.put("pekko.remote.artery.canonical.hostname", "127.0.0.1");
@@ -844,6 +855,13 @@ public final class FlashSaleBench {
     return chosen.projectionsElsewhere()
         ? Map.of("stockhold.projections.role", "projections", "pekko.cluster.roles", List.of())
         : Map.of("stockhold.projections.role", "");
+  }
+
+  /** A master key for the bench's node: 32 random bytes, well over the 16 characters required. */
+  private static String randomKey() {
+    byte[] bytes = new byte[32];
+    new SecureRandom().nextBytes(bytes);
+    return "bench-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   private static int freePort() throws IOException {

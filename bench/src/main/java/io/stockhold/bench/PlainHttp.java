@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  * node and PostgreSQL, and a general-purpose client (the JDK's, with its selector thread and
  * futures per request) spent more CPU per request than the engine it measured; this one spends a
  * small fraction of it, so more of the machine goes to the system under test. Not thread-safe: one
- * buyer, one connection. A request after a broken or closed connection reconnects.
+ * buyer, one connection. A request after a broken or closed connection reconnects. Every request
+ * presents the node's API key ({@code Authorization: Bearer <key>}).
  */
 final class PlainHttp implements AutoCloseable {
 
@@ -27,29 +28,37 @@ final class PlainHttp implements AutoCloseable {
 
   private final String host;
   private final int port;
+
+  /** The Authorization header line, made once: it is the same on every request. */
+  private final String authorization;
+
   private Socket socket;
   private InputStream in;
   private OutputStream out;
 
-  PlainHttp(String host, int port) {
+  PlainHttp(String host, int port, String apiKey) {
     this.host = host;
     this.port = port;
+    this.authorization = "Authorization: Bearer " + apiKey + "\r\n";
   }
 
   Response get(String path) throws IOException {
-    return send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n", null);
+    return send(
+        "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + authorization + "\r\n", null);
   }
 
   /** POSTs a JSON body; {@code headers} are extra "Name: value" lines. */
   Response post(String path, String json, String... headers) throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     StringBuilder head =
-        new StringBuilder(160 + json.length())
+        new StringBuilder(160 + authorization.length() + json.length())
             .append("POST ")
             .append(path)
             .append(" HTTP/1.1\r\nHost: ")
             .append(host)
-            .append("\r\nContent-Type: application/json\r\nContent-Length: ")
+            .append("\r\n")
+            .append(authorization)
+            .append("Content-Type: application/json\r\nContent-Length: ")
             .append(body.length)
             .append("\r\n");
     for (String h : headers) head.append(h).append("\r\n");

@@ -24,9 +24,12 @@ final class StockholdContender implements Contender {
   private static final int HOLD_SECONDS = 3600;
 
   private final int httpPort;
+  private final String apiKey;
 
-  StockholdContender(int httpPort) {
+  /** Buyers on {@code httpPort}, each presenting {@code apiKey}. */
+  StockholdContender(int httpPort, String apiKey) {
     this.httpPort = httpPort;
+    this.apiKey = apiKey;
   }
 
   @Override
@@ -184,7 +187,7 @@ final class StockholdContender implements Contender {
   }
 
   private PlainHttp connection() {
-    return new PlainHttp("127.0.0.1", httpPort);
+    return new PlainHttp("127.0.0.1", httpPort, apiKey);
   }
 
   private abstract static class HttpSeller implements Seller {

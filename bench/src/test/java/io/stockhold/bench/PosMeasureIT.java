@@ -8,6 +8,7 @@ import io.stockhold.api.grpc.v1.PointOfSaleClient;
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.NodeProcess;
+import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -71,7 +72,10 @@ class PosMeasureIT {
 
   private static PointOfSaleClient client(ActorSystem<?> system, int port) {
     return PointOfSaleClient.create(
-        GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system).withTls(false), system);
+        GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system)
+            .withTls(false)
+            .withCallCredentials(TestKeys.grpc(TestKeys.MASTER)),
+        system);
   }
 
   private static void report(String text) throws Exception {

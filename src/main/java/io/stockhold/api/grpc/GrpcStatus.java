@@ -9,6 +9,7 @@ import io.stockhold.stock.StockReply.Unavailable;
 import java.util.List;
 import java.util.Locale;
 import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.javadsl.MetadataBuilder;
 
 /**
  * The one place where domain rejections become gRPC status codes (README "Point of sale: gRPC"), as
@@ -54,6 +55,30 @@ final class GrpcStatus {
 
   static GrpcServiceException of(ReservationReply.NotNow notNow) {
     return of(new Unavailable(notNow.reason(), notNow.detail()));
+  }
+
+  /** No key, or one that is not (or no longer) valid. */
+  static GrpcServiceException unauthenticated(String detail) {
+    return new GrpcServiceException(
+        Status.UNAUTHENTICATED.withDescription("unauthenticated: " + detail));
+  }
+
+  /** A key without the scope or the location the call needs. */
+  static GrpcServiceException permissionDenied(String detail) {
+    return new GrpcServiceException(
+        Status.PERMISSION_DENIED.withDescription("forbidden: " + detail));
+  }
+
+  /** Over the key's rate; {@code retry-after} (seconds) in the trailers, as REST's header. */
+  static GrpcServiceException rateLimited(String keyId, long retryAfterSeconds) {
+    return new GrpcServiceException(
+        Status.RESOURCE_EXHAUSTED.withDescription(
+            "rate-limited: API key "
+                + keyId
+                + " is over its rate limit; retry after "
+                + retryAfterSeconds
+                + " s"),
+        new MetadataBuilder().addText("retry-after", Long.toString(retryAfterSeconds)).build());
   }
 
   /** Every short line named, with what it asked and what its item had. */

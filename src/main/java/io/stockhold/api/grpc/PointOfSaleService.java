@@ -1,6 +1,9 @@
 package io.stockhold.api.grpc;
 
-import io.stockhold.api.grpc.v1.PointOfSale;
+import io.stockhold.access.Access;
+import io.stockhold.access.Principal;
+import io.stockhold.access.Scope;
+import io.stockhold.api.grpc.v1.PointOfSalePowerApi;
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.ReservationLine;
@@ -31,12 +34,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.javadsl.Metadata;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
@@ -49,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * the sales they made offline, over the same stock items, reservations and idempotency keys as the
  * REST API. Thin: it checks the input, asks the engine, and maps the answer.
  */
-public final class PointOfSaleService implements PointOfSale {
+public final class PointOfSaleService implements PointOfSalePowerApi {
 
   /** Every POS reservation is on this channel. */
   public static final String CHANNEL = "pos";
@@ -63,6 +67,7 @@ public final class PointOfSaleService implements PointOfSale {
   private final LevelTopics topics;
   private final PosSettings settings;
   private final Clock clock;
+  private final Access access;
 
   public PointOfSaleService(
       ActorSystem<?> system,
@@ -70,7 +75,8 @@ public final class PointOfSaleService implements PointOfSale {
       ReservationService reservations,
       StockLevels levels,
       PosSettings settings,
-      Clock clock) {
+      Clock clock,
+      Access access) {
     this.system = system;
     this.items = items;
     this.reservations = reservations;
@@ -78,12 +84,23 @@ public final class PointOfSaleService implements PointOfSale {
     this.topics = LevelTopics.get(system);
     this.settings = settings;
     this.clock = clock;
+    this.access = access;
   }
 
   // ------------------------------------------------------------------ reservations
 
   @Override
-  public CompletionStage<Pos.Reservation> reserve(Pos.ReserveRequest in) {
+  public CompletionStage<Pos.Reservation> reserve(Pos.ReserveRequest in, Metadata metadata) {
+    Principal principal;
+    try {
+      principal =
+          caller(
+              metadata,
+              Scope.RESERVATIONS_WRITE,
+              in.getLinesList().stream().map(Pos.Line::getLocation).toList());
+    } catch (GrpcServiceException refused) {
+      return failed(refused);
+    }
     PosInput check = new PosInput();
     check.requestId(in.getRequestId());
     check.terminalId("terminal_id", in.getTerminalId(), false);
@@ -105,26 +122,34 @@ public final class PointOfSaleService implements PointOfSale {
     Optional<String> key =
         in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
     return reservations
-        .reserve(request, key, settings.defaultTtl())
+        .reserve(request, key, settings.defaultTtl(), principal)
         .thenApply(PointOfSaleService::reservation);
   }
 
   @Override
-  public CompletionStage<Pos.Reservation> commit(Pos.ReservationRef in) {
-    return existing(in, reservations::commit);
+  public CompletionStage<Pos.Reservation> commit(Pos.ReservationRef in, Metadata metadata) {
+    return existing(in, metadata, reservations::commit);
   }
 
   @Override
-  public CompletionStage<Pos.Reservation> release(Pos.ReservationRef in) {
-    return existing(in, reservations::release);
+  public CompletionStage<Pos.Reservation> release(Pos.ReservationRef in, Metadata metadata) {
+    return existing(in, metadata, reservations::release);
   }
 
   private CompletionStage<Pos.Reservation> existing(
-      Pos.ReservationRef in, Function<String, CompletionStage<ReservationReply>> operation) {
+      Pos.ReservationRef in,
+      Metadata metadata,
+      BiFunction<String, Principal, CompletionStage<ReservationReply>> operation) {
+    Principal principal;
+    try {
+      principal = caller(metadata, Scope.RESERVATIONS_WRITE, List.of());
+    } catch (GrpcServiceException refused) {
+      return failed(refused);
+    }
     PosInput check = new PosInput();
     String id = check.reservationId(in.getReservationId());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
-    return operation.apply(id).thenApply(PointOfSaleService::reservation);
+    return operation.apply(id, principal).thenApply(PointOfSaleService::reservation);
   }
 
   private static Pos.Reservation reservation(ReservationReply reply) {
@@ -167,7 +192,12 @@ public final class PointOfSaleService implements PointOfSale {
   // ------------------------------------------------------------------ stock
 
   @Override
-  public CompletionStage<Pos.StockLevel> getStock(Pos.StockRef in) {
+  public CompletionStage<Pos.StockLevel> getStock(Pos.StockRef in, Metadata metadata) {
+    try {
+      caller(metadata, Scope.STOCK_READ, List.of(in.getLocation()));
+    } catch (GrpcServiceException refused) {
+      return failed(refused);
+    }
     PosInput check = new PosInput();
     String location = check.location("location", in.getLocation());
     String sku = check.sku("sku", in.getSku());
@@ -205,7 +235,12 @@ public final class PointOfSaleService implements PointOfSale {
    * level per item.
    */
   @Override
-  public Source<Pos.StockLevel, NotUsed> watchStock(Pos.WatchStockRequest in) {
+  public Source<Pos.StockLevel, NotUsed> watchStock(Pos.WatchStockRequest in, Metadata metadata) {
+    try {
+      caller(metadata, Scope.STOCK_READ, List.of(in.getLocation()));
+    } catch (GrpcServiceException refused) {
+      return Source.failed(refused);
+    }
     PosInput check = new PosInput();
     String location = check.location("location", in.getLocation());
     List<String> listed = check.skus(in.getSkusList(), settings.maxWatchedSkus());
@@ -334,8 +369,16 @@ public final class PointOfSaleService implements PointOfSale {
    * safe.
    */
   @Override
-  public CompletionStage<Pos.SyncSummary> syncOfflineSales(Source<Pos.OfflineSale, NotUsed> in) {
-    return in.mapAsync(settings.syncParallelism(), this::record)
+  public CompletionStage<Pos.SyncSummary> syncOfflineSales(
+      Source<Pos.OfflineSale, NotUsed> in, Metadata metadata) {
+    Principal principal;
+    try {
+      principal = caller(metadata, Scope.POS, List.of());
+    } catch (GrpcServiceException refused) {
+      return failed(refused);
+    }
+    return in.map(sale -> atOwnLocation(principal, sale))
+        .mapAsync(settings.syncParallelism(), this::record)
         .runFold(new Tally("", 0, 0, 0, 0), Tally::add, system)
         .thenApply(
             t -> {
@@ -354,6 +397,35 @@ public final class PointOfSaleService implements PointOfSale {
                   .setRejected(t.rejected())
                   .build();
             });
+  }
+
+  /** A sale at a location the key may not touch fails the stream: the batch is refused. */
+  private Pos.OfflineSale atOwnLocation(Principal principal, Pos.OfflineSale sale) {
+    Optional<String> denial = access.denial(principal, Scope.POS, List.of(sale.getLocation()));
+    if (denial.isPresent())
+      throw GrpcStatus.permissionDenied("sale " + sale.getSaleId() + ": " + denial.get());
+    return sale;
+  }
+
+  /**
+   * The caller behind the call's {@code authorization} metadata, when it holds the POS scope and
+   * {@code scope} at every one of {@code locations}; otherwise {@code UNAUTHENTICATED}, {@code
+   * PERMISSION_DENIED} or {@code RESOURCE_EXHAUSTED}, before anything is asked of an item.
+   */
+  private Principal caller(Metadata metadata, Scope scope, List<String> locations) {
+    Principal principal =
+        switch (access.authenticate(metadata.getText("authorization"))) {
+          case Access.Allowed allowed -> allowed.principal();
+          case Access.Unauthenticated refused -> throw GrpcStatus.unauthenticated(refused.detail());
+          case Access.RateLimited limited ->
+              throw GrpcStatus.rateLimited(limited.keyId(), limited.retryAfterSeconds());
+        };
+    Optional<String> denial =
+        access
+            .denial(principal, Scope.POS, List.of())
+            .or(() -> access.denial(principal, scope, locations));
+    if (denial.isPresent()) throw GrpcStatus.permissionDenied(denial.get());
+    return principal;
   }
 
   private CompletionStage<Pair<String, Outcome>> record(Pos.OfflineSale sale) {

@@ -1,14 +1,20 @@
 package io.stockhold.api.grpc;
 
-import io.stockhold.api.grpc.v1.PointOfSale;
-import io.stockhold.api.grpc.v1.PointOfSaleHandlerFactory;
+import io.stockhold.access.Access;
+import io.stockhold.api.grpc.v1.PointOfSalePowerApiHandlerFactory;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.grpc.javadsl.WebHandler;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.function.Function;
@@ -26,12 +32,13 @@ public final class PosEndpoint {
   private PosEndpoint() {}
 
   public static Function<HttpRequest, CompletionStage<HttpResponse>> handler(
-      Route rest, PointOfSale service, ActorSystem<?> system) {
+      Route rest, PointOfSaleService service, Access access, ActorSystem<?> system) {
     Function<HttpRequest, CompletionStage<HttpResponse>> grpc =
-        PointOfSaleHandlerFactory.createWithServerReflection(service, system);
+        withKeyForReflection(
+            PointOfSalePowerApiHandlerFactory.createWithServerReflection(service, system), access);
     Function<HttpRequest, CompletionStage<HttpResponse>> grpcWeb =
         WebHandler.grpcWebHandler(
-            List.of(PointOfSaleHandlerFactory.create(service, system)),
+            List.of(PointOfSalePowerApiHandlerFactory.create(service, system)),
             system,
             SystemMaterializer.get(system).materializer());
     Function<HttpRequest, CompletionStage<HttpResponse>> restHandler = rest.handler(system);
@@ -40,6 +47,32 @@ public final class PosEndpoint {
       if (media.startsWith("application/grpc-web")) return grpcWeb.apply(request);
       if (media.startsWith("application/grpc")) return grpc.apply(longLived(request));
       return restHandler.apply(request);
+    };
+  }
+
+  /**
+   * Server reflection describes the service to a caller that has a key: the POS service checks its
+   * own calls' keys, reflection has nobody to do it, so it is checked here (and answered {@code
+   * UNAUTHENTICATED} in gRPC's own terms, a trailers-only response).
+   */
+  private static Function<HttpRequest, CompletionStage<HttpResponse>> withKeyForReflection(
+      Function<HttpRequest, CompletionStage<HttpResponse>> grpc, Access access) {
+    return request -> {
+      if (request.getUri().path().startsWith("/grpc.reflection.")) {
+        Optional<String> authorization = request.getHeader("authorization").map(HttpHeader::value);
+        if (!(access.authenticate(authorization) instanceof Access.Allowed)) {
+          return CompletableFuture.completedFuture(
+              HttpResponse.create()
+                  .withStatus(200)
+                  .addHeader(RawHeader.create("grpc-status", "16"))
+                  .addHeader(
+                      RawHeader.create("grpc-message", "unauthenticated: an API key is required"))
+                  .withEntity(
+                      ContentTypes.create(MediaTypes.applicationBinary("grpc", false)),
+                      new byte[0]));
+        }
+      }
+      return grpc.apply(request);
     };
   }
 

@@ -3,6 +3,9 @@ package io.stockhold.api.http;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.stockhold.access.Access;
+import io.stockhold.access.Principal;
+import io.stockhold.access.Scope;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
@@ -11,11 +14,13 @@ import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Unavailable;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -35,6 +40,30 @@ abstract class ApiDirectives extends AllDirectives {
 
   private static final FiniteDuration BODY_READ_TIMEOUT =
       FiniteDuration.create(10, TimeUnit.SECONDS);
+
+  final Access access;
+
+  ApiDirectives(Access access) {
+    this.access = access;
+  }
+
+  /** Who made the request; {@link HttpApi} sets it once the request's key checked out. */
+  static final AttributeKey<Principal> PRINCIPAL =
+      AttributeKey.create("principal", Principal.class);
+
+  /**
+   * Runs {@code inner} as the request's principal when it holds {@code scope} and may touch every
+   * one of {@code locations}; otherwise 403 naming what it lacks.
+   */
+  Route allowed(Scope scope, Collection<String> locations, Function<Principal, Route> inner) {
+    return attribute(
+        PRINCIPAL,
+        principal ->
+            access
+                .denial(principal, scope, locations)
+                .map(detail -> completeProblem(Problem.forbidden(detail)))
+                .orElseGet(() -> inner.apply(principal)));
+  }
 
   Route completeProblem(Problem problem) {
     return complete(problem.toResponse());

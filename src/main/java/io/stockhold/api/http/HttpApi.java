@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import io.stockhold.access.Access;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.ReservationService;
@@ -7,8 +8,10 @@ import io.stockhold.stock.StockItems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -38,6 +41,7 @@ public final class HttpApi extends AllDirectives {
   private static final Pattern REQUEST_ID = Pattern.compile("[\\x21-\\x7E]{1,200}");
   static final String OPENAPI_RESOURCE = "/openapi.yaml";
 
+  private final Access access;
   private final byte[] openApi;
 
   /**
@@ -51,10 +55,16 @@ public final class HttpApi extends AllDirectives {
       ReservationService reservationService,
       StockHistory history,
       StockLevels levels,
-      Duration defaultTtl) {
-    StockRoutes stock = new StockRoutes(items, history, levels);
-    ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl);
+      Duration defaultTtl,
+      Access access,
+      Executor blocking,
+      Clock clock) {
+    this.access = access;
+    StockRoutes stock = new StockRoutes(items, history, levels, access);
+    ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl, access);
+    KeyRoutes keys = new KeyRoutes(access.keys(), access, blocking, clock);
     this.openApi = openApiDocument();
+    Route withKey = concat(stock.route(), reservations.route(), keys.route());
     this.v1 =
         handleRejections(
             rejections(),
@@ -63,9 +73,28 @@ public final class HttpApi extends AllDirectives {
                     "v1",
                     () ->
                         concat(
-                            stock.route(),
-                            reservations.route(),
-                            path("openapi.yaml", () -> get(() -> complete(openApiResponse()))))));
+                            path("openapi.yaml", () -> get(() -> complete(openApiResponse()))),
+                            authenticated(withKey))));
+  }
+
+  /**
+   * {@code inner} as the caller its {@code Authorization} header names; 401 without a valid key,
+   * 429 over the key's rate. Nothing behind it runs for a refused caller.
+   */
+  private Route authenticated(Route inner) {
+    return optionalHeaderValueByName(
+        "Authorization",
+        header ->
+            switch (access.authenticate(header)) {
+              case Access.Allowed allowed ->
+                  mapRequest(
+                      request -> request.addAttribute(ApiDirectives.PRINCIPAL, allowed.principal()),
+                      () -> inner);
+              case Access.Unauthenticated refused ->
+                  complete(Problem.unauthenticated(refused.detail()));
+              case Access.RateLimited limited ->
+                  complete(Problem.rateLimited(limited.keyId(), limited.retryAfterSeconds()));
+            });
   }
 
   public Route route() {

@@ -5,6 +5,7 @@ import io.stockhold.api.http.Problem.FieldError;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -111,6 +112,51 @@ final class JsonInput {
       }
     }
     return out;
+  }
+
+  /**
+   * The strings of an array field with {@code min..max} elements, each accepted by {@code valid};
+   * empty when absent (and not {@code required}) or bad.
+   */
+  List<String> strings(
+      String field, boolean required, int min, int max, Predicate<String> valid, String rule) {
+    JsonNode value = node.get(field);
+    List<String> out = new ArrayList<>();
+    if (value == null) {
+      if (required) errors.add(new FieldError(pointer(field), "is required"));
+      return out;
+    }
+    if (!value.isArray()) {
+      errors.add(new FieldError(pointer(field), "must be an array"));
+      return out;
+    }
+    if (value.size() < min || value.size() > max) {
+      errors.add(new FieldError(pointer(field), "must have " + min + " to " + max + " elements"));
+      return out;
+    }
+    for (int i = 0; i < value.size(); i++) {
+      JsonNode element = value.get(i);
+      String at = pointer(field) + "/" + i;
+      if (!element.isTextual()) {
+        errors.add(new FieldError(at, "must be a string"));
+      } else if (!valid.test(element.textValue())) {
+        errors.add(new FieldError(at, rule));
+      } else {
+        out.add(element.textValue());
+      }
+    }
+    return out;
+  }
+
+  /** An object field, when present; a non-object is an error. */
+  Optional<JsonInput> object(String field) {
+    JsonNode value = node.get(field);
+    if (value == null) return Optional.empty();
+    if (!value.isObject()) {
+      errors.add(new FieldError(pointer(field), "must be an object"));
+      return Optional.empty();
+    }
+    return Optional.of(new JsonInput(value, pointer(field), errors));
   }
 
   String at() {

@@ -95,6 +95,29 @@ record Problem(
     };
   }
 
+  /** No key, or one that is not (or no longer) valid: 401 with {@code WWW-Authenticate: Bearer}. */
+  static HttpResponse unauthenticated(String detail) {
+    return of(401, "unauthenticated", "Unauthenticated", detail)
+        .toResponse()
+        .addHeader(RawHeader.create("WWW-Authenticate", "Bearer"));
+  }
+
+  /** A key without the scope or the location a request needs: the detail names which. */
+  static Problem forbidden(String detail) {
+    return of(403, "forbidden", "Forbidden", detail);
+  }
+
+  /** Over the key's rate: 429 with {@code Retry-After}. */
+  static HttpResponse rateLimited(String keyId, long retryAfterSeconds) {
+    return of(
+            429,
+            "rate-limited",
+            "Too many requests",
+            "API key " + keyId + " is over its rate limit; retry after " + retryAfterSeconds + " s")
+        .toResponse()
+        .addHeader(RawHeader.create("Retry-After", Long.toString(retryAfterSeconds)));
+  }
+
   HttpResponse toResponse() {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("type", TYPE_BASE + slug);

@@ -1,6 +1,9 @@
 package io.stockhold.api.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.stockhold.access.Access;
+import io.stockhold.access.Principal;
+import io.stockhold.access.Scope;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;
@@ -40,7 +43,8 @@ final class ReservationRoutes extends ApiDirectives {
   private final ReservationService reservations;
   private final Duration defaultTtl;
 
-  ReservationRoutes(ReservationService reservations, Duration defaultTtl) {
+  ReservationRoutes(ReservationService reservations, Duration defaultTtl, Access access) {
+    super(access);
     this.reservations = reservations;
     this.defaultTtl = defaultTtl;
   }
@@ -55,11 +59,46 @@ final class ReservationRoutes extends ApiDirectives {
                     id ->
                         concat(
                             pathEndOrSingleSlash(
-                                () -> get(() -> answer(reservations.get(id), 200))),
-                            path("commit", () -> post(() -> answer(reservations.commit(id), 200))),
+                                () ->
+                                    get(
+                                        () ->
+                                            allowed(
+                                                Scope.RESERVATIONS_READ,
+                                                List.of(),
+                                                principal ->
+                                                    answer(reservations.get(id, principal), 200)))),
                             path(
-                                "release", () -> post(() -> answer(reservations.release(id), 200))),
-                            path("extend", () -> post(() -> extend(id)))))));
+                                "commit",
+                                () ->
+                                    post(
+                                        () ->
+                                            allowed(
+                                                Scope.RESERVATIONS_WRITE,
+                                                List.of(),
+                                                principal ->
+                                                    answer(
+                                                        reservations.commit(id, principal), 200)))),
+                            path(
+                                "release",
+                                () ->
+                                    post(
+                                        () ->
+                                            allowed(
+                                                Scope.RESERVATIONS_WRITE,
+                                                List.of(),
+                                                principal ->
+                                                    answer(
+                                                        reservations.release(id, principal),
+                                                        200)))),
+                            path(
+                                "extend",
+                                () ->
+                                    post(
+                                        () ->
+                                            allowed(
+                                                Scope.RESERVATIONS_WRITE,
+                                                List.of(),
+                                                principal -> extend(id, principal))))))));
   }
 
   private Route create() {
@@ -70,7 +109,14 @@ final class ReservationRoutes extends ApiDirectives {
                   List<FieldError> errors = new ArrayList<>();
                   NewReservation request = read(body, errors);
                   if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-                  return answer(reservations.reserve(request, key, defaultTtl), 201);
+                  // Every location a line names, or nothing is held.
+                  List<String> locations =
+                      request.lines().stream().map(ReservationLine::location).toList();
+                  return allowed(
+                      Scope.RESERVATIONS_WRITE,
+                      locations,
+                      principal ->
+                          answer(reservations.reserve(request, key, defaultTtl, principal), 201));
                 }));
   }
 
@@ -106,7 +152,7 @@ final class ReservationRoutes extends ApiDirectives {
         channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl));
   }
 
-  private Route extend(String reservationId) {
+  private Route extend(String reservationId, Principal principal) {
     return jsonBody(
         body -> {
           List<FieldError> errors = new ArrayList<>();
@@ -117,7 +163,7 @@ final class ReservationRoutes extends ApiDirectives {
             ttl = in.integer("ttlSeconds", true, 1, ReservationService.MAX_TTL_SECONDS);
           }
           if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-          return answer(reservations.extend(reservationId, ttl), 200);
+          return answer(reservations.extend(reservationId, ttl, principal), 200);
         });
   }
 

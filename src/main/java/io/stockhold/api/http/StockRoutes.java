@@ -2,6 +2,9 @@ package io.stockhold.api.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.stockhold.access.Access;
+import io.stockhold.access.Principal;
+import io.stockhold.access.Scope;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.events.InventoryEvents;
 import io.stockhold.idempotency.Idempotency;
@@ -16,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /** {@code /v1/stock/{location}/{sku}}: levels, adjustments and policy. */
@@ -61,7 +65,8 @@ final class StockRoutes extends ApiDirectives {
   private final StockHistory history;
   private final StockLevels levels;
 
-  StockRoutes(StockItems items, StockHistory history, StockLevels levels) {
+  StockRoutes(StockItems items, StockHistory history, StockLevels levels, Access access) {
+    super(access);
     this.items = items;
     this.history = history;
     this.levels = levels;
@@ -82,10 +87,46 @@ final class StockRoutes extends ApiDirectives {
                                     sku,
                                     item ->
                                         concat(
-                                            pathEndOrSingleSlash(() -> get(() -> level(item))),
-                                            path("adjustments", () -> post(() -> adjust(item))),
-                                            path("policy", () -> put(() -> policy(item))),
-                                            path("history", () -> get(() -> history(item)))))))));
+                                            pathEndOrSingleSlash(
+                                                () ->
+                                                    get(
+                                                        () ->
+                                                            at(
+                                                                item,
+                                                                Scope.STOCK_READ,
+                                                                () -> level(item)))),
+                                            path(
+                                                "adjustments",
+                                                () ->
+                                                    post(
+                                                        () ->
+                                                            allowed(
+                                                                Scope.STOCK_WRITE,
+                                                                List.of(item.location()),
+                                                                p -> adjust(item, p)))),
+                                            path(
+                                                "policy",
+                                                () ->
+                                                    put(
+                                                        () ->
+                                                            at(
+                                                                item,
+                                                                Scope.STOCK_WRITE,
+                                                                () -> policy(item)))),
+                                            path(
+                                                "history",
+                                                () ->
+                                                    get(
+                                                        () ->
+                                                            at(
+                                                                item,
+                                                                Scope.STOCK_READ,
+                                                                () -> history(item))))))))));
+  }
+
+  /** {@code inner} when the caller holds {@code scope} at the item's location; 403 otherwise. */
+  private Route at(StockItemId item, Scope scope, Supplier<Route> inner) {
+    return allowed(scope, List.of(item.location()), principal -> inner.get());
   }
 
   private Route level(StockItemId item) {
@@ -131,25 +172,39 @@ final class StockRoutes extends ApiDirectives {
                                   }
                                   if (!errors.isEmpty())
                                     return completeProblem(Problem.invalid(errors));
-                                  return completeWithFuture(
-                                      levels
-                                          .list(
-                                              location,
-                                              lowStock.map(Boolean::parseBoolean).orElse(false),
-                                              size,
-                                              after)
-                                          .thenApply(
-                                              page ->
-                                                  json(
-                                                      200,
-                                                      new LevelPage(
-                                                          page.rows().stream()
-                                                              .map(
-                                                                  r ->
-                                                                      LevelBody.of(
-                                                                          r.item(), r.level()))
-                                                              .toList(),
-                                                          page.next().orElse(null)))));
+                                  // Without a filter, a key bound to locations lists only those.
+                                  return allowed(
+                                      Scope.STOCK_READ,
+                                      location.map(List::of).orElse(List.of()),
+                                      principal ->
+                                          completeWithFuture(
+                                              levels
+                                                  .list(
+                                                      location
+                                                          .map(Set::of)
+                                                          .orElseGet(
+                                                              () ->
+                                                                  principal
+                                                                      .onlyLocations()
+                                                                      .orElse(Set.of())),
+                                                      lowStock
+                                                          .map(Boolean::parseBoolean)
+                                                          .orElse(false),
+                                                      size,
+                                                      after)
+                                                  .thenApply(
+                                                      page ->
+                                                          json(
+                                                              200,
+                                                              new LevelPage(
+                                                                  page.rows().stream()
+                                                                      .map(
+                                                                          r ->
+                                                                              LevelBody.of(
+                                                                                  r.item(),
+                                                                                  r.level()))
+                                                                      .toList(),
+                                                                  page.next().orElse(null))))));
                                 }))));
   }
 
@@ -213,13 +268,13 @@ final class StockRoutes extends ApiDirectives {
                 }));
   }
 
-  private Route adjust(StockItemId item) {
+  private Route adjust(StockItemId item, Principal principal) {
     return idempotencyKey(
         key ->
             jsonBody(
                 body -> {
                   List<FieldError> errors = new ArrayList<>();
-                  StockRequest.Adjust adjust = readAdjustment(body, key, errors);
+                  StockRequest.Adjust adjust = readAdjustment(body, key, principal, errors);
                   if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
                   return reply(
                       items.submit(item, adjust),
@@ -229,7 +284,7 @@ final class StockRoutes extends ApiDirectives {
   }
 
   private static StockRequest.Adjust readAdjustment(
-      JsonNode body, Optional<String> key, List<FieldError> errors) {
+      JsonNode body, Optional<String> key, Principal principal, List<FieldError> errors) {
     JsonInput in = JsonInput.body(body, errors);
     if (in == null) return null;
     in.allowOnly(Set.of("delta", "setOnHand", "reason", "reference"));
@@ -255,7 +310,11 @@ final class StockRoutes extends ApiDirectives {
         in.string("reference", false, s -> s.length() <= 200, "must be at most 200 characters");
     if (!errors.isEmpty()) return null;
     return new StockRequest.Adjust(
-        key.map(k -> Idempotency.operationId(Idempotency.ADJUSTMENTS, k)).orElse(null),
+        key.map(
+                k ->
+                    Idempotency.operationId(
+                        Idempotency.ADJUSTMENTS, principal.idempotencyScope(), k))
+            .orElse(null),
         key.map(k -> Idempotency.fingerprint(body)).orElse(null),
         delta,
         setOnHand,

@@ -14,6 +14,7 @@ import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.api.grpc.v1.Pos.ReservationStatus;
 import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
+import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.grpc.GrpcClientSettings;
+import org.apache.pekko.grpc.javadsl.MetadataBuilder;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
@@ -71,7 +73,8 @@ class PointOfSaleIT {
   static PointOfSaleClient client(StockholdNode node) {
     return PointOfSaleClient.create(
         GrpcClientSettings.connectToServiceAt("127.0.0.1", node.httpPort(), node.system())
-            .withTls(false),
+            .withTls(false)
+            .withCallCredentials(TestKeys.grpc(TestKeys.MASTER)),
         node.system());
   }
 
@@ -523,7 +526,10 @@ class PointOfSaleIT {
           twoHundredChangesWhileNotReading(
               node.pointOfSale()
                   .watchStock(
-                      Pos.WatchStockRequest.newBuilder().setLocation(loc).addSkus("hot").build()),
+                      Pos.WatchStockRequest.newBuilder().setLocation(loc).addSkus("hot").build(),
+                      new MetadataBuilder()
+                          .addText("authorization", TestKeys.bearer(TestKeys.MASTER))
+                          .build()),
               loc);
       assertTrue(seen.size() < 50, "collapsed to far fewer than 200 updates: " + seen.size());
     }

@@ -21,6 +21,7 @@ import io.stockhold.api.grpc.v1.PointOfSaleClient;
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
+import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;
 import java.io.ByteArrayInputStream;
@@ -130,11 +131,20 @@ class PosTransportIT {
             if (!answer.isDone()) answer.completeExceptionally(status.asRuntimeException());
           }
         },
-        new Metadata());
+        masterKeyMetadata());
     call.request(1);
     call.sendMessage(request);
     call.halfClose();
     return answer.get(20, TimeUnit.SECONDS);
+  }
+
+  /** Reflection, like the POS service, answers only a caller that presents a key. */
+  private static Metadata masterKeyMetadata() {
+    Metadata headers = new Metadata();
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+        TestKeys.bearer(TestKeys.MASTER));
+    return headers;
   }
 
   /** A length-delimited protobuf field: tag, length, bytes. */
@@ -239,6 +249,7 @@ class PosTransportIT {
                     URI.create("http://127.0.0.1:" + node.httpPort() + "/" + SERVICE + "/GetStock"))
                 .header("Content-Type", "application/grpc-web+proto")
                 .header("X-Grpc-Web", "1")
+                .header("Authorization", TestKeys.bearer(TestKeys.MASTER))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(frame(0, request)))
                 .build(),
             HttpResponse.BodyHandlers.ofByteArray());
@@ -365,6 +376,7 @@ class PosTransportIT {
           https.send(
               HttpRequest.newBuilder(URI.create(base + "/v1/stock/tls-store/pen/adjustments"))
                   .header("Content-Type", "application/json")
+                  .header("Authorization", TestKeys.bearer(TestKeys.MASTER))
                   .POST(
                       HttpRequest.BodyPublishers.ofString("{\"setOnHand\":3,\"reason\":\"count\"}"))
                   .build(),
@@ -376,7 +388,8 @@ class PosTransportIT {
               GrpcClientSettings.connectToServiceAt("127.0.0.1", secure.httpPort(), secure.system())
                   .withTls(true)
                   .withTrustManager(trust)
-                  .withOverrideAuthority("localhost"),
+                  .withOverrideAuthority("localhost")
+                  .withCallCredentials(TestKeys.grpc(TestKeys.MASTER)),
               secure.system());
       try {
         Pos.StockLevel level =

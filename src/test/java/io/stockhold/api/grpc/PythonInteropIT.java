@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stockhold.testing.RunningNode;
+import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,15 +45,17 @@ class PythonInteropIT {
       assertEquals(200, running.client().stock("py-store", "apple", 5).status());
       assertEquals(200, running.client().stock("py-store", "pear", 11).status());
 
-      Process client =
+      ProcessBuilder terminal =
           new ProcessBuilder(
                   PYTHON,
                   Path.of("src/test/python/pos_interop.py").toString(),
                   "127.0.0.1",
                   Integer.toString(running.node().httpPort()),
                   "py-store")
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
+              .redirectError(ProcessBuilder.Redirect.INHERIT);
+      // The terminal presents this key on every call, reflection included.
+      terminal.environment().put("STOCKHOLD_API_KEY", TestKeys.MASTER);
+      Process client = terminal.start();
       String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(client.waitFor(120, TimeUnit.SECONDS), "the Python client did not finish");
       assertEquals(0, client.exitValue(), "the Python client failed; it printed: " + output);

@@ -13,6 +13,7 @@ import io.stockhold.stock.StockAudit;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Client.Response;
 import io.stockhold.testing.RunningNode;
+import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestStore;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -696,6 +697,9 @@ abstract class HttpApiContract {
           ascii(
               "POST /v1/reservations HTTP/1.1\r\n"
                   + "Host: stockhold\r\n"
+                  + "Authorization: "
+                  + TestKeys.bearer(TestKeys.MASTER)
+                  + "\r\n"
                   + "Content-Type: application/json\r\n"
                   + "Content-Length: "
                   + body.length
@@ -716,7 +720,11 @@ abstract class HttpApiContract {
       out.flush();
       String answer = new String(buffer, 0, in.read(buffer), StandardCharsets.US_ASCII);
       assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
-      out.write(ascii("GET /v1/stock/any/thing HTTP/1.1\r\nHost: stockhold\r\n\r\n"));
+      out.write(
+          ascii(
+              "GET /v1/stock/any/thing HTTP/1.1\r\nHost: stockhold\r\nAuthorization: "
+                  + TestKeys.bearer(TestKeys.MASTER)
+                  + "\r\n\r\n"));
       out.flush();
       String next = new String(buffer, 0, in.read(buffer), StandardCharsets.US_ASCII);
       assertTrue(
