@@ -211,9 +211,8 @@ public final class Metrics implements Extension {
                     .thenAccept(
                         state -> {
                           // A shard too busy to answer in time (starting, recovering its entities)
-                          // is still
-                          // hosted here: counted among the shards, its entities unknown until it
-                          // answers.
+                          // is still hosted here: counted among the shards, its entities unknown
+                          // until it answers.
                           shards
                               .get(key.name())
                               .set(state.getShards().size() + state.getFailed().size());

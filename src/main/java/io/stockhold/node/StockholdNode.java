@@ -9,6 +9,7 @@ import io.stockhold.api.grpc.PointOfSaleService;
 import io.stockhold.api.grpc.PosEndpoint;
 import io.stockhold.api.grpc.PosSettings;
 import io.stockhold.api.http.ApiTls;
+import io.stockhold.api.http.Cors;
 import io.stockhold.api.http.HttpApi;
 import io.stockhold.api.http.HttpDrain;
 import io.stockhold.erp.Broker;
@@ -34,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -46,7 +48,12 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.stream.SystemMaterializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,34 +170,34 @@ public final class StockholdNode implements AutoCloseable {
       Optional<HttpsConnectionContext> tls = ApiTls.from(full);
       if (tls.isPresent()) server = server.enableHttps(tls.get());
       Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      Route rest =
+          HttpDrain.get(system)
+              .around(
+                  new HttpMetrics(metrics)
+                      .around(
+                          new HttpApi(
+                                  items,
+                                  reservations,
+                                  new StockHistory(system),
+                                  levels,
+                                  defaultTtl,
+                                  access,
+                                  blocking,
+                                  clock)
+                              .route()));
+      Function<HttpRequest, CompletionStage<HttpResponse>> port =
+          Cors.from(full)
+              .around(
+                  PosEndpoint.handler(rest, pos, access, system),
+                  SystemMaterializer.get(system).materializer());
       ServerBinding binding =
           server
-              .bind(
-                  PosEndpoint.handler(
-                      HttpDrain.get(system)
-                          .around(
-                              new HttpMetrics(metrics)
-                                  .around(
-                                      new HttpApi(
-                                              items,
-                                              reservations,
-                                              new StockHistory(system),
-                                              levels,
-                                              defaultTtl,
-                                              access,
-                                              blocking,
-                                              clock)
-                                          .route())),
-                      pos,
-                      access,
-                      system))
+              .bind(port)
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS)
               // On SIGTERM: after HttpDrain's notice, stop accepting connections, let the requests
-              // in
-              // progress finish (answering new ones on open connections 503), and only then hand
-              // the
-              // shards off and leave.
+              // in progress finish (answering new ones on open connections 503), and only then
+              // hand the shards off and leave.
               .addToCoordinatedShutdown(full.getDuration("stockhold.http.drain-timeout"), system);
       var management =
           PekkoManagement.get(system).start().toCompletableFuture().get(30, TimeUnit.SECONDS);

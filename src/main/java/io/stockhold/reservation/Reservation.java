@@ -171,8 +171,7 @@ public final class Reservation
             RecoveryCompleted.instance(),
             state -> {
               // Finish what the journal says was started; a held reservation re-asserts its
-              // deadline
-              // (one past its deadline is expired by the deadline timer instead).
+              // deadline (one past its deadline is expired by the deadline timer instead).
               boolean held =
                   state.phase() == Phase.HELD && clock.instant().isBefore(state.expiresAt());
               if (state.busy() || held) tellAllLines(state, held);

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
@@ -36,14 +41,19 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keys, scopes, locations and rate limits against a real node, over REST and gRPC. Subclasses pick
  * the store; every test uses locations of its own.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 abstract class AccessContract {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,8 +68,26 @@ abstract class AccessContract {
 
   abstract TestStore.Kind storeKind();
 
+  /** Every line the node logs while these tests run, the access log's included. */
+  private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+  private Level accessLogLevel;
+
+  /** Every secret these tests made or used, to look for in the logs. */
+  private final List<String> secrets = new ArrayList<>(List.of(TestKeys.MASTER));
+
   @BeforeAll
   void start() throws Exception {
+    LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
+    Logger access = logging.getLogger("io.stockhold.http.access");
+    accessLogLevel = access.getLevel();
+    logged.setContext(logging);
+    logged.start();
+    logging.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(logged);
+    // The access log on, into the list only: thousands of lines need not reach the console.
+    access.setLevel(Level.INFO);
+    access.setAdditive(false);
+    access.addAppender(logged);
     running = RunningNode.start(storeKind());
     node = running.node();
   }
@@ -67,6 +95,33 @@ abstract class AccessContract {
   @AfterAll
   void stop() {
     if (running != null) running.close();
+    LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
+    logging.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(logged);
+    Logger access = logging.getLogger("io.stockhold.http.access");
+    access.detachAppender(logged);
+    access.setAdditive(true);
+    access.setLevel(accessLogLevel);
+  }
+
+  /** Runs last: by then every other test has made its keys and sent its requests. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void noSecretAppearsInAnyLogLine() {
+    List<ILoggingEvent> lines;
+    synchronized (logged) {
+      lines = List.copyOf(logged.list);
+    }
+    assertTrue(
+        lines.stream().anyMatch(e -> e.getLoggerName().equals("io.stockhold.http.access")),
+        "the access log was captured");
+    for (ILoggingEvent line : lines) {
+      String text =
+          line.getFormattedMessage()
+              + (line.getThrowableProxy() == null ? "" : line.getThrowableProxy().getMessage());
+      for (String secret : secrets) {
+        assertFalse(text.contains(secret), "a secret in a log line: " + text);
+      }
+    }
   }
 
   record Answer(int status, JsonNode body, HttpResponse<String> raw) {
@@ -119,7 +174,9 @@ abstract class AccessContract {
     body.append('}');
     Answer created = call(TestKeys.MASTER, "POST", "/v1/keys", body.toString());
     assertEquals(201, created.status(), created.toString());
-    return created.body().path("key").asText();
+    String secret = created.body().path("key").asText();
+    secrets.add(secret);
+    return secret;
   }
 
   static String fresh(String prefix) {
@@ -434,6 +491,7 @@ abstract class AccessContract {
     assertEquals(201, created.status(), created.toString());
     String keyId = created.body().path("keyId").asText();
     String secret = created.body().path("key").asText();
+    secrets.add(secret);
     assertTrue(secret.startsWith("shk_" + keyId + "_"), secret);
     assertEquals("/v1/keys/" + keyId, created.raw().headers().firstValue("Location").orElseThrow());
     assertEquals(20, created.body().path("rateLimit").path("requestsPerSecond").asInt());

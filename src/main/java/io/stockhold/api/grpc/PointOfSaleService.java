@@ -247,9 +247,8 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
     if (!check.ok()) return Source.failed(GrpcStatus.invalid(check.problems()));
     Set<String> skus = new LinkedHashSet<>(listed);
 
-    // The conflation below always takes what arrives, so this buffer only bridges the actor to
-    // the stream and does not fill; were it to, the oldest update would be dropped, not memory
-    // grown.
+    // The conflation below always takes what arrives, so this buffer only bridges the actor to the
+    // stream and does not fill; were it to, the oldest update would be dropped, not memory grown.
     Source<LevelUpdate, NotUsed> changes =
         ActorSource.<LevelUpdate>actorRef(
                 u -> false, u -> Optional.empty(), 64, OverflowStrategy.dropHead())
