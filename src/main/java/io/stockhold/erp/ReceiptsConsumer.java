@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReceiptsConsumer implements AutoCloseable {
 
+  /** The actor of every adjustment a goods receipt makes, in the audit trail. */
+  public static final String ACTOR = "erp-receipts";
+
   private static final Logger LOG = LoggerFactory.getLogger(ReceiptsConsumer.class);
 
   private final ActorSystem<?> system;
@@ -134,7 +137,8 @@ public final class ReceiptsConsumer implements AutoCloseable {
               receipt.quantity(),
               null,
               "receipt",
-              receipt.reference());
+              receipt.reference(),
+              ACTOR);
       CompletionStage<StockReply> reply = items.submit(receipt.item(), adjust);
       reply.whenComplete(
           (r, failure) -> {

@@ -71,6 +71,8 @@ public final class InventoryEvents {
     m.put("reserved", event.reserved());
     m.put("available", event.available());
     m.put("schemaVersion", SCHEMA_VERSION);
+    // Events journaled before events named their actor have none: the field is left out.
+    if (event.actor() != null) m.put("actor", event.actor());
     switch (event) {
       case StockAdjusted e -> {
         m.put("delta", e.delta());

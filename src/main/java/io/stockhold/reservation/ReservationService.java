@@ -121,7 +121,7 @@ public final class ReservationService {
     return onOwn(
         reservationId,
         principal,
-        (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId)),
+        (item, holdId) -> items.submit(item, new StockRequest.Commit(holdId, principal.actor())),
         key -> reservations.commit(key));
   }
 
@@ -129,7 +129,7 @@ public final class ReservationService {
     return onOwn(
         reservationId,
         principal,
-        (item, holdId) -> items.submit(item, new StockRequest.Release(holdId)),
+        (item, holdId) -> items.submit(item, new StockRequest.Release(holdId, principal.actor())),
         key -> reservations.release(key));
   }
 
@@ -138,7 +138,8 @@ public final class ReservationService {
     return onOwn(
         reservationId,
         principal,
-        (item, holdId) -> items.submit(item, new StockRequest.Extend(holdId, ttlSeconds)),
+        (item, holdId) ->
+            items.submit(item, new StockRequest.Extend(holdId, ttlSeconds, principal.actor())),
         key -> reservations.extend(key, ttlSeconds));
   }
 

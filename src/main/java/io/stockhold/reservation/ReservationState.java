@@ -94,10 +94,12 @@ public record ReservationState(
               ttlSeconds(now, grace),
               null,
               actor);
-      case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace));
-      case REFUNDING -> new StockRequest.Release(holdId);
+      case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace), actor);
+      case REFUNDING -> new StockRequest.Release(holdId, actor);
       case FINISHING ->
-          end == End.COMMITTED ? new StockRequest.Commit(holdId) : new StockRequest.Release(holdId);
+          end == End.COMMITTED
+              ? new StockRequest.Commit(holdId, actor)
+              : new StockRequest.Release(holdId, actor);
       case NEW, REFUSED, FINISHED -> null;
     };
   }

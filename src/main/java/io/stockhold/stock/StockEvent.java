@@ -22,6 +22,14 @@ public sealed interface StockEvent extends CborSerializable {
 
   Instant occurredAt();
 
+  /**
+   * Who caused it: an API key's id, {@code master}, {@code anonymous} (checking off), {@code
+   * erp-receipts} (a goods receipt) or {@code system} (an expiry); a signal such as {@code
+   * LowStockCrossed} carries the actor of the change that caused it. Null in events journaled
+   * before events named their actor.
+   */
+  String actor();
+
   /** A count ({@code setOnHand}) is journaled as the delta it implied. */
   record StockAdjusted(
       String location,
@@ -34,8 +42,36 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public StockAdjusted(
+        String location,
+        String sku,
+        long delta,
+        String reason,
+        String reference,
+        String adjustmentId,
+        String fingerprint,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          delta,
+          reason,
+          reference,
+          adjustmentId,
+          fingerprint,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   record PolicyChanged(
       String location,
@@ -46,8 +82,32 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public PolicyChanged(
+        String location,
+        String sku,
+        long safetyStock,
+        long reorderPoint,
+        long reorderQuantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          safetyStock,
+          reorderPoint,
+          reorderQuantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   /**
    * {@code actor} placed the hold and owns it: a key's id, {@code master} or {@code anonymous};
@@ -107,8 +167,32 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public HoldCommitted(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        long quantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          quantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   record HoldReleased(
       String location,
@@ -119,8 +203,32 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public HoldReleased(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        long quantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          quantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   record HoldExpired(
       String location,
@@ -131,8 +239,32 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public HoldExpired(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        long quantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          quantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   record HoldExtended(
       String location,
@@ -143,8 +275,32 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public HoldExtended(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        Instant expiresAt,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          expiresAt,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   /** Available fell to or below the reorder point; {@code reorderQuantity} is the suggestion. */
   record LowStockCrossed(
@@ -155,8 +311,30 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public LowStockCrossed(
+        String location,
+        String sku,
+        long reorderPoint,
+        long reorderQuantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          reorderPoint,
+          reorderQuantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 
   /**
    * The books hold more than is physically there ({@code onHand < reserved}) by {@code shortBy}.
@@ -168,8 +346,20 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public ShortageDetected(
+        String location,
+        String sku,
+        long shortBy,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(location, sku, shortBy, onHand, reserved, available, occurredAt, null);
+    }
+  }
 
   /**
    * A sale made at a POS terminal while it was offline, recorded when the terminal came back. It
@@ -185,6 +375,32 @@ public sealed interface StockEvent extends CborSerializable {
       long onHand,
       long reserved,
       long available,
-      Instant occurredAt)
-      implements StockEvent {}
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {
+    public OfflineSaleRecorded(
+        String location,
+        String sku,
+        String saleId,
+        String terminalId,
+        long quantity,
+        Instant soldAt,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt) {
+      this(
+          location,
+          sku,
+          saleId,
+          terminalId,
+          quantity,
+          soldAt,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          null);
+    }
+  }
 }

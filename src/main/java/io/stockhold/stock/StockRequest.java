@@ -21,6 +21,9 @@ import java.time.Instant;
 })
 public sealed interface StockRequest extends CborSerializable {
 
+  /** Who asks: an API key's id, {@code master}, {@code anonymous}, {@code erp-receipts}. */
+  String actor();
+
   /**
    * Hold {@code quantity} units for {@code ttlSeconds}. {@code fingerprint} identifies the request
    * body behind an idempotency key (null without one): the same hold id with another fingerprint is
@@ -57,11 +60,23 @@ public sealed interface StockRequest extends CborSerializable {
     }
   }
 
-  record Commit(String holdId) implements StockRequest {}
+  record Commit(String holdId, String actor) implements StockRequest {
+    public Commit(String holdId) {
+      this(holdId, null);
+    }
+  }
 
-  record Release(String holdId) implements StockRequest {}
+  record Release(String holdId, String actor) implements StockRequest {
+    public Release(String holdId) {
+      this(holdId, null);
+    }
+  }
 
-  record Extend(String holdId, long ttlSeconds) implements StockRequest {
+  record Extend(String holdId, long ttlSeconds, String actor) implements StockRequest {
+    public Extend(String holdId, long ttlSeconds) {
+      this(holdId, ttlSeconds, null);
+    }
+
     public Extend {
       if (ttlSeconds < 1)
         throw new IllegalArgumentException("a hold lasts at least 1 s, not " + ttlSeconds);
@@ -78,8 +93,19 @@ public sealed interface StockRequest extends CborSerializable {
       Long delta,
       Long setOnHand,
       String reason,
-      String reference)
+      String reference,
+      String actor)
       implements StockRequest {
+    public Adjust(
+        String adjustmentId,
+        String fingerprint,
+        Long delta,
+        Long setOnHand,
+        String reason,
+        String reference) {
+      this(adjustmentId, fingerprint, delta, setOnHand, reason, reference, null);
+    }
+
     public Adjust {
       if ((delta == null) == (setOnHand == null)) {
         throw new IllegalArgumentException("exactly one of delta and setOnHand");
@@ -89,8 +115,12 @@ public sealed interface StockRequest extends CborSerializable {
     }
   }
 
-  record ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity)
+  record ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity, String actor)
       implements StockRequest {
+    public ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity) {
+      this(safetyStock, reorderPoint, reorderQuantity, null);
+    }
+
     public ChangePolicy {
       if (safetyStock < 0 || reorderPoint < 0 || reorderQuantity < 0) {
         throw new IllegalArgumentException("policy numbers are at least 0");
@@ -103,8 +133,13 @@ public sealed interface StockRequest extends CborSerializable {
    * store, so it is applied even when the books say they are not there. {@code saleId} makes it
    * apply once.
    */
-  record RecordOfflineSale(String saleId, String terminalId, long quantity, Instant soldAt)
+  record RecordOfflineSale(
+      String saleId, String terminalId, long quantity, Instant soldAt, String actor)
       implements StockRequest {
+    public RecordOfflineSale(String saleId, String terminalId, long quantity, Instant soldAt) {
+      this(saleId, terminalId, quantity, soldAt, null);
+    }
+
     public RecordOfflineSale {
       if (saleId == null || saleId.isEmpty())
         throw new IllegalArgumentException("a sale needs an id");

@@ -61,6 +61,9 @@ public record StockState(
     Recent<AppliedAdjustment> adjustments,
     Recent<RecordedSale> sales) {
 
+  /** The actor of what no caller asked for: a hold's expiry. */
+  public static final String SYSTEM = "system";
+
   /** Finished holds are remembered at least this long, so a late retry is answered. */
   public static final Duration FINISHED_HOLD_RETENTION = Duration.ofHours(24);
 
@@ -244,7 +247,8 @@ public record StockState(
               next.onHand,
               next.reserved,
               next.available(),
-              now);
+              now,
+              event.actor());
       events.add(low);
       next = next.apply(low);
     }
@@ -257,7 +261,8 @@ public record StockState(
               next.onHand,
               next.reserved,
               next.available(),
-              now);
+              now,
+              event.actor());
       events.add(shortage);
       next = next.apply(shortage);
     }
@@ -329,7 +334,8 @@ public record StockState(
               onHandAfter,
               reservedAfter,
               available(onHandAfter, reservedAfter, safetyStock),
-              now);
+              now,
+              c.actor());
       return Decision.of(
           committed, s -> new HoldReply(view(hold, HoldStatus.COMMITTED, hold.expiresAt())));
     }
@@ -350,7 +356,8 @@ public record StockState(
               onHand,
               reservedAfter,
               available(onHand, reservedAfter, safetyStock),
-              now);
+              now,
+              r.actor());
       return Decision.of(
           released, s -> new HoldReply(view(hold, HoldStatus.RELEASED, hold.expiresAt())));
     }
@@ -373,7 +380,8 @@ public record StockState(
               onHand,
               reserved,
               available(),
-              now);
+              now,
+              e.actor());
       return Decision.of(extended, s -> new HoldReply(s.holdAt(e.holdId(), now).orElseThrow()));
     }
     return finished(e.holdId(), HoldStatus.HELD, List.of());
@@ -433,7 +441,8 @@ public record StockState(
             onHandAfter,
             reserved,
             available(onHandAfter, reserved, safetyStock),
-            now);
+            now,
+            a.actor());
     return Decision.of(adjusted, s -> new LevelReply(s.level()));
   }
 
@@ -454,7 +463,8 @@ public record StockState(
             onHand,
             reserved,
             available(onHand, reserved, p.safetyStock()),
-            now);
+            now,
+            p.actor());
     return Decision.of(changed, s -> new LevelReply(s.level()));
   }
 
@@ -490,7 +500,8 @@ public record StockState(
             onHandAfter,
             reserved,
             available(onHandAfter, reserved, safetyStock),
-            now);
+            now,
+            s.actor());
     return Decision.of(recorded, after -> new SaleReply(outcome, after.level()));
   }
 
@@ -505,7 +516,8 @@ public record StockState(
         onHand,
         reservedAfter,
         available(onHand, reservedAfter, safetyStock),
-        now);
+        now,
+        SYSTEM);
   }
 
   private static Decision keyReused() {

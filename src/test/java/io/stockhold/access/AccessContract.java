@@ -366,6 +366,70 @@ abstract class AccessContract {
         "held", call(a, "GET", "/v1/reservations/" + one, null).body().path("status").asText());
   }
 
+  // ------------------------------------------------------------------ audit
+
+  /** The item's history as {@code type actor} lines, oldest first. */
+  private List<String> actors(String location, String sku) throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (JsonNode e :
+        call(TestKeys.MASTER, "GET", "/v1/stock/" + location + "/" + sku + "/history", null)
+            .body()
+            .path("items")) {
+      lines.add(e.path("type").asText() + " " + e.path("actor").asText("(none)"));
+    }
+    return lines;
+  }
+
+  @Test
+  void everyEventNamesItsActorInTheHistory() throws Exception {
+    String store = fresh("audit");
+    String writer = newKey("stock:write", null, null);
+    String buyer = newKey("reservations:write", null, null);
+    String writerId = writer.substring(4, 20);
+    String buyerId = buyer.substring(4, 20);
+    stock(store, "tv", 5);
+    Answer policy =
+        call(
+            writer,
+            "PUT",
+            "/v1/stock/" + store + "/tv/policy",
+            "{\"safetyStock\":0,\"reorderPoint\":2,\"reorderQuantity\":10}");
+    assertEquals(200, policy.status(), policy.toString());
+    String id =
+        call(buyer, "POST", "/v1/reservations", reservation("web", store + "/tv"))
+            .body()
+            .path("reservationId")
+            .asText();
+    assertEquals(200, call(buyer, "POST", "/v1/reservations/" + id + "/commit", null).status());
+    // Two more units held for a second: available falls to the reorder point, then they lapse.
+    Answer brief =
+        call(
+            buyer,
+            "POST",
+            "/v1/reservations",
+            "{\"channel\":\"web\",\"ttlSeconds\":1,\"lines\":[{\"location\":\""
+                + store
+                + "\",\"sku\":\"tv\",\"quantity\":2}]}");
+    assertEquals(201, brief.status(), brief.toString());
+
+    List<String> expected =
+        List.of(
+            "stock-adjusted master",
+            "policy-changed " + writerId,
+            "hold-placed " + buyerId,
+            "hold-committed " + buyerId,
+            "hold-placed " + buyerId,
+            "low-stock-crossed " + buyerId,
+            "hold-expired system");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    List<String> seen = actors(store, "tv");
+    while (seen.size() < expected.size() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      seen = actors(store, "tv");
+    }
+    assertEquals(expected, seen);
+  }
+
   // ------------------------------------------------------------------ rate limits
 
   @Test

@@ -286,6 +286,9 @@ class ErpRabbitIT {
           8, http.level("wh-1", "sku-9").json().get("onHand").asLong(), "GR-1 once, GR-2 once");
       var history = http.get("/v1/stock/wh-1/sku-9/history").json();
       assertEquals(2, history.get("items").size(), history.toString());
+      for (var event : history.get("items")) {
+        assertEquals("erp-receipts", event.path("actor").asText(), "a receipt's actor: " + event);
+      }
     }
   }
 

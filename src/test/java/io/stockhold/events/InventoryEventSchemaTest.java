@@ -99,6 +99,30 @@ class InventoryEventSchemaTest {
   }
 
   @Test
+  void aMessageNamesItsActorWhenTheEventHasOneAndOlderEventsStillValidate() throws Exception {
+    JsonSchema schema = schema();
+    List<StockEvent> events = everyKindOfEvent();
+    StockEvent expired =
+        events.stream().filter(e -> e instanceof StockEvent.HoldExpired).findFirst().orElseThrow();
+    StockEvent committed =
+        events.stream()
+            .filter(e -> e instanceof StockEvent.HoldCommitted)
+            .findFirst()
+            .orElseThrow();
+    JsonNode withActor =
+        MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 5, expired));
+    assertEquals("system", withActor.path("actor").asText());
+    assertTrue(schema.validate(withActor).isEmpty());
+    // Requests of a version that knew no actors: the field is left out, and still valid.
+    JsonNode older =
+        MAPPER.valueToTree(InventoryEvents.body("StockItem|store-7/sku-123", 4, committed));
+    assertTrue(older.path("actor").isMissingNode(), older.toString());
+    assertTrue(schema.validate(older).isEmpty());
+    ObjectNode empty = ((ObjectNode) withActor.deepCopy()).put("actor", "");
+    assertTrue(!schema.validate(empty).isEmpty(), "an empty actor is no actor");
+  }
+
+  @Test
   void theSchemaRefusesAMessageThatBreaksIt() throws Exception {
     JsonSchema schema = schema();
     StockEvent placed =

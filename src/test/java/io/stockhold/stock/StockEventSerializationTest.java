@@ -64,15 +64,39 @@ class StockEventSerializationTest {
 
   static List<StockEvent> everyKind() {
     return List.of(
-        new StockAdjusted("berlin", "sku-1", 10, "receipt", "po-7", "adj-1", "fp-a", 10, 0, 10, T),
+        new StockAdjusted(
+            "berlin",
+            "sku-1",
+            10,
+            "receipt",
+            "po-7",
+            "adj-1",
+            "fp-a",
+            10,
+            0,
+            10,
+            T,
+            "erp-receipts"),
         new PolicyChanged("berlin", "sku-1", 1, 3, 20, 10, 0, 9, T),
         new HoldPlaced(
-            "berlin", "sku-1", "h-1", "r-1", "web", 2, T.plusSeconds(900), "fp-h", 10, 2, 7, T),
+            "berlin",
+            "sku-1",
+            "h-1",
+            "r-1",
+            "web",
+            2,
+            T.plusSeconds(900),
+            "fp-h",
+            10,
+            2,
+            7,
+            T,
+            "3f1c0a9e2b7d4c55"),
         new HoldExtended(
             "berlin", "sku-1", "h-1", "r-1", T.plusSeconds(1800), 10, 2, 7, T.plusNanos(1)),
         new HoldCommitted("berlin", "sku-1", "h-1", "r-1", 2, 8, 0, 7, T.plusMillis(1)),
         new HoldReleased("berlin", "sku-1", "h-2", "r-2", 1, 8, 0, 7, T.plusSeconds(1)),
-        new HoldExpired("berlin", "sku-1", "h-3", "r-3", 1, 8, 0, 7, T.plusSeconds(2)),
+        new HoldExpired("berlin", "sku-1", "h-3", "r-3", 1, 8, 0, 7, T.plusSeconds(2), "system"),
         new LowStockCrossed("berlin", "sku-1", 3, 20, 3, 0, 2, T.plusSeconds(3)),
         new ShortageDetected("berlin", "sku-1", 1, 2, 3, 0, T.plusSeconds(4)),
         new OfflineSaleRecorded(
@@ -88,7 +112,8 @@ class StockEventSerializationTest {
             List.of(new ReservationLine("berlin", "sku-1", 2)),
             T.plusSeconds(900),
             "fp-r",
-            T),
+            T,
+            "master"),
         new ReservationEvent.AllHeld(T.plusMillis(3)),
         new ReservationEvent.DeadlineExtended(T.plusSeconds(1800), T.plusSeconds(60)));
   }

@@ -402,7 +402,8 @@ class StockLedgerTest {
     Instant t10 = T0.plusSeconds(10);
     var due = ledger.decide(t10);
     assertEquals(
-        List.of(new HoldExpired(l, "SKU-1", "h1", "res-h1", 4, 10, 3, 7, t10)), due.events());
+        List.of(new HoldExpired(l, "SKU-1", "h1", "res-h1", 4, 10, 3, 7, t10, StockState.SYSTEM)),
+        due.events());
     assertEquals(List.of(), due.reply().replies());
     assertEquals(HoldStatus.EXPIRED, due.state().holdAt("h1", t10).orElseThrow().status());
     assertEquals(HoldStatus.HELD, due.state().holdAt("h3", t10).orElseThrow().status());
@@ -418,13 +419,14 @@ class StockLedgerTest {
     Instant t20 = T0.plusSeconds(20);
     var raced = ledger.decide(t20, commit("h2"));
     assertEquals(
-        List.of(new HoldExpired(l, "SKU-1", "h2", "res-h2", 2, 10, 1, 9, t20)), raced.events());
+        List.of(new HoldExpired(l, "SKU-1", "h2", "res-h2", 2, 10, 1, 9, t20, StockState.SYSTEM)),
+        raced.events());
     assertRejected(Rejection.RESERVATION_EXPIRED, only(raced.reply().replies()));
     assertEquals(10, raced.state().onHand());
 
     Instant t35 = T0.plusSeconds(35);
     assertEquals(
-        List.of(new HoldExpired(l, "SKU-1", "h3", "res-h3", 1, 10, 0, 10, t35)),
+        List.of(new HoldExpired(l, "SKU-1", "h3", "res-h3", 1, 10, 0, 10, t35, StockState.SYSTEM)),
         ledger.decide(t35).events());
   }
 

@@ -517,7 +517,8 @@ class StockStatePropertyTest {
                 onHand,
                 reserved,
                 available(),
-                now));
+                now,
+                "system"));
       }
       List<StockReply> replies = new ArrayList<>();
       for (StockRequest r : requests) replies.add(decide(r));

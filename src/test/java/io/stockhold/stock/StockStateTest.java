@@ -133,7 +133,8 @@ class StockStateTest {
 
   private static HoldExpired expired(
       String holdId, long qty, long onHand, long reserved, long available, Instant at) {
-    return new HoldExpired(LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at);
+    return new HoldExpired(
+        LOC, SKU, holdId, "res-" + holdId, qty, onHand, reserved, available, at, StockState.SYSTEM);
   }
 
   private static HoldView view(String holdId, long qty, HoldStatus status, Instant expiresAt) {

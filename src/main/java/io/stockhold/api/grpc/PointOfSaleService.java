@@ -377,7 +377,7 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
       return failed(refused);
     }
     return in.map(sale -> atOwnLocation(principal, sale))
-        .mapAsync(settings.syncParallelism(), this::record)
+        .mapAsync(settings.syncParallelism(), sale -> record(sale, principal))
         .runFold(new Tally("", 0, 0, 0, 0), Tally::add, system)
         .thenApply(
             t -> {
@@ -427,7 +427,7 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
     return principal;
   }
 
-  private CompletionStage<Pair<String, Outcome>> record(Pos.OfflineSale sale) {
+  private CompletionStage<Pair<String, Outcome>> record(Pos.OfflineSale sale, Principal principal) {
     PosInput check = new PosInput();
     check.sale(sale, clock.instant());
     if (!check.ok()) {
@@ -444,7 +444,8 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
             sale.getSaleId(),
             sale.getTerminalId(),
             sale.getQuantity(),
-            Instant.ofEpochMilli(sale.getSoldAtEpochMs()));
+            Instant.ofEpochMilli(sale.getSoldAtEpochMs()),
+            principal.actor());
     return items
         .submit(item, request)
         .thenApply(

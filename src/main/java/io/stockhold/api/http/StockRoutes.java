@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /** {@code /v1/stock/{location}/{sku}}: levels, adjustments and policy. */
@@ -79,54 +78,17 @@ final class StockRoutes extends ApiDirectives {
             concat(
                 pathEndOrSingleSlash(() -> get(this::list)),
                 pathPrefix(
-                    location ->
-                        pathPrefix(
-                            sku ->
-                                stockItem(
-                                    location,
-                                    sku,
-                                    item ->
-                                        concat(
-                                            pathEndOrSingleSlash(
-                                                () ->
-                                                    get(
-                                                        () ->
-                                                            at(
-                                                                item,
-                                                                Scope.STOCK_READ,
-                                                                () -> level(item)))),
-                                            path(
-                                                "adjustments",
-                                                () ->
-                                                    post(
-                                                        () ->
-                                                            allowed(
-                                                                Scope.STOCK_WRITE,
-                                                                List.of(item.location()),
-                                                                p -> adjust(item, p)))),
-                                            path(
-                                                "policy",
-                                                () ->
-                                                    put(
-                                                        () ->
-                                                            at(
-                                                                item,
-                                                                Scope.STOCK_WRITE,
-                                                                () -> policy(item)))),
-                                            path(
-                                                "history",
-                                                () ->
-                                                    get(
-                                                        () ->
-                                                            at(
-                                                                item,
-                                                                Scope.STOCK_READ,
-                                                                () -> history(item))))))))));
+                    location -> pathPrefix(sku -> stockItem(location, sku, this::itemRoutes)))));
   }
 
-  /** {@code inner} when the caller holds {@code scope} at the item's location; 403 otherwise. */
-  private Route at(StockItemId item, Scope scope, Supplier<Route> inner) {
-    return allowed(scope, List.of(item.location()), principal -> inner.get());
+  /** One item's routes, each for callers with its scope at the item's location (403 otherwise). */
+  private Route itemRoutes(StockItemId item) {
+    List<String> at = List.of(item.location());
+    return concat(
+        pathEndOrSingleSlash(() -> get(() -> allowed(Scope.STOCK_READ, at, p -> level(item)))),
+        path("adjustments", () -> post(() -> allowed(Scope.STOCK_WRITE, at, p -> adjust(item, p)))),
+        path("policy", () -> put(() -> allowed(Scope.STOCK_WRITE, at, p -> policy(item, p)))),
+        path("history", () -> get(() -> allowed(Scope.STOCK_READ, at, p -> history(item)))));
   }
 
   private Route level(StockItemId item) {
@@ -319,10 +281,11 @@ final class StockRoutes extends ApiDirectives {
         delta,
         setOnHand,
         reason,
-        reference);
+        reference,
+        principal.actor());
   }
 
-  private Route policy(StockItemId item) {
+  private Route policy(StockItemId item, Principal principal) {
     return jsonBody(
         body -> {
           List<FieldError> errors = new ArrayList<>();
@@ -338,7 +301,8 @@ final class StockRoutes extends ApiDirectives {
           }
           if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
           return reply(
-              items.submit(item, new StockRequest.ChangePolicy(safety, point, quantity)),
+              items.submit(
+                  item, new StockRequest.ChangePolicy(safety, point, quantity, principal.actor())),
               LevelReply.class,
               l -> json(200, LevelBody.of(item, l.level())));
         });
