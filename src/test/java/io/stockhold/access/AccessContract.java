@@ -25,6 +25,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -605,6 +606,50 @@ abstract class AccessContract {
   }
 
   // ------------------------------------------------------------------ gRPC
+
+  /** A gRPC-Web GetStock of {@code location}/pen with {@code key} (none when null): its status. */
+  private String grpcWebStatus(String key, String location) throws Exception {
+    byte[] message =
+        Pos.StockRef.newBuilder().setLocation(location).setSku("pen").build().toByteArray();
+    byte[] frame = new byte[5 + message.length];
+    frame[4] = (byte) message.length;
+    System.arraycopy(message, 0, frame, 5, message.length);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:"
+                        + node.httpPort()
+                        + "/stockhold.pos.v1.PointOfSale/GetStock"))
+            .timeout(Duration.ofSeconds(20))
+            .header("Content-Type", "application/grpc-web+proto")
+            .header("X-Grpc-Web", "1")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(frame));
+    if (key != null) request.header("Authorization", TestKeys.bearer(key));
+    HttpResponse<byte[]> response =
+        http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, response.statusCode());
+    // Trailers-only answers carry the status as a header; others in a trailer frame of the body.
+    return response
+        .headers()
+        .firstValue("grpc-status")
+        .orElseGet(
+            () -> {
+              String body = new String(response.body(), StandardCharsets.ISO_8859_1);
+              int at = body.indexOf("grpc-status:");
+              return at < 0 ? "none" : body.substring(at + 12).split("\\r?\\n")[0].strip();
+            });
+  }
+
+  @Test
+  void gRpcWebCallsNeedAKeyAndKeepToTheKeysLocations() throws Exception {
+    String mine = fresh("web7");
+    stock(mine, "pen", 3);
+    String till = newKey("pos,stock:read", mine, null);
+    assertEquals("16", grpcWebStatus(null, mine), "UNAUTHENTICATED without a key");
+    assertEquals("16", grpcWebStatus("shk_0123456789abcdef_guess", mine));
+    assertEquals("0", grpcWebStatus(till, mine));
+    assertEquals("7", grpcWebStatus(till, fresh("web8")), "PERMISSION_DENIED elsewhere");
+  }
 
   private PointOfSaleClient pos(String key) {
     return PointOfSaleClient.create(
