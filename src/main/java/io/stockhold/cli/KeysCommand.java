@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -116,7 +117,22 @@ final class KeysCommand {
     }
   }
 
+  /** The option each field of a key's body comes from, to name it in the node's refusals. */
+  private static final Map<String, String> OPTION_OF =
+      Map.of(
+          "/name", "--name",
+          "/scopes", "--scopes",
+          "/locations", "--locations",
+          "/expiresAt", "--expires-at",
+          "/rateLimit/requestsPerSecond", "--rate");
+
   private int create(Map<String, String> options) throws IOException, InterruptedException {
+    for (String required : List.of("name", "scopes")) {
+      if (!options.containsKey(required) || options.get(required).equals("true")) {
+        out.print("keys create: --" + required + " is required\n" + USAGE);
+        return 2;
+      }
+    }
     ObjectNode body = JSON.createObjectNode();
     body.put("name", options.getOrDefault("name", ""));
     var scopes = body.putArray("scopes");
@@ -159,7 +175,11 @@ final class KeysCommand {
     }
     HttpResponse<String> response = send("DELETE", "/v1/keys/" + keyId, null);
     if (response.statusCode() != 204) return refused(response);
-    out.println("revoked " + keyId + " (refused on every node within a few seconds)");
+    out.println(
+        "revoked "
+            + keyId
+            + " (refused here at once, on every other node within its refresh interval: 2 s by"
+            + " default)");
     return 0;
   }
 
@@ -191,15 +211,38 @@ final class KeysCommand {
     return out.toString();
   }
 
-  /** The node's problem, in one line; exit 1. */
+  /** The node's problem: its detail, each bad option on a line of its own; exit 1. */
   private int refused(HttpResponse<String> response) {
     String detail = response.body();
+    JsonNode problem = null;
     try {
-      detail = JSON.readTree(response.body()).path("detail").asText(detail);
+      problem = JSON.readTree(response.body());
+      detail = problem.path("detail").asText(detail);
     } catch (IOException notJson) {
       // the body as it came
     }
-    out.println("keys: " + response.statusCode() + " " + detail);
+    String hint =
+        switch (response.statusCode()) {
+          case 401 -> " (is STOCKHOLD_MASTER_KEY this node's master key?)";
+          case 404 ->
+              problem != null && problem.path("type").asText().endsWith("key-not-found")
+                  ? ""
+                  : " (is " + base + " a Stockhold API port?)";
+          default -> "";
+        };
+    out.println("keys: " + response.statusCode() + " " + detail + hint);
+    if (problem != null) {
+      for (JsonNode error : problem.path("errors")) {
+        String pointer = error.path("pointer").asText();
+        String option =
+            OPTION_OF.entrySet().stream()
+                .filter(o -> pointer.startsWith(o.getKey()))
+                .map(Map.Entry::getValue)
+                .findFirst()
+                .orElse(pointer);
+        out.println("  " + option + ": " + error.path("detail").asText());
+      }
+    }
     return 1;
   }
 

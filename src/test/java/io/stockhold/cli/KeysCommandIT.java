@@ -95,6 +95,7 @@ class KeysCommandIT {
         keys("list", Map.of("url", url), Map.of("STOCKHOLD_MASTER_KEY", "not-the-master-key"));
     assertEquals(1, wrongMaster.exit());
     assertTrue(wrongMaster.out().startsWith("keys: 401 "), wrongMaster.out());
+    assertTrue(wrongMaster.out().contains("this node's master key?"), wrongMaster.out());
 
     Run noMaster =
         keys("list", Map.of("url", url), Map.of("STOCKHOLD_DATA_DIR", "/nonexistent-stockhold"));

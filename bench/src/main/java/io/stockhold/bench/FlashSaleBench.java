@@ -2,6 +2,7 @@ package io.stockhold.bench;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.stockhold.cli.JournalAudit;
@@ -12,6 +13,10 @@ import io.stockhold.stock.StockAudit;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -440,12 +445,14 @@ public final class FlashSaleBench {
     StockholdNode node = withStockhold ? StockholdNode.start(nodeConfig) : null;
     try {
       List<Contender> contenders = new ArrayList<>();
-      // The buyers present the node's master key: the one key the bench's node knows.
+      // The buyers present an API key, as a shop's checkout would: every request pays for its
+      // key's check (scope, locations), not only for the master key's.
       StockholdContender stockhold =
           node == null
               ? null
               : new StockholdContender(
-                  node.httpPort(), nodeConfig.getString("stockhold.auth.master-key"));
+                  node.httpPort(),
+                  apiKey(node.httpPort(), nodeConfig.getString("stockhold.auth.master-key")));
       if (stockhold != null) contenders.add(stockhold);
       // Lock keys carry the database's random name: no clash with anyone else's keys on that Redis.
       Baselines.RedisLock.Target redis =
@@ -855,6 +862,35 @@ public final class FlashSaleBench {
     return chosen.projectionsElsewhere()
         ? Map.of("stockhold.projections.role", "projections", "pekko.cluster.roles", List.of())
         : Map.of("stockhold.projections.role", "");
+  }
+
+  /**
+   * The buyers' key, made with the master key through {@code POST /v1/keys}: the scopes a checkout
+   * needs, and stock:write for stocking the items between phases.
+   */
+  private static String apiKey(int httpPort, String masterKey) throws Exception {
+    HttpRequest create =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/v1/keys"))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + masterKey)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"name\":\"bench buyers\",\"scopes\":[\"reservations:write\","
+                        + "\"reservations:read\",\"stock:read\",\"stock:write\"]}"))
+            .build();
+    HttpResponse<String> created;
+    try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+      created = http.send(create, HttpResponse.BodyHandlers.ofString());
+    }
+    if (created.statusCode() != 201) {
+      throw new IllegalStateException(
+          "the node would not make the buyers' key: "
+              + created.statusCode()
+              + " "
+              + created.body());
+    }
+    return new ObjectMapper().readTree(created.body()).path("key").asText();
   }
 
   /** A master key for the bench's node: 32 random bytes, well over the 16 characters required. */

@@ -88,21 +88,9 @@ final class JsonInput {
 
   /** The objects of an array field with {@code min..max} elements; empty when absent or bad. */
   List<JsonInput> objects(String field, int min, int max) {
-    JsonNode value = node.get(field);
     List<JsonInput> out = new ArrayList<>();
-    if (value == null) {
-      errors.add(new FieldError(pointer(field), "is required"));
-      return out;
-    }
-    if (!value.isArray()) {
-      errors.add(new FieldError(pointer(field), "must be an array"));
-      return out;
-    }
-    if (value.size() < min || value.size() > max) {
-      errors.add(new FieldError(pointer(field), "must have " + min + " to " + max + " elements"));
-      return out;
-    }
-    for (int i = 0; i < value.size(); i++) {
+    JsonNode value = array(field, true, min, max);
+    for (int i = 0; value != null && i < value.size(); i++) {
       JsonNode element = value.get(i);
       String at = pointer(field) + "/" + i;
       if (!element.isObject()) {
@@ -120,21 +108,9 @@ final class JsonInput {
    */
   List<String> strings(
       String field, boolean required, int min, int max, Predicate<String> valid, String rule) {
-    JsonNode value = node.get(field);
     List<String> out = new ArrayList<>();
-    if (value == null) {
-      if (required) errors.add(new FieldError(pointer(field), "is required"));
-      return out;
-    }
-    if (!value.isArray()) {
-      errors.add(new FieldError(pointer(field), "must be an array"));
-      return out;
-    }
-    if (value.size() < min || value.size() > max) {
-      errors.add(new FieldError(pointer(field), "must have " + min + " to " + max + " elements"));
-      return out;
-    }
-    for (int i = 0; i < value.size(); i++) {
+    JsonNode value = array(field, required, min, max);
+    for (int i = 0; value != null && i < value.size(); i++) {
       JsonNode element = value.get(i);
       String at = pointer(field) + "/" + i;
       if (!element.isTextual()) {
@@ -146,6 +122,24 @@ final class JsonInput {
       }
     }
     return out;
+  }
+
+  /** An array field of {@code min..max} elements, or null (with an error unless merely absent). */
+  private JsonNode array(String field, boolean required, int min, int max) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      if (required) errors.add(new FieldError(pointer(field), "is required"));
+      return null;
+    }
+    if (!value.isArray()) {
+      errors.add(new FieldError(pointer(field), "must be an array"));
+      return null;
+    }
+    if (value.size() < min || value.size() > max) {
+      errors.add(new FieldError(pointer(field), "must have " + min + " to " + max + " elements"));
+      return null;
+    }
+    return value;
   }
 
   /** An object field, when present; a non-object is an error. */
