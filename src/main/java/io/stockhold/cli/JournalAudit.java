@@ -122,14 +122,17 @@ public final class JournalAudit {
     }
   }
 
-  /** Prints a per-item table (the first {@code limit} items), totals and every violation. */
+  /**
+   * Prints a per-item table (the first {@code limit} items), totals and every violation. Holds,
+   * released and expired count holds; committed counts units, as onHand and reserved do.
+   */
   public static void print(Report report, int limit, PrintStream out) {
     out.printf(
-        "%-40s %8s %8s %10s %9s %8s %8s %9s %10s%n",
+        "%-40s %8s %8s %15s %9s %8s %8s %9s %10s%n",
         "stock item",
         "events",
         "holds",
-        "committed",
+        "units committed",
         "released",
         "expired",
         "onHand",
@@ -143,7 +146,7 @@ public final class JournalAudit {
         .forEach(
             a ->
                 out.printf(
-                    "%-40s %8d %8d %10d %9d %8d %8d %9d %10d%n",
+                    "%-40s %8d %8d %15d %9d %8d %8d %9d %10d%n",
                     a.persistenceId().substring(a.persistenceId().indexOf('|') + 1),
                     a.events(),
                     a.holdsPlaced(),
