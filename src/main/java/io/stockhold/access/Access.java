@@ -2,7 +2,6 @@ package io.stockhold.access;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.Optional;
@@ -37,7 +36,7 @@ public final class Access {
 
   private Access(boolean enabled, String masterKey, KeyRing keys, Clock clock) {
     this.enabled = enabled;
-    this.masterKeyHash = masterKey == null ? null : sha256(masterKey);
+    this.masterKeyHash = masterKey == null ? null : hash(masterKey);
     this.keys = keys;
     this.clock = clock;
   }
@@ -78,10 +77,12 @@ public final class Access {
       return new Unauthenticated("the Authorization header must be Bearer <key>");
     }
     String presented = value.substring(BEARER.length()).trim();
-    if (MessageDigest.isEqual(masterKeyHash, sha256(presented))) {
+    // One hash of what was presented serves both comparisons.
+    byte[] presentedHash = hash(presented);
+    if (MessageDigest.isEqual(masterKeyHash, presentedHash)) {
       return new Allowed(Principal.MASTER);
     }
-    Optional<ApiKey> found = keys.find(presented);
+    Optional<ApiKey> found = keys.find(presented, presentedHash);
     if (found.isEmpty()) return new Unauthenticated("unknown API key");
     ApiKey key = found.get();
     if (key.revokedAt().isPresent())
@@ -113,11 +114,7 @@ public final class Access {
     return Optional.empty();
   }
 
-  private static byte[] sha256(String text) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+  private static byte[] hash(String key) {
+    return KeyRing.hash(key).getBytes(StandardCharsets.US_ASCII);
   }
 }

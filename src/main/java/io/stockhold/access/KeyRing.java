@@ -166,10 +166,10 @@ public final class KeyRing {
   }
 
   /**
-   * The key a caller presented, if it is one of ours and its secret matches; whether it is still
-   * active is the caller's question.
+   * The key a caller presented ({@code presentedHash}: its {@link #hash}, as ASCII), if it is one
+   * of ours and its secret matches; whether it is still active is the caller's question.
    */
-  Optional<ApiKey> find(String presented) {
+  Optional<ApiKey> find(String presented, byte[] presentedHash) {
     if (!presented.startsWith(PREFIX) || presented.length() < PREFIX.length() + KEY_ID_LENGTH + 2) {
       return Optional.empty();
     }
@@ -177,9 +177,7 @@ public final class KeyRing {
     ApiKey key = byId.get(keyId);
     if (key == null) return Optional.empty();
     boolean matches =
-        MessageDigest.isEqual(
-            key.secretHash().getBytes(StandardCharsets.US_ASCII),
-            hash(presented).getBytes(StandardCharsets.US_ASCII));
+        MessageDigest.isEqual(key.secretHash().getBytes(StandardCharsets.US_ASCII), presentedHash);
     return matches ? Optional.of(key) : Optional.empty();
   }
 

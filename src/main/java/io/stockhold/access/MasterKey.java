@@ -68,11 +68,16 @@ public final class MasterKey {
     }
   }
 
-  private static void create(Path file) throws IOException {
-    Files.createDirectories(file.getParent());
+  /** A new master key: 32 random bytes, well over the {@value #MIN_LENGTH} characters required. */
+  public static String generate() {
     byte[] bytes = new byte[32];
     new SecureRandom().nextBytes(bytes);
-    String key = "shm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return "shm_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  private static void create(Path file) throws IOException {
+    Files.createDirectories(file.getParent());
+    String key = generate();
     try {
       Files.createFile(
           file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

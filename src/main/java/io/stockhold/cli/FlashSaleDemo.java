@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.access.MasterKey;
 import io.stockhold.node.StockholdNode;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,11 +14,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,7 +70,7 @@ public final class FlashSaleDemo {
   private static int run(int units, int buyers, Path dataDir, PrintStream out) throws Exception {
     // The node lives only as long as the demo: a master key of its own, kept in memory and shown
     // to nobody, is the only key its buyers need (and no master.key file is left to clean up).
-    String apiKey = randomKey();
+    String masterKey = MasterKey.generate();
     Config config =
         ConfigFactory.parseMap(
                 Map.of(
@@ -80,7 +79,7 @@ public final class FlashSaleDemo {
                     "stockhold.db.url",
                     "",
                     "stockhold.auth.master-key",
-                    apiKey,
+                    masterKey,
                     "stockhold.http.interface",
                     "127.0.0.1",
                     "stockhold.http.port",
@@ -108,17 +107,17 @@ public final class FlashSaleDemo {
               .build();
       send(
           http,
-          apiKey,
+          masterKey,
           base + "/v1/stock/" + LOCATION + "/" + SKU + "/adjustments",
           "{\"setOnHand\":" + units + ",\"reason\":\"count\",\"reference\":\"demo\"}",
           null);
       out.printf(
           "%d units of %s/%s on sale; %d buyers on %s rush in over HTTP.%n",
           units, LOCATION, SKU, buyers, String.join(", ", channelsOf(buyers)));
-      sale = new Sale(buyers, apiKey);
+      sale = new Sale(buyers, masterKey);
       sale.run(http, base, out);
       String level =
-          send(http, apiKey, base + "/v1/stock/" + LOCATION + "/" + SKU, null, null).body();
+          send(http, masterKey, base + "/v1/stock/" + LOCATION + "/" + SKU, null, null).body();
       Matcher m = ON_HAND.matcher(level);
       sale.onHandAfter = m.find() ? Long.parseLong(m.group(1)) : Long.MIN_VALUE;
     }
@@ -169,7 +168,7 @@ public final class FlashSaleDemo {
   /** The buyers, their outcomes and their timings. */
   private static final class Sale {
     final int buyerCount;
-    final String apiKey;
+    final String masterKey;
     final Map<String, AtomicInteger> buyers = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> sold = new ConcurrentHashMap<>();
     final LongAdder rejected = new LongAdder();
@@ -180,9 +179,9 @@ public final class FlashSaleDemo {
     double seconds;
     long onHandAfter;
 
-    Sale(int buyerCount, String apiKey) {
+    Sale(int buyerCount, String masterKey) {
       this.buyerCount = buyerCount;
-      this.apiKey = apiKey;
+      this.masterKey = masterKey;
       this.latenciesMicros = new long[buyerCount];
       CHANNELS.forEach(
           c -> {
@@ -238,7 +237,7 @@ public final class FlashSaleDemo {
               + "\",\"quantity\":1}]}";
       long t0 = System.nanoTime();
       HttpResponse<String> reserved =
-          send(http, apiKey, base + "/v1/reservations", body, "demo-buyer-" + buyer);
+          send(http, masterKey, base + "/v1/reservations", body, "demo-buyer-" + buyer);
       latenciesMicros[buyer] = (System.nanoTime() - t0) / 1000;
       requests.increment();
       if (reserved.statusCode() == 409) {
@@ -252,7 +251,7 @@ public final class FlashSaleDemo {
         return;
       }
       String location = reserved.headers().firstValue("Location").orElseThrow();
-      HttpResponse<String> committed = send(http, apiKey, base + location + "/commit", "", null);
+      HttpResponse<String> committed = send(http, masterKey, base + location + "/commit", "", null);
       requests.increment();
       if (committed.statusCode() == 200) {
         sold.get(channel).incrementAndGet();
@@ -280,14 +279,14 @@ public final class FlashSaleDemo {
     }
   }
 
-  /** A request that presents {@code apiKey}; {@code idempotencyKey} is sent when not null. */
+  /** A request that presents {@code masterKey}; {@code idempotencyKey} is sent when not null. */
   private static HttpResponse<String> send(
-      HttpClient http, String apiKey, String url, String body, String idempotencyKey)
+      HttpClient http, String masterKey, String url, String body, String idempotencyKey)
       throws IOException, InterruptedException {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(30))
-            .header("Authorization", "Bearer " + apiKey);
+            .header("Authorization", "Bearer " + masterKey);
     if (body == null) {
       request.GET();
     } else {
@@ -297,13 +296,6 @@ public final class FlashSaleDemo {
     }
     if (idempotencyKey != null) request.header("Idempotency-Key", idempotencyKey);
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  /** A master key for the demo's node: 32 random bytes, well over the 16 characters required. */
-  private static String randomKey() {
-    byte[] bytes = new byte[32];
-    new SecureRandom().nextBytes(bytes);
-    return "demo-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   static int freePort() throws IOException {

@@ -101,6 +101,19 @@ public record StockState(
       this(
           holdId, reservationId, channel, quantity, expiresAt, grantedExpiresAt, fingerprint, null);
     }
+
+    /** The same hold with a new deadline; what it was granted with stays. */
+    Hold until(Instant newExpiresAt) {
+      return new Hold(
+          holdId,
+          reservationId,
+          channel,
+          quantity,
+          newExpiresAt,
+          grantedExpiresAt,
+          fingerprint,
+          actor);
+    }
   }
 
   public record FinishedHold(Hold hold, HoldStatus status) {}
@@ -592,16 +605,7 @@ public record StockState(
           case HoldExpired e -> finish(e.holdId(), HoldStatus.EXPIRED, 0, e.occurredAt());
           case HoldExtended e -> {
             Hold old = holds.get(e.holdId());
-            Hold extended =
-                new Hold(
-                    old.holdId(),
-                    old.reservationId(),
-                    old.channel(),
-                    old.quantity(),
-                    e.expiresAt(),
-                    old.grantedExpiresAt(),
-                    old.fingerprint(),
-                    old.actor());
+            Hold extended = old.until(e.expiresAt());
             yield with(
                 onHand,
                 reserved,

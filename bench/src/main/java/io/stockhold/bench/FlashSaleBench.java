@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.access.MasterKey;
 import io.stockhold.cli.JournalAudit;
 import io.stockhold.cli.Main;
 import io.stockhold.cli.ScratchDir;
@@ -19,7 +20,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -30,7 +30,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -845,7 +844,7 @@ public final class FlashSaleBench {
     settings.put("stockhold.data-dir", dataDir.toString());
     // A node on PostgreSQL will not start without a master key; the bench's node lives for one run,
     // so a random one, known only to this process, does.
-    settings.put("stockhold.auth.master-key", randomKey());
+    settings.put("stockhold.auth.master-key", MasterKey.generate());
     settings.put("stockhold.http.interface", "127.0.0.1");
     settings.put("stockhold.http.port", 0);
     settings.put("pekko.remote.artery.canonical.hostname", "127.0.0.1");
@@ -891,13 +890,6 @@ public final class FlashSaleBench {
               + created.body());
     }
     return new ObjectMapper().readTree(created.body()).path("key").asText();
-  }
-
-  /** A master key for the bench's node: 32 random bytes, well over the 16 characters required. */
-  private static String randomKey() {
-    byte[] bytes = new byte[32];
-    new SecureRandom().nextBytes(bytes);
-    return "bench-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   private static int freePort() throws IOException {
