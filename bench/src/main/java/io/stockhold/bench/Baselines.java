@@ -36,6 +36,7 @@ final class Baselines {
                 new Naive(sql),
                 new ForUpdate(sql),
                 new ConditionalUpdate(sql),
+                new SqlTransaction(sql),
                 new Optimistic(sql, retries)));
     if (redis != null) list.add(new RedisLock(sql, redis));
     return list;
@@ -332,7 +333,8 @@ final class Baselines {
     @Override
     public String approach() {
       return "atomic: UPDATE … SET stock = stock - 1 WHERE id = ? AND stock >= 1, sale row in the"
-          + " same statement, autocommit";
+          + " same statement, autocommit — the database's ceiling for a sale: no hold deadline, no"
+          + " idempotency, no event stream";
     }
 
     @Override
@@ -352,6 +354,110 @@ final class Baselines {
         public Outcome sell(int item) throws SQLException {
           sell.setInt(1, item);
           return sell.executeUpdate() == 1 ? Outcome.SOLD : Outcome.SOLD_OUT;
+        }
+      };
+    }
+  }
+
+  /**
+   * What an application with a row per SKU writes to do the work a Stockhold reservation does: in
+   * one transaction, the conditional {@code UPDATE} of the stock, a hold row (its id the request's
+   * idempotency key, so a retry finds it, with the channel, the quantity and the deadline) and an
+   * outbox row for the ERP (the event as JSON, read by a relay afterwards). Autocommit off and one
+   * round trip per statement, as an application writes it through its driver or ORM; the sales
+   * table is the holds table.
+   */
+  static final class SqlTransaction extends SqlContender {
+    final String outbox;
+
+    SqlTransaction(SqlDatabase db) {
+      super(db, "sql-transaction");
+      this.outbox = "sql_transaction_outbox";
+    }
+
+    @Override
+    public String approach() {
+      return "the same work in one SQL transaction: UPDATE … SET stock = stock - 1 WHERE id = ? AND"
+          + " stock >= 1; INSERT hold (idempotency key as its id, channel, quantity, deadline);"
+          + " INSERT outbox row (the event as JSON); COMMIT — four round trips, autocommit off."
+          + " Gives holds with deadlines, idempotency by the hold's key and an outbox; expiring"
+          + " holds and relaying the outbox to the ERP are further jobs, not measured";
+    }
+
+    @Override
+    public void stock(Workload w) throws SQLException {
+      super.stock(w);
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        s.execute("DROP TABLE IF EXISTS " + outbox + ", " + sales);
+        s.execute(
+            "CREATE TABLE "
+                + sales
+                + " (id text PRIMARY KEY, item integer NOT NULL, channel text NOT NULL, quantity"
+                + " integer NOT NULL, expires_at timestamptz NOT NULL, sold_at timestamptz NOT NULL"
+                + " DEFAULT clock_timestamp())");
+        s.execute(
+            "CREATE TABLE "
+                + outbox
+                + " (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT"
+                + " clock_timestamp(), payload jsonb NOT NULL)");
+      }
+    }
+
+    @Override
+    public void cleanUp(Workload w) throws SQLException {
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        s.execute("DROP TABLE IF EXISTS " + outbox);
+      }
+      super.cleanUp(w);
+    }
+
+    @Override
+    Seller open(Connection c, Workload w) throws SQLException {
+      c.setAutoCommit(false);
+      String buyer = UUID.randomUUID().toString();
+      return new SqlSeller(db, c) {
+        final PreparedStatement take =
+            prepare("UPDATE " + items + " SET stock = stock - 1 WHERE id = ? AND stock >= 1");
+        final PreparedStatement hold =
+            prepare(
+                "INSERT INTO "
+                    + sales
+                    + " (id, item, channel, quantity, expires_at) VALUES (?, ?, 'web', 1,"
+                    + " now() + interval '3600 seconds')");
+        final PreparedStatement event =
+            prepare("INSERT INTO " + outbox + " (payload) VALUES (CAST(? AS jsonb))");
+        long keys;
+
+        @Override
+        public Outcome sell(int item) throws SQLException {
+          try {
+            take.setInt(1, item);
+            if (take.executeUpdate() == 0) {
+              c.rollback();
+              return Outcome.SOLD_OUT;
+            }
+            String holdId = buyer + "-" + keys++;
+            hold.setString(1, holdId);
+            hold.setInt(2, item);
+            hold.executeUpdate();
+            event.setString(
+                1,
+                "{\"type\":\"hold-placed\",\"holdId\":\""
+                    + holdId
+                    + "\",\"location\":\""
+                    + w.location()
+                    + "\",\"sku\":\""
+                    + Workload.sku(item)
+                    + "\",\"quantity\":1,\"channel\":\"web\"}");
+            event.executeUpdate();
+            c.commit();
+            return Outcome.SOLD;
+          } catch (SQLException e) {
+            c.rollback();
+            throw e;
+          }
         }
       };
     }

@@ -43,7 +43,7 @@ final class BenchReport {
               Locale.ROOT,
               "%s s per phase (after at most %s s of Stockhold warm-up), %d connections per system;"
                   + " race %,d units; hot item %,d units; spread %,d items × %,d units; optimistic"
-                  + " retries %d; Stockhold holds 1 unit for 3,600 s; %s%s",
+                  + " retries %d; Stockhold holds 1 unit for 3,600 s; %s; the nodes run with %s%s",
               trim(s.seconds()),
               trim(s.warmupSeconds()),
               s.connections(),
@@ -56,6 +56,9 @@ final class BenchReport {
                   ? "Stockhold's projections NOT on its node (--projections elsewhere: as with them"
                       + " on nodes of their own)"
                   : "Stockhold's projections (read model, ERP) on its node",
+              s.nodeOptions().isEmpty()
+                  ? "serve's defaults (access log on)"
+                  : "serve's defaults and " + String.join(" ", s.nodeOptions()),
               s.quick() ? " (--quick)" : "");
       return new Environment(
           LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")),
@@ -70,9 +73,11 @@ final class BenchReport {
 
   static {
     COLORS.put("stockhold", "#2b6cb0");
+    COLORS.put("stockhold-rabbitmq", "#4299e1");
     COLORS.put("naive", "#c53030");
     COLORS.put("for-update", "#dd6b20");
     COLORS.put("conditional-update", "#2f855a");
+    COLORS.put("sql-transaction", "#b7791f");
     COLORS.put("optimistic", "#6b46c1");
     COLORS.put("redis-lock", "#718096");
   }
@@ -88,7 +93,7 @@ final class BenchReport {
   private final PhaseResult readPath;
   private final List<Target> targets;
   private final List<Target> books;
-  private final Map<Workload, GroupCommit> groupCommits;
+  private final Map<String, GroupCommit> groupCommits;
   private final Map<Workload, CpuProfile.Samples> profiles;
   private final Map<String, String> approaches;
   private final Duration took;
@@ -102,7 +107,7 @@ final class BenchReport {
       PhaseResult readPath,
       List<Target> targets,
       List<Target> books,
-      Map<Workload, GroupCommit> groupCommits,
+      Map<String, GroupCommit> groupCommits,
       Map<Workload, CpuProfile.Samples> profiles,
       Map<String, String> approaches,
       Duration took) {
@@ -138,7 +143,7 @@ final class BenchReport {
       out.println(groupCommitTable());
     }
     if (!profiles.isEmpty()) {
-      out.println("What Stockhold's answers cost this JVM (--profile: sampled CPU µs per answer):");
+      out.println("What Stockhold's answers cost its node (--profile: sampled CPU µs per answer):");
       out.println(profileTable());
     }
   }
@@ -188,23 +193,18 @@ final class BenchReport {
     md.append("## Where the CPU went\n\n");
     md.append("Share of all ")
         .append(env.cores())
-        .append(" cores during each phase. *bench clients*: the load ")
-        .append("workers, with their own HTTP, JDBC and Redis clients; ")
         .append(
-            "*Stockhold engine*: every other thread of this JVM (actors, HTTP server, journal);"
-                + " *JVM*: GC and JIT; ")
-        .append(
-            "*of which JIT*: the JIT compilers' elapsed time, which also counts their waits for a"
-                + " core, ")
-        .append("so an upper bound (and never more than the JVM's share); ")
-        .append(
-            "PostgreSQL and Redis from /proc; *other processes*: anything else on the machine. ")
-        .append(
-            "*client CPU ms/request*: bench clients' CPU per request; *server CPU ms/request*:"
-                + " engine, JVM, ")
-        .append(
-            "PostgreSQL and Redis per request (for the baselines the JVM share is their JDBC"
-                + " clients' GC).\n\n");
+            """
+             cores during each phase, from /proc. *bench clients*: the bench's own JVM — the load \
+            workers with their HTTP, JDBC and Redis clients (the baselines' application side); \
+            *Stockhold node*: the node processes (`serve`) but their JVM's GC and JIT threads, \
+            which are *node GC, JIT* (*of which JIT*: the compiler threads); *other processes*: \
+            anything else on the machine. *client CPU ms/request*: the bench JVM's CPU per request; \
+            *server CPU ms/request*: Stockhold's node processes, PostgreSQL and Redis per request \
+            for Stockhold's rows, PostgreSQL and Redis for the baselines' (the node sits idle \
+            during theirs).
+
+            """);
     md.append(cpuTable()).append('\n');
     if (!groupCommits.isEmpty()) {
       md.append("## Stockhold's group commit\n\n");
@@ -222,7 +222,7 @@ final class BenchReport {
     }
     if (!profiles.isEmpty()) {
       md.append("## What Stockhold's answers cost (profiled)\n\n");
-      md.append("This JVM's CPU during each Stockhold phase, sampled by async-profiler (")
+      md.append("The `stockhold` node's CPU during each of its phases, sampled by async-profiler (")
           .append(profiles.values().iterator().next().event())
           .append(" event, one sample per ")
           .append(CpuProfile.INTERVAL_MS)
@@ -249,9 +249,10 @@ final class BenchReport {
     md.append(
         """
 
-        All systems run in one process on one machine: the load generator, the Stockhold node and \
-        the JDBC clients share its cores with PostgreSQL (and Redis), all over 127.0.0.1. Every \
-        system gets the same number of buyers, each with a connection of its own.
+        Everything runs on one machine over 127.0.0.1: the bench (load generator and the \
+        baselines' JDBC clients, one JVM), the Stockhold node as `bin/stockhold serve` runs it (a \
+        JVM of its own, its output with the access log in `node.log`), PostgreSQL and Redis share \
+        its cores. Every system gets the same number of buyers, each with a connection of its own.
         """);
     return md.toString();
   }
@@ -275,7 +276,7 @@ final class BenchReport {
         row.add(perAnswer(s.byPart().getOrDefault(part, 0L), answers.get(i++)));
       rows.add(row);
     }
-    List<String> total = new ArrayList<>(List.of("all of this JVM"));
+    List<String> total = new ArrayList<>(List.of("all of the node"));
     int i = 0;
     for (CpuProfile.Samples s : profiles.values())
       total.add(perAnswer(s.total(), answers.get(i++)));
@@ -300,17 +301,21 @@ final class BenchReport {
   String groupCommitTable() {
     List<List<String>> rows = new ArrayList<>();
     groupCommits.forEach(
-        (w, g) ->
+        (phase, g) ->
             rows.add(
                 List.of(
-                    w.key(),
+                    phase,
                     rate(g.writesPerSecond()),
                     Double.isNaN(g.requestsPerWrite())
                         ? "–"
                         : String.format(Locale.ROOT, "%.1f", g.requestsPerWrite()),
                     ms(g.meanWriteMillis()))));
     return table(
-        List.of("workload", "journal writes/s", "requests per write", "journal write ms (mean)"),
+        List.of(
+            "system and workload",
+            "journal writes/s",
+            "requests per write",
+            "journal write ms (mean)"),
         rows);
   }
 
@@ -338,7 +343,7 @@ final class BenchReport {
       rows.add(
           List.of(
               "read path (GET one item)",
-              "stockhold",
+              readPath.system(),
               "–",
               rate(readPath.answersPerSecond()),
               ms(r.latencyMillis(0.5)),
@@ -420,7 +425,6 @@ final class BenchReport {
 
   String cpuTable() {
     List<List<String>> rows = new ArrayList<>();
-    List<String> busiest = new ArrayList<>();
     List<PhaseResult> phases = new ArrayList<>();
     if (readPath != null) phases.add(readPath);
     phases.addAll(results);
@@ -430,6 +434,7 @@ final class BenchReport {
       // CPU milliseconds per answer: the machine's cores × the phase's seconds, shared out.
       double msPerShare =
           env.cores() * p.run().seconds() * 1000 / 100 / Math.max(1, p.run().requests());
+      double node = p.system().startsWith("stockhold") ? c.engine() + c.jvm() : 0;
       rows.add(
           List.of(
               p.workload().key(),
@@ -443,32 +448,23 @@ final class BenchReport {
               pct(c.others()),
               pct(c.idle()),
               ms(c.clients() * msPerShare),
-              ms((c.engine() + c.jvm() + c.postgres() + c.redis()) * msPerShare)));
-      if (p.system().equals("stockhold") && !c.busiestEngineThreads().isEmpty()) {
-        busiest.add("- " + p.workload().key() + ": " + CpuMeter.describe(c.busiestEngineThreads()));
-      }
+              ms((node + c.postgres() + c.redis()) * msPerShare)));
     }
-    String table =
-        table(
-            List.of(
-                "workload",
-                "system",
-                "bench clients",
-                "Stockhold engine",
-                "JVM (GC, JIT)",
-                "of which JIT",
-                "PostgreSQL",
-                "Redis",
-                "other processes",
-                "idle",
-                "client CPU ms/request",
-                "server CPU ms/request"),
-            rows);
-    if (busiest.isEmpty()) return table;
-    return table
-        + "\nBusiest Stockhold engine threads (share of the machine):\n"
-        + String.join("\n", busiest)
-        + "\n";
+    return table(
+        List.of(
+            "workload",
+            "system",
+            "bench clients",
+            "Stockhold node",
+            "node GC, JIT",
+            "of which JIT",
+            "PostgreSQL",
+            "Redis",
+            "other processes",
+            "idle",
+            "client CPU ms/request",
+            "server CPU ms/request"),
+        rows);
   }
 
   /** A Markdown table, columns padded so it also reads well in a terminal. */

@@ -1,50 +1,46 @@
 package io.stockhold.bench;
 
 import com.sun.management.OperatingSystemMXBean;
-import com.sun.management.ThreadMXBean;
 import java.io.IOException;
-import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Where the machine's CPU went during a phase: the bench's own client threads (load workers and
- * their HTTP clients), the Stockhold engine (every other thread of this JVM), the JVM itself (GC,
- * JIT: process time no Java thread accounts for), PostgreSQL and Redis (from {@code /proc}), other
- * processes, and idle. All as a share of the whole machine, so the parts add up to 100%.
+ * Where the machine's CPU went during a phase: the bench's own JVM (load workers, their HTTP, JDBC
+ * and Redis clients), the Stockhold node processes (their engine threads, and their JVM's GC and
+ * JIT threads apart), PostgreSQL and Redis, other processes, and idle — all from {@code /proc}, as
+ * a share of the whole machine, so the parts add up to 100%.
  *
- * <p>Without {@code /proc} (not Linux) only the JVM's own split is known; the rest reads 0.
+ * <p>Without {@code /proc} (not Linux) only the bench's own JVM is known; the rest reads 0.
  */
 final class CpuMeter {
 
   /** Linux reports process times in USER_HZ ticks, 100 per second on every mainstream build. */
   private static final double TICKS_PER_SECOND = 100.0;
 
-  private final ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-  private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
   private final OperatingSystemMXBean os =
       (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  /** The Stockhold nodes being measured (their process ids); none while no node runs. */
+  private volatile List<Long> nodes = List.of();
 
   /** CPU seconds used so far, by whom. */
   record Sample(
       long wallNanos,
       double machineBusy,
       double machineTotal,
-      double process,
-      Map<Long, ThreadCpu> threads,
+      double bench,
+      NodeCpu nodes,
       double postgres,
-      double redis,
-      double jit) {}
+      double redis) {}
 
-  record ThreadCpu(String name, double seconds) {}
+  /** CPU seconds of the node processes: all of it, and their GC and JIT threads' part. */
+  record NodeCpu(double all, double gc, double jit) {
+    static final NodeCpu NONE = new NodeCpu(0, 0, 0);
+  }
 
   /** Shares of the machine (percent of all cores over the phase). */
   record Split(
@@ -55,41 +51,50 @@ final class CpuMeter {
       double postgres,
       double redis,
       double others,
-      double idle,
-      List<Map.Entry<String, Double>> busiestEngineThreads) {
+      double idle) {
 
-    static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, 0, List.of());
+    static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, 0);
 
     String oneLine() {
       return String.format(
-          "bench clients %.0f%%, engine %.0f%%, JVM GC/JIT %.0f%%, PostgreSQL %.0f%%, Redis %.0f%%,"
-              + " other processes %.0f%%, idle %.0f%%",
+          "bench clients %.0f%%, Stockhold %.0f%%, its GC/JIT %.0f%%, PostgreSQL %.0f%%, Redis"
+              + " %.0f%%, other processes %.0f%%, idle %.0f%%",
           clients, engine, jvm, postgres, redis, others, idle);
     }
   }
 
-  /** The thread that created the meter runs the phases and prints progress: a client thread too. */
-  private final long orchestrator = Thread.currentThread().threadId();
+  /** From now on, the node processes are these. */
+  void watch(List<Long> nodePids) {
+    nodes = List.copyOf(nodePids);
+  }
 
   Sample sample() {
     double[] machine = machine();
-    Map<Long, ThreadCpu> perThread = new HashMap<>();
-    long[] ids = threads.getAllThreadIds();
-    long[] cpu = threads.getThreadCpuTime(ids);
-    ThreadInfo[] infos = threads.getThreadInfo(ids);
-    for (int i = 0; i < ids.length; i++) {
-      if (infos[i] != null && cpu[i] >= 0)
-        perThread.put(ids[i], new ThreadCpu(infos[i].getThreadName(), cpu[i] / 1e9));
+    double gc = 0;
+    double jit = 0;
+    double all = 0;
+    for (long pid : nodes) {
+      all += ticks(Path.of("/proc", Long.toString(pid), "stat"), false);
+      Path tasks = Path.of("/proc", Long.toString(pid), "task");
+      try (Stream<Path> threads = Files.list(tasks)) {
+        for (Path thread : threads.toList()) {
+          String name = command(thread.resolve("stat"));
+          if (name == null) continue;
+          if (isCompiler(name)) jit += ticks(thread.resolve("stat"), false);
+          else if (isGc(name)) gc += ticks(thread.resolve("stat"), false);
+        }
+      } catch (IOException e) {
+        // the node ended while we looked
+      }
     }
     return new Sample(
         System.nanoTime(),
         machine[0],
         machine[1],
         os.getProcessCpuTime() / 1e9,
-        perThread,
+        new NodeCpu(all / TICKS_PER_SECOND, gc / TICKS_PER_SECOND, jit / TICKS_PER_SECOND),
         processes("postgres"),
-        processes("redis-server"),
-        jit.getTotalCompilationTime() / 1e3);
+        processes("redis-server"));
   }
 
   Split between(Sample a, Sample b) {
@@ -99,50 +104,63 @@ final class CpuMeter {
       total = (b.wallNanos() - a.wallNanos()) / 1e9 * Runtime.getRuntime().availableProcessors();
     }
     if (total <= 0) return Split.UNKNOWN;
-    double clients = 0;
-    double engine = 0;
-    Map<String, Double> engineGroups = new HashMap<>();
-    for (var entry : b.threads().entrySet()) {
-      ThreadCpu before = a.threads().get(entry.getKey());
-      double used = entry.getValue().seconds() - (before == null ? 0 : before.seconds());
-      String name = entry.getValue().name();
-      if (isClient(name) || entry.getKey() == orchestrator) {
-        clients += used;
-      } else {
-        engine += used;
-        engineGroups.merge(name.replaceAll("\\d+", "#"), used, Double::sum);
-      }
-    }
-    double jvm = Math.max(0, (b.process() - a.process()) - clients - engine);
-    // The compilers' elapsed time: a share of the JVM's, near 0 once the warm-up did its work.
-    double compiling = Math.min(jvm, b.jit() - a.jit());
+    double clients = b.bench() - a.bench();
+    double node = Math.max(0, b.nodes().all() - a.nodes().all());
+    double gc = Math.max(0, b.nodes().gc() - a.nodes().gc());
+    double jit = Math.max(0, b.nodes().jit() - a.nodes().jit());
+    double engine = Math.max(0, node - gc - jit);
     double postgres = b.postgres() - a.postgres();
     double redis = b.redis() - a.redis();
     double busy = b.machineBusy() - a.machineBusy();
-    double others = Math.max(0, busy - (b.process() - a.process()) - postgres - redis);
+    double others = Math.max(0, busy - clients - node - postgres - redis);
     double idle = Math.max(0, total - busy);
     double scale = 100.0 / total;
-    List<Map.Entry<String, Double>> busiest =
-        engineGroups.entrySet().stream()
-            .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-            .limit(6)
-            .map(e -> Map.entry(e.getKey(), e.getValue() * scale))
-            .toList();
     return new Split(
         clients * scale,
         engine * scale,
-        jvm * scale,
-        compiling * scale,
+        (gc + jit) * scale,
+        jit * scale,
         postgres * scale,
         redis * scale,
         others * scale,
-        idle * scale,
-        busiest);
+        idle * scale);
   }
 
-  /** The bench's load workers ("bench-…"); each does its own I/O on its own connection. */
-  static boolean isClient(String threadName) {
-    return threadName.startsWith("bench-");
+  /** HotSpot's compiler threads, as the kernel names them (15 characters at most). */
+  static boolean isCompiler(String threadName) {
+    return threadName.startsWith("C1 CompilerThre") || threadName.startsWith("C2 CompilerThre");
+  }
+
+  /** HotSpot's garbage collector threads (G1's workers, refinement, service and marking). */
+  static boolean isGc(String threadName) {
+    return threadName.startsWith("GC Thread") || threadName.startsWith("G1 ");
+  }
+
+  /** The command (or thread) name in a {@code /proc/…/stat} file; null when it is gone. */
+  private static String command(Path stat) {
+    try {
+      String s = Files.readString(stat);
+      return s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * User and system ticks in a {@code /proc/…/stat} file (and, with {@code children}, those of the
+   * children it reaped); 0 when it is gone.
+   */
+  private static long ticks(Path stat, boolean children) {
+    try {
+      String s = Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      // After "(comm) ": state is f[0]; utime, stime, cutime, cstime are fields 14..17.
+      long t = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      if (children) t += Long.parseLong(f[13]) + Long.parseLong(f[14]);
+      return t;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /** Busy and total CPU seconds of the whole machine, from the first line of /proc/stat. */
@@ -169,34 +187,12 @@ final class CpuMeter {
           procs
               .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
               .toList()) {
-        try {
-          String stat = Files.readString(proc.resolve("stat"));
-          int open = stat.indexOf('(');
-          int close = stat.lastIndexOf(')');
-          if (!stat.substring(open + 1, close).equals(command)) continue;
-          String[] f = stat.substring(close + 2).split(" ");
-          // After "(comm) ": state is f[0]; utime, stime, cutime, cstime are fields 14..17.
-          ticks +=
-              Long.parseLong(f[11])
-                  + Long.parseLong(f[12])
-                  + Long.parseLong(f[13])
-                  + Long.parseLong(f[14]);
-        } catch (IOException | RuntimeException e) {
-          // the process ended while we looked
-        }
+        if (command.equals(command(proc.resolve("stat"))))
+          ticks += ticks(proc.resolve("stat"), true);
       }
     } catch (IOException e) {
       return 0;
     }
     return ticks / TICKS_PER_SECOND;
-  }
-
-  /** For a report: the busiest engine thread groups as "name 12%". */
-  static String describe(List<Map.Entry<String, Double>> groups) {
-    List<String> parts = new ArrayList<>();
-    groups.stream()
-        .sorted(Comparator.comparing(Map.Entry<String, Double>::getValue).reversed())
-        .forEach(e -> parts.add(String.format("%s %.0f%%", e.getKey(), e.getValue())));
-    return String.join(", ", parts);
   }
 }

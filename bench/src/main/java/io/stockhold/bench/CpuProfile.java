@@ -1,17 +1,23 @@
 package io.stockhold.bench;
 
+import com.sun.tools.attach.AgentInitializationException;
+import com.sun.tools.attach.AgentLoadException;
+import com.sun.tools.attach.AttachNotSupportedException;
+import com.sun.tools.attach.VirtualMachine;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import one.profiler.AsyncProfiler;
 
 /**
- * {@code bench --profile}: CPU samples of this JVM during one phase, taken by async-profiler, and
- * what they were spent on.
+ * {@code bench --profile}: CPU samples of the Stockhold node's JVM during one phase, taken by
+ * async-profiler loaded into the node's process (the attach API, as {@code asprof} does), and what
+ * they were spent on.
  *
  * <p>Each sample is one millisecond of CPU (perf events, or the interval timer where the kernel
  * refuses those), with its thread and stack. A sample goes to the first {@link Part} whose pattern
@@ -32,7 +38,6 @@ final class CpuProfile {
 
   static final List<Part> PARTS =
       List.of(
-          new Part("bench (load clients, its own main thread)", "^\\[(bench-|main )"),
           new Part("JIT compilers", "^\\[C[12] CompilerThre"),
           new Part("GC", "^\\[(GC Thread|G1 )"),
           new Part(
@@ -56,33 +61,29 @@ final class CpuProfile {
   /** Samples per part, in the order of {@link #PARTS} and then {@value #OTHER}. */
   record Samples(Map<String, Long> byPart, long total, String event) {}
 
-  private final AsyncProfiler profiler;
+  private final long pid;
+  private final Path library;
   private final String event;
 
-  private CpuProfile(AsyncProfiler profiler, String event) {
-    this.profiler = profiler;
+  private CpuProfile(long pid, Path library, String event) {
+    this.pid = pid;
+    this.library = library;
     this.event = event;
   }
 
   /**
-   * Starts sampling; throws with the reason when this machine cannot (no native library for it, or
-   * neither perf events nor the interval timer allowed).
+   * Starts sampling process {@code pid}; throws with the reason when this machine cannot (no native
+   * library for it, no attaching, or neither perf events nor the interval timer allowed).
    */
-  static CpuProfile start() throws IOException {
-    AsyncProfiler profiler;
-    try {
-      profiler = AsyncProfiler.getInstance();
-    } catch (Throwable e) {
-      throw new IOException("async-profiler does not load here: " + e.getMessage(), e);
-    }
+  static CpuProfile start(long pid) throws IOException {
+    Path library = library();
     IOException refused = null;
     for (String event : List.of("cpu", "itimer")) {
       try {
-        profiler.execute("start,event=" + event + ",interval=" + INTERVAL_MS + "ms,threads");
-        return new CpuProfile(profiler, event);
-      } catch (IllegalStateException | IOException | IllegalArgumentException e) {
-        if (refused == null)
-          refused = new IOException("async-profiler could not start: " + e.getMessage(), e);
+        command(pid, library, "start,event=" + event + ",interval=" + INTERVAL_MS + "ms,threads");
+        return new CpuProfile(pid, library, event);
+      } catch (IOException e) {
+        if (refused == null) refused = e;
         else refused.addSuppressed(e);
       }
     }
@@ -94,8 +95,49 @@ final class CpuProfile {
    * them).
    */
   Samples stop(Path collapsed) throws IOException {
-    profiler.execute("stop,file=" + collapsed.toAbsolutePath() + ",collapsed,threads");
+    command(pid, library, "stop,file=" + collapsed.toAbsolutePath() + ",collapsed,threads");
     return parts(Files.readAllLines(collapsed), event);
+  }
+
+  /** Loads the profiler into process {@code pid} with {@code arguments}: one command each time. */
+  private static void command(long pid, Path library, String arguments) throws IOException {
+    VirtualMachine vm;
+    try {
+      vm = VirtualMachine.attach(Long.toString(pid));
+    } catch (AttachNotSupportedException e) {
+      throw new IOException("cannot attach to the node (pid " + pid + "): " + e.getMessage(), e);
+    }
+    try {
+      vm.loadAgentPath(library.toString(), arguments);
+    } catch (AgentLoadException | AgentInitializationException e) {
+      throw new IOException("async-profiler refused '" + arguments + "': " + e.getMessage(), e);
+    } finally {
+      vm.detach();
+    }
+  }
+
+  private static Path extracted;
+
+  /** async-profiler's native library for this machine, out of the bench's jar into a temp file. */
+  private static synchronized Path library() throws IOException {
+    if (extracted != null) return extracted;
+    String arch = System.getProperty("os.arch");
+    String platform =
+        !System.getProperty("os.name").startsWith("Linux")
+            ? null
+            : arch.equals("amd64") || arch.equals("x86_64")
+                ? "linux-x64"
+                : arch.equals("aarch64") ? "linux-arm64" : null;
+    if (platform == null) throw new IOException("no async-profiler library for this machine");
+    try (InputStream in =
+        CpuProfile.class.getResourceAsStream("/" + platform + "/libasyncProfiler.so")) {
+      if (in == null) throw new IOException("async-profiler's library is not in the bench's jar");
+      Path file = Files.createTempFile("async-profiler-", ".so");
+      file.toFile().deleteOnExit();
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      extracted = file;
+      return file;
+    }
   }
 
   /** Sorts collapsed stacks ({@code thread;frame;…;frame count}) into {@link #PARTS}. */

@@ -1,7 +1,5 @@
 package io.stockhold.bench;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.function.DoubleSupplier;
@@ -13,9 +11,8 @@ import java.util.function.LongSupplier;
  * compilers take about 100 s of load to settle, and a phase measured while they still work measures
  * them: a busy read path, for one, doubled its rate once they were done.
  *
- * <p>"Busy" is the compilers' elapsed time ({@link CompilationMXBean}) as a share of one core,
- * summed over compiler threads (so it can pass 100 %), counted when a compilation ends and
- * including the time a compiler waits for a core: an upper bound, and lumpy.
+ * <p>"Busy" is the CPU time of the node's compiler threads as a share of one core, summed over them
+ * (so it can pass 100 %).
  */
 final class JitQuiet implements LoadRun.Until {
 
@@ -35,11 +32,9 @@ final class JitQuiet implements LoadRun.Until {
   private double busyPercent = Double.NaN;
   private boolean reached;
 
-  JitQuiet(double atLeastSeconds) {
-    this(
-        atLeastSeconds,
-        System::nanoTime,
-        () -> ManagementFactory.getCompilationMXBean().getTotalCompilationTime() / 1e3);
+  /** {@code compilingSeconds}: the CPU seconds the node's compiler threads have used so far. */
+  JitQuiet(double atLeastSeconds, DoubleSupplier compilingSeconds) {
+    this(atLeastSeconds, System::nanoTime, compilingSeconds);
   }
 
   /** For tests: a clock and the compilers' seconds so far. */
@@ -48,14 +43,6 @@ final class JitQuiet implements LoadRun.Until {
     this.nanoTime = nanoTime;
     this.compilingSeconds = compilingSeconds;
     this.began = nanoTime.getAsLong();
-  }
-
-  /**
-   * Whether this JVM reports compilation time at all; without it the warm-up runs its full time.
-   */
-  static boolean measurable() {
-    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-    return jit != null && jit.isCompilationTimeMonitoringSupported();
   }
 
   /** Once reached, stays reached: what it measured then is what the report says. */

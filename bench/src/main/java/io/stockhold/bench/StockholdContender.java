@@ -23,24 +23,35 @@ final class StockholdContender implements Contender {
   /** Holds outlive the bench, so none expires and gives a unit back mid-run. */
   private static final int HOLD_SECONDS = 3600;
 
-  private final int httpPort;
+  private final String name;
+  private final String locationPrefix;
+  private final List<Integer> httpPorts;
   private final String apiKey;
+  private final AtomicInteger connections = new AtomicInteger();
 
-  /** Buyers on {@code httpPort}, each presenting {@code apiKey}. */
-  StockholdContender(int httpPort, String apiKey) {
-    this.httpPort = httpPort;
+  /**
+   * Buyers of the system {@code name}, whose items are at {@code <locationPrefix><workload>}, each
+   * presenting {@code apiKey}; with several nodes, the buyers' connections go to {@code httpPorts}
+   * in turn.
+   */
+  StockholdContender(String name, String locationPrefix, List<Integer> httpPorts, String apiKey) {
+    this.name = name;
+    this.locationPrefix = locationPrefix;
+    this.httpPorts = List.copyOf(httpPorts);
     this.apiKey = apiKey;
   }
 
   @Override
   public String name() {
-    return "stockhold";
+    return name;
   }
 
   @Override
   public String approach() {
-    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key; one"
-        + " keep-alive HTTP/1.1 connection per buyer";
+    return "Stockhold HTTP API: POST /v1/reservations, 1 unit, channel web, Idempotency-Key, an"
+        + " ordinary API key; one keep-alive HTTP/1.1 connection per buyer. Gives holds with"
+        + " deadlines that lapse by themselves, idempotent retries, every change as an event to the"
+        + " ERP (no gap, de-duplicable), live levels and a read model; a reply only once durable";
   }
 
   /**
@@ -86,7 +97,7 @@ final class StockholdContender implements Contender {
               "{\"setOnHand\":"
                   + w.unitsPerItem()
                   + ",\"reason\":\"count\",\"reference\":\"bench\"}",
-              "Idempotency-Key: bench-stock-" + w.key() + "-" + item);
+              "Idempotency-Key: bench-stock-" + location(w) + "-" + item);
       if (r.status() == 200) return;
       if (r.status() != 503 || attempt == 5) {
         throw new IOException(
@@ -111,7 +122,7 @@ final class StockholdContender implements Contender {
                 "{\"channel\":\"web\",\"ttlSeconds\":"
                     + HOLD_SECONDS
                     + ",\"lines\":[{\"location\":\""
-                    + w.location()
+                    + location(w)
                     + "\",\"sku\":\""
                     + Workload.sku(item)
                     + "\",\"quantity\":1}]}",
@@ -182,12 +193,17 @@ final class StockholdContender implements Contender {
     return Optional.empty();
   }
 
-  private static String itemPath(Workload w, int item) {
-    return "/v1/stock/" + w.location() + "/" + Workload.sku(item);
+  private String location(Workload w) {
+    return locationPrefix + w.key();
+  }
+
+  private String itemPath(Workload w, int item) {
+    return "/v1/stock/" + location(w) + "/" + Workload.sku(item);
   }
 
   private PlainHttp connection() {
-    return new PlainHttp("127.0.0.1", httpPort, apiKey);
+    int port = httpPorts.get(Math.floorMod(connections.getAndIncrement(), httpPorts.size()));
+    return new PlainHttp("127.0.0.1", port, apiKey);
   }
 
   private abstract static class HttpSeller implements Seller {

@@ -25,8 +25,8 @@ class CpuProfileTest {
                 "[stockhold-pekko.actor.default-dispatcher-4"
                     + " tid=9];java/util/concurrent/ForkJoinPool.awaitWork;jdk/internal/misc/Unsafe.park"
                     + " 3",
-                "[bench-stockhold-7"
-                    + " tid=60];io/stockhold/bench/PlainHttp.line;sun/nio/ch/SocketDispatcher.read0"
+                "[stockhold-pekko.actor.default-dispatcher-7"
+                    + " tid=60];io/stockhold/stock/StockItem.onSubmit;java/util/ArrayDeque.add"
                     + " 2",
                 "[C2 CompilerThread0 tid=8];Compile::Compile 2",
                 "[stockhold-scheduler-1 tid=7];java/lang/Thread.sleep 1",
@@ -39,7 +39,7 @@ class CpuProfileTest {
     assertEquals(5, s.byPart().get("TCP sockets (pekko-io)"));
     assertEquals(4, s.byPart().get("journal writes"));
     assertEquals(3, s.byPart().get("idle threads parking and waking"));
-    assertEquals(2, s.byPart().get("bench (load clients, its own main thread)"));
+    assertEquals(2, s.byPart().get("stock items (gate, decisions, events)"));
     assertEquals(2, s.byPart().get("JIT compilers"));
     assertEquals(1, s.byPart().get(CpuProfile.OTHER));
     assertEquals(0, s.byPart().get("GC"));

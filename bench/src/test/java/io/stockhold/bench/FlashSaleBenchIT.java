@@ -74,14 +74,14 @@ class FlashSaleBenchIT {
     String hotWrites =
         report
             .lines()
-            .filter(l -> l.startsWith("| hot ") && l.split("\\|").length == 5)
+            .filter(l -> l.startsWith("| stockhold hot ") && l.split("\\|").length == 5)
             .findFirst()
             .orElseThrow(() -> new AssertionError("no group-commit row for hot\n" + report));
     assertTrue(Double.parseDouble(hotWrites.split("\\|")[3].trim()) >= 1, hotWrites);
     // How long the warm-up ran (0.5 s with --quick, and the requests then in flight), and where the
     // projections ran.
     assertTrue(
-        report.lines().anyMatch(l -> l.matches("- Stockhold warm-up: [0-9]+\\.[0-9] s.*")), report);
+        report.lines().anyMatch(l -> l.matches("- stockhold warm-up: [0-9]+\\.[0-9] s.*")), report);
     assertTrue(report.contains("Stockhold's projections (read model, ERP) on its node"), report);
     // The server's autovacuum setting, and that the bench keeps the planner's statistics itself.
     assertTrue(
@@ -93,9 +93,9 @@ class FlashSaleBenchIT {
                         "- Database: PostgreSQL .*, autovacuum (on|off) .*analyzed after the"
                             + " warm-up.*")),
         report);
-    // The JIT compilers' share of each phase, a part of the JVM's.
+    // The node's JIT compiler threads' share of each phase, a part of its GC and JIT.
     for (Map<String, String> cpu : table(report, "## Where the CPU went")) {
-      double jvm = percent(cpu.get("JVM (GC, JIT)"));
+      double jvm = percent(cpu.get("node GC, JIT"));
       double jit = percent(cpu.get("of which JIT"));
       assertTrue(jit >= 0 && jit <= jvm, cpu.toString());
     }
@@ -131,13 +131,13 @@ class FlashSaleBenchIT {
     for (String phase : phases) {
       Path stacks = reportDir.resolve("profile-" + phase + ".collapsed");
       assertTrue(Files.size(stacks) > 0, "no stacks for " + phase);
-      // The parts add up to the whole JVM's CPU per answer (each rounded to 0.1 µs).
+      // The parts add up to the node's whole CPU per answer (each rounded to 0.1 µs).
       double sum = 0;
       double all = Double.NaN;
       for (Map<String, String> row : parts) {
         double micros = Double.parseDouble(row.get(phase + " µs/answer"));
         assertTrue(micros >= 0, row.toString());
-        if (row.get("part").equals("all of this JVM")) all = micros;
+        if (row.get("part").equals("all of the node")) all = micros;
         else sum += micros;
       }
       assertTrue(
