@@ -90,8 +90,8 @@ public final class FlashSaleBench {
         --items N           items in the spread workload (default 10,000)
         --units-per-item N  units of each of those items (default 1,000)
         --retries N         optimistic baseline: retries after a version conflict before giving up (default 5)
-        --systems a,b,…     only these systems (default all: stockhold,stockhold-rabbitmq,naive,for-update,conditional-update,
-                            sql-transaction,optimistic,redis-lock)
+        --systems a,b,…     only these systems (default all: stockhold,stockhold-rabbitmq,stockhold-cluster,naive,for-update,
+                            conditional-update,sql-transaction,optimistic,redis-lock)
         --workloads a,b,…   only these workloads (default all: race,hot,spread)
         --pg-url URL        an existing database to create the bench database from, as user postgres
                             (default $STOCKHOLD_BENCH_PG_URL or jdbc:postgresql://127.0.0.1:5432/postgres)
@@ -115,6 +115,7 @@ public final class FlashSaleBench {
       List.of(
           NodeShape.EVENTS_FILE,
           NodeShape.RABBITMQ,
+          NodeShape.CLUSTER,
           "naive",
           "for-update",
           "conditional-update",
@@ -483,11 +484,13 @@ public final class FlashSaleBench {
       if (settings.systems().contains(c.name())) baselines.add(c);
     }
     long stockholdShapes = settings.systems().stream().filter(NodeShape::isStockhold).count();
-    // A warm-up per Stockhold system, one read path, and every system on every workload.
-    int phases =
-        (int) stockholdShapes
-            + (stockholdShapes > 0 ? 1 : 0)
-            + settings.workloads().size() * settings.systems().size();
+    // A warm-up per Stockhold system, one read path, and every system on its workloads.
+    int phases = (int) stockholdShapes + (stockholdShapes > 0 ? 1 : 0);
+    for (String system : settings.systems()) {
+      for (Workload w : workloads()) {
+        if (!NodeShape.isStockhold(system) || NodeShape.of(system).runs(w)) phases++;
+      }
+    }
     int n = 0;
     for (String system : settings.systems()) {
       if (!NodeShape.isStockhold(system)) {
@@ -510,6 +513,7 @@ public final class FlashSaleBench {
         out.printf("  %s: skipped — %s%n", system, unavailable);
         n++;
         for (Workload w : workloads()) {
+          if (!shape.runs(w)) continue;
           ++n;
           results.add(PhaseResult.skipped(w, system, "skipped: " + unavailable));
         }
@@ -570,6 +574,7 @@ public final class FlashSaleBench {
           readPath = new PhaseResult(read, system, null, reads, null);
         }
         for (Workload w : workloads()) {
+          if (!shape.runs(w)) continue;
           String label = label(++n, phases, w, system);
           GroupCommit before = nodes.groupCommit();
           PhaseResult result = phase(label, stockhold, w, db, nodes);
@@ -804,7 +809,7 @@ public final class FlashSaleBench {
       targets.add(new Target(goal, "not measured", null));
     }
 
-    for (String system : List.of(NodeShape.EVENTS_FILE, NodeShape.RABBITMQ)) {
+    for (String system : List.of(NodeShape.EVENTS_FILE, NodeShape.RABBITMQ, NodeShape.CLUSTER)) {
       if (!settings.systems().contains(system)) continue;
       goal = system + " oversold 0 in every workload (from its journal)";
       targets.add(oversoldTarget(goal, results, system, true));
@@ -820,6 +825,7 @@ public final class FlashSaleBench {
     long total = 0;
     boolean all = true;
     for (Workload w : workloads()) {
+      if (NodeShape.isStockhold(system) && !NodeShape.of(system).runs(w)) continue;
       Optional<PhaseResult> r = find(results, w.key(), system).filter(p -> p.score() != null);
       if (r.isEmpty()) {
         all = false;
@@ -890,7 +896,7 @@ public final class FlashSaleBench {
       d.put(c.name(), c.approach());
     }
     Map<String, String> ordered = new LinkedHashMap<>();
-    for (String system : List.of(NodeShape.EVENTS_FILE, NodeShape.RABBITMQ)) {
+    for (String system : List.of(NodeShape.EVENTS_FILE, NodeShape.RABBITMQ, NodeShape.CLUSTER)) {
       ordered.put(
           system,
           new StockholdContender(system, "", List.of(0), "").approach()

@@ -21,13 +21,16 @@ import java.util.stream.Stream;
 /**
  * How a Stockhold system of the bench is deployed: {@code stockhold} is one node with the embedded
  * ERP default (the events file), {@code stockhold-rabbitmq} one node publishing the ERP stream to
- * RabbitMQ (the production shape), with the bench consuming it as an ERP would. Each has its own
- * locations, so the journal audit tells their sales apart.
+ * RabbitMQ (the production shape), with the bench consuming it as an ERP would, and {@code
+ * stockhold-cluster} three nodes of one cluster on this machine (events files), the buyers'
+ * connections spread over them, so the cost of the hops between nodes is on the table. Each has its
+ * own locations, so the journal audit tells their sales apart.
  */
-record NodeShape(String system, boolean rabbitmq) {
+record NodeShape(String system, boolean rabbitmq, int nodes) {
 
   static final String EVENTS_FILE = "stockhold";
   static final String RABBITMQ = "stockhold-rabbitmq";
+  static final String CLUSTER = "stockhold-cluster";
 
   /** The broker the {@code stockhold-rabbitmq} node publishes to. */
   static final String AMQP_HOST = "127.0.0.1";
@@ -35,13 +38,14 @@ record NodeShape(String system, boolean rabbitmq) {
   static final int AMQP_PORT = 5672;
 
   static boolean isStockhold(String system) {
-    return system.equals(EVENTS_FILE) || system.equals(RABBITMQ);
+    return system.equals(EVENTS_FILE) || system.equals(RABBITMQ) || system.equals(CLUSTER);
   }
 
   static NodeShape of(String system) {
     return switch (system) {
-      case EVENTS_FILE -> new NodeShape(system, false);
-      case RABBITMQ -> new NodeShape(system, true);
+      case EVENTS_FILE -> new NodeShape(system, false, 1);
+      case RABBITMQ -> new NodeShape(system, true, 1);
+      case CLUSTER -> new NodeShape(system, false, 3);
       default -> throw new IllegalArgumentException("not a Stockhold system: " + system);
     };
   }
@@ -53,8 +57,20 @@ record NodeShape(String system, boolean rabbitmq) {
     return system.equals(EVENTS_FILE) ? "bench-" : "bench-" + system.substring(10) + "-";
   }
 
+  /** Whether this shape runs {@code workload}: the cluster runs the spread only. */
+  boolean runs(Workload workload) {
+    return nodes == 1 || workload.key().equals("spread");
+  }
+
   /** How the node runs, for the report. */
   String deployment() {
+    if (nodes > 1) {
+      return nodes
+          + " nodes of one cluster as `serve` runs them, on this machine and one PostgreSQL, the"
+          + " buyers' connections spread over them in turn (an item's requests reach its node"
+          + " through the one the buyer is connected to); the ERP stream to each node's events"
+          + " file";
+    }
     return rabbitmq
         ? "One node as `serve` runs it, the ERP stream published to RabbitMQ (persistent,"
             + " mandatory, publisher confirms) and consumed by the bench as the ERP would"
@@ -115,20 +131,36 @@ record NodeShape(String system, boolean rabbitmq) {
       properties.put("stockhold.erp.dead-letter-queue", prefix + "receipts.dead");
       erp = new ErpConsumer(prefix);
     }
-    out.printf(
-        "Starting %s: bin/stockhold serve's JVM and defaults, output in %s%n",
-        system, settings.reportDir().resolve(system + ".log"));
-    ServeNode node =
-        ServeNode.start(
-            system,
-            env,
-            properties,
-            settings.nodeOptions(),
-            settings.reportDir().resolve(system + ".log"),
-            Duration.ofSeconds(120));
-    cpu.watch(List.of(node.pid()));
+    List<Integer> remotePorts = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) remotePorts.add(FlashSaleBench.freePort());
+    if (nodes > 1) {
+      // One seed list on every node; the first forms the cluster, the others join it.
+      for (int i = 0; i < nodes; i++) {
+        properties.put(
+            "pekko.cluster.seed-nodes." + i, "pekko://stockhold@127.0.0.1:" + remotePorts.get(i));
+      }
+    }
+    List<ServeNode> started = new ArrayList<>();
+    try {
+      for (int i = 0; i < nodes; i++) {
+        String name = nodes == 1 ? system : system + "-" + (i + 1);
+        Path log = settings.reportDir().resolve(name + ".log");
+        out.printf(
+            "Starting %s: bin/stockhold serve's JVM and defaults, output in %s%n", name, log);
+        Map<String, String> nodeEnv = new LinkedHashMap<>(env);
+        nodeEnv.put("STOCKHOLD_REMOTE_PORT", Integer.toString(remotePorts.get(i)));
+        if (nodes > 1) nodeEnv.put("STOCKHOLD_DATA_DIR", dataDir.resolve(name).toString());
+        started.add(
+            ServeNode.start(
+                name, nodeEnv, properties, settings.nodeOptions(), log, Duration.ofSeconds(180)));
+      }
+    } catch (Exception e) {
+      for (ServeNode n : started) n.close();
+      throw e;
+    }
+    cpu.watch(started.stream().map(ServeNode::pid).toList());
     if (erp != null) erp.start();
-    return new Running(List.of(node), dataDir, erp, cpu);
+    return new Running(started, dataDir, erp, cpu);
   }
 
   /** A started shape: its nodes, stopped (and what they made removed) on close. */

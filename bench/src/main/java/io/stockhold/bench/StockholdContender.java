@@ -86,10 +86,12 @@ final class StockholdContender implements Contender {
 
   /**
    * One item's count, with an Idempotency-Key so that a 503 (a new item starting slowly on a busy
-   * machine) can be retried without counting twice.
+   * machine: its shard allocated, the item recovered, on a cold node or cluster) can be retried
+   * without counting twice; for a minute at most.
    */
   private void count(PlainHttp http, Workload w, int item)
       throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
     for (int attempt = 1; ; attempt++) {
       PlainHttp.Response r =
           http.post(
@@ -99,11 +101,11 @@ final class StockholdContender implements Contender {
                   + ",\"reason\":\"count\",\"reference\":\"bench\"}",
               "Idempotency-Key: bench-stock-" + location(w) + "-" + item);
       if (r.status() == 200) return;
-      if (r.status() != 503 || attempt == 5) {
+      if (r.status() != 503 || System.nanoTime() > deadline) {
         throw new IOException(
             "stocking " + itemPath(w, item) + " answered " + r.status() + " " + r.body());
       }
-      Thread.sleep(200L * attempt);
+      Thread.sleep(Math.min(1000, 200L * attempt));
     }
   }
 

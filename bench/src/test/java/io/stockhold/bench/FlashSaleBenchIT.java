@@ -53,6 +53,8 @@ class FlashSaleBenchIT {
     List<Map<String, String>> rows = table(Files.readString(markdown), "## Results");
     for (String workload : List.of("race", "hot", "spread")) {
       for (String system : FlashSaleBench.SYSTEMS) {
+        // The three-node cluster runs the spread only.
+        if (system.equals(NodeShape.CLUSTER) && !workload.equals("spread")) continue;
         assertTrue(
             rows.stream()
                 .anyMatch(
