@@ -20,6 +20,14 @@ public final class ProjectionSession implements JdbcSession {
     }
   }
 
+  /**
+   * Whether {@code c} is PostgreSQL's, where a projection writes a whole group with one statement
+   * over arrays ({@code unnest}); the embedded store takes one statement per row instead.
+   */
+  public static boolean onPostgres(Connection c) throws SQLException {
+    return c.getMetaData().getDatabaseProductName().equals("PostgreSQL");
+  }
+
   @Override
   public <Result> Result withConnection(Function<Connection, Result> func) throws Exception {
     return func.apply(connection);
