@@ -200,9 +200,9 @@ final class BenchReport {
             *Stockhold node*: the node processes (`serve`) but their JVM's GC and JIT threads, \
             which are *node GC, JIT* (*of which JIT*: the compiler threads); *other processes*: \
             anything else on the machine. *client CPU ms/request*: the bench JVM's CPU per request; \
-            *server CPU ms/request*: Stockhold's node processes, PostgreSQL and Redis per request \
-            for Stockhold's rows, PostgreSQL and Redis for the baselines' (the node sits idle \
-            during theirs).
+            *server CPU ms/request*: Stockhold's node processes, PostgreSQL, Redis and RabbitMQ \
+            per request for Stockhold's rows, PostgreSQL, Redis and RabbitMQ for the baselines' \
+            (the node sits idle during theirs).
 
             """);
     md.append(cpuTable()).append('\n');
@@ -445,10 +445,11 @@ final class BenchReport {
               pct(c.jit()),
               pct(c.postgres()),
               pct(c.redis()),
+              pct(c.rabbitmq()),
               pct(c.others()),
               pct(c.idle()),
               ms(c.clients() * msPerShare),
-              ms((node + c.postgres() + c.redis()) * msPerShare)));
+              ms((node + c.postgres() + c.redis() + c.rabbitmq()) * msPerShare)));
     }
     return table(
         List.of(
@@ -460,6 +461,7 @@ final class BenchReport {
             "of which JIT",
             "PostgreSQL",
             "Redis",
+            "RabbitMQ",
             "other processes",
             "idle",
             "client CPU ms/request",

@@ -11,8 +11,8 @@ import java.util.stream.Stream;
 /**
  * Where the machine's CPU went during a phase: the bench's own JVM (load workers, their HTTP, JDBC
  * and Redis clients), the Stockhold node processes (their engine threads, and their JVM's GC and
- * JIT threads apart), PostgreSQL and Redis, other processes, and idle — all from {@code /proc}, as
- * a share of the whole machine, so the parts add up to 100%.
+ * JIT threads apart), PostgreSQL, Redis and RabbitMQ, other processes, and idle — all from {@code
+ * /proc}, as a share of the whole machine, so the parts add up to 100%.
  *
  * <p>Without {@code /proc} (not Linux) only the bench's own JVM is known; the rest reads 0.
  */
@@ -35,7 +35,8 @@ final class CpuMeter {
       double bench,
       NodeCpu nodes,
       double postgres,
-      double redis) {}
+      double redis,
+      double rabbitmq) {}
 
   /** CPU seconds of the node processes: all of it, and their GC and JIT threads' part. */
   record NodeCpu(double all, double gc, double jit) {
@@ -50,16 +51,17 @@ final class CpuMeter {
       double jit,
       double postgres,
       double redis,
+      double rabbitmq,
       double others,
       double idle) {
 
-    static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, 0);
+    static final Split UNKNOWN = new Split(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     String oneLine() {
       return String.format(
           "bench clients %.0f%%, Stockhold %.0f%%, its GC/JIT %.0f%%, PostgreSQL %.0f%%, Redis"
-              + " %.0f%%, other processes %.0f%%, idle %.0f%%",
-          clients, engine, jvm, postgres, redis, others, idle);
+              + " %.0f%%, RabbitMQ %.0f%%, other processes %.0f%%, idle %.0f%%",
+          clients, engine, jvm, postgres, redis, rabbitmq, others, idle);
     }
   }
 
@@ -94,7 +96,9 @@ final class CpuMeter {
         os.getProcessCpuTime() / 1e9,
         new NodeCpu(all / TICKS_PER_SECOND, gc / TICKS_PER_SECOND, jit / TICKS_PER_SECOND),
         processes("postgres"),
-        processes("redis-server"));
+        processes("redis-server"),
+        // RabbitMQ runs in the Erlang VM.
+        processes("beam.smp"));
   }
 
   Split between(Sample a, Sample b) {
@@ -111,8 +115,9 @@ final class CpuMeter {
     double engine = Math.max(0, node - gc - jit);
     double postgres = b.postgres() - a.postgres();
     double redis = b.redis() - a.redis();
+    double rabbitmq = b.rabbitmq() - a.rabbitmq();
     double busy = b.machineBusy() - a.machineBusy();
-    double others = Math.max(0, busy - clients - node - postgres - redis);
+    double others = Math.max(0, busy - clients - node - postgres - redis - rabbitmq);
     double idle = Math.max(0, total - busy);
     double scale = 100.0 / total;
     return new Split(
@@ -122,6 +127,7 @@ final class CpuMeter {
         jit * scale,
         postgres * scale,
         redis * scale,
+        rabbitmq * scale,
         others * scale,
         idle * scale);
   }

@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -525,8 +526,7 @@ public final class FlashSaleBench {
                 system,
                 shape.locationPrefix(),
                 nodes.httpPorts(),
-                apiKey(
-                    nodes.httpPorts().get(0), nodeConfig.getString("stockhold.auth.master-key")));
+                apiKey(nodes.httpPorts(), nodeConfig.getString("stockhold.auth.master-key")));
         out.printf(
             Locale.ROOT,
             "Warming up %s's sales, sold-out answers and reads until its JIT is quiet, %.1f s at"
@@ -987,9 +987,9 @@ public final class FlashSaleBench {
    * The buyers' key, made with the master key through {@code POST /v1/keys}: the scopes a checkout
    * needs, and stock:write for stocking the items between phases.
    */
-  private static String apiKey(int httpPort, String masterKey) throws Exception {
+  private static String apiKey(List<Integer> httpPorts, String masterKey) throws Exception {
     HttpRequest create =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/v1/keys"))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(0) + "/v1/keys"))
             .timeout(Duration.ofSeconds(30))
             .header("Authorization", "Bearer " + masterKey)
             .header("Content-Type", "application/json")
@@ -998,18 +998,42 @@ public final class FlashSaleBench {
                     "{\"name\":\"bench buyers\",\"scopes\":[\"reservations:write\","
                         + "\"reservations:read\",\"stock:read\",\"stock:write\"]}"))
             .build();
-    HttpResponse<String> created;
     try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-      created = http.send(create, HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> created = http.send(create, HttpResponse.BodyHandlers.ofString());
+      if (created.statusCode() != 201) {
+        throw new IllegalStateException(
+            "the node would not make the buyers' key: "
+                + created.statusCode()
+                + " "
+                + created.body());
+      }
+      String key = new ObjectMapper().readTree(created.body()).path("key").asText();
+      for (int port : httpPorts) awaitKnown(http, port, key);
+      return key;
     }
-    if (created.statusCode() != 201) {
-      throw new IllegalStateException(
-          "the node would not make the buyers' key: "
-              + created.statusCode()
-              + " "
-              + created.body());
+  }
+
+  /**
+   * Waits until the node on {@code httpPort} honours {@code key}: a key made on one node reaches
+   * the others at their next read of the key table (stockhold.auth.refresh-interval), so a buyer
+   * sent to another node at once could be turned away with 401.
+   */
+  private static void awaitKnown(HttpClient http, int httpPort, String key) throws Exception {
+    HttpRequest probe =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + httpPort + "/v1/stock/bench-key-check/none"))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + key)
+            .GET()
+            .build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 401) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "the node on port " + httpPort + " did not learn the buyers' key within 30 s");
+      }
+      Thread.sleep(100);
     }
-    return new ObjectMapper().readTree(created.body()).path("key").asText();
   }
 
   static int freePort() throws IOException {
