@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.slf4j.LoggerFactory;
 
-/** {@code stockhold serve | demo | verify}; see the README. */
+/** {@code stockhold serve | demo | verify | keys | chaos}; see the README. */
 public final class Main {
 
   private static final String USAGE =
@@ -31,6 +31,11 @@ public final class Main {
         keys   create|list|revoke [--name N] [--scopes s1,s2] [--locations l1,l2] [--id KEY_ID] [...]
                                     API keys of a running node (keys --help: every option); the master key
                                     from STOCKHOLD_MASTER_KEY, never an argument
+        chaos  [--minutes N] [--quick] [--faults kill,pause,partition,db-restart,broker-restart]
+               [--report DIR] [--db-url URL] [--amqp-uri URI] [--keep]
+                                    three nodes under faults with shoppers recording every call, then
+                                    the checks (journal, acknowledged writes, ERP stream, read model);
+                                    exit 1 when one fails
         verify [--config FILE] [--limit N]
                                     replay the journal, check every invariant; exit 1 on a violation, 2 when unreadable
         bench  [--seconds N] [--connections N] [--report DIR] [--quick] [...]   (bench --help: every option)
@@ -45,13 +50,15 @@ public final class Main {
       Map.of(
           "serve", Set.of("config"),
           "verify", Set.of("config", "limit"),
-          "demo", Set.of("units", "buyers"));
+          "demo", Set.of("units", "buyers"),
+          "chaos", Set.of("minutes", "quick", "faults", "report", "db-url", "amqp-uri", "keep"));
 
   /**
    * The least each number takes: verify --limit 0 prints the totals and violations without the item
    * table.
    */
-  private static final Map<String, Integer> LEAST = Map.of("limit", 0, "units", 1, "buyers", 1);
+  private static final Map<String, Integer> LEAST =
+      Map.of("limit", 0, "units", 1, "buyers", 1, "minutes", 1);
 
   /**
    * Missing-table SQL states: PostgreSQL's, and H2's for a database without that table or with none
@@ -103,6 +110,7 @@ public final class Main {
           System.exit(
               FlashSaleDemo.run(
                   count(options, "units", 20), count(options, "buyers", 600), System.out));
+      case "chaos" -> System.exit(ChaosCommand.run(options, System.out));
       case "bench" -> {
         // bin/stockhold runs the bench from its own jar; this one holds no bench.
         System.err.println(

@@ -1,7 +1,7 @@
 package io.stockhold.testing;
 
 import com.typesafe.config.ConfigFactory;
-import io.stockhold.cli.JournalAudit;
+import io.stockhold.readmodel.StockJournal;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItem;
 import java.util.HashMap;
@@ -19,10 +19,10 @@ public final class JournalHolds {
   public static Map<String, Map<String, Integer>> read(TestStore store) throws Exception {
     Map<String, Map<String, Integer>> holds = new HashMap<>();
     String prefix = StockItem.ENTITY_KEY.name() + "|";
-    JournalAudit.readStockItems(
+    StockJournal.read(
         store.config().withFallback(ConfigFactory.load()),
         "stockhold-journal-holds",
-        new JournalAudit.ItemReader() {
+        new StockJournal.Reader() {
           private Map<String, Integer> placed;
 
           @Override
