@@ -100,8 +100,15 @@ final class ChaosNodes implements AutoCloseable {
    * ever joins the running cluster and cannot form a second one.
    */
   synchronized void launch(int slot) throws IOException {
+    launch(slot, slot == 0 && starts[slot] == 0);
+  }
+
+  /**
+   * Starts the slot's node; a {@code founder} lists only itself as seed and forms a new cluster
+   * (the very first start, or a start after every node was down), the others only join one.
+   */
+  private synchronized void launch(int slot, boolean founder) throws IOException {
     Slot s = slots.get(slot);
-    boolean founder = slot == 0 && starts[slot] == 0;
     starts[slot]++;
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -182,6 +189,17 @@ final class ChaosNodes implements AutoCloseable {
     if (p == null) return;
     p.destroyForcibly();
     p.waitFor();
+  }
+
+  /** Every node killed at once, as a power cut of the whole cluster. */
+  void killAll() throws InterruptedException {
+    for (int i = 0; i < SIZE; i++) kill(i);
+  }
+
+  /** Starts every node after {@link #killAll}: the first forms the cluster again. */
+  void startAll(Duration within) throws Exception {
+    for (int i = 0; i < SIZE; i++) launch(i, i == 0);
+    for (int i = 0; i < SIZE; i++) awaitReady(i, within);
   }
 
   /** SIGSTOP or SIGCONT to the slot's node. */

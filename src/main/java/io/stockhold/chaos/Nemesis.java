@@ -1,7 +1,13 @@
 package io.stockhold.chaos;
 
 import io.stockhold.chaos.ChaosChecks.FaultWindow;
+import io.stockhold.chaos.History.Line;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,13 +22,25 @@ final class Nemesis {
 
   /** The faults, in the order a run takes them. */
   static final List<String> FAULTS =
-      List.of("kill", "pause", "partition", "db-restart", "broker-restart");
+      List.of("kill", "pause", "partition", "db-restart", "broker-restart", "restart-hot");
+
+  /**
+   * The hot item of {@code restart-hot}: {@code holds} single-unit holds placed on it within {@code
+   * window} by {@code shoppers}, read back with {@code apiKey}.
+   */
+  record HotItem(Line item, long holds, Duration window, Shoppers shoppers, String apiKey) {}
 
   private final ChaosNodes nodes;
   private final OwnPostgres postgres;
   private final OwnRabbit rabbit;
   private final Duration stableAfter;
+  private final HotItem hot;
   private final PrintStream out;
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
   private int victim;
 
   /** {@code postgres} and {@code rabbit} are null when the run uses servers it does not own. */
@@ -31,11 +49,13 @@ final class Nemesis {
       OwnPostgres postgres,
       OwnRabbit rabbit,
       Duration stableAfter,
+      HotItem hot,
       PrintStream out) {
     this.nodes = nodes;
     this.postgres = postgres;
     this.rabbit = rabbit;
     this.stableAfter = stableAfter;
+    this.hot = hot;
     this.out = out;
   }
 
@@ -68,6 +88,7 @@ final class Nemesis {
             rabbit.restart();
             yield "RabbitMQ stopped and started";
           }
+          case "restart-hot" -> restartHot();
           default -> throw new IllegalArgumentException("no fault " + fault);
         };
     Instant healed = Instant.now();
@@ -129,5 +150,79 @@ final class Nemesis {
         ChaosNodes.name(slot),
         cut.toSeconds(),
         left ? "it was downed and exited" : "it stayed up and was killed");
+  }
+
+  /**
+   * A hot item with many open holds, its cluster down past their deadline, started again: the item
+   * must answer within 2 s of its nodes being ready, however many holds lapsed meanwhile. Every
+   * node is killed, not only the item's: the survivors of a single kill would take the item over
+   * within seconds, before its holds lapse, and recover it with nothing to expire.
+   */
+  private String restartHot() throws Exception {
+    Instant began = Instant.now();
+    Instant deadline = began.plus(hot.window()).plusSeconds(5);
+    long held =
+        hot.shoppers().holdMany(hot.item(), hot.holds(), deadline, began.plus(hot.window()), 48);
+    Instant placed = Instant.now();
+    nodes.killAll();
+    Instant killed = Instant.now();
+    Thread.sleep(Math.max(0, Duration.between(Instant.now(), deadline).toMillis() + 2_000));
+    Instant started = Instant.now();
+    nodes.startAll(Duration.ofMinutes(3));
+    Instant ready = Instant.now();
+    Instant read = firstAnswer("GET", null);
+    Instant reserved =
+        firstAnswer(
+            "POST",
+            "{\"channel\":\"web\",\"lines\":[{\"location\":\""
+                + hot.item().location()
+                + "\",\"sku\":\""
+                + hot.item().sku()
+                + "\",\"quantity\":1}]}");
+    return String.format(
+        Locale.ROOT,
+        "%,d holds of 1 unit on %s placed in %.1f s, all ending by %s; kill -9 every node at %s,"
+            + " started again %.1f s after the deadline, every node ready %.1f s later; the item"
+            + " answered a read %.2f s and a reserve %.2f s after that (target: 2 s)",
+        held,
+        hot.item().item(),
+        Duration.between(began, placed).toMillis() / 1000.0,
+        deadline,
+        killed,
+        Duration.between(deadline, started).toMillis() / 1000.0,
+        Duration.between(started, ready).toMillis() / 1000.0,
+        Duration.between(ready, read).toMillis() / 1000.0,
+        Duration.between(ready, reserved).toMillis() / 1000.0);
+  }
+
+  /** When the hot item first answered {@code method} (a read, or a reserve) with a 2xx. */
+  private Instant firstAnswer(String method, String body) throws Exception {
+    Line item = hot.item();
+    String path =
+        body == null ? "/v1/stock/" + item.location() + "/" + item.sku() : "/v1/reservations";
+    long giveUp = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (true) {
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes.httpPort(0) + path))
+              .timeout(Duration.ofSeconds(30))
+              .header("Authorization", "Bearer " + hot.apiKey());
+      if (body == null) request.GET();
+      else
+        request
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+      try {
+        int status =
+            http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        if (status / 100 == 2) return Instant.now();
+      } catch (IOException notYet) {
+        // the node is still starting its routes
+      }
+      if (System.nanoTime() > giveUp) {
+        throw new IllegalStateException(
+            "the hot item " + item.item() + " never answered " + method);
+      }
+      Thread.sleep(50);
+    }
   }
 }

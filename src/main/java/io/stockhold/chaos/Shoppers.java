@@ -93,12 +93,14 @@ final class Shoppers {
 
   /** Stocks every item of the catalogue (an adjustment with its own key, like any other write). */
   void stockAll() {
-    for (Line item : catalogue.items()) {
-      Operation op = adjust(item.location(), item.sku(), catalogue.initialUnits());
-      if (op.outcome() != Outcome.OK) {
-        throw new IllegalStateException(
-            "could not stock " + item.item() + ": " + op.status() + " " + op.detail());
-      }
+    for (Line item : catalogue.items()) stock(item, catalogue.initialUnits());
+  }
+
+  void stock(Line item, long units) {
+    Operation op = adjust(item.location(), item.sku(), units);
+    if (op.outcome() != Outcome.OK) {
+      throw new IllegalStateException(
+          "could not stock " + item.item() + ": " + op.status() + " " + op.detail());
     }
   }
 
@@ -128,13 +130,13 @@ final class Shoppers {
     while (!stopped && Instant.now().isBefore(until) && ops.get() < maxOperations) {
       int dice = random.nextInt(100);
       if (dice < 35 || mine.isEmpty() && dice < 70) {
-        Operation op = hold(random, List.of(anyItem(random, 1 + random.nextInt(2))));
+        Operation op = hold(List.of(anyItem(random, 1 + random.nextInt(2))), ttl(random));
         if (op.outcome() == Outcome.OK) mine.add(op.reservationId());
       } else if (dice < 50) {
         Line first = anyItem(random, 1);
         Line second = anyItem(random, 1);
         if (first.item().equals(second.item())) continue;
-        Operation op = hold(random, List.of(first, second));
+        Operation op = hold(List.of(first, second), ttl(random));
         if (op.outcome() == Outcome.OK) mine.add(op.reservationId());
       } else if (dice < 70 && !mine.isEmpty()) {
         act("commit", mine.remove(random.nextInt(mine.size())), null);
@@ -160,10 +162,38 @@ final class Shoppers {
         quantity);
   }
 
-  private Operation hold(SplittableRandom random, List<Line> lines) {
+  /** Short enough that some holds lapse during the run: expiry is a path faults must not break. */
+  private static long ttl(SplittableRandom random) {
+    return 20 + random.nextInt(70);
+  }
+
+  /**
+   * Holds one unit of {@code item} at a time from {@code connections} threads until {@code count}
+   * are held or {@code until} has come, every hold ending at {@code deadline}; how many were held.
+   */
+  long holdMany(Line item, long count, Instant deadline, Instant until, int connections)
+      throws InterruptedException {
+    LongAdder held = new LongAdder();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < connections; i++) {
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    while (!stopped && held.sum() < count && Instant.now().isBefore(until)) {
+                      long ttl =
+                          Math.max(1, Duration.between(Instant.now(), deadline).toSeconds() + 1);
+                      if (hold(List.of(item), ttl).outcome() == Outcome.OK) held.increment();
+                    }
+                  }));
+    }
+    for (Thread t : threads) t.join();
+    return held.sum();
+  }
+
+  private Operation hold(List<Line> lines, long ttlSeconds) {
     StringBuilder body = new StringBuilder("{\"channel\":\"web\",\"ttlSeconds\":");
-    // Short enough that some holds lapse during the run: expiry is a path faults must not break.
-    body.append(20 + random.nextInt(70)).append(",\"lines\":[");
+    body.append(ttlSeconds).append(",\"lines\":[");
     for (int i = 0; i < lines.size(); i++) {
       Line l = lines.get(i);
       if (i > 0) body.append(',');

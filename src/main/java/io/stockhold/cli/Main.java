@@ -31,7 +31,7 @@ public final class Main {
         keys   create|list|revoke [--name N] [--scopes s1,s2] [--locations l1,l2] [--id KEY_ID] [...]
                                     API keys of a running node (keys --help: every option); the master key
                                     from STOCKHOLD_MASTER_KEY, never an argument
-        chaos  [--minutes N] [--quick] [--faults kill,pause,partition,db-restart,broker-restart]
+        chaos  [--minutes N] [--quick] [--faults kill,pause,partition,db-restart,broker-restart,restart-hot]
                [--report DIR] [--db-url URL] [--amqp-uri URI] [--keep]
                                     three nodes under faults with shoppers recording every call, then
                                     the checks (journal, acknowledged writes, ERP stream, read model);

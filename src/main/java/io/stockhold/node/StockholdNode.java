@@ -102,6 +102,9 @@ public final class StockholdNode implements AutoCloseable {
                     full, storage.embedded(), Path.of(full.getString("stockhold.data-dir"))))
             : Optional.empty();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
+    // Every table this node creates where missing is created under the lock: the journal's, the
+    // projections', the read model's, the ERP's, the keys'.
+    Storage.SchemaLock schema = storage.lockSchema();
     try {
       Storage.createTables(system);
       try {
@@ -130,6 +133,7 @@ public final class StockholdNode implements AutoCloseable {
       ErpSettings erp = ErpSettings.from(full);
       ErpLag erpLag =
           ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp), clock);
+      schema.close();
       for (String slice : StockTags.all(full)) {
         metrics.gauge(
             "stockhold.erp.lag.events",
@@ -230,6 +234,7 @@ public final class StockholdNode implements AutoCloseable {
               .orElse("API keys NOT checked (STOCKHOLD_AUTH=off)"));
       return new StockholdNode(system, storage, items, binding, managementPort, erpLag, pos);
     } catch (Exception e) {
+      schema.close();
       system.terminate();
       throw e;
     }

@@ -50,8 +50,25 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   public sealed interface Command extends CborSerializable {}
 
-  /** A change, decided in arrival order. */
-  public record Submit(StockRequest request, ActorRef<StockReply> replyTo) implements Command {}
+  /**
+   * A change, decided in arrival order. {@code answerBy}: when its caller stops waiting (the ask's
+   * timeout); a request that reaches its turn after that is answered TIMEOUT and never decided.
+   * Otherwise a request held up in transit (an item moving between nodes) could be decided after
+   * its caller's retry with the same key was already answered — a "no" followed by a hold nobody
+   * waits for. Null: decided whenever it comes.
+   */
+  public record Submit(StockRequest request, ActorRef<StockReply> replyTo, Instant answerBy)
+      implements Command {
+    public Submit(StockRequest request, ActorRef<StockReply> replyTo) {
+      this(request, replyTo, null);
+    }
+  }
+
+  /**
+   * How much sooner than its caller's deadline a request stops being decided: room for the clocks
+   * of the caller's node and the item's node to differ.
+   */
+  private static final Duration CLOCK_MARGIN = Duration.ofMillis(250);
 
   /**
    * The reads: answered from the last durable state, or held until there is one. Sealed, so that
@@ -283,7 +300,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   }
 
   private LevelUpdate levelUpdate() {
-    StockReply.Level level = state.level();
+    StockReply.Level level = state.levelAt(clock.instant());
     return new LevelUpdate(
         id.location(),
         id.sku(),
@@ -295,7 +312,7 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
 
   /** Publishes the level when a write changed onHand, reserved or available. */
   private void publishIfChanged() {
-    StockReply.Level level = state.level();
+    StockReply.Level level = state.levelAt(clock.instant());
     if (published != null
         && published.onHand() == level.onHand()
         && published.reserved() == level.reserved()
@@ -339,17 +356,35 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     int size = Math.min(queue.size(), settings.maxBatch());
     List<Submit> batch = new ArrayList<>(size);
     List<StockRequest> requests = new ArrayList<>(size);
+    Instant now = clock.instant();
     for (int i = 0; i < size; i++) {
       Submit s = queue.poll();
+      if (s.answerBy() != null && now.isAfter(s.answerBy().minus(CLOCK_MARGIN))) {
+        s.replyTo()
+            .tell(
+                new Unavailable(
+                    Unavailable.Reason.TIMEOUT,
+                    "stock item "
+                        + id
+                        + " got the request after its caller stopped waiting;"
+                        + " it was not decided"));
+        continue;
+      }
       batch.add(s);
       requests.add(s.request());
     }
     if (size > 0) observer.queued(-size);
+    if (batch.isEmpty() && !expiryDue) {
+      // Every request taken had outlived its caller: nothing to write; on to the next ones.
+      writeSlots.release();
+      dispatch();
+      return;
+    }
     inFlight = batch;
     inFlightSince = System.nanoTime();
     holdsWriteSlot = true;
     expiryDue = false;
-    ledger.tell(new StockLedger.Decide(requests, clock.instant(), decidedAdapter));
+    ledger.tell(new StockLedger.Decide(requests, now, decidedAdapter));
   }
 
   private Behavior<Command> onBatchDone(BatchDone done) {
@@ -368,14 +403,22 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     for (Read read : readsWaiting) answer(read);
     readsWaiting.clear();
     if (stopping) return Behaviors.stopped();
+    Instant now = clock.instant();
     state
         .nextDeadline()
         .ifPresentOrElse(
-            deadline ->
+            deadline -> {
+              if (deadline.isAfter(now)) {
                 timers.startSingleTimer(
                     Tick.EXPIRY_DUE,
                     Tick.EXPIRY_DUE,
-                    Duration.between(clock.instant(), deadline).plusMillis(1)),
+                    Duration.between(now, deadline).plusMillis(1));
+              } else {
+                // More lapsed holds than one write expires: the next batch takes the next ones.
+                timers.cancel(Tick.EXPIRY_DUE);
+                expiryDue = true;
+              }
+            },
             () -> timers.cancel(Tick.EXPIRY_DUE));
     dispatch();
     armIdleTimer();
@@ -459,7 +502,8 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
     ledger =
         getContext()
             .spawn(
-                StockLedger.create(id, settings.snapshotEvery(), settings.tagCount()),
+                StockLedger.create(
+                    id, settings.snapshotEvery(), settings.tagCount(), settings.maxExpiries()),
                 "ledger-" + generation);
     getContext().watchWith(ledger, new LedgerStopped(ledger));
     inFlight = List.of();

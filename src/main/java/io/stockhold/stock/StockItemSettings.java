@@ -6,6 +6,7 @@ import java.time.Duration;
 /** The tunables of {@code stockhold.stock-item}; see {@code stockhold.conf} for what each does. */
 public record StockItemSettings(
     int maxBatch,
+    int maxExpiries,
     int maxQueue,
     Duration idleTimeout,
     int snapshotEvery,
@@ -16,6 +17,7 @@ public record StockItemSettings(
     Config c = config.getConfig("stockhold.stock-item");
     return new StockItemSettings(
         c.getInt("max-batch"),
+        c.getInt("max-expiries"),
         c.getInt("max-queue"),
         c.getDuration("idle-timeout"),
         c.getInt("snapshot-every"),

@@ -2,6 +2,7 @@ package io.stockhold.stock;
 
 import io.stockhold.stock.StockReply.Unavailable;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -25,7 +26,9 @@ public final class StockItems {
   }
 
   public CompletionStage<StockReply> submit(StockItemId id, StockRequest request) {
-    return ask(id, replyTo -> new StockItem.Submit(request, replyTo));
+    // The ask starts now; the item stops deciding the request when it ends.
+    Instant answerBy = Instant.now().plus(askTimeout);
+    return ask(id, replyTo -> new StockItem.Submit(request, replyTo, answerBy));
   }
 
   public CompletionStage<StockReply> level(StockItemId id) {

@@ -44,7 +44,10 @@ public final class StockLedger
   /** Only the gate talks to its ledger, on the same node. */
   public sealed interface Command extends NoSerializationVerificationNeeded {}
 
-  /** Decide {@code requests} in order at {@code now}; an empty batch just expires what is due. */
+  /**
+   * Decide {@code requests} in order at {@code now}; an empty batch just expires what is due (a
+   * bounded number of holds per write).
+   */
   public record Decide(List<StockRequest> requests, Instant now, ActorRef<Decided> replyTo)
       implements Command {}
 
@@ -59,13 +62,15 @@ public final class StockLedger
     return PersistenceId.of(StockItem.ENTITY_KEY.name(), id.entityId());
   }
 
-  public static Behavior<Command> create(StockItemId id, int snapshotEvery, int tagCount) {
-    return Behaviors.setup(ctx -> new StockLedger(ctx, id, snapshotEvery, tagCount));
+  public static Behavior<Command> create(
+      StockItemId id, int snapshotEvery, int tagCount, int maxExpiries) {
+    return Behaviors.setup(ctx -> new StockLedger(ctx, id, snapshotEvery, tagCount, maxExpiries));
   }
 
   private final ActorContext<Command> ctx;
   private final StockItemId id;
   private final int snapshotEvery;
+  private final int maxExpiries;
   private final Set<String> tags;
 
   /** The sequence number of the newest snapshot: recovered from, or stored since. */
@@ -76,11 +81,13 @@ public final class StockLedger
   /** Events replayed on top of the snapshot the ledger recovered from. */
   private long replayed;
 
-  private StockLedger(ActorContext<Command> ctx, StockItemId id, int snapshotEvery, int tagCount) {
+  private StockLedger(
+      ActorContext<Command> ctx, StockItemId id, int snapshotEvery, int tagCount, int maxExpiries) {
     super(persistenceId(id));
     this.ctx = ctx;
     this.id = id;
     this.snapshotEvery = snapshotEvery;
+    this.maxExpiries = maxExpiries;
     this.tags = Set.of(StockTags.tagFor(persistenceId(id).id(), tagCount));
   }
 
@@ -104,7 +111,7 @@ public final class StockLedger
   }
 
   private ReplyEffect<StockEvent, StockState> decide(StockState state, Decide cmd) {
-    BatchDecision decision = state.decideBatch(cmd.requests(), cmd.now());
+    BatchDecision decision = state.decideBatch(cmd.requests(), cmd.now(), maxExpiries);
     if (decision.events().isEmpty()) {
       return Effect()
           .reply(cmd.replyTo(), new Decided(decision.replies(), state, lastSequenceNumber(ctx)));

@@ -41,8 +41,9 @@ import org.pcollections.TreePSet;
  * always passed in, never read.
  *
  * <p>{@code reserved} is the sum of the active holds. A hold past its deadline is expired (with a
- * journaled {@code HoldExpired}) at the start of every decision, so it is never counted and never
- * committed; reads between decisions leave it out too ({@link #levelAt}).
+ * journaled {@code HoldExpired}) at the start of a decision — a bounded number per decision, the
+ * rest at the next ones — and until then it is never counted and never committed: decisions and
+ * reads leave it out ({@link #levelAt}).
  */
 public record StockState(
     String location,
@@ -216,23 +217,63 @@ public record StockState(
   // ---------------------------------------------------------------- deciding
 
   /**
-   * Decides {@code requests} in order at {@code now}, as if one after another: first the holds past
-   * their deadline expire, then each request sees the state its predecessors left.
+   * Decides {@code requests} in order at {@code now}, as if one after another: first every hold
+   * past its deadline expires, then each request sees the state its predecessors left.
    */
   public BatchDecision decideBatch(List<? extends StockRequest> requests, Instant now) {
+    return decideBatch(requests, now, Integer.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #decideBatch(List, Instant)}, but journals at most {@code maxExpiries} expiries, so
+   * one write stays small however many holds lapsed at once (a flash sale's holds, or an item
+   * recovering after its holds' deadlines). The lapsed holds left over stay in the books until a
+   * later batch expires them, yet they are never counted: a reserve decides as if they were gone,
+   * and a commit, release or extend of one expires it first and answers as for an expired hold.
+   */
+  public BatchDecision decideBatch(
+      List<? extends StockRequest> requests, Instant now, int maxExpiries) {
     List<StockEvent> events = new ArrayList<>();
     StockState state = this;
+    // Units of the holds past their deadline not expired yet: never counted.
+    long lapsed = 0;
     for (Deadline d : deadlines) {
       if (d.expiresAt().isAfter(now)) break;
-      state = state.record(state.expire(holds.get(d.holdId()), now), events, now);
+      lapsed += holds.get(d.holdId()).quantity();
+    }
+    int expired = 0;
+    for (Deadline d : deadlines) {
+      if (expired == maxExpiries || d.expiresAt().isAfter(now)) break;
+      Hold hold = holds.get(d.holdId());
+      lapsed -= hold.quantity();
+      state = state.record(state.expire(hold, now), events, now, lapsed);
+      expired++;
     }
     List<StockReply> replies = new ArrayList<>(requests.size());
     for (StockRequest request : requests) {
-      Decision decision = state.decide(request, now);
-      for (StockEvent e : decision.events()) state = state.record(e, events, now);
+      Hold touched = lapsed > 0 ? state.lapsedHoldOf(request, now) : null;
+      if (touched != null) {
+        lapsed -= touched.quantity();
+        state = state.record(state.expire(touched, now), events, now, lapsed);
+      }
+      Decision decision = state.decide(request, now, lapsed);
+      for (StockEvent e : decision.events()) state = state.record(e, events, now, lapsed);
       replies.add(decision.reply().apply(state));
     }
     return new BatchDecision(events, replies, state);
+  }
+
+  /** The active hold {@code request} commits, releases or extends, if it is past its deadline. */
+  private Hold lapsedHoldOf(StockRequest request, Instant now) {
+    String holdId =
+        switch (request) {
+          case Commit c -> c.holdId();
+          case Release r -> r.holdId();
+          case Extend e -> e.holdId();
+          default -> null;
+        };
+    Hold hold = holdId == null ? null : holds.get(holdId);
+    return hold != null && !hold.expiresAt().isAfter(now) ? hold : null;
   }
 
   /** An event to journal, and the reply to give once the state includes it. */
@@ -247,10 +288,13 @@ public record StockState(
   }
 
   /** Applies {@code event}, adds it to {@code events}, then any edge-triggered signal it caused. */
-  private StockState record(StockEvent event, List<StockEvent> events, Instant now) {
+  private StockState record(StockEvent event, List<StockEvent> events, Instant now, long lapsed) {
     events.add(event);
     StockState next = apply(event);
-    if (next.reorderPoint > 0 && !next.lowStockSignalled && next.available() <= next.reorderPoint) {
+    long counted = next.reserved - lapsed;
+    if (next.reorderPoint > 0
+        && !next.lowStockSignalled
+        && available(next.onHand, counted, next.safetyStock) <= next.reorderPoint) {
       StockEvent low =
           new LowStockCrossed(
               location,
@@ -265,12 +309,12 @@ public record StockState(
       events.add(low);
       next = next.apply(low);
     }
-    if (!next.shortageSignalled && next.onHand < next.reserved) {
+    if (!next.shortageSignalled && next.onHand < counted) {
       StockEvent shortage =
           new ShortageDetected(
               location,
               sku,
-              next.reserved - next.onHand,
+              counted - next.onHand,
               next.onHand,
               next.reserved,
               next.available(),
@@ -282,19 +326,20 @@ public record StockState(
     return next;
   }
 
-  private Decision decide(StockRequest request, Instant now) {
+  /** {@code lapsed}: units of active holds past their deadline, not to be counted. */
+  private Decision decide(StockRequest request, Instant now, long lapsed) {
     return switch (request) {
-      case Reserve r -> reserve(r, now);
+      case Reserve r -> reserve(r, now, lapsed);
       case Commit c -> commit(c, now);
       case Release r -> release(r, now);
       case Extend e -> extend(e, now);
       case Adjust a -> adjust(a, now);
       case ChangePolicy p -> changePolicy(p, now);
-      case RecordOfflineSale s -> recordOfflineSale(s, now);
+      case RecordOfflineSale s -> recordOfflineSale(s, now, lapsed);
     };
   }
 
-  private Decision reserve(Reserve r, Instant now) {
+  private Decision reserve(Reserve r, Instant now, long lapsed) {
     Optional<Hold> earlier =
         Optional.ofNullable(holds.get(r.holdId()))
             .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold));
@@ -304,7 +349,7 @@ public record StockState(
       // A retry: the first answer again, whatever happened to the hold since.
       return Decision.reply(new HoldReply(view(first, HoldStatus.HELD, first.grantedExpiresAt())));
     }
-    long available = available();
+    long available = available(onHand, reserved - lapsed, safetyStock);
     if (r.quantity() > available) {
       return Decision.reply(
           new Rejected(
@@ -456,7 +501,7 @@ public record StockState(
             available(onHandAfter, reserved, safetyStock),
             now,
             a.actor());
-    return Decision.of(adjusted, s -> new LevelReply(s.level()));
+    return Decision.of(adjusted, s -> new LevelReply(s.levelAt(now)));
   }
 
   private Decision changePolicy(ChangePolicy p, Instant now) {
@@ -464,7 +509,7 @@ public record StockState(
         && p.safetyStock() == safetyStock
         && p.reorderPoint() == reorderPoint
         && p.reorderQuantity() == reorderQuantity) {
-      return Decision.reply(new LevelReply(level()));
+      return Decision.reply(new LevelReply(levelAt(now)));
     }
     PolicyChanged changed =
         new PolicyChanged(
@@ -478,7 +523,7 @@ public record StockState(
             available(onHand, reserved, p.safetyStock()),
             now,
             p.actor());
-    return Decision.of(changed, s -> new LevelReply(s.level()));
+    return Decision.of(changed, s -> new LevelReply(s.levelAt(now)));
   }
 
   /**
@@ -486,7 +531,7 @@ public record StockState(
    * {@code onHand} may go negative, and taking units that holds count on is a shortage (signalled
    * by {@link #record}). Selling into the safety stock is what the safety stock is for.
    */
-  private Decision recordOfflineSale(RecordOfflineSale s, Instant now) {
+  private Decision recordOfflineSale(RecordOfflineSale s, Instant now, long lapsed) {
     Optional<RecordedSale> earlier = sales.get(s.saleId());
     if (earlier.isPresent()) {
       RecordedSale first = earlier.get();
@@ -501,7 +546,8 @@ public record StockState(
       return Decision.reply(new SaleReply(SaleOutcome.DUPLICATE, first.level()));
     }
     long onHandAfter = onHand - s.quantity();
-    SaleOutcome outcome = onHandAfter < reserved ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED;
+    SaleOutcome outcome =
+        onHandAfter < reserved - lapsed ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED;
     OfflineSaleRecorded recorded =
         new OfflineSaleRecorded(
             location,
@@ -515,7 +561,7 @@ public record StockState(
             available(onHandAfter, reserved, safetyStock),
             now,
             s.actor());
-    return Decision.of(recorded, after -> new SaleReply(outcome, after.level()));
+    return Decision.of(recorded, after -> new SaleReply(outcome, after.levelAt(now)));
   }
 
   private HoldExpired expire(Hold hold, Instant now) {
@@ -557,7 +603,7 @@ public record StockState(
             Recent<AppliedAdjustment> applied =
                 adjustments.remember(
                     e.adjustmentId(),
-                    new AppliedAdjustment(e.fingerprint(), next.level()),
+                    new AppliedAdjustment(e.fingerprint(), next.levelAt(e.occurredAt())),
                     e.occurredAt(),
                     ADJUSTMENT_LIMIT,
                     ADJUSTMENT_RETENTION);
@@ -623,7 +669,8 @@ public record StockState(
             yield next.withSales(
                 sales.remember(
                     e.saleId(),
-                    new RecordedSale(e.terminalId(), e.quantity(), e.soldAt(), next.level()),
+                    new RecordedSale(
+                        e.terminalId(), e.quantity(), e.soldAt(), next.levelAt(e.occurredAt())),
                     e.occurredAt(),
                     SALE_LIMIT,
                     SALE_RETENTION));

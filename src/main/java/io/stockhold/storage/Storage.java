@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where the journal lives: the embedded H2 files under {@code stockhold.data-dir} when {@code
@@ -156,4 +157,62 @@ public record Storage(
   public Connection connect() throws SQLException {
     return DriverManager.getConnection(url, user, password);
   }
+
+  /** Held while a node creates its tables; closing it lets the next node go. */
+  public interface SchemaLock extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Waits until no other node is creating tables in this database, then keeps the others waiting
+   * until closed. Nodes of a new cluster start together, and PostgreSQL's {@code CREATE TABLE IF
+   * NOT EXISTS} is not safe against itself: two at once can both find the table missing, and one
+   * fails on a duplicate type name (a node then exits at its first start). A PostgreSQL advisory
+   * lock, held by a connection of its own; the embedded store has one process and needs none. A
+   * node that waits 2 minutes gives up (and, under serve, exits to be started again).
+   */
+  public SchemaLock lockSchema() throws SQLException {
+    if (embedded()) return () -> {};
+    Connection c = connect();
+    try (Statement s = c.createStatement()) {
+      // Asked again and again rather than waited for in one statement: a waiting statement is an
+      // open transaction, and the journal's CREATE INDEX CONCURRENTLY, run by the node holding
+      // the lock, waits for every open transaction to end — so it would wait for its waiters.
+      long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (true) {
+        try (ResultSet r = s.executeQuery("SELECT pg_try_advisory_lock(" + SCHEMA_LOCK + ")")) {
+          r.next();
+          if (r.getBoolean(1)) break;
+        }
+        if (System.nanoTime() > giveUp) {
+          throw new SQLException("another node has been creating the tables for 2 minutes");
+        }
+        Thread.sleep(100);
+      }
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    } catch (InterruptedException e) {
+      c.close();
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for another node to create the tables", e);
+    }
+    return () -> {
+      // Closing the session releases the lock, whatever became of the unlock.
+      try (c) {
+        if (c.isClosed()) return;
+        try (Statement s = c.createStatement()) {
+          s.execute("SELECT pg_advisory_unlock(" + SCHEMA_LOCK + ")");
+        }
+      } catch (SQLException e) {
+        LoggerFactory.getLogger(Storage.class)
+            .warn(
+                "Releasing the schema lock: {}; the closed connection releases it", e.getMessage());
+      }
+    };
+  }
+
+  /** The advisory lock's key: "STOCKHLD" in ASCII, so a DBA can tell it from others. */
+  private static final long SCHEMA_LOCK = 0x53544f434b484c44L;
 }

@@ -75,7 +75,8 @@ class StockItemGateTest {
 
   private static final Duration REPLY = Duration.ofSeconds(5);
   private static final StockItemSettings SETTINGS =
-      new StockItemSettings(1000, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4);
+      new StockItemSettings(
+          1000, 1000, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4);
 
   private static ActorTestKit testKit;
   private static PersistenceTestKit journal;
@@ -227,7 +228,7 @@ class StockItemGateTest {
     Item item =
         item(
             new StockItemSettings(
-                50, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
+                50, 1000, 10_000, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(1000));
     held = new HeldJournal(item.pid);
     journal.withPolicy(held);
@@ -250,6 +251,37 @@ class StockItemGateTest {
   }
 
   // ------------------------------------------------------------------ failures and overload
+
+  @Test
+  void aRequestThatReachesItsTurnAfterItsCallerStoppedWaitingIsNeverDecided() {
+    Item item = item(SETTINGS);
+    item.submit(receive(5));
+    held = new HeldJournal(item.pid);
+    journal.withPolicy(held);
+    TestProbe<StockReply> first = testKit.createTestProbe(StockReply.class);
+    item.gate.tell(new Submit(reserve("first", 1, 600), first.ref()));
+    held.awaitBlocked();
+    // Queued behind a slow write: one caller gives up while it waits, the other still waits.
+    TestProbe<StockReply> gaveUp = testKit.createTestProbe(StockReply.class);
+    TestProbe<StockReply> waits = testKit.createTestProbe(StockReply.class);
+    item.gate.tell(
+        new Submit(reserve("late", 1, 600), gaveUp.ref(), Instant.now().plusMillis(300)));
+    item.gate.tell(
+        new Submit(reserve("on-time", 1, 600), waits.ref(), Instant.now().plusSeconds(30)));
+    sleep(400);
+    held.release();
+
+    assertEquals("HELD first", describe(first.receiveMessage(REPLY)));
+    Unavailable late = assertInstanceOf(Unavailable.class, gaveUp.receiveMessage(REPLY));
+    assertEquals(Unavailable.Reason.TIMEOUT, late.reason());
+    assertEquals("HELD on-time", describe(waits.receiveMessage(REPLY)));
+    assertEquals(
+        List.of("first", "on-time"),
+        item.journaled().stream()
+            .filter(HoldPlaced.class::isInstance)
+            .map(e -> ((HoldPlaced) e).holdId())
+            .toList());
+  }
 
   @Test
   void aFailedWriteAnswersItsWholeBatchRestartingAndTheItemComesBackWithItsDurableState() {
@@ -306,7 +338,8 @@ class StockItemGateTest {
   void aFullQueueAnswersOverloadedAtOnceWhileAWriteIsInFlight() {
     Item item =
         item(
-            new StockItemSettings(1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
+            new StockItemSettings(
+                1000, 1000, 5, Duration.ofMinutes(2), 1000, Duration.ofMillis(500), 4));
     item.submit(receive(20));
     held = new HeldJournal(item.pid);
     journal.withPolicy(held);

@@ -117,7 +117,7 @@ class StockLedgerTest {
       // Creating the kit empties the in-memory journal and snapshot store.
       kit =
           EventSourcedBehaviorTestKit.create(
-              testKit.system(), StockLedger.create(id, snapshotEvery, 4), SERIALIZATION);
+              testKit.system(), StockLedger.create(id, snapshotEvery, 4, 1000), SERIALIZATION);
       recorder = new JournalRecorder(pid);
       kit.persistenceTestKit().withPolicy(recorder);
     }
@@ -143,6 +143,35 @@ class StockLedgerTest {
     String location() {
       return id.location();
     }
+  }
+
+  // ------------------------------------------------------------------ holds that lapse together
+
+  @Test
+  void holdsThatLapseTogetherAreExpiredAThousandAWriteAndNeverCountedMeanwhile() {
+    Ledger ledger = new Ledger(NO_SNAPSHOTS);
+    ledger.decide(T0, receive(3000));
+    List<StockRequest> holds = new ArrayList<>();
+    for (int i = 0; i < 2500; i++) holds.add(reserve("h" + i, 1, 60));
+    ledger.kit.<Decided>runCommand(replyTo -> new Decide(holds, T0, replyTo));
+
+    // Past every deadline: the first write expires 1,000, and the 1,500 lapsed holds left in the
+    // books do not count against a reserve nor can be committed.
+    Instant later = T0.plusSeconds(120);
+    var first = ledger.decide(later, reserve("big", 2000, 600), commit("h2400"));
+    assertEquals(
+        1000 + 1 + 1, first.events().size(), "1,000 expiries, the big hold, h2400's expiry");
+    assertInstanceOf(HoldReply.class, first.reply().replies().get(0));
+    assertRejected(Rejection.RESERVATION_EXPIRED, first.reply().replies().get(1));
+    assertEquals(new Level(3000, 2000, 1000, 0, 0, 0), first.state().levelAt(later));
+    assertEquals(2000 + 1499, first.state().reserved(), "the books still carry 1,499 lapsed");
+
+    // Then the rest, 1,000 a write, whether or not requests come with them.
+    assertEquals(1000, ledger.decide(later).events().size());
+    assertEquals(499, ledger.decide(later).events().size());
+    var done = ledger.decide(later);
+    assertTrue(done.events().isEmpty());
+    assertEquals(new Level(3000, 2000, 1000, 0, 0, 0), done.state().level());
   }
 
   // ------------------------------------------------------------------ reserve, commit, release
@@ -601,7 +630,7 @@ class StockLedgerTest {
     try {
       TestProbe<Decided> probe = testKit.createTestProbe(Decided.class);
       ActorRef<StockLedger.Command> writer =
-          testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+          testKit.spawn(StockLedger.create(id, snapshotEvery, 4, 1000));
       Instant t = T0;
       decide(writer, probe, t, List.of(receive(1_000_000)));
       for (int round = 0; round < 10; round++) {
@@ -643,7 +672,7 @@ class StockLedgerTest {
         recorder.replayed.set(0);
         long started = System.nanoTime();
         ActorRef<StockLedger.Command> ledger =
-            testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+            testKit.spawn(StockLedger.create(id, snapshotEvery, 4, 1000));
         Decided ready = decide(ledger, probe, t, List.of());
         best = Math.min(best, (System.nanoTime() - started) / 1_000_000);
         testKit.stop(ledger);
@@ -657,7 +686,7 @@ class StockLedgerTest {
         // A recovered ledger counts from the snapshot it started from: a few more events do not
         // make it snapshot again.
         ActorRef<StockLedger.Command> ledger =
-            testKit.spawn(StockLedger.create(id, snapshotEvery, 4));
+            testKit.spawn(StockLedger.create(id, snapshotEvery, 4, 1000));
         decide(ledger, probe, t, List.of(reserve("after-restart", 1, 3600)));
         testKit.stop(ledger);
         assertEquals(
