@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Three nodes of this build, each {@code java -jar stockhold.jar serve} in a process of its own on
- * loopback, one cluster on one database. Each node's remoting is reached through a {@link
- * RemotingRelay} the harness owns, so the harness can cut a node off from the others. A slot keeps
- * its ports across restarts: to clients and to the cluster it is the same address.
+ * loopback, one cluster on one database. Each node's remoting is reached through a {@link TcpRelay}
+ * the harness owns, so the harness can cut a node off from the others. A slot keeps its ports
+ * across restarts: to clients and to the cluster it is the same address.
  */
 final class ChaosNodes implements AutoCloseable {
 
@@ -35,7 +35,7 @@ final class ChaosNodes implements AutoCloseable {
       Map<String, String> properties,
       List<String> jvmOptions) {}
 
-  private record Slot(int http, int management, int remote, RemotingRelay relay) {}
+  private record Slot(int http, int management, int remote, TcpRelay relay) {}
 
   private final Launch launch;
   private final PrintStream out;
@@ -56,7 +56,7 @@ final class ChaosNodes implements AutoCloseable {
     try {
       for (int i = 0; i < SIZE; i++) {
         int remote = freePort();
-        nodes.slots.add(new Slot(freePort(), freePort(), remote, new RemotingRelay(0, remote)));
+        nodes.slots.add(new Slot(freePort(), freePort(), remote, new TcpRelay(remote)));
       }
       for (int i = 0; i < SIZE; i++) nodes.launch(i);
       for (int i = 0; i < SIZE; i++) nodes.awaitReady(i, Duration.ofMinutes(3));

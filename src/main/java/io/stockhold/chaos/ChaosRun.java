@@ -180,8 +180,20 @@ public final class ChaosRun {
         // A quick run holds fewer units of the hot item, to stay within its few minutes.
         Nemesis.HotItem hot =
             settings.quick()
-                ? new Nemesis.HotItem(hotItem, 20_000, Duration.ofSeconds(20), shoppers, key[0])
-                : new Nemesis.HotItem(hotItem, 100_000, Duration.ofSeconds(90), shoppers, key[0]);
+                ? new Nemesis.HotItem(
+                    hotItem,
+                    catalogue.items().getFirst(),
+                    20_000,
+                    Duration.ofSeconds(20),
+                    shoppers,
+                    key[0])
+                : new Nemesis.HotItem(
+                    hotItem,
+                    catalogue.items().getFirst(),
+                    100_000,
+                    Duration.ofSeconds(90),
+                    shoppers,
+                    key[0]);
         Nemesis nemesis = new Nemesis(nodes, postgres, rabbit, STABLE_AFTER, hot, out);
         Instant faultsEnd = settings.quick() ? null : started.plus(settings.duration());
         int round = 0;

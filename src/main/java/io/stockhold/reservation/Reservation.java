@@ -467,11 +467,14 @@ public final class Reservation
     if (request == null) return;
     int attempt = s.attempt();
     Phase phase = s.phase();
+    // Past the ask's timeout the item drops the request undecided, so the saga's retry of it never
+    // races a first try still in transit.
+    Instant answerBy = clock.instant().plus(settings.itemTimeout());
     ctx.ask(
         StockReply.class,
         sharding.entityRefFor(StockItem.ENTITY_KEY, s.lines().get(index).item().entityId()),
         settings.itemTimeout(),
-        replyTo -> new StockItem.Submit(request, replyTo),
+        replyTo -> new StockItem.Submit(request, replyTo, answerBy),
         (reply, failure) ->
             new LineAnswered(
                 attempt,

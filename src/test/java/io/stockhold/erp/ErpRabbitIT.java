@@ -9,12 +9,12 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.rabbitmq.client.AMQP;
+import io.stockhold.chaos.TcpRelay;
 import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.NodeProcess;
 import io.stockhold.testing.Rabbit;
 import io.stockhold.testing.Rabbit.Delivered;
-import io.stockhold.testing.TcpProxy;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;
 import java.io.InputStream;
@@ -127,7 +127,7 @@ class ErpRabbitIT {
   void aBrokerOutageDuringWritesLosesNothingAndKeepsEachItemInOrder() throws Exception {
     try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
         Rabbit rabbit = new Rabbit();
-        TcpProxy network = new TcpProxy(Rabbit.PORT);
+        TcpRelay network = new TcpRelay(Rabbit.PORT);
         StockholdNode node = TestNodes.start(store, rabbit.config(network.port()))) {
       Client http = new Client(node.httpPort());
       AtomicInteger written = new AtomicInteger();
@@ -153,7 +153,7 @@ class ErpRabbitIT {
       int atCut = written.get();
       Thread.sleep(5000);
       int duringOutage = written.get() - atCut;
-      network.restore();
+      network.heal();
       Thread.sleep(1500);
       writing.set(false);
       writer.join();

@@ -11,10 +11,10 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.chaos.TcpRelay;
 import io.stockhold.node.StockholdNode;
 import io.stockhold.testing.Client;
 import io.stockhold.testing.Rabbit;
-import io.stockhold.testing.TcpProxy;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;
 import java.time.Duration;
@@ -105,7 +105,7 @@ class ErpBench {
     for (int slices : sliceCounts) {
       try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
           Rabbit rabbit = new Rabbit();
-          TcpProxy network = new TcpProxy(Rabbit.PORT);
+          TcpRelay network = new TcpRelay(Rabbit.PORT);
           StockholdNode node =
               TestNodes.start(
                   store,
@@ -129,7 +129,7 @@ class ErpBench {
         pool.shutdown();
         pool.awaitTermination(10, TimeUnit.MINUTES);
         long t0 = System.nanoTime();
-        network.restore();
+        network.heal();
         long deadline = t0 + Duration.ofMinutes(5).toNanos();
         while (consumer.count.get() < events && System.nanoTime() < deadline) Thread.sleep(20);
         double seconds = (System.nanoTime() - t0) / 1e9;

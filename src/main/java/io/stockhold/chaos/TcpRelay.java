@@ -10,34 +10,36 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A loopback TCP relay in front of one node's cluster remoting port. The node tells the cluster
- * this relay's port as its address, so every other node reaches it only through here; {@link
- * #cut()} drops every connection and refuses new ones, which cuts the node off from the others
- * while its HTTP port still takes clients, until {@link #heal()}.
+ * A loopback TCP relay in front of a port, so that a harness can cut the network: {@link #cut()}
+ * drops every connection and refuses new ones until {@link #heal()}. In front of a node's cluster
+ * remoting port (the node tells the cluster the relay's port as its address, so every other node
+ * reaches it only through here) it cuts the node off from the others while its HTTP port still
+ * takes clients; in front of a broker, it is a network outage to the broker.
  */
-final class RemotingRelay implements AutoCloseable {
+public final class TcpRelay implements AutoCloseable {
 
   private final int target;
   private final ServerSocket server;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
 
-  RemotingRelay(int port, int target) throws IOException {
+  /** A relay on a free loopback port to {@code target} on loopback. */
+  public TcpRelay(int target) throws IOException {
     this.target = target;
-    this.server = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-    Thread.ofVirtual().name("relay-" + port).start(this::accept);
+    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread.ofVirtual().name("relay-" + server.getLocalPort()).start(this::accept);
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
-  void cut() {
+  public void cut() {
     cut = true;
     for (Socket s : open) close(s);
   }
 
-  void heal() {
+  public void heal() {
     cut = false;
   }
 
@@ -73,6 +75,7 @@ final class RemotingRelay implements AutoCloseable {
       for (int n; (n = in.read(buffer)) >= 0; ) {
         if (cut) break;
         out.write(buffer, 0, n);
+        out.flush();
       }
     } catch (IOException dropped) {
       // either side went away
