@@ -121,11 +121,8 @@ final class Nemesis {
    */
   private String pause(int slot) throws Exception {
     Duration pause = stableAfter.plusSeconds(10);
-    nodes.signal(slot, "STOP");
-    Thread.sleep(pause.toMillis());
-    nodes.signal(slot, "CONT");
-    boolean left = nodes.awaitExit(slot, stableAfter.plusSeconds(30));
-    if (!left) nodes.kill(slot);
+    boolean left =
+        isolate(slot, pause, () -> nodes.signal(slot, "STOP"), () -> nodes.signal(slot, "CONT"));
     return String.format(
         Locale.ROOT,
         "SIGSTOP %s for %d s, then SIGCONT; %s",
@@ -140,17 +137,31 @@ final class Nemesis {
    */
   private String partition(int slot) throws Exception {
     Duration cut = stableAfter.plusSeconds(10);
-    nodes.cut(slot);
-    Thread.sleep(cut.toMillis());
-    nodes.heal(slot);
-    boolean left = nodes.awaitExit(slot, stableAfter.plusSeconds(30));
-    if (!left) nodes.kill(slot);
+    boolean left = isolate(slot, cut, () -> nodes.cut(slot), () -> nodes.heal(slot));
     return String.format(
         Locale.ROOT,
         "%s's remoting cut for %d s, then healed; %s",
         ChaosNodes.name(slot),
         cut.toSeconds(),
         left ? "it was downed and exited" : "it stayed up and was killed");
+  }
+
+  /** A step of a fault that may fail. */
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  /**
+   * Keeps the node apart ({@code start} … {@code end}) for {@code length}, then waits for it to
+   * leave as a downed node does; one that stays is killed. Whether it left by itself.
+   */
+  private boolean isolate(int slot, Duration length, Step start, Step end) throws Exception {
+    start.run();
+    Thread.sleep(length.toMillis());
+    end.run();
+    boolean left = nodes.awaitExit(slot, stableAfter.plusSeconds(30));
+    if (!left) nodes.kill(slot);
+    return left;
   }
 
   /**
