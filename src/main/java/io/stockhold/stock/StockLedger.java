@@ -81,6 +81,14 @@ public final class StockLedger
   /** Events replayed on top of the snapshot the ledger recovered from. */
   private long replayed;
 
+  /** When recovery began (System.nanoTime), to tell operators about a slow one. */
+  private final long recoveryStarted = System.nanoTime();
+
+  /** When the snapshot recovered from was read, and how many entries it carried. */
+  private long snapshotRead;
+
+  private int snapshotEntries;
+
   private StockLedger(
       ActorContext<Command> ctx, StockItemId id, int snapshotEvery, int tagCount, int maxExpiries) {
     super(persistenceId(id));
@@ -152,6 +160,7 @@ public final class StockLedger
             state -> {
               recovered = true;
               snapshotAt = lastSequenceNumber(ctx) - replayed;
+              logSlowRecovery(state);
             })
         .onSignal(
             SnapshotCompleted.class,
@@ -171,6 +180,31 @@ public final class StockLedger
                         failed.failure().getMessage()))
         .build();
   }
+
+  /**
+   * A recovery that keeps an item's callers waiting is worth a line: how much it read, so a slow
+   * one can be told apart from a busy database.
+   */
+  private void logSlowRecovery(StockState state) {
+    long now = System.nanoTime();
+    long millis = (now - recoveryStarted) / 1_000_000;
+    if (millis < SLOW_RECOVERY_MILLIS) return;
+    long replayMillis = (now - (snapshotRead == 0 ? recoveryStarted : snapshotRead)) / 1_000_000;
+    ctx.getLog()
+        .info(
+            "stock item {} recovered in {} ms: snapshot at event {} with {} entries read in {} ms,"
+                + " {} events replayed after it in {} ms; {} holds open",
+            id,
+            millis,
+            snapshotAt,
+            snapshotEntries,
+            millis - replayMillis,
+            replayed,
+            replayMillis,
+            state.holds().size());
+  }
+
+  private static final long SLOW_RECOVERY_MILLIS = 1_000;
 
   /**
    * Pekko deletes old snapshots only for its fixed-interval retention, which cannot follow the size
@@ -199,7 +233,10 @@ public final class StockLedger
 
       @Override
       public StockState fromJournal(Object from) {
-        return ((StockSnapshot) from).toState();
+        StockState state = ((StockSnapshot) from).toState();
+        snapshotRead = System.nanoTime();
+        snapshotEntries = state.snapshotEntries();
+        return state;
       }
     };
   }
