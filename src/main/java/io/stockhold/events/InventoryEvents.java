@@ -1,5 +1,6 @@
 package io.stockhold.events;
 
+import io.stockhold.stock.SellingRules;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
@@ -83,11 +84,18 @@ public final class InventoryEvents {
         m.put("safetyStock", e.safetyStock());
         m.put("reorderPoint", e.reorderPoint());
         m.put("reorderQuantity", e.reorderQuantity());
+        SellingRules rules = e.rules();
+        if (rules.fencesChannels()) m.put("channelReserve", rules.channelReserve());
+        if (rules.limitsCustomers()) {
+          m.put("maxPerCustomer", rules.maxPerCustomer());
+          m.put("customerWindowSeconds", rules.customerWindowSeconds());
+        }
       }
       case HoldPlaced e -> {
         hold(m, e.holdId(), e.reservationId(), e.quantity());
         m.put("channel", e.channel());
         m.put("expiresAt", time(e.expiresAt()));
+        if (e.customerId() != null) m.put("customerId", e.customerId());
       }
       case HoldCommitted e -> hold(m, e.holdId(), e.reservationId(), e.quantity());
       case HoldReleased e -> hold(m, e.holdId(), e.reservationId(), e.quantity());

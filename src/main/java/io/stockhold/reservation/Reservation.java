@@ -67,6 +67,7 @@ public final class Reservation
       long ttlSeconds,
       String fingerprint,
       String actor,
+      String customerId,
       ActorRef<ReservationReply> replyTo)
       implements Command {}
 
@@ -219,7 +220,8 @@ public final class Reservation
                 now.plusSeconds(c.ttlSeconds()),
                 c.fingerprint(),
                 now,
-                c.actor());
+                c.actor(),
+                c.customerId());
         yield Effect()
             .persist(requested)
             .thenRun(
@@ -368,14 +370,17 @@ public final class Reservation
         }
         List<ShortLine> shortLines = s.shortLines(replies);
         boolean unavailable = replies.stream().anyMatch(r -> s.judge(r) == LineAnswer.FAILED);
+        Rejection reason = ReservationState.refusal(replies);
         ReservationReply answerOnceReturned =
             unavailable
                 ? new NotNow(
                     Unavailable.Reason.TIMEOUT,
                     "a stock item did not answer; nothing is held, retry")
                 : new Refused(
-                    Rejection.INSUFFICIENT_STOCK,
-                    shortLines.size() + " lines cannot be met",
+                    reason,
+                    reason == Rejection.INSUFFICIENT_STOCK
+                        ? shortLines.size() + " lines cannot be met"
+                        : ReservationState.refusalDetail(replies, reason),
                     shortLines);
         // The refusal is answered once every hold of the attempt is released, not before.
         yield Effect()

@@ -16,7 +16,7 @@ public sealed interface ReservationEvent extends CborSerializable {
   /** Attempt {@code attempt} to hold every line until {@code expiresAt} began. */
   /**
    * {@code actor}: who asked for the reservation and owns it (null in events journaled before keys
-   * existed: the master's, then).
+   * existed: the master's, then); {@code customerId}: whom the units are for (null: not said).
    */
   record HoldsRequested(
       int attempt,
@@ -25,7 +25,8 @@ public sealed interface ReservationEvent extends CborSerializable {
       Instant expiresAt,
       String fingerprint,
       Instant occurredAt,
-      String actor)
+      String actor,
+      String customerId)
       implements ReservationEvent {
     public HoldsRequested(
         int attempt,
@@ -33,8 +34,19 @@ public sealed interface ReservationEvent extends CborSerializable {
         List<ReservationLine> lines,
         Instant expiresAt,
         String fingerprint,
+        Instant occurredAt,
+        String actor) {
+      this(attempt, channel, lines, expiresAt, fingerprint, occurredAt, actor, null);
+    }
+
+    public HoldsRequested(
+        int attempt,
+        String channel,
+        List<ReservationLine> lines,
+        Instant expiresAt,
+        String fingerprint,
         Instant occurredAt) {
-      this(attempt, channel, lines, expiresAt, fingerprint, occurredAt, null);
+      this(attempt, channel, lines, expiresAt, fingerprint, occurredAt, null, null);
     }
   }
 

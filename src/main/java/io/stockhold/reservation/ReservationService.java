@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * The one place that reserves, looks up, commits, releases and extends reservations, for every
@@ -46,14 +47,21 @@ public final class ReservationService {
 
   /**
    * A checked request to reserve: a channel, 1..{@value #MAX_LINES} lines naming different items,
-   * and the hold time the caller asked for, if any.
+   * the hold time the caller asked for, if any, and whom the units are for, if said (null).
    */
   public record NewReservation(
-      String channel, List<ReservationLine> lines, OptionalLong ttlSeconds) {
+      String channel, List<ReservationLine> lines, OptionalLong ttlSeconds, String customerId) {
+    public NewReservation(String channel, List<ReservationLine> lines, OptionalLong ttlSeconds) {
+      this(channel, lines, ttlSeconds, null);
+    }
+
     public NewReservation {
       lines = List.copyOf(lines);
     }
   }
+
+  /** What a customer id may look like: an id from the shop's own customer records. */
+  public static final Pattern CUSTOMER_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
 
   private final StockItems items;
   private final Reservations reservations;
@@ -90,7 +98,8 @@ public final class ReservationService {
           request.lines(),
           ttlSeconds,
           fingerprint,
-          principal.actor());
+          principal.actor(),
+          request.customerId());
     }
     ReservationLine line = request.lines().get(0);
     StockItemId item = line.item();
@@ -103,7 +112,8 @@ public final class ReservationService {
             line.quantity(),
             ttlSeconds,
             fingerprint,
-            principal.actor());
+            principal.actor(),
+            request.customerId());
     return items.submit(item, reserve).thenApply(reply -> singleLine(item, reply, line.quantity()));
   }
 
@@ -194,6 +204,7 @@ public final class ReservationService {
           .put("sku", l.sku());
     }
     request.ttlSeconds().ifPresent(ttl -> body.put("ttlSeconds", ttl));
+    if (request.customerId() != null) body.put("customerId", request.customerId());
     return Idempotency.fingerprint(body);
   }
 
@@ -229,7 +240,9 @@ public final class ReservationService {
               h.hold().expiresAt(),
               List.of(new ReservationLine(item.location(), item.sku(), h.hold().quantity())),
               h.hold().actor());
-      case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK ->
+      case Rejected r
+          when r.reason() == Rejection.INSUFFICIENT_STOCK
+              || r.reason() == Rejection.CUSTOMER_LIMIT ->
           new Refused(
               r.reason(),
               r.detail(),

@@ -42,7 +42,8 @@ public record ReservationState(
     Instant expiresAt,
     Instant grantedExpiresAt,
     String fingerprint,
-    String actor) {
+    String actor,
+    String customerId) {
 
   public enum Phase {
     NEW,
@@ -67,7 +68,7 @@ public record ReservationState(
 
   public static ReservationState empty(String reservationId) {
     return new ReservationState(
-        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null, null);
+        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null, null, null);
   }
 
   /** Waiting for items: client requests are held back until this phase resolves. */
@@ -93,7 +94,8 @@ public record ReservationState(
               lines.get(index).quantity(),
               ttlSeconds(now, grace),
               null,
-              actor);
+              actor,
+              customerId);
       case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace), actor);
       case REFUNDING -> new StockRequest.Release(holdId, actor);
       case FINISHING ->
@@ -116,7 +118,7 @@ public record ReservationState(
       case HOLDING ->
           switch (reply) {
             case HoldReply h when h.hold().status() == HoldStatus.HELD -> LineAnswer.DONE;
-            case Rejected r when r.reason() == Rejection.INSUFFICIENT_STOCK -> LineAnswer.SHORT;
+            case Rejected r when refuses(r.reason()) -> LineAnswer.SHORT;
             default -> LineAnswer.FAILED;
           };
       // An extension is confirmed only once every line took it: an item that was too busy is
@@ -154,11 +156,43 @@ public record ReservationState(
     LOST
   }
 
-  /** The short lines of a refused attempt, from each line's answer. */
+  /** Whether an item's rejection refuses the line (rather than failing the attempt). */
+  private static boolean refuses(Rejection reason) {
+    return reason == Rejection.INSUFFICIENT_STOCK
+        || reason == Rejection.CUSTOMER_LIMIT
+        || reason == Rejection.CUSTOMER_REQUIRED;
+  }
+
+  /**
+   * Why a refused attempt is refused: a missing customer before a customer's limit before too
+   * little stock, since the first two say what the caller must change.
+   */
+  public static Rejection refusal(List<StockReply> answers) {
+    Rejection worst = Rejection.INSUFFICIENT_STOCK;
+    for (StockReply answer : answers) {
+      if (answer instanceof Rejected r && r.reason() == Rejection.CUSTOMER_REQUIRED) {
+        return Rejection.CUSTOMER_REQUIRED;
+      }
+      if (answer instanceof Rejected r && r.reason() == Rejection.CUSTOMER_LIMIT) {
+        worst = Rejection.CUSTOMER_LIMIT;
+      }
+    }
+    return worst;
+  }
+
+  /** The item's own words for the first line refused for {@code reason}. */
+  public static String refusalDetail(List<StockReply> answers, Rejection reason) {
+    for (StockReply answer : answers) {
+      if (answer instanceof Rejected r && r.reason() == reason) return r.detail();
+    }
+    return reason.slug();
+  }
+
+  /** The lines a refused attempt names, from each line's answer (for the reason it gives). */
   public List<ShortLine> shortLines(List<StockReply> answers) {
     List<ShortLine> out = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
-      if (answers.get(i) instanceof Rejected r && r.reason() == Rejection.INSUFFICIENT_STOCK) {
+      if (answers.get(i) instanceof Rejected r && r.reason() == refusal(answers)) {
         ReservationLine line = lines.get(i);
         out.add(new ShortLine(line.location(), line.sku(), line.quantity(), r.available()));
       }
@@ -195,7 +229,8 @@ public record ReservationState(
               e.expiresAt(),
               e.expiresAt(),
               e.fingerprint(),
-              e.actor());
+              e.actor(),
+              e.customerId());
       case AllHeld e -> withPhase(Phase.HELD, null);
       case HoldsRefused e -> withPhase(Phase.REFUNDING, null);
       case HoldsReturned e -> withPhase(Phase.REFUSED, null);
@@ -210,7 +245,8 @@ public record ReservationState(
               e.expiresAt(),
               grantedExpiresAt,
               fingerprint,
-              actor);
+              actor,
+              customerId);
       case Finishing e -> withPhase(Phase.FINISHING, e.end());
       case Finished e -> withPhase(Phase.FINISHED, end);
     };
@@ -227,6 +263,7 @@ public record ReservationState(
         expiresAt,
         grantedExpiresAt,
         fingerprint,
-        actor);
+        actor,
+        customerId);
   }
 }

@@ -30,8 +30,11 @@ public final class Reservations {
       List<ReservationLine> lines,
       long ttlSeconds,
       String fingerprint,
-      String actor) {
-    return ask(key, r -> new Reservation.Create(channel, lines, ttlSeconds, fingerprint, actor, r));
+      String actor,
+      String customerId) {
+    return ask(
+        key,
+        r -> new Reservation.Create(channel, lines, ttlSeconds, fingerprint, actor, customerId, r));
   }
 
   public CompletionStage<ReservationReply> get(String key) {

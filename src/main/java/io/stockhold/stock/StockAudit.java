@@ -23,13 +23,24 @@ import java.util.Set;
  * every event: no hold granted beyond what was available, {@code reserved} (kept as the sum of the
  * active holds, in constant time per event) equal to the event's, every hold ended at most once and
  * never committed after its deadline, the quantities each event carries equal to the replayed ones,
- * sequence numbers without a gap.
+ * sequence numbers without a gap; on items with channel or customer rules, no hold took units kept
+ * for another channel and no customer went above the limit.
  */
 public final class StockAudit {
 
   public record Violation(String persistenceId, long sequenceNr, String what) {}
 
-  private record ActiveHold(long quantity, Instant expiresAt) {}
+  private record ActiveHold(long quantity, Instant expiresAt, String channel, String customerId) {
+    ActiveHold until(Instant newExpiresAt) {
+      return new ActiveHold(quantity, newExpiresAt, channel, customerId);
+    }
+
+    boolean liveAt(Instant at) {
+      return expiresAt.isAfter(at);
+    }
+  }
+
+  private record Purchase(String customerId, long quantity, Instant at) {}
 
   private final String persistenceId;
   private final List<Violation> violations = new ArrayList<>();
@@ -40,6 +51,11 @@ public final class StockAudit {
   private long onHand;
   private long reserved;
   private long safetyStock;
+  private SellingRules rules = SellingRules.NONE;
+
+  /** Commits of holds that named a customer, oldest first. */
+  private final List<Purchase> purchases = new ArrayList<>();
+
   private long events;
   private long holdsPlaced;
   private long unitsCommitted;
@@ -65,7 +81,10 @@ public final class StockAudit {
         if (e.delta() < 0 && onHand < 0)
           violate(sequenceNr, "an adjustment took onHand to " + onHand);
       }
-      case PolicyChanged e -> safetyStock = e.safetyStock();
+      case PolicyChanged e -> {
+        safetyStock = e.safetyStock();
+        rules = e.rules();
+      }
       case HoldPlaced e -> {
         long available = StockState.available(onHand, reserved, safetyStock);
         // Holds past their deadline but not yet expired are not counted (an item expires a
@@ -89,7 +108,9 @@ public final class StockAudit {
         if (active.containsKey(e.holdId()) || ended.contains(e.holdId())) {
           violate(sequenceNr, "hold " + e.holdId() + " placed twice");
         }
-        active.put(e.holdId(), new ActiveHold(e.quantity(), e.expiresAt()));
+        if (rules.any()) checkRules(sequenceNr, e);
+        active.put(
+            e.holdId(), new ActiveHold(e.quantity(), e.expiresAt(), e.channel(), e.customerId()));
         reserved += e.quantity();
         holdsPlaced++;
       }
@@ -107,6 +128,9 @@ public final class StockAudit {
         }
         onHand -= e.quantity();
         unitsCommitted += e.quantity();
+        if (hold != null && hold.customerId() != null) {
+          purchases.add(new Purchase(hold.customerId(), e.quantity(), e.occurredAt()));
+        }
       }
       case HoldReleased e -> {
         end(sequenceNr, e.holdId(), e.quantity());
@@ -122,7 +146,7 @@ public final class StockAudit {
       case HoldExtended e -> {
         ActiveHold hold = active.get(e.holdId());
         if (hold == null) violate(sequenceNr, "extends hold " + e.holdId() + " that is not active");
-        else active.put(e.holdId(), new ActiveHold(hold.quantity(), e.expiresAt()));
+        else active.put(e.holdId(), hold.until(e.expiresAt()));
       }
       case LowStockCrossed e -> {}
       case ShortageDetected e -> {}
@@ -176,6 +200,70 @@ public final class StockAudit {
 
   private void violate(long sequenceNr, String what) {
     violations.add(new Violation(persistenceId, sequenceNr, what));
+  }
+
+  /**
+   * A hold on an item with channel or customer rules: it took no units kept for another channel,
+   * and its customer (required) stayed within the limit. Counted as the item counts: live holds
+   * (past their deadline, a hold no longer counts) and the commits of the window. A scan of the
+   * active holds per hold: such items are not the hot ones.
+   */
+  private void checkRules(long sequenceNr, HoldPlaced e) {
+    Instant at = e.occurredAt();
+    Map<String, Long> liveByChannel = new HashMap<>();
+    long live = 0;
+    long customerHeld = 0;
+    for (ActiveHold hold : active.values()) {
+      if (!hold.liveAt(at)) continue;
+      live += hold.quantity();
+      liveByChannel.merge(hold.channel(), hold.quantity(), Long::sum);
+      if (e.customerId() != null && e.customerId().equals(hold.customerId())) {
+        customerHeld += hold.quantity();
+      }
+    }
+    if (rules.fencesChannels()) {
+      long free = onHand - live - safetyStock;
+      for (Map.Entry<String, Long> fence : rules.channelReserve().entrySet()) {
+        if (fence.getKey().equals(e.channel())) continue;
+        free -= Math.max(0, fence.getValue() - liveByChannel.getOrDefault(fence.getKey(), 0L));
+      }
+      if (e.quantity() > free) {
+        violate(
+            sequenceNr,
+            "hold "
+                + e.holdId()
+                + " of channel "
+                + e.channel()
+                + " took "
+                + e.quantity()
+                + " units with "
+                + Math.max(0, free)
+                + " not kept for other channels");
+      }
+    }
+    if (rules.limitsCustomers()) {
+      if (e.customerId() == null) {
+        violate(sequenceNr, "hold " + e.holdId() + " names no customer on an item with a limit");
+        return;
+      }
+      Instant since = at.minus(rules.customerWindow());
+      long bought = 0;
+      for (Purchase p : purchases) {
+        if (p.customerId().equals(e.customerId()) && p.at().isAfter(since)) bought += p.quantity();
+      }
+      if (customerHeld + bought + e.quantity() > rules.maxPerCustomer()) {
+        violate(
+            sequenceNr,
+            "hold "
+                + e.holdId()
+                + " took customer "
+                + e.customerId()
+                + " to "
+                + (customerHeld + bought + e.quantity())
+                + " units, above the limit of "
+                + rules.maxPerCustomer());
+      }
+    }
   }
 
   /** Units of the active holds whose deadline is not after {@code at}. */

@@ -2,6 +2,7 @@ package io.stockhold.stock;
 
 import io.stockhold.CborSerializable;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * What happened to a stock item. Every event carries the item and its quantities <em>after</em> the
@@ -73,6 +74,10 @@ public sealed interface StockEvent extends CborSerializable {
     }
   }
 
+  /**
+   * {@code channelReserve}, {@code maxPerCustomer} and {@code customerWindowSeconds}: null in
+   * events journaled before items had them (none, then).
+   */
   record PolicyChanged(
       String location,
       String sku,
@@ -83,8 +88,38 @@ public sealed interface StockEvent extends CborSerializable {
       long reserved,
       long available,
       Instant occurredAt,
-      String actor)
+      String actor,
+      Map<String, Long> channelReserve,
+      Long maxPerCustomer,
+      Long customerWindowSeconds)
       implements StockEvent {
+    public PolicyChanged(
+        String location,
+        String sku,
+        long safetyStock,
+        long reorderPoint,
+        long reorderQuantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt,
+        String actor) {
+      this(
+          location,
+          sku,
+          safetyStock,
+          reorderPoint,
+          reorderQuantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          actor,
+          null,
+          null,
+          null);
+    }
+
     public PolicyChanged(
         String location,
         String sku,
@@ -107,11 +142,17 @@ public sealed interface StockEvent extends CborSerializable {
           occurredAt,
           null);
     }
+
+    /** The channel and customer rules this event set. */
+    public SellingRules rules() {
+      return SellingRules.of(channelReserve, maxPerCustomer, customerWindowSeconds);
+    }
   }
 
   /**
    * {@code actor} placed the hold and owns it: a key's id, {@code master} or {@code anonymous};
-   * null in events journaled before keys existed (the master's, then).
+   * null in events journaled before keys existed (the master's, then). {@code customerId}: whom the
+   * units are for, when the request said (null otherwise, and in older events).
    */
   record HoldPlaced(
       String location,
@@ -126,8 +167,40 @@ public sealed interface StockEvent extends CborSerializable {
       long reserved,
       long available,
       Instant occurredAt,
-      String actor)
+      String actor,
+      String customerId)
       implements StockEvent {
+    public HoldPlaced(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        Instant expiresAt,
+        String fingerprint,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt,
+        String actor) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          channel,
+          quantity,
+          expiresAt,
+          fingerprint,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          actor,
+          null);
+    }
+
     public HoldPlaced(
         String location,
         String sku,

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.stockhold.CborSerializable;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The answer to one request or read. Rejections are values: they carry data (the available
@@ -65,7 +68,11 @@ public sealed interface StockReply extends CborSerializable {
     RESERVATION_COMMITTED,
     RESERVATION_RELEASED,
     RESERVATION_EXPIRED,
-    IDEMPOTENCY_KEY_REUSED;
+    IDEMPOTENCY_KEY_REUSED,
+    /** The item limits units per customer and the request named none. */
+    CUSTOMER_REQUIRED,
+    /** The hold would take its customer above the item's limit; {@code available}: what is left. */
+    CUSTOMER_LIMIT;
 
     /** The problem-type slug, e.g. {@code insufficient-stock}. */
     public String slug() {
@@ -73,14 +80,37 @@ public sealed interface StockReply extends CborSerializable {
     }
   }
 
-  /** A stock item's quantities at one moment. */
+  /**
+   * A stock item's quantities at one moment. {@code availableByChannel}: on an item that keeps
+   * units for channels, what each of those channels may take, and under {@code *} what any other
+   * may; empty otherwise.
+   */
   record Level(
       long onHand,
       long reserved,
       long available,
       long safetyStock,
       long reorderPoint,
-      long reorderQuantity) {}
+      long reorderQuantity,
+      Map<String, Long> availableByChannel) {
+    public Level(
+        long onHand,
+        long reserved,
+        long available,
+        long safetyStock,
+        long reorderPoint,
+        long reorderQuantity) {
+      this(onHand, reserved, available, safetyStock, reorderPoint, reorderQuantity, Map.of());
+    }
+
+    public Level {
+      // a level sent by a node of a version without channels has none
+      availableByChannel =
+          availableByChannel == null || availableByChannel.isEmpty()
+              ? Map.of()
+              : Collections.unmodifiableMap(new LinkedHashMap<>(availableByChannel));
+    }
+  }
 
   enum HoldStatus {
     HELD,

@@ -27,11 +27,9 @@ public sealed interface StockRequest extends CborSerializable {
   /**
    * Hold {@code quantity} units for {@code ttlSeconds}. {@code fingerprint} identifies the request
    * body behind an idempotency key (null without one): the same hold id with another fingerprint is
-   * a reused key.
-   */
-  /**
-   * {@code actor}: who asks (a key's id, {@code master}, {@code anonymous}); the hold is theirs.
-   * Null for a request of a version that knew no keys.
+   * a reused key. {@code actor}: who asks (a key's id, {@code master}, {@code anonymous}); the hold
+   * is theirs (null for a request of a version that knew no keys). {@code customerId}: whom the
+   * units are for, counted against the item's per-customer limit (null: not said).
    */
   record Reserve(
       String holdId,
@@ -40,7 +38,8 @@ public sealed interface StockRequest extends CborSerializable {
       long quantity,
       long ttlSeconds,
       String fingerprint,
-      String actor)
+      String actor,
+      String customerId)
       implements StockRequest {
     public Reserve(
         String holdId,
@@ -48,8 +47,19 @@ public sealed interface StockRequest extends CborSerializable {
         String channel,
         long quantity,
         long ttlSeconds,
+        String fingerprint,
+        String actor) {
+      this(holdId, reservationId, channel, quantity, ttlSeconds, fingerprint, actor, null);
+    }
+
+    public Reserve(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        long ttlSeconds,
         String fingerprint) {
-      this(holdId, reservationId, channel, quantity, ttlSeconds, fingerprint, null);
+      this(holdId, reservationId, channel, quantity, ttlSeconds, fingerprint, null, null);
     }
 
     public Reserve {
@@ -115,16 +125,23 @@ public sealed interface StockRequest extends CborSerializable {
     }
   }
 
-  record ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity, String actor)
+  /** {@code rules}: null from a version that knew none (then none). */
+  record ChangePolicy(
+      long safetyStock, long reorderPoint, long reorderQuantity, String actor, SellingRules rules)
       implements StockRequest {
+    public ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity, String actor) {
+      this(safetyStock, reorderPoint, reorderQuantity, actor, SellingRules.NONE);
+    }
+
     public ChangePolicy(long safetyStock, long reorderPoint, long reorderQuantity) {
-      this(safetyStock, reorderPoint, reorderQuantity, null);
+      this(safetyStock, reorderPoint, reorderQuantity, null, SellingRules.NONE);
     }
 
     public ChangePolicy {
       if (safetyStock < 0 || reorderPoint < 0 || reorderQuantity < 0) {
         throw new IllegalArgumentException("policy numbers are at least 0");
       }
+      if (rules == null) rules = SellingRules.NONE;
     }
   }
 

@@ -7,10 +7,15 @@ import io.stockhold.stock.StockState.Deadline;
 import io.stockhold.stock.StockState.FinishedHold;
 import io.stockhold.stock.StockState.Hold;
 import io.stockhold.stock.StockState.RecordedSale;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.pcollections.TreePSet;
 
-/** {@link StockState} in plain lists, as the snapshot store keeps it. */
+/**
+ * {@link StockState} in plain lists, as the snapshot store keeps it. Live units by channel are
+ * counted again from the holds on the way back.
+ */
 public record StockSnapshot(
     String location,
     String sku,
@@ -25,7 +30,11 @@ public record StockSnapshot(
     List<Hold> holds,
     List<Remembered<FinishedHold>> finishedHolds,
     List<Remembered<AppliedAdjustment>> adjustments,
-    List<Remembered<RecordedSale>> sales)
+    List<Remembered<RecordedSale>> sales,
+    Map<String, Long> channelReserve,
+    Long maxPerCustomer,
+    Long customerWindowSeconds,
+    List<Customers.Entry> customers)
     implements CborSerializable {
 
   public static StockSnapshot of(StockState s) {
@@ -43,15 +52,25 @@ public record StockSnapshot(
         List.copyOf(s.holds().values()),
         s.finishedHolds().entries(),
         s.adjustments().entries(),
-        s.sales().entries());
+        s.sales().entries(),
+        s.rules().channelReserve(),
+        s.rules().maxPerCustomer(),
+        s.rules().customerWindowSeconds(),
+        s.customers().entries());
   }
 
   public StockState toState() {
     IdMap<Hold> byId = IdMap.empty();
     TreePSet<Deadline> deadlines = TreePSet.empty();
+    Map<String, Long> units = new HashMap<>();
     for (Hold h : holds) {
       byId = byId.plus(h.holdId(), h);
       deadlines = deadlines.plus(new Deadline(h.expiresAt(), h.holdId()));
+      units.merge(h.channel(), h.quantity(), Long::sum);
+    }
+    IdMap<Long> heldByChannel = IdMap.empty();
+    for (Map.Entry<String, Long> e : units.entrySet()) {
+      heldByChannel = heldByChannel.plus(e.getKey(), e.getValue());
     }
     return new StockState(
         location,
@@ -69,6 +88,10 @@ public record StockSnapshot(
         Recent.of(finishedHolds),
         Recent.of(adjustments),
         // a snapshot taken before offline sales existed has none
-        sales == null ? Recent.empty() : Recent.of(sales));
+        sales == null ? Recent.empty() : Recent.of(sales),
+        // nor channel and customer rules
+        SellingRules.of(channelReserve, maxPerCustomer, customerWindowSeconds),
+        heldByChannel,
+        Customers.of(customers));
   }
 }

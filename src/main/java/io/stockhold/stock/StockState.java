@@ -19,6 +19,7 @@ import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.SaleOutcome;
 import io.stockhold.stock.StockReply.SaleReply;
+import io.stockhold.stock.StockReply.Unavailable;
 import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Commit;
@@ -29,7 +30,10 @@ import io.stockhold.stock.StockRequest.Reserve;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -60,7 +64,10 @@ public record StockState(
     TreePSet<Deadline> deadlines,
     Recent<FinishedHold> finishedHolds,
     Recent<AppliedAdjustment> adjustments,
-    Recent<RecordedSale> sales) {
+    Recent<RecordedSale> sales,
+    SellingRules rules,
+    IdMap<Long> heldByChannel,
+    Customers customers) {
 
   /** The actor of what no caller asked for: a hold's expiry. */
   public static final String SYSTEM = "system";
@@ -81,7 +88,10 @@ public record StockState(
 
   public static final int SALE_LIMIT = 100_000;
 
-  /** {@code actor}: who placed the hold and owns it (null: placed before keys existed). */
+  /**
+   * {@code actor}: who placed the hold and owns it (null: placed before keys existed); {@code
+   * customerId}: whom its units are for (null: not said).
+   */
   public record Hold(
       String holdId,
       String reservationId,
@@ -90,7 +100,29 @@ public record StockState(
       Instant expiresAt,
       Instant grantedExpiresAt,
       String fingerprint,
-      String actor) {
+      String actor,
+      String customerId) {
+    public Hold(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        Instant expiresAt,
+        Instant grantedExpiresAt,
+        String fingerprint,
+        String actor) {
+      this(
+          holdId,
+          reservationId,
+          channel,
+          quantity,
+          expiresAt,
+          grantedExpiresAt,
+          fingerprint,
+          actor,
+          null);
+    }
+
     public Hold(
         String holdId,
         String reservationId,
@@ -100,7 +132,15 @@ public record StockState(
         Instant grantedExpiresAt,
         String fingerprint) {
       this(
-          holdId, reservationId, channel, quantity, expiresAt, grantedExpiresAt, fingerprint, null);
+          holdId,
+          reservationId,
+          channel,
+          quantity,
+          expiresAt,
+          grantedExpiresAt,
+          fingerprint,
+          null,
+          null);
     }
 
     /** The same hold with a new deadline; what it was granted with stays. */
@@ -113,7 +153,8 @@ public record StockState(
           newExpiresAt,
           grantedExpiresAt,
           fingerprint,
-          actor);
+          actor,
+          customerId);
     }
   }
 
@@ -154,7 +195,10 @@ public record StockState(
         TreePSet.empty(),
         Recent.empty(),
         Recent.empty(),
-        Recent.empty());
+        Recent.empty(),
+        SellingRules.NONE,
+        IdMap.empty(),
+        Customers.empty());
   }
 
   public static long available(long onHand, long reserved, long safetyStock) {
@@ -171,19 +215,69 @@ public record StockState(
 
   /** The level as of {@code now}: holds past their deadline no longer count, journaled or not. */
   public Level levelAt(Instant now) {
-    long lapsed = 0;
-    for (Deadline d : deadlines) {
-      if (d.expiresAt().isAfter(now)) break;
-      lapsed += holds.get(d.holdId()).quantity();
+    Lapsed lapsed = lapsedAt(now);
+    long held = reserved - lapsed.units;
+    Map<String, Long> byChannel = new LinkedHashMap<>();
+    if (rules.fencesChannels()) {
+      for (String channel : rules.channelReserve().keySet()) {
+        byChannel.put(channel, availableTo(channel, lapsed));
+      }
+      byChannel.put(OTHER_CHANNELS, availableTo(OTHER_CHANNELS, lapsed));
     }
-    long held = reserved - lapsed;
     return new Level(
         onHand,
         held,
         available(onHand, held, safetyStock),
         safetyStock,
         reorderPoint,
-        reorderQuantity);
+        reorderQuantity,
+        byChannel);
+  }
+
+  /** In {@code availableByChannel}: every channel the item keeps no units for. */
+  public static final String OTHER_CHANNELS = "*";
+
+  /**
+   * Units {@code channel} may take: the available units less every other channel's unused fence
+   * (what it keeps beyond its own live holds). A fence is not used up by commits: once a channel's
+   * holds are sold or gone, its fence keeps as many units again.
+   */
+  private long availableTo(String channel, Lapsed lapsed) {
+    long free = available(onHand, reserved - lapsed.units, safetyStock);
+    for (Map.Entry<String, Long> fence : rules.channelReserve().entrySet()) {
+      if (fence.getKey().equals(channel)) continue;
+      long live =
+          heldByChannel.getOrDefault(fence.getKey(), 0L)
+              - lapsed.byChannel.getOrDefault(fence.getKey(), 0L);
+      free -= Math.max(0, fence.getValue() - live);
+    }
+    return Math.max(0, free);
+  }
+
+  /**
+   * Units of the active holds past their deadline at some moment, not expired yet: never counted.
+   * By channel and by customer only where the item's rules need them.
+   */
+  private final class Lapsed {
+    long units;
+    final Map<String, Long> byChannel = new HashMap<>();
+    final Map<String, Long> byCustomer = new HashMap<>();
+
+    void add(Hold h, long sign) {
+      units += sign * h.quantity();
+      if (!rules.any()) return;
+      byChannel.merge(h.channel(), sign * h.quantity(), Long::sum);
+      if (h.customerId() != null) byCustomer.merge(h.customerId(), sign * h.quantity(), Long::sum);
+    }
+  }
+
+  private Lapsed lapsedAt(Instant now) {
+    Lapsed lapsed = new Lapsed();
+    for (Deadline d : deadlines) {
+      if (d.expiresAt().isAfter(now)) break;
+      lapsed.add(holds.get(d.holdId()), 1);
+    }
+    return lapsed;
   }
 
   /** The earliest deadline among the active holds. */
@@ -235,25 +329,20 @@ public record StockState(
       List<? extends StockRequest> requests, Instant now, int maxExpiries) {
     List<StockEvent> events = new ArrayList<>();
     StockState state = this;
-    // Units of the holds past their deadline not expired yet: never counted.
-    long lapsed = 0;
-    for (Deadline d : deadlines) {
-      if (d.expiresAt().isAfter(now)) break;
-      lapsed += holds.get(d.holdId()).quantity();
-    }
+    Lapsed lapsed = lapsedAt(now);
     int expired = 0;
     for (Deadline d : deadlines) {
       if (expired == maxExpiries || d.expiresAt().isAfter(now)) break;
       Hold hold = holds.get(d.holdId());
-      lapsed -= hold.quantity();
+      lapsed.add(hold, -1);
       state = state.record(state.expire(hold, now), events, now, lapsed);
       expired++;
     }
     List<StockReply> replies = new ArrayList<>(requests.size());
     for (StockRequest request : requests) {
-      Hold touched = lapsed > 0 ? state.lapsedHoldOf(request, now) : null;
+      Hold touched = lapsed.units > 0 ? state.lapsedHoldOf(request, now) : null;
       if (touched != null) {
-        lapsed -= touched.quantity();
+        lapsed.add(touched, -1);
         state = state.record(state.expire(touched, now), events, now, lapsed);
       }
       Decision decision = state.decide(request, now, lapsed);
@@ -288,10 +377,10 @@ public record StockState(
   }
 
   /** Applies {@code event}, adds it to {@code events}, then any edge-triggered signal it caused. */
-  private StockState record(StockEvent event, List<StockEvent> events, Instant now, long lapsed) {
+  private StockState record(StockEvent event, List<StockEvent> events, Instant now, Lapsed lapsed) {
     events.add(event);
     StockState next = apply(event);
-    long counted = next.reserved - lapsed;
+    long counted = next.reserved - lapsed.units;
     if (next.reorderPoint > 0
         && !next.lowStockSignalled
         && available(next.onHand, counted, next.safetyStock) <= next.reorderPoint) {
@@ -327,7 +416,7 @@ public record StockState(
   }
 
   /** {@code lapsed}: units of active holds past their deadline, not to be counted. */
-  private Decision decide(StockRequest request, Instant now, long lapsed) {
+  private Decision decide(StockRequest request, Instant now, Lapsed lapsed) {
     return switch (request) {
       case Reserve r -> reserve(r, now, lapsed);
       case Commit c -> commit(c, now);
@@ -339,7 +428,7 @@ public record StockState(
     };
   }
 
-  private Decision reserve(Reserve r, Instant now, long lapsed) {
+  private Decision reserve(Reserve r, Instant now, Lapsed lapsed) {
     Optional<Hold> earlier =
         Optional.ofNullable(holds.get(r.holdId()))
             .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold));
@@ -349,7 +438,14 @@ public record StockState(
       // A retry: the first answer again, whatever happened to the hold since.
       return Decision.reply(new HoldReply(view(first, HoldStatus.HELD, first.grantedExpiresAt())));
     }
-    long available = available(onHand, reserved - lapsed, safetyStock);
+    if (rules.limitsCustomers()) {
+      Decision refused = overCustomerLimit(r, now, lapsed);
+      if (refused != null) return refused;
+    }
+    long available =
+        rules.fencesChannels()
+            ? availableTo(r.channel(), lapsed)
+            : available(onHand, reserved - lapsed.units, safetyStock);
     if (r.quantity() > available) {
       return Decision.reply(
           new Rejected(
@@ -373,8 +469,66 @@ public record StockState(
             reservedAfter,
             available(onHand, reservedAfter, safetyStock),
             now,
-            r.actor());
+            r.actor(),
+            r.customerId());
     return Decision.of(placed, s -> new HoldReply(s.holdAt(r.holdId(), now).orElseThrow()));
+  }
+
+  /**
+   * The refusal of a hold that the item's per-customer limit forbids, or null when it may go on: a
+   * customer's live holds and the commits of the window count; released and expired holds (and
+   * lapsed ones) give their units back.
+   */
+  private Decision overCustomerLimit(Reserve r, Instant now, Lapsed lapsed) {
+    String customer = r.customerId();
+    if (customer == null) {
+      return Decision.reply(
+          Rejected.of(
+              Rejection.CUSTOMER_REQUIRED,
+              "stock item "
+                  + location
+                  + "/"
+                  + sku
+                  + " sells at most "
+                  + rules.maxPerCustomer()
+                  + " units per customer; name the customer (customerId)"));
+    }
+    if (!customers.knows(customer) && !customers.roomFor(now, rules.customerWindow())) {
+      return Decision.reply(
+          new Unavailable(
+              Unavailable.Reason.OVERLOADED,
+              "stock item "
+                  + location
+                  + "/"
+                  + sku
+                  + " remembers "
+                  + Customers.LIMIT
+                  + " customers, all of whom still count; retry later"));
+    }
+    long used =
+        customers.held(customer)
+            - lapsed.byCustomer.getOrDefault(customer, 0L)
+            + customers.committedSince(customer, now.minus(rules.customerWindow()));
+    long left = Math.max(0, rules.maxPerCustomer() - used);
+    if (r.quantity() <= left) return null;
+    return Decision.reply(
+        new Rejected(
+            Rejection.CUSTOMER_LIMIT,
+            "customer "
+                + customer
+                + " may have at most "
+                + rules.maxPerCustomer()
+                + " of "
+                + location
+                + "/"
+                + sku
+                + " within "
+                + rules.customerWindowSeconds()
+                + " s; "
+                + used
+                + " held or bought, requested "
+                + r.quantity(),
+            left));
   }
 
   private Decision commit(Commit c, Instant now) {
@@ -508,7 +662,8 @@ public record StockState(
     if (stocked
         && p.safetyStock() == safetyStock
         && p.reorderPoint() == reorderPoint
-        && p.reorderQuantity() == reorderQuantity) {
+        && p.reorderQuantity() == reorderQuantity
+        && p.rules().equals(rules)) {
       return Decision.reply(new LevelReply(levelAt(now)));
     }
     PolicyChanged changed =
@@ -522,7 +677,11 @@ public record StockState(
             reserved,
             available(onHand, reserved, p.safetyStock()),
             now,
-            p.actor());
+            p.actor(),
+            // an item without channel or customer rules journals what it did before they existed
+            p.rules().fencesChannels() ? p.rules().channelReserve() : null,
+            p.rules().limitsCustomers() ? p.rules().maxPerCustomer() : null,
+            p.rules().limitsCustomers() ? p.rules().customerWindowSeconds() : null);
     return Decision.of(changed, s -> new LevelReply(s.levelAt(now)));
   }
 
@@ -531,7 +690,7 @@ public record StockState(
    * {@code onHand} may go negative, and taking units that holds count on is a shortage (signalled
    * by {@link #record}). Selling into the safety stock is what the safety stock is for.
    */
-  private Decision recordOfflineSale(RecordOfflineSale s, Instant now, long lapsed) {
+  private Decision recordOfflineSale(RecordOfflineSale s, Instant now, Lapsed lapsed) {
     Optional<RecordedSale> earlier = sales.get(s.saleId());
     if (earlier.isPresent()) {
       RecordedSale first = earlier.get();
@@ -547,7 +706,7 @@ public record StockState(
     }
     long onHandAfter = onHand - s.quantity();
     SaleOutcome outcome =
-        onHandAfter < reserved - lapsed ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED;
+        onHandAfter < reserved - lapsed.units ? SaleOutcome.OVERSOLD : SaleOutcome.APPLIED;
     OfflineSaleRecorded recorded =
         new OfflineSaleRecorded(
             location,
@@ -625,7 +784,10 @@ public record StockState(
                   deadlines,
                   finishedHolds,
                   adjustments,
-                  sales);
+                  sales,
+                  e.rules(),
+                  heldByChannel,
+                  customers);
           case HoldPlaced e -> {
             Hold hold =
                 new Hold(
@@ -636,14 +798,16 @@ public record StockState(
                     e.expiresAt(),
                     e.expiresAt(),
                     e.fingerprint(),
-                    e.actor());
+                    e.actor(),
+                    e.customerId());
             yield with(
-                onHand,
-                reserved + e.quantity(),
-                holds.plus(e.holdId(), hold),
-                deadlines.plus(new Deadline(e.expiresAt(), e.holdId())),
-                finishedHolds,
-                stocked);
+                    onHand,
+                    reserved + e.quantity(),
+                    holds.plus(e.holdId(), hold),
+                    deadlines.plus(new Deadline(e.expiresAt(), e.holdId())),
+                    finishedHolds,
+                    stocked)
+                .withHeld(hold, 1, e.occurredAt());
           }
           case HoldCommitted e ->
               finish(e.holdId(), HoldStatus.COMMITTED, e.quantity(), e.occurredAt());
@@ -695,13 +859,79 @@ public record StockState(
             at,
             FINISHED_HOLD_LIMIT,
             FINISHED_HOLD_RETENTION);
-    return with(
-        onHand - shipped,
-        reserved - hold.quantity(),
-        holds.minus(holdId),
-        deadlines.minus(new Deadline(hold.expiresAt(), holdId)),
-        finished,
-        stocked);
+    StockState next =
+        with(
+            onHand - shipped,
+            reserved - hold.quantity(),
+            holds.minus(holdId),
+            deadlines.minus(new Deadline(hold.expiresAt(), holdId)),
+            finished,
+            stocked);
+    if (status == HoldStatus.COMMITTED && hold.customerId() != null) {
+      next =
+          next.withCustomers(
+              next.customers.commit(
+                  hold.customerId(), hold.quantity(), at, rules.customerWindow()));
+    }
+    return next.withHeld(hold, -1, at);
+  }
+
+  /**
+   * Counts {@code hold} in (sign 1) or out of (-1) its channel's and its customer's live units. A
+   * customer's commit is recorded by {@link #finish}.
+   */
+  private StockState withHeld(Hold hold, int sign, Instant at) {
+    long units = sign * hold.quantity();
+    long channel = heldByChannel.getOrDefault(hold.channel(), 0L) + units;
+    IdMap<Long> byChannel =
+        channel == 0
+            ? heldByChannel.minus(hold.channel())
+            : heldByChannel.plus(hold.channel(), channel);
+    Customers byCustomer =
+        hold.customerId() == null
+            ? customers
+            : customers.hold(hold.customerId(), units, at, rules.customerWindow());
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales,
+        rules,
+        byChannel,
+        byCustomer);
+  }
+
+  private StockState withCustomers(Customers customers) {
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales,
+        rules,
+        heldByChannel,
+        customers);
   }
 
   private StockState with(
@@ -726,7 +956,10 @@ public record StockState(
         deadlines,
         finishedHolds,
         adjustments,
-        sales);
+        sales,
+        rules,
+        heldByChannel,
+        customers);
   }
 
   private StockState withAdjustments(Recent<AppliedAdjustment> adjustments) {
@@ -745,7 +978,10 @@ public record StockState(
         deadlines,
         finishedHolds,
         adjustments,
-        sales);
+        sales,
+        rules,
+        heldByChannel,
+        customers);
   }
 
   private StockState withSales(Recent<RecordedSale> sales) {
@@ -764,7 +1000,10 @@ public record StockState(
         deadlines,
         finishedHolds,
         adjustments,
-        sales);
+        sales,
+        rules,
+        heldByChannel,
+        customers);
   }
 
   private StockState withSignals(boolean lowStock, boolean shortage) {
@@ -783,6 +1022,9 @@ public record StockState(
         deadlines,
         finishedHolds,
         adjustments,
-        sales);
+        sales,
+        rules,
+        heldByChannel,
+        customers);
   }
 }

@@ -167,7 +167,7 @@ class ReservationStateTest {
       cart.clear();
       assertEquals(
           new ReservationState(
-              ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP, null),
+              ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP, null, null),
           s);
       assertTrue(s.busy());
     }
@@ -252,6 +252,7 @@ class ReservationStateTest {
               secondDeadline,
               secondDeadline,
               "fp-2",
+              null,
               null),
           s);
     }
@@ -296,6 +297,7 @@ class ReservationStateTest {
               DEADLINE.plusSeconds(120),
               DEADLINE.plusSeconds(60),
               FP,
+              null,
               null),
           s);
       assertEquals(s, replay(journal.toArray(ReservationEvent[]::new)));
@@ -550,9 +552,36 @@ class ReservationStateTest {
     }
 
     @Test
+    void holdingTakesACustomersLimitOrAMissingCustomerAsARefusedLine() {
+      for (Rejection reason : List.of(Rejection.CUSTOMER_LIMIT, Rejection.CUSTOMER_REQUIRED)) {
+        assertEquals(LineAnswer.SHORT, holding().judge(rejected(reason)), reason.name());
+      }
+    }
+
+    @Test
+    void aRefusedCartSaysFirstWhatTheCallerMustChange() {
+      assertEquals(
+          Rejection.CUSTOMER_REQUIRED,
+          ReservationState.refusal(
+              List.of(
+                  rejected(Rejection.INSUFFICIENT_STOCK),
+                  rejected(Rejection.CUSTOMER_LIMIT),
+                  rejected(Rejection.CUSTOMER_REQUIRED))));
+      assertEquals(
+          Rejection.CUSTOMER_LIMIT,
+          ReservationState.refusal(
+              List.of(rejected(Rejection.INSUFFICIENT_STOCK), rejected(Rejection.CUSTOMER_LIMIT))));
+      assertEquals(
+          Rejection.INSUFFICIENT_STOCK,
+          ReservationState.refusal(List.of(rejected(Rejection.INSUFFICIENT_STOCK))));
+    }
+
+    @Test
     void holdingTakesEveryOtherRejectionAsFailed() {
-      for (Rejection reason : Rejection.values()) {
-        if (reason == Rejection.INSUFFICIENT_STOCK) continue;
+      var refusals =
+          EnumSet.of(
+              Rejection.INSUFFICIENT_STOCK, Rejection.CUSTOMER_LIMIT, Rejection.CUSTOMER_REQUIRED);
+      for (Rejection reason : EnumSet.complementOf(refusals)) {
         assertEquals(LineAnswer.FAILED, holding().judge(rejected(reason)), reason.name());
       }
     }

@@ -30,8 +30,10 @@ final class GrpcStatus {
               NEGATIVE_ON_HAND,
               RESERVATION_COMMITTED,
               RESERVATION_RELEASED,
-              RESERVATION_EXPIRED ->
+              RESERVATION_EXPIRED,
+              CUSTOMER_LIMIT ->
               Status.FAILED_PRECONDITION;
+          case CUSTOMER_REQUIRED -> Status.INVALID_ARGUMENT;
           // The request id is the client's input: reused for another request, it is a bad argument.
           case IDEMPOTENCY_KEY_REUSED -> Status.INVALID_ARGUMENT;
         };

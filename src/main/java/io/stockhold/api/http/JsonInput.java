@@ -156,4 +156,11 @@ final class JsonInput {
   String at() {
     return pointer;
   }
+
+  /** The names of this object's fields, in the order sent. */
+  List<String> names() {
+    List<String> out = new ArrayList<>();
+    node.fieldNames().forEachRemaining(out::add);
+    return out;
+  }
 }

@@ -76,6 +76,8 @@ record Problem(
       case RESERVATION_RELEASED -> of(409, r.slug(), "Reservation released", rejected.detail());
       case RESERVATION_EXPIRED -> of(409, r.slug(), "Reservation expired", rejected.detail());
       case IDEMPOTENCY_KEY_REUSED -> of(422, r.slug(), "Idempotency key reused", rejected.detail());
+      case CUSTOMER_REQUIRED -> of(400, r.slug(), "Customer required", rejected.detail());
+      case CUSTOMER_LIMIT -> of(409, r.slug(), "Customer limit reached", rejected.detail());
     };
   }
 
@@ -83,6 +85,16 @@ record Problem(
   static Problem from(Refused refused) {
     if (refused.reason() == Rejection.INSUFFICIENT_STOCK && !refused.shortLines().isEmpty()) {
       return insufficient(refused.shortLines());
+    }
+    if (refused.reason() == Rejection.CUSTOMER_LIMIT && !refused.shortLines().isEmpty()) {
+      // each line named with what its customer may still have of it
+      return new Problem(
+          409,
+          refused.reason().slug(),
+          "Customer limit reached",
+          refused.detail(),
+          null,
+          List.copyOf(refused.shortLines()));
     }
     return from(new Rejected(refused.reason(), refused.detail(), 0));
   }

@@ -123,11 +123,17 @@ final class ReservationRoutes extends ApiDirectives {
   private static NewReservation read(JsonNode body, List<FieldError> errors) {
     JsonInput in = JsonInput.body(body, errors);
     if (in == null) return null;
-    in.allowOnly(Set.of("channel", "lines", "ttlSeconds"));
+    in.allowOnly(Set.of("channel", "lines", "ttlSeconds", "customerId"));
     String channel =
         in.string(
             "channel", true, StockItemId::isChannel, "must match " + StockItemId.CHANNEL.pattern());
     Long ttl = in.integer("ttlSeconds", false, 1, ReservationService.MAX_TTL_SECONDS);
+    String customerId =
+        in.string(
+            "customerId",
+            false,
+            c -> ReservationService.CUSTOMER_ID.matcher(c).matches(),
+            "must match " + ReservationService.CUSTOMER_ID.pattern());
     List<ReservationLine> lines = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     for (JsonInput line : in.objects("lines", 1, ReservationService.MAX_LINES)) {
@@ -149,7 +155,7 @@ final class ReservationRoutes extends ApiDirectives {
       lines.add(new ReservationLine(location, sku, quantity));
     }
     return new NewReservation(
-        channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl));
+        channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl), customerId);
   }
 
   private Route extend(String reservationId, Principal principal) {

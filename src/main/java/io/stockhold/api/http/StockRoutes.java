@@ -10,6 +10,7 @@ import io.stockhold.events.InventoryEvents;
 import io.stockhold.idempotency.Idempotency;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
+import io.stockhold.stock.SellingRules;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply.Level;
@@ -17,8 +18,10 @@ import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /** {@code /v1/stock/{location}/{sku}}: levels, adjustments and policy. */
@@ -35,7 +38,8 @@ final class StockRoutes extends ApiDirectives {
       long available,
       long safetyStock,
       long reorderPoint,
-      long reorderQuantity) {
+      long reorderQuantity,
+      Map<String, Long> availableByChannel) {
     static LevelBody of(StockItemId id, Level l) {
       return new LevelBody(
           id.location(),
@@ -45,7 +49,8 @@ final class StockRoutes extends ApiDirectives {
           l.available(),
           l.safetyStock(),
           l.reorderPoint(),
-          l.reorderQuantity());
+          l.reorderQuantity(),
+          l.availableByChannel().isEmpty() ? null : l.availableByChannel());
     }
   }
 
@@ -285,6 +290,12 @@ final class StockRoutes extends ApiDirectives {
         principal.actor());
   }
 
+  /** Channels an item may keep units for. */
+  static final int MAX_FENCED_CHANNELS = 20;
+
+  /** The longest a customer's purchases count against a limit: a year. */
+  static final long MAX_CUSTOMER_WINDOW_SECONDS = 366L * 86_400;
+
   private Route policy(StockItemId item, Principal principal) {
     return jsonBody(
         body -> {
@@ -293,18 +304,57 @@ final class StockRoutes extends ApiDirectives {
           Long safety = null;
           Long point = null;
           Long quantity = null;
+          Map<String, Long> fences = new TreeMap<>();
+          Long maxPerCustomer = null;
+          Long window = null;
           if (in != null) {
-            in.allowOnly(Set.of("safetyStock", "reorderPoint", "reorderQuantity"));
+            in.allowOnly(
+                Set.of(
+                    "safetyStock",
+                    "reorderPoint",
+                    "reorderQuantity",
+                    "channelReserve",
+                    "maxPerCustomer",
+                    "customerWindowSeconds"));
             safety = in.integer("safetyStock", true, 0, MAX_UNITS);
             point = in.integer("reorderPoint", true, 0, MAX_UNITS);
             quantity = in.integer("reorderQuantity", true, 0, MAX_UNITS);
+            in.object("channelReserve").ifPresent(o -> readFences(o, fences, errors));
+            maxPerCustomer = in.integer("maxPerCustomer", false, 0, MAX_UNITS);
+            window = in.integer("customerWindowSeconds", false, 1, MAX_CUSTOMER_WINDOW_SECONDS);
           }
           if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+          SellingRules rules =
+              new SellingRules(
+                  fences,
+                  maxPerCustomer == null ? 0 : maxPerCustomer,
+                  window == null ? SellingRules.DEFAULT_CUSTOMER_WINDOW_SECONDS : window);
           return reply(
               items.submit(
-                  item, new StockRequest.ChangePolicy(safety, point, quantity, principal.actor())),
+                  item,
+                  new StockRequest.ChangePolicy(safety, point, quantity, principal.actor(), rules)),
               LevelReply.class,
               l -> json(200, LevelBody.of(item, l.level())));
         });
+  }
+
+  /** {@code channelReserve}: channel names to units kept for them (0 keeps none). */
+  private static void readFences(JsonInput o, Map<String, Long> fences, List<FieldError> errors) {
+    List<String> channels = o.names();
+    if (channels.size() > MAX_FENCED_CHANNELS) {
+      errors.add(new FieldError(o.at(), "must name at most " + MAX_FENCED_CHANNELS + " channels"));
+      return;
+    }
+    for (String channel : channels) {
+      if (!StockItemId.isChannel(channel)) {
+        errors.add(
+            new FieldError(
+                o.pointer(channel),
+                "must be a channel name matching " + StockItemId.CHANNEL.pattern()));
+        continue;
+      }
+      Long units = o.integer(channel, true, 0, MAX_UNITS);
+      if (units != null && units > 0) fences.put(channel, units);
+    }
   }
 }

@@ -337,6 +337,157 @@ abstract class HttpApiContract {
     assertEquals(20, level.get("reorderQuantity").asLong());
   }
 
+  // ------------------------------------------------------------------ channels and customers
+
+  private Response reserveFor(String customer, String channel, String... lines) {
+    String body =
+        "{\"channel\":\""
+            + channel
+            + "\","
+            + (customer == null ? "" : "\"customerId\":\"" + customer + "\",")
+            + "\"lines\":["
+            + String.join(",", lines)
+            + "]}";
+    return client.post("/v1/reservations", body);
+  }
+
+  private static String line(String location, String sku, long quantity) {
+    return "{\"location\":\""
+        + location
+        + "\",\"sku\":\""
+        + sku
+        + "\",\"quantity\":"
+        + quantity
+        + "}";
+  }
+
+  @Test
+  void theWebCannotTakeTheLastUnitsKeptForThePosButThePosCan() {
+    client.stock("fence-1", "mug", 10);
+    Response policy =
+        client.put(
+            "/v1/stock/fence-1/mug/policy",
+            "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,"
+                + "\"channelReserve\":{\"pos\":5}}");
+    assertEquals(200, policy.status(), policy.toString());
+    assertEquals(10, policy.json().get("availableByChannel").get("pos").asLong());
+    assertEquals(5, policy.json().get("availableByChannel").get("*").asLong());
+
+    Response tooMany = reserveFor(null, "web", line("fence-1", "mug", 6));
+    assertEquals(409, tooMany.status());
+    assertEquals(5, tooMany.json().get("lines").get(0).get("available").asLong());
+    assertEquals(201, reserveFor(null, "web", line("fence-1", "mug", 5)).status());
+    assertEquals(409, reserveFor(null, "mobile", line("fence-1", "mug", 1)).status());
+    JsonNode level = client.level("fence-1", "mug").json();
+    assertEquals(0, level.get("availableByChannel").get("*").asLong());
+    assertEquals(5, level.get("availableByChannel").get("pos").asLong());
+    assertEquals(201, reserveFor(null, "pos", line("fence-1", "mug", 5)).status());
+    assertEquals(0, client.level("fence-1", "mug").json().get("available").asLong());
+  }
+
+  @Test
+  void aCustomerGetsNoMoreThanTheLimitAndACartOverItHoldsNothing() throws Exception {
+    String limit =
+        "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,\"maxPerCustomer\":2}";
+    for (String sku : List.of("tee", "cap")) {
+      client.stock("limit-1", sku, 100);
+      assertEquals(200, client.put("/v1/stock/limit-1/" + sku + "/policy", limit).status());
+    }
+    Response anonymous = reserveFor(null, "web", line("limit-1", "tee", 1));
+    assertEquals(400, anonymous.status());
+    assertEquals("customer-required", anonymous.problem());
+
+    Response first = reserveFor("c-1", "web", line("limit-1", "tee", 2));
+    assertEquals(201, first.status(), first.toString());
+    Response over = reserveFor("c-1", "pos", line("limit-1", "tee", 1));
+    assertEquals(409, over.status());
+    assertEquals("customer-limit", over.problem());
+    assertEquals("tee", over.json().get("lines").get(0).get("sku").asText());
+    assertEquals(0, over.json().get("lines").get(0).get("available").asLong());
+
+    // A cart with one line over the limit holds none of its lines.
+    Response cart = reserveFor("c-1", "web", line("limit-1", "cap", 1), line("limit-1", "tee", 1));
+    assertEquals(409, cart.status());
+    assertEquals("customer-limit", cart.problem());
+    assertEquals(1, cart.json().get("lines").size());
+    assertEquals("tee", cart.json().get("lines").get(0).get("sku").asText());
+    assertEquals(0, client.level("limit-1", "cap").json().get("reserved").asLong());
+
+    // Another customer is not affected; a release gives the allowance back.
+    assertEquals(201, reserveFor("c-2", "web", line("limit-1", "tee", 2)).status());
+    String id = first.json().get("reservationId").asText();
+    assertEquals(200, client.post("/v1/reservations/" + id + "/release", "").status());
+    assertEquals(201, reserveFor("c-1", "pos", line("limit-1", "tee", 1)).status());
+  }
+
+  @Test
+  void sixtyFourConnectionsOfOneCustomerGetNoMoreThanItsLimit() throws Exception {
+    String limit =
+        "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,\"maxPerCustomer\":2}";
+    for (String sku : List.of("one", "two")) {
+      client.stock("limit-64", sku, 1_000);
+      assertEquals(200, client.put("/v1/stock/limit-64/" + sku + "/policy", limit).status());
+    }
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Response>> outcomes = new ArrayList<>();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 64; i++) {
+        int n = i;
+        Client own = new Client(node.httpPort(), client.key());
+        outcomes.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  String channel = n % 2 == 0 ? "web" : "pos";
+                  String body =
+                      "{\"channel\":\""
+                          + channel
+                          + "\",\"customerId\":\"same-shopper\",\"lines\":["
+                          + (n % 3 == 0
+                              ? line("limit-64", "one", 1) + "," + line("limit-64", "two", 1)
+                              : line("limit-64", n % 3 == 1 ? "one" : "two", 1))
+                          + "]}";
+                  return own.post("/v1/reservations", body);
+                }));
+      }
+      start.countDown();
+      for (Future<Response> f : outcomes) {
+        Response r = f.get();
+        assertTrue(
+            r.status() == 201 || (r.status() == 409 && r.problem().equals("customer-limit")),
+            r.toString());
+      }
+    }
+    for (String sku : List.of("one", "two")) {
+      long reserved = client.level("limit-64", sku).json().get("reserved").asLong();
+      assertTrue(reserved <= 2, sku + ": " + reserved + " units held for one customer");
+      assertTrue(audit("limit-64", sku).violations().isEmpty());
+    }
+  }
+
+  @Test
+  void badChannelAndCustomerInputIsRefusedNamingTheField() {
+    client.stock("limit-bad", "item", 5);
+    Response badCustomer = reserveFor("has space", "web", line("limit-bad", "item", 1));
+    assertEquals(400, badCustomer.status());
+    assertEquals("/customerId", badCustomer.json().get("errors").get(0).get("pointer").asText());
+    Response badChannel =
+        client.put(
+            "/v1/stock/limit-bad/item/policy",
+            "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,"
+                + "\"channelReserve\":{\"Web Shop\":2}}");
+    assertEquals(400, badChannel.status());
+    assertEquals(
+        "/channelReserve/Web Shop", badChannel.json().get("errors").get(0).get("pointer").asText());
+    Response badLimit =
+        client.put(
+            "/v1/stock/limit-bad/item/policy",
+            "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,"
+                + "\"maxPerCustomer\":-1}");
+    assertEquals(400, badLimit.status());
+    assertEquals(0, client.level("limit-bad", "item").json().get("reserved").asLong());
+  }
+
   @Test
   void historyShowsEveryEventOfAnItemInOrderAPageAtATime() {
     client.stock("audit", "lamp", 5);

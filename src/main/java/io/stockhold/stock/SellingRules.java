@@ -1,0 +1,59 @@
+package io.stockhold.stock;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Who may take an item's units, besides how many there are: units kept for channels (a store's
+ * walk-in customers while the web sells the rest) and a most a customer may have.
+ *
+ * @param channelReserve units of the item's available stock kept for each named channel
+ * @param maxPerCustomer the most units one customer may hold and have committed within {@code
+ *     customerWindowSeconds}; 0 for no limit
+ */
+public record SellingRules(
+    Map<String, Long> channelReserve, long maxPerCustomer, long customerWindowSeconds) {
+
+  /** How far back a customer's commits count against the limit, unless the policy says. */
+  public static final long DEFAULT_CUSTOMER_WINDOW_SECONDS = 86_400;
+
+  public static final SellingRules NONE =
+      new SellingRules(Map.of(), 0, DEFAULT_CUSTOMER_WINDOW_SECONDS);
+
+  public SellingRules {
+    // sorted, so events, snapshots and replies list the channels alike
+    channelReserve =
+        channelReserve == null
+            ? Map.of()
+            : Collections.unmodifiableMap(new TreeMap<>(channelReserve));
+    if (customerWindowSeconds <= 0) customerWindowSeconds = DEFAULT_CUSTOMER_WINDOW_SECONDS;
+  }
+
+  /** The rules of an event or request that may predate them (nulls: none). */
+  public static SellingRules of(
+      Map<String, Long> channelReserve, Long maxPerCustomer, Long customerWindowSeconds) {
+    return new SellingRules(
+        channelReserve,
+        maxPerCustomer == null ? 0 : maxPerCustomer,
+        customerWindowSeconds == null ? DEFAULT_CUSTOMER_WINDOW_SECONDS : customerWindowSeconds);
+  }
+
+  public boolean fencesChannels() {
+    return !channelReserve.isEmpty();
+  }
+
+  public boolean limitsCustomers() {
+    return maxPerCustomer > 0;
+  }
+
+  /** Whether anything here needs to know each live hold's channel and customer. */
+  boolean any() {
+    return fencesChannels() || limitsCustomers();
+  }
+
+  public Duration customerWindow() {
+    return Duration.ofSeconds(customerWindowSeconds);
+  }
+}
