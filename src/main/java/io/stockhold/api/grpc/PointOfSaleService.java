@@ -106,6 +106,7 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
     check.terminalId("terminal_id", in.getTerminalId(), false);
     List<Pos.Line> lines = check.lines(in.getLinesList());
     check.ttlSeconds(in.getTtlSeconds());
+    check.customerId(in.getCustomerId());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
     // A POS request always names its hold time: 0 is the POS default, filled in here. So its
     // fingerprint is the one the bridge has always journaled (its hold time included), and a REST
@@ -118,7 +119,8 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
             lines.stream()
                 .map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity()))
                 .toList(),
-            OptionalLong.of(ttlSeconds));
+            OptionalLong.of(ttlSeconds),
+            in.getCustomerId().isEmpty() ? null : in.getCustomerId());
     Optional<String> key =
         in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
     return reservations

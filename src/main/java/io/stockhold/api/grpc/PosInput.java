@@ -64,6 +64,13 @@ final class PosInput {
     }
   }
 
+  /** Empty is allowed (no customer named); otherwise the shop's id for the buyer. */
+  void customerId(String value) {
+    if (!value.isEmpty() && !ReservationService.CUSTOMER_ID.matcher(value).matches()) {
+      problem("customer_id", "must match " + ReservationService.CUSTOMER_ID.pattern());
+    }
+  }
+
   void terminalId(String field, String value, boolean required) {
     if (value.isEmpty()) {
       if (required) problem(field, "required");

@@ -269,6 +269,37 @@ class PointOfSaleIT {
     }
 
     @Test
+    void aTillNamesTheCustomerOfAnItemWithALimitAndIsHeldToIt() {
+      String loc = freshLocation();
+      stockOverRest(loc, "console", 10);
+      Client.Response policy =
+          rest.put(
+              "/v1/stock/" + loc + "/console/policy",
+              "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,"
+                  + "\"maxPerCustomer\":1}");
+      assertEquals(200, policy.status(), policy.toString());
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "customer-required",
+          failure(pos.reserve(reserve("cust-0", 60, line(loc, "console", 1)))));
+      Pos.ReserveRequest forAnna =
+          reserve("cust-1", 60, line(loc, "console", 1)).toBuilder()
+              .setCustomerId("anna@example.com")
+              .build();
+      assertEquals(
+          ReservationStatus.RESERVATION_STATUS_HELD, await(pos.reserve(forAnna)).getStatus());
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          "customer-limit",
+          failure(pos.reserve(forAnna.toBuilder().setRequestId("cust-2").build())));
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "customer_id",
+          failure(pos.reserve(forAnna.toBuilder().setCustomerId("no spaces").build())));
+      assertEquals(1, stock(loc, "console").getReserved());
+    }
+
+    @Test
     void aRefusedReserveIsNotRememberedSoItsRetrySucceedsOnceStockArrives() {
       String loc = freshLocation();
       stockOverRest(loc, "eggs", 1);
