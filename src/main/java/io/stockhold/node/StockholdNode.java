@@ -17,6 +17,7 @@ import io.stockhold.erp.ErpLag;
 import io.stockhold.erp.ErpProjection;
 import io.stockhold.erp.ErpSettings;
 import io.stockhold.erp.ReceiptsConsumer;
+import io.stockhold.pool.Pools;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevelProjection;
 import io.stockhold.readmodel.StockLevels;
@@ -155,7 +156,8 @@ public final class StockholdNode implements AutoCloseable {
       ReservationService reservations =
           new ReservationService(
               items,
-              new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")));
+              new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")),
+              pools(system, full, readModel, clock));
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
       metrics.pollShards(
           system,
@@ -276,6 +278,29 @@ public final class StockholdNode implements AutoCloseable {
       return Access.off(keys);
     }
     return Access.checking(master.get().key(), keys, clock);
+  }
+
+  /** The pools: a table read again as often as the keys, so every node soon knows another's. */
+  private static Pools pools(ActorSystem<?> system, Config config, DataSource database, Clock clock)
+      throws SQLException {
+    var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    Pools pools = Pools.open(database, blocking, clock);
+    Duration every = config.getDuration("stockhold.auth.refresh-interval");
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            every,
+            every,
+            () -> {
+              try {
+                pools.refresh();
+              } catch (SQLException e) {
+                LOG.warn(
+                    "Could not read the pools again (the last ones read stay): {}", e.getMessage());
+              }
+            },
+            blocking);
+    return pools;
   }
 
   public ActorSystem<Void> system() {

@@ -37,8 +37,19 @@ public sealed interface ReservationReply extends CborSerializable {
     }
   }
 
-  /** A line that could not be held, and what its item had. */
-  record ShortLine(String location, String sku, long requested, long available) {}
+  /**
+   * A line that could not be held, and what its item had; for a line that named a pool, {@code
+   * pool} instead of {@code location}, and what the pool's locations had together.
+   */
+  record ShortLine(String location, String sku, long requested, long available, String pool) {
+    public ShortLine(String location, String sku, long requested, long available) {
+      this(location, sku, requested, available, null);
+    }
+
+    public static ShortLine ofPool(String pool, String sku, long requested, long available) {
+      return new ShortLine(null, sku, requested, available, pool);
+    }
+  }
 
   /** Nothing changed; {@code shortLines} is set for {@code INSUFFICIENT_STOCK}. */
   record Refused(Rejection reason, String detail, List<ShortLine> shortLines)

@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stockhold.access.Principal;
 import io.stockhold.access.Scope;
 import io.stockhold.idempotency.Idempotency;
+import io.stockhold.pool.Pool;
+import io.stockhold.pool.PoolAllocation;
+import io.stockhold.pool.PoolStock;
+import io.stockhold.pool.Pools;
 import io.stockhold.reservation.ReservationReply.NotNow;
 import io.stockhold.reservation.ReservationReply.Refused;
 import io.stockhold.reservation.ReservationReply.ShortLine;
@@ -18,7 +22,10 @@ import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
 import io.stockhold.stock.StockRequest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -63,12 +70,43 @@ public final class ReservationService {
   /** What a customer id may look like: an id from the shop's own customer records. */
   public static final Pattern CUSTOMER_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
 
+  /** Allocations tried for a cart with pool lines before it is refused: others may race it. */
+  static final int POOL_ATTEMPTS = 3;
+
   private final StockItems items;
   private final Reservations reservations;
+  private final Pools pools;
+  private final PoolStock poolStock;
 
-  public ReservationService(StockItems items, Reservations reservations) {
+  public ReservationService(StockItems items, Reservations reservations, Pools pools) {
     this.items = items;
     this.reservations = reservations;
+    this.pools = pools;
+    this.poolStock = new PoolStock(items);
+  }
+
+  /** Without pools: for tests of what does not need them. */
+  public ReservationService(StockItems items, Reservations reservations) {
+    this(items, reservations, null);
+  }
+
+  /**
+   * The pools the request's lines name, or empty when one is unknown (its name in {@code unknown}).
+   */
+  public CompletionStage<Map<String, Pool>> poolsOf(NewReservation request) {
+    Map<String, CompletableFuture<Optional<Pool>>> asked = new LinkedHashMap<>();
+    for (ReservationLine line : request.lines()) {
+      if (line.unallocated()) {
+        asked.computeIfAbsent(line.pool(), id -> pools.get(id).toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              Map<String, Pool> found = new LinkedHashMap<>();
+              asked.forEach((id, pool) -> pool.join().ifPresent(p -> found.put(id, p)));
+              return found;
+            });
   }
 
   /**
@@ -91,6 +129,10 @@ public final class ReservationService {
             .orElseGet(Idempotency::freshId);
     String fingerprint = idempotencyKey.map(k -> fingerprint(request)).orElse(null);
     long ttlSeconds = request.ttlSeconds().orElse(defaultTtl.toSeconds());
+    if (request.lines().stream().anyMatch(ReservationLine::unallocated)) {
+      return reservePooled(
+          request, operationId, idempotencyKey.isPresent(), fingerprint, ttlSeconds, principal);
+    }
     if (request.lines().size() > 1) {
       return reservations.create(
           operationId,
@@ -115,6 +157,156 @@ public final class ReservationService {
             principal.actor(),
             request.customerId());
     return items.submit(item, reserve).thenApply(reply -> singleLine(item, reply, line.quantity()));
+  }
+
+  /**
+   * A reservation with pool lines: always a cart (its saga remembers the allocation, so a retry
+   * with the same key replays it). The lines are allocated from what the items say they have now;
+   * when another cart takes those units first, the attempt's holds are all released before the next
+   * one (the saga's refusal) and the allocation is made again from fresh answers, up to {@value
+   * #POOL_ATTEMPTS} times. No unit is ever held twice: each attempt's holds have ids of their own
+   * and are gone before the next attempt asks.
+   */
+  private CompletionStage<ReservationReply> reservePooled(
+      NewReservation request,
+      String operationId,
+      boolean keyed,
+      String fingerprint,
+      long ttlSeconds,
+      Principal principal) {
+    return poolsOf(request)
+        .thenCompose(
+            found -> {
+              for (ReservationLine line : request.lines()) {
+                if (line.unallocated() && !found.containsKey(line.pool())) {
+                  return CompletableFuture.completedFuture(
+                      (ReservationReply)
+                          Refused.of(Rejection.POOL_NOT_FOUND, "no pool " + line.pool()));
+                }
+              }
+              CompletionStage<ReservationReply> earlier =
+                  keyed ? reservations.get(operationId) : CompletableFuture.completedFuture(null);
+              return earlier.thenCompose(
+                  seen ->
+                      seen instanceof View made
+                          // made before: the saga answers with its first outcome (or a reused key)
+                          ? createCart(
+                              request,
+                              operationId,
+                              made.lines(),
+                              ttlSeconds,
+                              fingerprint,
+                              principal)
+                          : allocateAndHold(
+                              request, found, operationId, fingerprint, ttlSeconds, principal, 1));
+            });
+  }
+
+  private CompletionStage<ReservationReply> allocateAndHold(
+      NewReservation request,
+      Map<String, Pool> found,
+      String operationId,
+      String fingerprint,
+      long ttlSeconds,
+      Principal principal,
+      int attempt) {
+    return poolStock
+        .forLines(request.lines(), found, request.channel())
+        .thenCompose(
+            available ->
+                switch (PoolAllocation.allocate(request.lines(), found, available)) {
+                  case PoolAllocation.Short s ->
+                      CompletableFuture.completedFuture(
+                          (ReservationReply)
+                              new Refused(
+                                  Rejection.INSUFFICIENT_STOCK,
+                                  s.lines().size() + " lines cannot be met",
+                                  s.lines()));
+                  case PoolAllocation.Allocated a ->
+                      createCart(
+                              request, operationId, a.lines(), ttlSeconds, fingerprint, principal)
+                          .thenCompose(
+                              reply ->
+                                  !raced(reply)
+                                      ? CompletableFuture.completedFuture(reply)
+                                      : attempt < POOL_ATTEMPTS
+                                          ? allocateAndHold(
+                                              request,
+                                              found,
+                                              operationId,
+                                              fingerprint,
+                                              ttlSeconds,
+                                              principal,
+                                              attempt + 1)
+                                          : asPoolLines(request, found, (Refused) reply));
+                });
+  }
+
+  /**
+   * A cart refused for units others took from its pools, told as its pool lines with what each pool
+   * has now (its location lines short of stock as they are).
+   */
+  private CompletionStage<ReservationReply> asPoolLines(
+      NewReservation request, Map<String, Pool> found, Refused refused) {
+    return poolStock
+        .forLines(request.lines(), found, request.channel())
+        .thenApply(
+            available -> {
+              List<ShortLine> lines = new ArrayList<>();
+              for (ShortLine l : refused.shortLines()) if (l.pool() == null) lines.add(l);
+              for (ReservationLine line : request.lines()) {
+                if (!line.unallocated()) continue;
+                boolean wasShort =
+                    refused.shortLines().stream()
+                        .anyMatch(l -> line.pool().equals(l.pool()) && line.sku().equals(l.sku()));
+                if (!wasShort) continue;
+                long total = 0;
+                for (String location : found.get(line.pool()).locations()) {
+                  total += available.getOrDefault(new StockItemId(location, line.sku()), 0L);
+                }
+                lines.add(ShortLine.ofPool(line.pool(), line.sku(), line.quantity(), total));
+              }
+              return new Refused(refused.reason(), lines.size() + " lines cannot be met", lines);
+            });
+  }
+
+  /** Whether a cart was refused for a line allocated from a pool: the units went to another. */
+  private static boolean raced(ReservationReply reply) {
+    return reply instanceof Refused r
+        && r.reason() == Rejection.INSUFFICIENT_STOCK
+        && r.shortLines().stream().anyMatch(l -> l.pool() != null);
+  }
+
+  private CompletionStage<ReservationReply> createCart(
+      NewReservation request,
+      String operationId,
+      List<ReservationLine> lines,
+      long ttlSeconds,
+      String fingerprint,
+      Principal principal) {
+    return reservations.create(
+        operationId,
+        request.channel(),
+        lines,
+        ttlSeconds,
+        fingerprint,
+        principal.actor(),
+        request.customerId());
+  }
+
+  /** What a pool's locations have of {@code sku}, from the items; empty for an unknown pool. */
+  public CompletionStage<Optional<PoolStock.Summary>> poolStock(String poolId, String sku) {
+    return pools
+        .get(poolId)
+        .thenCompose(
+            pool ->
+                pool.isEmpty()
+                    ? CompletableFuture.completedFuture(Optional.<PoolStock.Summary>empty())
+                    : poolStock.of(pool.get(), sku, null).thenApply(Optional::of));
+  }
+
+  public Pools pools() {
+    return pools;
   }
 
   /**
@@ -197,11 +389,11 @@ public final class ReservationService {
     body.put("channel", request.channel());
     var lines = body.putArray("lines");
     for (ReservationLine l : request.lines()) {
-      lines
-          .addObject()
-          .put("location", l.location())
-          .put("quantity", l.quantity())
-          .put("sku", l.sku());
+      ObjectNode line = lines.addObject();
+      if (l.unallocated()) line.put("pool", l.pool());
+      else line.put("location", l.location());
+      line.put("quantity", l.quantity()).put("sku", l.sku());
+      if (l.split() != null) line.put("split", l.split());
     }
     request.ttlSeconds().ifPresent(ttl -> body.put("ttlSeconds", ttl));
     if (request.customerId() != null) body.put("customerId", request.customerId());

@@ -194,7 +194,9 @@ public record ReservationState(
     for (int i = 0; i < lines.size(); i++) {
       if (answers.get(i) instanceof Rejected r && r.reason() == refusal(answers)) {
         ReservationLine line = lines.get(i);
-        out.add(new ShortLine(line.location(), line.sku(), line.quantity(), r.available()));
+        out.add(
+            new ShortLine(
+                line.location(), line.sku(), line.quantity(), r.available(), line.pool()));
       }
     }
     return out;

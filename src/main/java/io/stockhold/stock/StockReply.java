@@ -72,7 +72,9 @@ public sealed interface StockReply extends CborSerializable {
     /** The item limits units per customer and the request named none. */
     CUSTOMER_REQUIRED,
     /** The hold would take its customer above the item's limit; {@code available}: what is left. */
-    CUSTOMER_LIMIT;
+    CUSTOMER_LIMIT,
+    /** A reservation line names a pool nobody made. */
+    POOL_NOT_FOUND;
 
     /** The problem-type slug, e.g. {@code insufficient-stock}. */
     public String slug() {

@@ -63,8 +63,9 @@ public final class HttpApi extends AllDirectives {
     StockRoutes stock = new StockRoutes(items, history, levels, access);
     ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl, access);
     KeyRoutes keys = new KeyRoutes(access.keys(), access, blocking, clock);
+    PoolRoutes pools = new PoolRoutes(reservationService, access);
     this.openApi = openApiDocument();
-    Route withKey = concat(stock.route(), reservations.route(), keys.route());
+    Route withKey = concat(stock.route(), reservations.route(), pools.route(), keys.route());
     this.v1 =
         handleRejections(
             rejections(),

@@ -68,6 +68,17 @@ final class JsonInput {
     return value.longValue();
   }
 
+  /** A boolean; null (and reported) when it is not one. */
+  Boolean bool(String field) {
+    JsonNode value = node.get(field);
+    if (value == null) return null;
+    if (!value.isBoolean()) {
+      errors.add(new FieldError(pointer(field), "must be true or false"));
+      return null;
+    }
+    return value.booleanValue();
+  }
+
   /** A string accepted by {@code valid} ({@code rule} says what that means). */
   String string(String field, boolean required, Predicate<String> valid, String rule) {
     JsonNode value = node.get(field);

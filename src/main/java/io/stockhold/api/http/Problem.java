@@ -78,6 +78,7 @@ record Problem(
       case IDEMPOTENCY_KEY_REUSED -> of(422, r.slug(), "Idempotency key reused", rejected.detail());
       case CUSTOMER_REQUIRED -> of(400, r.slug(), "Customer required", rejected.detail());
       case CUSTOMER_LIMIT -> of(409, r.slug(), "Customer limit reached", rejected.detail());
+      case POOL_NOT_FOUND -> of(404, r.slug(), "Pool not found", rejected.detail());
     };
   }
 

@@ -5,17 +5,22 @@ import io.stockhold.access.Access;
 import io.stockhold.access.Principal;
 import io.stockhold.access.Scope;
 import io.stockhold.api.http.Problem.FieldError;
+import io.stockhold.pool.Pool;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;
 import io.stockhold.reservation.ReservationService;
 import io.stockhold.reservation.ReservationService.NewReservation;
 import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.StockReply;
+import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -26,7 +31,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code /v1/reservations}: hold, look up, commit, release and extend. */
 final class ReservationRoutes extends ApiDirectives {
 
-  record LineBody(String location, String sku, long quantity) {}
+  /** A line as asked: of a location, or of a pool with where its units came from. */
+  record LineBody(
+      String location, String pool, String sku, long quantity, List<Allocation> allocations) {}
+
+  record Allocation(String location, long quantity) {}
 
   record ReservationBody(
       String reservationId, String status, String channel, String expiresAt, List<LineBody> lines) {
@@ -36,7 +45,39 @@ final class ReservationRoutes extends ApiDirectives {
           v.status().wireName(),
           v.channel(),
           Json.time(v.expiresAt()),
-          v.lines().stream().map(l -> new LineBody(l.location(), l.sku(), l.quantity())).toList());
+          lines(v.lines()));
+    }
+
+    /** The held lines as they were asked: a pool's lines (one per location) back into one. */
+    private static List<LineBody> lines(List<ReservationLine> held) {
+      Map<String, List<ReservationLine>> byPoolLine = new LinkedHashMap<>();
+      List<Object> order = new ArrayList<>();
+      for (ReservationLine l : held) {
+        if (l.pool() == null) {
+          order.add(l);
+        } else {
+          String key = l.pool() + "/" + l.sku();
+          if (!byPoolLine.containsKey(key)) order.add(key);
+          byPoolLine.computeIfAbsent(key, k -> new ArrayList<>()).add(l);
+        }
+      }
+      List<LineBody> out = new ArrayList<>();
+      for (Object o : order) {
+        if (o instanceof ReservationLine l) {
+          out.add(new LineBody(l.location(), null, l.sku(), l.quantity(), null));
+          continue;
+        }
+        List<ReservationLine> parts = byPoolLine.get((String) o);
+        long quantity = parts.stream().mapToLong(ReservationLine::quantity).sum();
+        out.add(
+            new LineBody(
+                null,
+                parts.get(0).pool(),
+                parts.get(0).sku(),
+                quantity,
+                parts.stream().map(p -> new Allocation(p.location(), p.quantity())).toList()));
+      }
+      return out;
     }
   }
 
@@ -109,15 +150,36 @@ final class ReservationRoutes extends ApiDirectives {
                   List<FieldError> errors = new ArrayList<>();
                   NewReservation request = read(body, errors);
                   if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
-                  // Every location a line names, or nothing is held.
-                  List<String> locations =
-                      request.lines().stream().map(ReservationLine::location).toList();
-                  return allowed(
-                      Scope.RESERVATIONS_WRITE,
-                      locations,
-                      principal ->
-                          answer(reservations.reserve(request, key, defaultTtl, principal), 201));
+                  boolean pooled = request.lines().stream().anyMatch(ReservationLine::unallocated);
+                  if (!pooled) return reserve(request, key, Map.of());
+                  return onSuccess(
+                      reservations.poolsOf(request), pools -> reserve(request, key, pools));
                 }));
+  }
+
+  /**
+   * Holds {@code request} for a key allowed every location a line names, and every location of
+   * every pool a line names (403 otherwise), or nothing is held.
+   */
+  private Route reserve(NewReservation request, Optional<String> key, Map<String, Pool> pools) {
+    List<String> locations = new ArrayList<>();
+    for (ReservationLine line : request.lines()) {
+      if (!line.unallocated()) {
+        locations.add(line.location());
+        continue;
+      }
+      Pool pool = pools.get(line.pool());
+      if (pool == null) {
+        return completeProblem(
+            Problem.from(
+                new StockReply.Rejected(Rejection.POOL_NOT_FOUND, "no pool " + line.pool(), 0)));
+      }
+      locations.addAll(pool.locations());
+    }
+    return allowed(
+        Scope.RESERVATIONS_WRITE,
+        locations,
+        principal -> answer(reservations.reserve(request, key, defaultTtl, principal), 201));
   }
 
   private static NewReservation read(JsonNode body, List<FieldError> errors) {
@@ -137,22 +199,38 @@ final class ReservationRoutes extends ApiDirectives {
     List<ReservationLine> lines = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     for (JsonInput line : in.objects("lines", 1, ReservationService.MAX_LINES)) {
-      line.allowOnly(Set.of("location", "sku", "quantity"));
-      String location =
+      line.allowOnly(Set.of("location", "pool", "split", "sku", "quantity"));
+      if (line.has("location") == line.has("pool")) {
+        errors.add(new FieldError(line.at(), "must name either a location or a pool"));
+        continue;
+      }
+      boolean fromPool = line.has("pool");
+      String place =
           line.string(
-              "location",
+              fromPool ? "pool" : "location",
               true,
               StockItemId::isLocation,
               "must match " + StockItemId.LOCATION.pattern());
+      Boolean split = null;
+      if (line.has("split")) {
+        if (!fromPool) errors.add(new FieldError(line.pointer("split"), "only for a pool line"));
+        else split = line.bool("split");
+      }
       String sku =
           line.string("sku", true, StockItemId::isSku, "must match " + StockItemId.SKU.pattern());
       Long quantity = line.integer("quantity", true, 1, ReservationService.MAX_LINE_QUANTITY);
-      if (location == null || sku == null || quantity == null) continue;
-      String first = seen.putIfAbsent(location + "/" + sku, line.at());
+      if (place == null || sku == null || quantity == null) continue;
+      String first = seen.putIfAbsent((fromPool ? "pool:" : "") + place + "/" + sku, line.at());
       if (first != null) {
-        errors.add(new FieldError(line.at(), "names the same stock item as " + first));
+        errors.add(
+            new FieldError(
+                line.at(),
+                "names the same " + (fromPool ? "pool and SKU" : "stock item") + " as " + first));
       }
-      lines.add(new ReservationLine(location, sku, quantity));
+      lines.add(
+          fromPool
+              ? ReservationLine.fromPool(place, sku, quantity, split)
+              : new ReservationLine(place, sku, quantity));
     }
     return new NewReservation(
         channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl), customerId);

@@ -465,6 +465,157 @@ abstract class HttpApiContract {
     }
   }
 
+  // ------------------------------------------------------------------ pools
+
+  private static String poolLine(String pool, String sku, long quantity, String extra) {
+    return "{\"pool\":\""
+        + pool
+        + "\",\"sku\":\""
+        + sku
+        + "\",\"quantity\":"
+        + quantity
+        + (extra == null ? "" : "," + extra)
+        + "}";
+  }
+
+  private void pool(String pool, String... locations) {
+    Response put =
+        client.put(
+            "/v1/pools/" + pool, "{\"locations\":[\"" + String.join("\",\"", locations) + "\"]}");
+    assertEquals(200, put.status(), put.toString());
+  }
+
+  @Test
+  void aPoolLineTakesFromTheFirstLocationThatHasItAllElseSplitsInOrder() {
+    client.stock("pool-a1", "lamp", 2);
+    client.stock("pool-a2", "lamp", 5);
+    client.stock("pool-a3", "lamp", 9);
+    pool("pool-a", "pool-a1", "pool-a2", "pool-a3");
+    List<String> listed = new ArrayList<>();
+    client.get("/v1/pools/pool-a").json().get("locations").forEach(l -> listed.add(l.asText()));
+    assertEquals(List.of("pool-a1", "pool-a2", "pool-a3"), listed);
+
+    Response whole = reserveFor(null, "web", poolLine("pool-a", "lamp", 3, null));
+    assertEquals(201, whole.status(), whole.toString());
+    JsonNode line = whole.json().get("lines").get(0);
+    assertEquals("pool-a", line.get("pool").asText());
+    assertEquals(3, line.get("quantity").asLong());
+    assertEquals("pool-a2", line.get("allocations").get(0).get("location").asText());
+    assertEquals(1, line.get("allocations").size());
+
+    Response noSplit = reserveFor(null, "web", poolLine("pool-a", "lamp", 10, "\"split\":false"));
+    assertEquals(409, noSplit.status());
+    assertEquals("pool-a", noSplit.json().get("lines").get(0).get("pool").asText());
+    assertEquals(13, noSplit.json().get("lines").get(0).get("available").asLong());
+
+    Response split = reserveFor(null, "web", poolLine("pool-a", "lamp", 10, null));
+    assertEquals(201, split.status(), split.toString());
+    JsonNode parts = split.json().get("lines").get(0).get("allocations");
+    assertEquals(2, parts.get(0).get("quantity").asLong());
+    assertEquals("pool-a1", parts.get(0).get("location").asText());
+    assertEquals(2, parts.get(1).get("quantity").asLong());
+    assertEquals(6, parts.get(2).get("quantity").asLong());
+
+    JsonNode stock = client.get("/v1/pools/pool-a/stock/lamp").json();
+    assertEquals(3, stock.get("available").asLong());
+    assertEquals("pool-a3", stock.get("locations").get(2).get("location").asText());
+    assertEquals(3, stock.get("locations").get(2).get("available").asLong());
+
+    // The reservation reads back as it was asked, and a commit takes the units from each location.
+    String id = split.json().get("reservationId").asText();
+    JsonNode again = client.get("/v1/reservations/" + id).json();
+    assertEquals("pool-a", again.get("lines").get(0).get("pool").asText());
+    assertEquals(200, client.post("/v1/reservations/" + id + "/commit", "").status());
+    assertEquals(0, client.level("pool-a1", "lamp").json().get("onHand").asLong());
+  }
+
+  @Test
+  void aCartMixingPoolAndLocationLinesHoldsAllOrNothing() {
+    client.stock("pool-b1", "desk", 1);
+    client.stock("pool-b2", "desk", 1);
+    client.stock("pool-b1", "chair", 1);
+    pool("pool-b", "pool-b1", "pool-b2");
+    Response refused =
+        reserveFor(null, "web", poolLine("pool-b", "desk", 2, null), line("pool-b1", "chair", 2));
+    assertEquals(409, refused.status());
+    for (String location : List.of("pool-b1", "pool-b2")) {
+      assertEquals(0, client.level(location, "desk").json().get("reserved").asLong());
+    }
+    assertEquals(0, client.level("pool-b1", "chair").json().get("reserved").asLong());
+    Response held =
+        reserveFor(null, "web", poolLine("pool-b", "desk", 2, null), line("pool-b1", "chair", 1));
+    assertEquals(201, held.status(), held.toString());
+    assertEquals(2, held.json().get("lines").size());
+  }
+
+  @Test
+  void twoHundredCartsRacingForAPoolHoldExactlyItsUnitsAndLeaveNothingHeldWhenRefused()
+      throws Exception {
+    for (String location : List.of("pool-c1", "pool-c2", "pool-c3")) {
+      client.stock(location, "ticket", 10);
+    }
+    pool("pool-c", "pool-c1", "pool-c2", "pool-c3");
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Response>> outcomes = new ArrayList<>();
+    try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 200; i++) {
+        long quantity = 1 + i % 2;
+        Client own = new Client(node.httpPort(), client.key());
+        outcomes.add(
+            workers.submit(
+                () -> {
+                  start.await();
+                  return own.post(
+                      "/v1/reservations",
+                      "{\"channel\":\"web\",\"lines\":["
+                          + poolLine("pool-c", "ticket", quantity, null)
+                          + "]}");
+                }));
+      }
+      start.countDown();
+      long held = 0;
+      for (Future<Response> f : outcomes) {
+        Response r = f.get();
+        if (r.status() == 201) held += r.json().get("lines").get(0).get("quantity").asLong();
+        else assertEquals(409, r.status(), r.toString());
+      }
+      long reserved = 0;
+      for (String location : List.of("pool-c1", "pool-c2", "pool-c3")) {
+        JsonNode level = client.level(location, "ticket").json();
+        reserved += level.get("reserved").asLong();
+        assertTrue(audit(location, "ticket").violations().isEmpty());
+      }
+      assertEquals(held, reserved, "every unit held belongs to a cart that was told 201");
+      assertEquals(30, reserved, "the pool's 30 units are all held");
+    }
+  }
+
+  @Test
+  void badPoolInputIsRefusedNamingTheField() {
+    Response unknown = reserveFor(null, "web", poolLine("no-such-pool", "x", 1, null));
+    assertEquals(404, unknown.status());
+    assertEquals("pool-not-found", unknown.problem());
+    assertEquals(404, client.get("/v1/pools/no-such-pool").status());
+    assertEquals(404, client.get("/v1/pools/no-such-pool/stock/x").status());
+
+    Response empty = client.put("/v1/pools/pool-bad", "{\"locations\":[]}");
+    assertEquals(400, empty.status());
+    assertEquals("/locations", empty.json().get("errors").get(0).get("pointer").asText());
+    Response twice = client.put("/v1/pools/pool-bad", "{\"locations\":[\"a\",\"a\"]}");
+    assertEquals("/locations/1", twice.json().get("errors").get(0).get("pointer").asText());
+
+    Response both =
+        reserveFor(null, "web", "{\"pool\":\"p\",\"location\":\"l\",\"sku\":\"x\",\"quantity\":1}");
+    assertEquals(400, both.status());
+    assertEquals("/lines/0", both.json().get("errors").get(0).get("pointer").asText());
+    Response neither = reserveFor(null, "web", "{\"sku\":\"x\",\"quantity\":1}");
+    assertEquals(400, neither.status());
+
+    pool("pool-gone", "somewhere");
+    assertEquals(204, client.send("DELETE", "/v1/pools/pool-gone", null, Map.of()).status());
+    assertEquals(404, client.get("/v1/pools/pool-gone").status());
+  }
+
   @Test
   void badChannelAndCustomerInputIsRefusedNamingTheField() {
     client.stock("limit-bad", "item", 5);

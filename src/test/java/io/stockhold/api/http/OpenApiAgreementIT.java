@@ -50,7 +50,9 @@ class OpenApiAgreementIT {
           "{reservationId}",
           "h~doc-check~item~AAAAAAAAAAAAAAAAAAAAAA",
           "{keyId}",
-          "0123456789abcdef");
+          "0123456789abcdef",
+          "{pool}",
+          "doc-check-pool");
 
   /** The one operation that needs no key. */
   private static final String OPEN = "getOpenApiDocument";
