@@ -1,6 +1,10 @@
 package io.stockhold.reservation;
 
 import io.stockhold.stock.StockItemId;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One line of a reservation: units of one stock item ({@code location}), or, as asked, of a pool
@@ -31,5 +35,46 @@ public record ReservationLine(
 
   public StockItemId item() {
     return new StockItemId(location, sku);
+  }
+
+  /** A line as its caller asked it: of a location, or of a pool with where its units came from. */
+  public record Asked(
+      String location, String pool, String sku, long quantity, List<Allocation> allocations) {}
+
+  /** Units of a pool line that one location gives. */
+  public record Allocation(String location, long quantity) {}
+
+  /**
+   * {@code held} as asked: each location line as it is, the lines allocated from one pool line (one
+   * per location) back into that line, in the order first seen.
+   */
+  public static List<Asked> asAsked(List<ReservationLine> held) {
+    Map<String, List<ReservationLine>> byPoolLine = new LinkedHashMap<>();
+    List<Object> order = new ArrayList<>();
+    for (ReservationLine l : held) {
+      if (l.pool() == null) {
+        order.add(l);
+        continue;
+      }
+      String key = l.pool() + "/" + l.sku();
+      if (!byPoolLine.containsKey(key)) order.add(key);
+      byPoolLine.computeIfAbsent(key, k -> new ArrayList<>()).add(l);
+    }
+    List<Asked> out = new ArrayList<>();
+    for (Object o : order) {
+      if (o instanceof ReservationLine l) {
+        out.add(new Asked(l.location(), null, l.sku(), l.quantity(), null));
+        continue;
+      }
+      List<ReservationLine> parts = byPoolLine.get((String) o);
+      out.add(
+          new Asked(
+              null,
+              parts.get(0).pool(),
+              parts.get(0).sku(),
+              parts.stream().mapToLong(ReservationLine::quantity).sum(),
+              parts.stream().map(p -> new Allocation(p.location(), p.quantity())).toList()));
+    }
+    return out;
   }
 }

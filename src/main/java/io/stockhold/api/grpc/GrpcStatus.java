@@ -83,13 +83,16 @@ final class GrpcStatus {
         new MetadataBuilder().addText("retry-after", Long.toString(retryAfterSeconds)).build());
   }
 
-  /** Every short line named, with what it asked and what its item had. */
+  /**
+   * Every short line named, with what it asked and what its item (or, for a pool line, its pool)
+   * had.
+   */
   static GrpcServiceException insufficient(List<ShortLine> lines) {
     StringBuilder message = new StringBuilder(Rejection.INSUFFICIENT_STOCK.slug()).append(":");
     for (ShortLine l : lines) {
       message
           .append(' ')
-          .append(l.location())
+          .append(l.pool() != null ? "pool " + l.pool() : l.location())
           .append('/')
           .append(l.sku())
           .append(" requested ")

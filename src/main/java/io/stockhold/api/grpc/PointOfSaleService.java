@@ -5,6 +5,7 @@ import io.stockhold.access.Principal;
 import io.stockhold.access.Scope;
 import io.stockhold.api.grpc.v1.PointOfSalePowerApi;
 import io.stockhold.api.grpc.v1.Pos;
+import io.stockhold.pool.Pool;
 import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;
@@ -91,23 +92,12 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
 
   @Override
   public CompletionStage<Pos.Reservation> reserve(Pos.ReserveRequest in, Metadata metadata) {
-    Principal principal;
-    try {
-      principal =
-          caller(
-              metadata,
-              Scope.RESERVATIONS_WRITE,
-              in.getLinesList().stream().map(Pos.Line::getLocation).toList());
-    } catch (GrpcServiceException refused) {
-      return failed(refused);
-    }
     PosInput check = new PosInput();
     check.requestId(in.getRequestId());
     check.terminalId("terminal_id", in.getTerminalId(), false);
     List<Pos.Line> lines = check.lines(in.getLinesList());
     check.ttlSeconds(in.getTtlSeconds());
     check.customerId(in.getCustomerId());
-    if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
     // A POS request always names its hold time: 0 is the POS default, filled in here. So its
     // fingerprint is the one the bridge has always journaled (its hold time included), and a REST
     // client's default (a different one) never applies to a till.
@@ -116,16 +106,41 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
     var request =
         new NewReservation(
             CHANNEL,
-            lines.stream()
-                .map(l -> new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity()))
-                .toList(),
+            lines.stream().map(PointOfSaleService::asked).toList(),
             OptionalLong.of(ttlSeconds),
             in.getCustomerId().isEmpty() ? null : in.getCustomerId());
-    Optional<String> key =
-        in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
-    return reservations
-        .reserve(request, key, settings.defaultTtl(), principal)
-        .thenApply(PointOfSaleService::reservation);
+    boolean pooled = request.lines().stream().anyMatch(ReservationLine::unallocated);
+    CompletionStage<Map<String, Pool>> pools =
+        pooled ? reservations.poolsOf(request) : CompletableFuture.completedFuture(Map.of());
+    return pools.thenCompose(
+        found -> {
+          // Every location a line names, and every location of every pool a line names.
+          List<String> locations = new ArrayList<>();
+          for (ReservationLine line : request.lines()) {
+            if (!line.unallocated()) locations.add(line.location());
+            else if (found.containsKey(line.pool()))
+              locations.addAll(found.get(line.pool()).locations());
+          }
+          Principal principal;
+          try {
+            principal = caller(metadata, Scope.RESERVATIONS_WRITE, locations);
+          } catch (GrpcServiceException refused) {
+            return failed(refused);
+          }
+          if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
+          Optional<String> key =
+              in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
+          return reservations
+              .reserve(request, key, settings.defaultTtl(), principal)
+              .thenApply(PointOfSaleService::reservation);
+        });
+  }
+
+  private static ReservationLine asked(Pos.Line l) {
+    if (l.getPool().isEmpty())
+      return new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity());
+    return ReservationLine.fromPool(
+        l.getPool(), l.getSku(), l.getQuantity(), l.hasSplit() ? l.getSplit() : null);
   }
 
   @Override
@@ -161,7 +176,9 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
               .setReservationId(v.reservationId())
               .setStatus(status(v.status()))
               .addAllLines(
-                  v.lines().stream().map(l -> line(l.location(), l.sku(), l.quantity())).toList())
+                  ReservationLine.asAsked(v.lines()).stream()
+                      .map(PointOfSaleService::line)
+                      .toList())
               .setExpiresAtEpochMs(v.expiresAt().toEpochMilli())
               .build();
       case ReservationReply.Refused refused -> throw GrpcStatus.of(refused);
@@ -169,8 +186,15 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
     };
   }
 
-  private static Pos.Line line(String location, String sku, long quantity) {
-    return Pos.Line.newBuilder().setLocation(location).setSku(sku).setQuantity(quantity).build();
+  private static Pos.Line line(ReservationLine.Asked l) {
+    Pos.Line.Builder line = Pos.Line.newBuilder().setSku(l.sku()).setQuantity(l.quantity());
+    if (l.pool() == null) return line.setLocation(l.location()).build();
+    line.setPool(l.pool());
+    for (ReservationLine.Allocation a : l.allocations()) {
+      line.addAllocations(
+          Pos.Allocation.newBuilder().setLocation(a.location()).setQuantity(a.quantity()));
+    }
+    return line.build();
   }
 
   private static Pos.ReservationStatus status(HoldStatus status) {

@@ -102,10 +102,19 @@ final class PosInput {
     for (int i = 0; i < lines.size(); i++) {
       Pos.Line line = lines.get(i);
       String at = "lines[" + i + "]";
-      String location = location(at + ".location", line.getLocation());
+      boolean fromPool = !line.getPool().isEmpty();
+      if (fromPool == !line.getLocation().isEmpty()) {
+        problem(at, "must name either a location or a pool");
+        continue;
+      }
+      if (!fromPool && line.hasSplit()) problem(at + ".split", "only for a pool line");
+      String place =
+          fromPool
+              ? location(at + ".pool", line.getPool())
+              : location(at + ".location", line.getLocation());
       String sku = sku(at + ".sku", line.getSku());
       quantity(at + ".quantity", line.getQuantity());
-      Integer first = seen.putIfAbsent(location + "/" + sku, i);
+      Integer first = seen.putIfAbsent((fromPool ? "pool:" : "") + place + "/" + sku, i);
       if (first != null) problem(at, "names the same stock item as lines[" + first + "]");
     }
     return lines;

@@ -17,7 +17,6 @@ import io.stockhold.stock.StockReply.Unavailable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,53 +30,19 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code /v1/reservations}: hold, look up, commit, release and extend. */
 final class ReservationRoutes extends ApiDirectives {
 
-  /** A line as asked: of a location, or of a pool with where its units came from. */
-  record LineBody(
-      String location, String pool, String sku, long quantity, List<Allocation> allocations) {}
-
-  record Allocation(String location, long quantity) {}
-
   record ReservationBody(
-      String reservationId, String status, String channel, String expiresAt, List<LineBody> lines) {
+      String reservationId,
+      String status,
+      String channel,
+      String expiresAt,
+      List<ReservationLine.Asked> lines) {
     static ReservationBody of(ReservationReply.View v) {
       return new ReservationBody(
           v.reservationId(),
           v.status().wireName(),
           v.channel(),
           Json.time(v.expiresAt()),
-          lines(v.lines()));
-    }
-
-    /** The held lines as they were asked: a pool's lines (one per location) back into one. */
-    private static List<LineBody> lines(List<ReservationLine> held) {
-      Map<String, List<ReservationLine>> byPoolLine = new LinkedHashMap<>();
-      List<Object> order = new ArrayList<>();
-      for (ReservationLine l : held) {
-        if (l.pool() == null) {
-          order.add(l);
-        } else {
-          String key = l.pool() + "/" + l.sku();
-          if (!byPoolLine.containsKey(key)) order.add(key);
-          byPoolLine.computeIfAbsent(key, k -> new ArrayList<>()).add(l);
-        }
-      }
-      List<LineBody> out = new ArrayList<>();
-      for (Object o : order) {
-        if (o instanceof ReservationLine l) {
-          out.add(new LineBody(l.location(), null, l.sku(), l.quantity(), null));
-          continue;
-        }
-        List<ReservationLine> parts = byPoolLine.get((String) o);
-        long quantity = parts.stream().mapToLong(ReservationLine::quantity).sum();
-        out.add(
-            new LineBody(
-                null,
-                parts.get(0).pool(),
-                parts.get(0).sku(),
-                quantity,
-                parts.stream().map(p -> new Allocation(p.location(), p.quantity())).toList()));
-      }
-      return out;
+          ReservationLine.asAsked(v.lines()));
     }
   }
 

@@ -269,6 +269,53 @@ class PointOfSaleIT {
     }
 
     @Test
+    void aTillReservesFromAPoolAndHearsWhereTheUnitsCameFrom() {
+      String north = freshLocation();
+      String south = freshLocation();
+      stockOverRest(north, "kettle", 1);
+      stockOverRest(south, "kettle", 4);
+      String pool = freshLocation();
+      Client.Response made =
+          rest.put("/v1/pools/" + pool, "{\"locations\":[\"" + north + "\",\"" + south + "\"]}");
+      assertEquals(200, made.status(), made.toString());
+      Pos.Line fromPool =
+          Pos.Line.newBuilder().setPool(pool).setSku("kettle").setQuantity(3).build();
+      Pos.Reservation held =
+          await(
+              pos.reserve(
+                  Pos.ReserveRequest.newBuilder()
+                      .setRequestId("pool-1")
+                      .setTerminalId("till-1")
+                      .addLines(fromPool)
+                      .setTtlSeconds(60)
+                      .build()));
+      assertEquals(1, held.getLinesCount());
+      assertEquals(pool, held.getLines(0).getPool());
+      assertEquals(south, held.getLines(0).getAllocations(0).getLocation());
+      assertEquals(3, held.getLines(0).getAllocations(0).getQuantity());
+      Pos.Line noSplit = fromPool.toBuilder().setQuantity(2).setSplit(false).build();
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          "pool " + pool + "/kettle requested 2, available 2",
+          failure(
+              pos.reserve(
+                  Pos.ReserveRequest.newBuilder()
+                      .setRequestId("pool-2")
+                      .setTerminalId("till-1")
+                      .addLines(noSplit)
+                      .build())));
+      assertStatus(
+          Status.Code.NOT_FOUND,
+          "pool-not-found",
+          failure(
+              pos.reserve(
+                  Pos.ReserveRequest.newBuilder()
+                      .setTerminalId("till-1")
+                      .addLines(fromPool.toBuilder().setPool("no-such-pool"))
+                      .build())));
+    }
+
+    @Test
     void aTillNamesTheCustomerOfAnItemWithALimitAndIsHeldToIt() {
       String loc = freshLocation();
       stockOverRest(loc, "console", 10);
