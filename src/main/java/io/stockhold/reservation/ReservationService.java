@@ -184,21 +184,8 @@ public final class ReservationService {
                           Refused.of(Rejection.POOL_NOT_FOUND, "no pool " + line.pool()));
                 }
               }
-              CompletionStage<ReservationReply> earlier =
-                  keyed ? reservations.get(operationId) : CompletableFuture.completedFuture(null);
-              return earlier.thenCompose(
-                  seen ->
-                      seen instanceof View made
-                          // made before: the saga answers with its first outcome (or a reused key)
-                          ? createCart(
-                              request,
-                              operationId,
-                              made.lines(),
-                              ttlSeconds,
-                              fingerprint,
-                              principal)
-                          : allocateAndHold(
-                              request, found, operationId, fingerprint, ttlSeconds, principal, 1));
+              return allocateAndHold(
+                  request, found, operationId, keyed, fingerprint, ttlSeconds, principal, 1);
             });
   }
 
@@ -206,6 +193,7 @@ public final class ReservationService {
       NewReservation request,
       Map<String, Pool> found,
       String operationId,
+      boolean keyed,
       String fingerprint,
       long ttlSeconds,
       Principal principal,
@@ -216,13 +204,11 @@ public final class ReservationService {
             available ->
                 switch (PoolAllocation.allocate(request.lines(), found, available)) {
                   case PoolAllocation.Short s ->
-                      CompletableFuture.completedFuture(
-                          (ReservationReply)
-                              new Refused(
-                                  Rejection.INSUFFICIENT_STOCK,
-                                  s.lines().size() + " lines cannot be met",
-                                  s.lines()));
+                      shortOrMadeBefore(
+                          request, operationId, keyed, fingerprint, ttlSeconds, principal, s);
                   case PoolAllocation.Allocated a ->
+                      // A cart made before with this key answers with its first outcome, whatever
+                      // lines this allocation found: the saga keeps the ones it held.
                       createCart(
                               request, operationId, a.lines(), ttlSeconds, fingerprint, principal)
                           .thenCompose(
@@ -234,12 +220,39 @@ public final class ReservationService {
                                               request,
                                               found,
                                               operationId,
+                                              keyed,
                                               fingerprint,
                                               ttlSeconds,
                                               principal,
                                               attempt + 1)
                                           : asPoolLines(request, found, (Refused) reply));
                 });
+  }
+
+  /**
+   * The pools cannot fill the lines now: refused, unless this key made the cart before (a retry
+   * after the units were sold), which then answers with its first outcome.
+   */
+  private CompletionStage<ReservationReply> shortOrMadeBefore(
+      NewReservation request,
+      String operationId,
+      boolean keyed,
+      String fingerprint,
+      long ttlSeconds,
+      Principal principal,
+      PoolAllocation.Short s) {
+    Refused refused =
+        new Refused(
+            Rejection.INSUFFICIENT_STOCK, s.lines().size() + " lines cannot be met", s.lines());
+    if (!keyed) return CompletableFuture.completedFuture(refused);
+    return reservations
+        .get(operationId)
+        .thenCompose(
+            seen ->
+                seen instanceof View made
+                    ? createCart(
+                        request, operationId, made.lines(), ttlSeconds, fingerprint, principal)
+                    : CompletableFuture.completedFuture(refused));
   }
 
   /**

@@ -93,7 +93,7 @@ public final class FlashSaleBench {
         --retries N         optimistic baseline: retries after a version conflict before giving up (default 5)
         --systems a,b,…     only these systems (default all: stockhold,stockhold-rabbitmq,stockhold-cluster,naive,for-update,
                             conditional-update,sql-transaction,optimistic,redis-lock)
-        --workloads a,b,…   only these workloads (default all: race,hot,spread)
+        --workloads a,b,…   only these workloads (default all: race,hot,spread,pool)
         --pg-url URL        an existing database to create the bench database from, as user postgres
                             (default $STOCKHOLD_BENCH_PG_URL or jdbc:postgresql://127.0.0.1:5432/postgres)
         --redis HOST:PORT   Redis for the lock baseline (default 127.0.0.1:6379)
@@ -124,7 +124,7 @@ public final class FlashSaleBench {
           "optimistic",
           "redis-lock");
 
-  static final List<String> WORKLOADS = List.of("race", "hot", "spread");
+  static final List<String> WORKLOADS = List.of("race", "hot", "spread", "pool");
 
   /** The settings one run uses; {@link #from} reads them from the command's options. */
   record Settings(
@@ -338,6 +338,16 @@ public final class FlashSaleBench {
                     settings.items(),
                     settings.unitsPerItem()),
                 settings.items(),
+                settings.unitsPerItem()),
+            new Workload(
+                "pool",
+                String.format(
+                    Locale.ROOT,
+                    "pool lines: %,d SKUs × %d locations × %,d units, uniform",
+                    settings.items(),
+                    StockholdContender.POOL_LOCATIONS,
+                    Math.max(1, settings.unitsPerItem() / StockholdContender.POOL_LOCATIONS)),
+                settings.items(),
                 settings.unitsPerItem()));
   }
 
@@ -499,6 +509,11 @@ public final class FlashSaleBench {
             baselines.stream().filter(c -> c.name().equals(system)).findFirst();
         for (Workload w : workloads()) {
           String label = label(++n, phases, w, system);
+          if (w.key().equals("pool")) {
+            // Pools are Stockhold's own: a table with a row per SKU has no such line to compare.
+            results.add(PhaseResult.skipped(w, system, "no pools"));
+            continue;
+          }
           if (contender.isEmpty()) {
             out.printf("  %s  skipped: %s%n", label, redisProblem);
             results.add(PhaseResult.skipped(w, system, "skipped: " + redisProblem));
@@ -691,10 +706,13 @@ public final class FlashSaleBench {
     for (StockAudit item : audit.items()) {
       String entityId = item.persistenceId().substring(item.persistenceId().indexOf('|') + 1);
       int slash = entityId.indexOf('/');
-      long[] perItem = holds.get(entityId.substring(0, slash));
+      String location = entityId.substring(0, slash);
+      // A pool workload's units are at its pool's locations, <pool>-1 … <pool>-N: summed per SKU.
+      String pool = StockholdContender.poolOf(location);
+      long[] perItem = holds.get(pool != null ? pool : location);
       String sku = entityId.substring(slash + 1);
       if (perItem != null && sku.startsWith("item-"))
-        perItem[Integer.parseInt(sku.substring(5))] = item.holdsPlaced();
+        perItem[Integer.parseInt(sku.substring(5))] += item.holdsPlaced();
     }
     return results.stream()
         .map(
@@ -770,6 +788,25 @@ public final class FlashSaleBench {
                     h.run().latencyMillis(0.999)),
                 h.run().latencyMillis(0.99) <= 50));
       }
+    }
+
+    Optional<PhaseResult> pooled = find(results, "pool", NodeShape.EVENTS_FILE);
+    Optional<PhaseResult> located = find(results, "spread", NodeShape.EVENTS_FILE);
+    goal = "a pool line costs ≤ 2× a location line (pool vs spread reservations/s)";
+    if (pooled.isPresent() && located.isPresent()) {
+      double cost = located.get().salesPerSecond() / pooled.get().salesPerSecond();
+      targets.add(
+          new Target(
+              goal,
+              String.format(
+                  Locale.ROOT,
+                  "%,.0f/s with pool lines vs %,.0f/s with location lines = %.2f× the cost",
+                  pooled.get().salesPerSecond(),
+                  located.get().salesPerSecond(),
+                  cost),
+              cost <= 2));
+    } else if (settings.workloads().contains("pool")) {
+      targets.add(new Target(goal, "not measured", null));
     }
 
     goal = "Stockhold hot-item sales/s ≥ 50% of its read path";

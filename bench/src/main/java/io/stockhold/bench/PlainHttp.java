@@ -49,10 +49,21 @@ final class PlainHttp implements AutoCloseable {
 
   /** POSTs a JSON body; {@code headers} are extra "Name: value" lines. */
   Response post(String path, String json, String... headers) throws IOException {
+    return withBody("POST", path, json, headers);
+  }
+
+  /** PUTs a JSON body. */
+  Response put(String path, String json) throws IOException {
+    return withBody("PUT", path, json);
+  }
+
+  private Response withBody(String method, String path, String json, String... headers)
+      throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     StringBuilder head =
         new StringBuilder(160 + authorization.length() + json.length())
-            .append("POST ")
+            .append(method)
+            .append(' ')
             .append(path)
             .append(" HTTP/1.1\r\nHost: ")
             .append(host)

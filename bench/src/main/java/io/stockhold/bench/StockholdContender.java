@@ -61,6 +61,44 @@ final class StockholdContender implements Contender {
    */
   @Override
   public void stock(Workload w) throws Exception {
+    if (w.key().equals("pool")) {
+      stockPool(w);
+      return;
+    }
+    stockItems(w, location(w), w.unitsPerItem());
+  }
+
+  /** Locations a pool workload's pool lists. */
+  static final int POOL_LOCATIONS = 3;
+
+  /** The pool a location of a pool workload belongs to ({@code <pool>-<n>}), or null. */
+  static String poolOf(String location) {
+    int dash = location.lastIndexOf('-');
+    if (dash < 0 || !location.substring(0, dash).endsWith("pool")) return null;
+    return location.substring(dash + 1).matches("[1-9]") ? location.substring(0, dash) : null;
+  }
+
+  /**
+   * A pool of {@value #POOL_LOCATIONS} locations, each with a share of the workload's units of
+   * every SKU, so a pool line is filled by the first location most of the time and split near the
+   * end, as in a shop.
+   */
+  private void stockPool(Workload w) throws Exception {
+    List<String> locations = new ArrayList<>();
+    for (int i = 1; i <= POOL_LOCATIONS; i++) {
+      locations.add(location(w) + "-" + i);
+      stockItems(w, location(w) + "-" + i, Math.max(1, w.unitsPerItem() / POOL_LOCATIONS));
+    }
+    try (PlainHttp http = connection()) {
+      PlainHttp.Response r =
+          http.put(
+              "/v1/pools/" + location(w),
+              "{\"locations\":[\"" + String.join("\",\"", locations) + "\"]}");
+      if (r.status() != 200) throw new IOException("pool " + r.status() + " " + r.body());
+    }
+  }
+
+  private void stockItems(Workload w, String location, long units) throws Exception {
     AtomicInteger next = new AtomicInteger();
     List<Future<Void>> stockers = new ArrayList<>();
     int parallel = Math.min(64, w.items());
@@ -74,7 +112,7 @@ final class StockholdContender implements Contender {
                     for (int item = next.getAndIncrement();
                         item < w.items();
                         item = next.getAndIncrement()) {
-                      count(http, w, item);
+                      count(http, location, units, item);
                     }
                   }
                   return null;
@@ -89,21 +127,19 @@ final class StockholdContender implements Contender {
    * machine: its shard allocated, the item recovered, on a cold node or cluster) can be retried
    * without counting twice; for a minute at most.
    */
-  private void count(PlainHttp http, Workload w, int item)
+  private void count(PlainHttp http, String location, long units, int item)
       throws IOException, InterruptedException {
     long deadline = System.nanoTime() + 60_000_000_000L;
+    String path = "/v1/stock/" + location + "/" + Workload.sku(item);
     for (int attempt = 1; ; attempt++) {
       PlainHttp.Response r =
           http.post(
-              itemPath(w, item) + "/adjustments",
-              "{\"setOnHand\":"
-                  + w.unitsPerItem()
-                  + ",\"reason\":\"count\",\"reference\":\"bench\"}",
-              "Idempotency-Key: bench-stock-" + location(w) + "-" + item);
+              path + "/adjustments",
+              "{\"setOnHand\":" + units + ",\"reason\":\"count\",\"reference\":\"bench\"}",
+              "Idempotency-Key: bench-stock-" + location + "-" + item);
       if (r.status() == 200) return;
       if (r.status() != 503 || System.nanoTime() > deadline) {
-        throw new IOException(
-            "stocking " + itemPath(w, item) + " answered " + r.status() + " " + r.body());
+        throw new IOException("stocking " + path + " answered " + r.status() + " " + r.body());
       }
       Thread.sleep(Math.min(1000, 200L * attempt));
     }
@@ -123,7 +159,9 @@ final class StockholdContender implements Contender {
                 "/v1/reservations",
                 "{\"channel\":\"web\",\"ttlSeconds\":"
                     + HOLD_SECONDS
-                    + ",\"lines\":[{\"location\":\""
+                    + ",\"lines\":[{\""
+                    + (w.key().equals("pool") ? "pool" : "location")
+                    + "\":\""
                     + location(w)
                     + "\",\"sku\":\""
                     + Workload.sku(item)
