@@ -69,6 +69,11 @@ class FlashSaleBenchIT {
           naive.matches("[0-9][0-9,]*"),
           "naive oversold on " + workload + " is not a number: " + naive);
     }
+    // Pool lines are Stockhold's own: its row, never an oversell.
+    assertEquals(
+        "0",
+        row(rows, "pool", "stockhold").get("oversold"),
+        "Stockhold oversold on pool\n" + console);
     assertTrue(console.contains("PASS") || console.contains("MISS"), console);
     // Stockhold's group commit, from the node's meters: the hot item's writes carried requests.
     String report = Files.readString(markdown);
