@@ -183,6 +183,15 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
   /** When the batch in flight went to the ledger (System.nanoTime). */
   private long inFlightSince;
 
+  /**
+   * More holds had lapsed than one write expires: since when (System.nanoTime, 0 when not), over
+   * how many writes, and how many holds were open then; logged once they are all expired.
+   */
+  private long catchUpSince;
+
+  private int catchUpWrites;
+  private int catchUpOpenBefore;
+
   private StockItem(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
@@ -409,20 +418,49 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         .ifPresentOrElse(
             deadline -> {
               if (deadline.isAfter(now)) {
+                caughtUp();
                 timers.startSingleTimer(
                     Tick.EXPIRY_DUE,
                     Tick.EXPIRY_DUE,
                     Duration.between(now, deadline).plusMillis(1));
               } else {
                 // More lapsed holds than one write expires: the next batch takes the next ones.
+                if (catchUpSince == 0) {
+                  catchUpSince = System.nanoTime();
+                  catchUpOpenBefore = state.holds().size();
+                }
+                catchUpWrites++;
                 timers.cancel(Tick.EXPIRY_DUE);
                 expiryDue = true;
               }
             },
-            () -> timers.cancel(Tick.EXPIRY_DUE));
+            () -> {
+              caughtUp();
+              timers.cancel(Tick.EXPIRY_DUE);
+            });
     dispatch();
     armIdleTimer();
     return this;
+  }
+
+  /**
+   * The end of an expiry catch-up: how long the item's lapsed holds took to be written, which the
+   * read model and the ERP then follow.
+   */
+  private void caughtUp() {
+    if (catchUpSince == 0) return;
+    getContext()
+        .getLog()
+        .info(
+            "stock item {}: lapsed holds expired in {} ms over {} writes ({} holds open after the"
+                + " first, {} now)",
+            id,
+            (System.nanoTime() - catchUpSince) / 1_000_000,
+            catchUpWrites + 1,
+            catchUpOpenBefore,
+            state.holds().size());
+    catchUpSince = 0;
+    catchUpWrites = 0;
   }
 
   private Behavior<Command> onLedgerStopped(LedgerStopped stopped) {

@@ -5,7 +5,7 @@ import io.stockhold.access.Access;
 import io.stockhold.access.Principal;
 import io.stockhold.access.Scope;
 import io.stockhold.api.http.Problem.FieldError;
-import io.stockhold.pool.Pool;
+import io.stockhold.reservation.Pool;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;
 import io.stockhold.reservation.ReservationService;

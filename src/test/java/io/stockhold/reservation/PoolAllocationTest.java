@@ -1,11 +1,10 @@
-package io.stockhold.pool;
+package io.stockhold.reservation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.stockhold.pool.PoolAllocation.Allocated;
-import io.stockhold.pool.PoolAllocation.Short;
-import io.stockhold.reservation.ReservationLine;
+import io.stockhold.reservation.PoolAllocation.Allocated;
+import io.stockhold.reservation.PoolAllocation.Short;
 import io.stockhold.reservation.ReservationReply.ShortLine;
 import io.stockhold.stock.StockItemId;
 import java.util.List;

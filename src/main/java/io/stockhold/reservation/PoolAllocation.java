@@ -1,6 +1,5 @@
-package io.stockhold.pool;
+package io.stockhold.reservation;
 
-import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply.ShortLine;
 import io.stockhold.stock.StockItemId;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.stockhold.pool;
+package io.stockhold.reservation;
 
 import java.util.List;
 

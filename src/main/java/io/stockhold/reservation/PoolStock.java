@@ -1,6 +1,5 @@
-package io.stockhold.pool;
+package io.stockhold.reservation;
 
-import io.stockhold.reservation.ReservationLine;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply;
