@@ -104,7 +104,7 @@ public final class StockholdNode implements AutoCloseable {
             : Optional.empty();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
     // Every table this node creates where missing is created under the lock: the journal's, the
-    // projections', the read model's, the ERP's, the keys'.
+    // projections', the read model's, the ERP's, the keys', the pools'.
     Storage.SchemaLock schema = storage.lockSchema();
     try {
       Storage.createTables(system);
@@ -130,6 +130,7 @@ public final class StockholdNode implements AutoCloseable {
       system.getWhenTerminated().thenRun(readModel::close);
       StockLevelProjection.init(system, readModel);
       Access access = access(system, full, readModel, master, clock);
+      Pools pools = pools(system, full, readModel, clock);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
       ErpLag erpLag =
@@ -157,7 +158,7 @@ public final class StockholdNode implements AutoCloseable {
           new ReservationService(
               items,
               new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")),
-              pools(system, full, readModel, clock));
+              pools);
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
       metrics.pollShards(
           system,

@@ -88,6 +88,7 @@ class UnauthenticatedIT {
     private static final Pattern PATH_PARAMETER = Pattern.compile("\\{([^}]+)}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String LOCATION = "unauth";
+    private static final String POOL = "unauth-pool";
     private static final String SKU = "guarded";
     private static final Duration AWAIT = Duration.ofSeconds(20);
 
@@ -136,6 +137,8 @@ class UnauthenticatedIT {
       assertEquals(201, held.status(), held.toString());
       reservationId = held.json().get("reservationId").asText();
       liveKeyId = keyId(createKey("live", null));
+      Response pooled = master.put("/v1/pools/" + POOL, "{\"locations\":[\"" + LOCATION + "\"]}");
+      assertEquals(200, pooled.status(), pooled.toString());
 
       Response served = anonymous.get("/v1/openapi.yaml");
       assertEquals(200, served.status(), "the document needs no key: " + served);
@@ -199,7 +202,8 @@ class UnauthenticatedIT {
           master.level(LOCATION, SKU).toString(),
           master.get("/v1/stock/" + LOCATION + "/" + SKU + "/history?limit=1000").toString(),
           master.get("/v1/reservations/" + reservationId).toString(),
-          master.get("/v1/keys").toString());
+          master.get("/v1/keys").toString(),
+          master.get("/v1/pools/" + POOL).toString());
     }
 
     // ---------------------------------------------------------------------------- REST
@@ -236,7 +240,16 @@ class UnauthenticatedIT {
     private String concrete(Operation op) {
       Map<String, String> values =
           Map.of(
-              "location", LOCATION, "sku", SKU, "reservationId", reservationId, "keyId", liveKeyId);
+              "location",
+              LOCATION,
+              "sku",
+              SKU,
+              "reservationId",
+              reservationId,
+              "keyId",
+              liveKeyId,
+              "pool",
+              POOL);
       Matcher m = PATH_PARAMETER.matcher(op.path());
       StringBuilder path = new StringBuilder();
       while (m.find()) {
@@ -300,7 +313,9 @@ class UnauthenticatedIT {
               "releaseReservation",
               "extendReservation",
               "createKey",
-              "revokeKey");
+              "revokeKey",
+              "putPool",
+              "deletePool");
       assertTrue(
           ids.containsAll(changing),
           "the walk reaches every operation that would change something: " + ids);
