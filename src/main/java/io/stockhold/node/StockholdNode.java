@@ -256,22 +256,7 @@ public final class StockholdNode implements AutoCloseable {
       Clock clock)
       throws SQLException {
     KeyRing keys = KeyRing.open(database, clock);
-    Duration every = config.getDuration("stockhold.auth.refresh-interval");
-    system
-        .scheduler()
-        .scheduleWithFixedDelay(
-            every,
-            every,
-            () -> {
-              try {
-                keys.refresh();
-              } catch (SQLException e) {
-                LOG.warn(
-                    "Could not read the API keys again (the last ones read stay): {}",
-                    e.getMessage());
-              }
-            },
-            system.dispatchers().lookup(DispatcherSelector.blocking()));
+    readAgain(system, config, "the API keys", keys::refresh);
     if (master.isEmpty()) {
       LOG.warn(
           "STOCKHOLD_AUTH=off: every call on the API port is served to anybody, with every scope."
@@ -284,8 +269,22 @@ public final class StockholdNode implements AutoCloseable {
   /** The pools: a table read again as often as the keys, so every node soon knows another's. */
   private static Pools pools(ActorSystem<?> system, Config config, DataSource database, Clock clock)
       throws SQLException {
-    var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    Pools pools = Pools.open(database, blocking, clock);
+    Pools pools =
+        Pools.open(database, system.dispatchers().lookup(DispatcherSelector.blocking()), clock);
+    readAgain(system, config, "the pools", pools::refresh);
+    return pools;
+  }
+
+  /** A table every node mirrors in memory: what to read again from it. */
+  private interface Reread {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Reads {@code what} again every {@code stockhold.auth.refresh-interval}, on the blocking
+   * dispatcher; a failed read keeps what was read last.
+   */
+  private static void readAgain(ActorSystem<?> system, Config config, String what, Reread read) {
     Duration every = config.getDuration("stockhold.auth.refresh-interval");
     system
         .scheduler()
@@ -294,14 +293,13 @@ public final class StockholdNode implements AutoCloseable {
             every,
             () -> {
               try {
-                pools.refresh();
+                read.run();
               } catch (SQLException e) {
                 LOG.warn(
-                    "Could not read the pools again (the last ones read stay): {}", e.getMessage());
+                    "Could not read {} again (the last ones read stay): {}", what, e.getMessage());
               }
             },
-            blocking);
-    return pools;
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   public ActorSystem<Void> system() {

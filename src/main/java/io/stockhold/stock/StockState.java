@@ -891,28 +891,15 @@ public record StockState(
         hold.customerId() == null
             ? customers
             : customers.hold(hold.customerId(), units, at, rules.customerWindow());
-    return new StockState(
-        location,
-        sku,
-        stocked,
-        onHand,
-        reserved,
-        safetyStock,
-        reorderPoint,
-        reorderQuantity,
-        lowStockSignalled,
-        shortageSignalled,
-        holds,
-        deadlines,
-        finishedHolds,
-        adjustments,
-        sales,
-        rules,
-        byChannel,
-        byCustomer);
+    return withHolders(byChannel, byCustomer);
   }
 
   private StockState withCustomers(Customers customers) {
+    return withHolders(heldByChannel, customers);
+  }
+
+  /** The same books with other counts of who holds what. */
+  private StockState withHolders(IdMap<Long> heldByChannel, Customers customers) {
     return new StockState(
         location,
         sku,
