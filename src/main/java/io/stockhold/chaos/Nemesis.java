@@ -206,7 +206,10 @@ final class Nemesis {
         Duration.between(ready, ordinary).toMillis() / 1000.0);
   }
 
-  /** When {@code item} first answered a read, or a reserve of one unit, with a 2xx. */
+  /**
+   * When {@code item} first answered a read with a 2xx, or decided a reserve of one unit (held or
+   * sold out).
+   */
   private Instant firstAnswer(Line item, boolean reserve) throws Exception {
     String path = reserve ? "/v1/reservations" : "/v1/stock/" + item.location() + "/" + item.sku();
     long giveUp = System.nanoTime() + Duration.ofMinutes(2).toNanos();
@@ -231,7 +234,9 @@ final class Nemesis {
       try {
         int status =
             http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        if (status / 100 == 2) return Instant.now();
+        // The item decided: held, or sold out (the shoppers may have taken every unit of an
+        // ordinary item by then; a 409 is as much the item's answer as a 201).
+        if (status / 100 == 2 || (reserve && status == 409)) return Instant.now();
       } catch (IOException notYet) {
         // the node is still starting its routes
       }
