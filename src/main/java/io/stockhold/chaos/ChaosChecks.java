@@ -38,6 +38,11 @@ final class ChaosChecks {
           + ": "
           + figures;
     }
+
+    /** The same verdict with a note before its figures. */
+    Check withNote(String note) {
+      return new Check(number, name, pass, reportOnly, note + "; " + figures);
+    }
   }
 
   /** A fault as it was run: when it was injected and healed, and what happened. */
@@ -89,6 +94,11 @@ final class ChaosChecks {
 
     Fate(String item) {
       this.item = item;
+    }
+
+    @Override
+    public String toString() {
+      return item + " placed " + placed + ", committed " + committed + ", ended " + ended;
     }
   }
 
@@ -257,7 +267,7 @@ final class ChaosChecks {
         }
         yield eachLineOnce
             ? "unanswered, applied once"
-            : "FAIL unanswered " + id + " " + current.keySet();
+            : "FAIL unanswered " + id + " of " + op.lines().size() + " lines " + current.values();
       }
     };
   }

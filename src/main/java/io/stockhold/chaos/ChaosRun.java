@@ -67,6 +67,9 @@ public final class ChaosRun {
   private static final int SHOPPERS = 12;
   private static final Duration SETTLE = Duration.ofSeconds(5);
 
+  /** How long after the load stops every write must be settled in the journal. */
+  private static final Duration SETTLED_WITHIN = Duration.ofSeconds(90);
+
   private final Settings settings;
   private final PrintStream out;
   private final String runId = UUID.randomUUID().toString().substring(0, 8);
@@ -222,17 +225,25 @@ public final class ChaosRun {
           shoppers.operations(),
           shoppers.unknownOutcomes());
 
+      List<Operation> history = History.read(historyFile);
+      Duration settled = awaitSettledWrites(history, dbUrl, dbUser);
       Convergence convergence = awaitReadModel(nodes, key[0]);
 
       ChaosChecks.Journal journal = readJournal(dbUrl, dbUser);
       Set<String> ids = new HashSet<>();
       long duplicates = drainCheckQueue(amqpUri, checkQueue, journal, ids);
-      List<Operation> history = History.read(historyFile);
 
       List<Check> checks =
           List.of(
               ChaosChecks.invariants(journal),
-              ChaosChecks.acknowledgedWrites(history, journal),
+              ChaosChecks.acknowledgedWrites(history, journal)
+                  .withNote(
+                      settled == null
+                          ? "not settled within " + SETTLED_WITHIN.toSeconds() + " s of quiet"
+                          : String.format(
+                              Locale.ROOT,
+                              "settled %.1f s after the load stopped",
+                              settled.toMillis() / 1000.0)),
               ChaosChecks.committedWithinStocked(journal),
               ChaosChecks.erpComplete(journal, ids, duplicates),
               ChaosChecks.readModel(convergence.after(), convergence.detail()),
@@ -255,6 +266,35 @@ public final class ChaosRun {
         if (postgres != null) postgres.keep();
         out.println("kept the run's own PostgreSQL and RabbitMQ running (--keep)");
       }
+    }
+  }
+
+  /**
+   * Waits until every write is settled in the journal, {@link #SETTLED_WITHIN} at most from now
+   * (the load has stopped), and says how long it took (null: not within it). A cart whose answer a
+   * crash cut off is work in progress: its saga holds the rest of its lines or gives back the ones
+   * it held once its shard has started again, which after a restart of the whole cluster takes as
+   * long as the nodes take to load what their shards remember. Only such work can settle: an
+   * acknowledged write missing from the journal, or a refused one in it, never does.
+   */
+  private Duration awaitSettledWrites(List<Operation> history, String dbUrl, String dbUser)
+      throws Exception {
+    Instant quiet = Instant.now();
+    Instant deadline = quiet.plus(SETTLED_WITHIN);
+    for (int look = 1; ; look++) {
+      Check writes = ChaosChecks.acknowledgedWrites(history, readJournal(dbUrl, dbUser));
+      Duration after = Duration.between(quiet, Instant.now());
+      if (writes.pass()) {
+        out.printf(
+            Locale.ROOT,
+            "every write settled in the journal: look %d, %.1f s after the load stopped%n",
+            look,
+            after.toMillis() / 1000.0);
+        return after;
+      }
+      if (Instant.now().isAfter(deadline)) return null;
+      if (look == 1) out.printf("waiting for work in progress to settle: %s%n", writes.figures());
+      Thread.sleep(2_000);
     }
   }
 
