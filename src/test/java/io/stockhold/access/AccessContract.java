@@ -251,6 +251,18 @@ abstract class AccessContract {
     assertEquals(5, level.path("onHand").asLong(), "the refused adjustment changed nothing");
   }
 
+  @Test
+  void aKeyThatMayNotReserveLearnsNothingOfPools() throws Exception {
+    String reader = newKey("stock:read", null, null);
+    String body =
+        "{\"channel\":\"web\",\"lines\":[{\"pool\":\"no-such-pool\",\"sku\":\"tv\",\"quantity\":1}]}";
+    Answer cart = call(reader, "POST", "/v1/reservations", body);
+    assertEquals(
+        403, cart.status(), "refused for its scope, not told the pool is missing: " + cart);
+    assertEquals(
+        "this key lacks the scope reservations:write", cart.body().path("detail").asText());
+  }
+
   // ------------------------------------------------------------------ locations
 
   @Test

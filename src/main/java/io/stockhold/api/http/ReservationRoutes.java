@@ -124,27 +124,32 @@ final class ReservationRoutes extends ApiDirectives {
 
   /**
    * Holds {@code request} for a key allowed every location a line names, and every location of
-   * every pool a line names (403 otherwise), or nothing is held.
+   * every pool a line names (403 otherwise), or nothing is held. A pool that does not exist is a
+   * 404 only for a key that may reserve at all, so that pool names are not shown to others.
    */
   private Route reserve(NewReservation request, Optional<String> key, Map<String, Pool> pools) {
     List<String> locations = new ArrayList<>();
+    String missing = null;
     for (ReservationLine line : request.lines()) {
       if (!line.unallocated()) {
         locations.add(line.location());
-        continue;
+      } else if (pools.containsKey(line.pool())) {
+        locations.addAll(pools.get(line.pool()).locations());
+      } else if (missing == null) {
+        missing = line.pool();
       }
-      Pool pool = pools.get(line.pool());
-      if (pool == null) {
-        return completeProblem(
-            Problem.from(
-                new StockReply.Rejected(Rejection.POOL_NOT_FOUND, "no pool " + line.pool(), 0)));
-      }
-      locations.addAll(pool.locations());
     }
+    String unknownPool = missing;
     return allowed(
         Scope.RESERVATIONS_WRITE,
         locations,
-        principal -> answer(reservations.reserve(request, key, defaultTtl, principal), 201));
+        principal ->
+            unknownPool != null
+                ? completeProblem(
+                    Problem.from(
+                        new StockReply.Rejected(
+                            Rejection.POOL_NOT_FOUND, "no pool " + unknownPool, 0)))
+                : answer(reservations.reserve(request, key, defaultTtl, principal), 201));
   }
 
   private static NewReservation read(JsonNode body, List<FieldError> errors) {
