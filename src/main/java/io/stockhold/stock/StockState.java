@@ -260,8 +260,9 @@ public record StockState(
    */
   private final class Lapsed {
     long units;
-    final Map<String, Long> byChannel = new HashMap<>();
-    final Map<String, Long> byCustomer = new HashMap<>();
+    // Empty and never added to for an item without rules: most items, on every request.
+    final Map<String, Long> byChannel = rules.any() ? new HashMap<>() : Map.of();
+    final Map<String, Long> byCustomer = rules.any() ? new HashMap<>() : Map.of();
 
     void add(Hold h, long sign) {
       units += sign * h.quantity();
