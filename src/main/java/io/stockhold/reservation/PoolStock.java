@@ -7,6 +7,7 @@ import io.stockhold.stock.StockReply.Level;
 import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockState;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -38,21 +39,15 @@ public final class PoolStock {
    * (null) for anyone, units kept for channels included.
    */
   public CompletionStage<Summary> of(Pool pool, String sku, String channel) {
-    Map<StockItemId, CompletableFuture<Long>> asked = new LinkedHashMap<>();
-    for (String location : pool.locations()) {
-      StockItemId item = new StockItemId(location, sku);
-      asked.put(item, available(item, channel));
-    }
-    return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
+    List<StockItemId> items = new ArrayList<>();
+    for (String location : pool.locations()) items.add(new StockItemId(location, sku));
+    return availableAt(items, channel)
         .thenApply(
-            done -> {
+            available -> {
               List<AtLocation> locations = new ArrayList<>();
-              long total = 0;
-              for (var e : asked.entrySet()) {
-                long units = e.getValue().join();
-                locations.add(new AtLocation(e.getKey().location(), units));
-                total += units;
-              }
+              available.forEach(
+                  (item, units) -> locations.add(new AtLocation(item.location(), units)));
+              long total = locations.stream().mapToLong(AtLocation::available).sum();
               return new Summary(pool.poolId(), sku, total, List.copyOf(locations));
             });
   }
@@ -67,14 +62,20 @@ public final class PoolStock {
         wanted.add(new StockItemId(location, line.sku()));
       }
     }
+    return availableAt(wanted, channel);
+  }
+
+  /** Asks every item at once; the answers in the order given. */
+  private CompletionStage<Map<StockItemId, Long>> availableAt(
+      Collection<StockItemId> wanted, String channel) {
     Map<StockItemId, CompletableFuture<Long>> asked = new LinkedHashMap<>();
     for (StockItemId item : wanted) asked.put(item, available(item, channel));
     return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
         .thenApply(
             done -> {
-              Map<StockItemId, Long> out = new LinkedHashMap<>();
-              asked.forEach((item, units) -> out.put(item, units.join()));
-              return out;
+              Map<StockItemId, Long> answers = new LinkedHashMap<>();
+              asked.forEach((item, units) -> answers.put(item, units.join()));
+              return answers;
             });
   }
 
