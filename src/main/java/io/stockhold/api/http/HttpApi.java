@@ -8,6 +8,7 @@ import io.stockhold.stock.StockItems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
@@ -168,6 +169,24 @@ public final class HttpApi extends AllDirectives {
                             "invalid-request",
                             bad.status().reason(),
                             bad.info().summary())
+                        .toResponse());
+              }
+              if (causedBy(failure, SQLException.class)) {
+                // The database is down or refused the statement: a retry may well succeed.
+                LOG.warn(
+                    "{} {} {} failed on the database: {}",
+                    requestId,
+                    request.method().value(),
+                    request.getUri().path(),
+                    failure.toString());
+                return complete(
+                    Problem.of(
+                            503,
+                            "unavailable",
+                            "Temporarily unavailable",
+                            "the database did not take the change; retry (request id "
+                                + requestId
+                                + ")")
                         .toResponse());
               }
               LOG.error(

@@ -193,7 +193,7 @@ final class KeyRoutes extends ApiDirectives {
     return new NewKey(name, scopes, locations, expiresAt, requestsPerSecond);
   }
 
-  /** A database call on the blocking pool; a failure fails the request (500, logged). */
+  /** A database call on the blocking pool; a database failure answers 503 (logged). */
   private interface Call<T> {
     T run() throws Exception;
   }
