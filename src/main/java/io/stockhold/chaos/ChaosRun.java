@@ -155,7 +155,7 @@ public final class ChaosRun {
       Path historyFile = dir.resolve("history.jsonl");
       List<FaultWindow> windows = new ArrayList<>();
       Instant started;
-      Shoppers shoppers;
+      Shoppers shoppers = null;
       try (History history = History.create(historyFile)) {
         shoppers = new Shoppers(runId, key[0], key[1], nodes.httpPorts(), catalogue, history);
         shoppers.stockAll();
@@ -218,6 +218,8 @@ public final class ChaosRun {
         shopping.join();
         progress.interrupt();
         progress.join();
+      } finally {
+        if (shoppers != null) shoppers.close();
       }
       out.printf(
           Locale.ROOT,
@@ -482,7 +484,7 @@ public final class ChaosRun {
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
                         "{\"name\":\"chaos shoppers\",\"scopes\":[\"reservations:write\","
-                            + "\"reservations:read\",\"stock:read\",\"stock:write\"]}"))
+                            + "\"reservations:read\",\"stock:read\",\"stock:write\",\"pos\"]}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     if (created.statusCode() != 201) {

@@ -1,6 +1,11 @@
 package io.stockhold.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.stockhold.api.grpc.v1.PointOfSaleClient;
+import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.chaos.History.Line;
 import io.stockhold.chaos.History.Operation;
 import io.stockhold.chaos.History.Outcome;
@@ -15,8 +20,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.grpc.GrpcClientSettings;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The clients of a chaos run: shoppers that do what shops do — hold one unit or a cart of several
@@ -25,7 +36,7 @@ import java.util.concurrent.atomic.LongAdder;
  * joining) is retried with the same key at the next node, a few times; what it finally got goes to
  * the history.
  */
-final class Shoppers {
+final class Shoppers implements AutoCloseable {
 
   /** The catalogue: {@code locations} × {@code skus} items, each stocked at the start. */
   record Catalogue(List<String> locations, int skus, long initialUnits) {
@@ -45,10 +56,22 @@ final class Shoppers {
   /** What the shoppers do, for the report. */
   static final String MIX =
       "35% single holds (1–2 units), 15% two-line carts, 20% commits, 12% releases, 6% extends"
-          + " (60 s), 6% receipts (+1–3 units), 6% reads; holds of 20–90 s";
+          + " (60 s), 6% receipts (+1–3 units), 3% POS offline sales (1 unit, gRPC), 3% reads;"
+          + " holds of 20–90 s";
 
   private static final int ATTEMPTS = 4;
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(8);
+
+  /** gRPC statuses that decided nothing: the sale is sent again. */
+  private static final Set<Status.Code> UNDECIDED =
+      Set.of(
+          Status.Code.UNAVAILABLE,
+          Status.Code.DEADLINE_EXCEEDED,
+          Status.Code.UNKNOWN,
+          Status.Code.INTERNAL,
+          Status.Code.CANCELLED,
+          Status.Code.RESOURCE_EXHAUSTED,
+          Status.Code.UNAUTHENTICATED);
 
   /** 409s that decided nothing yet: ask again. */
   private static final Set<String> NOT_DECIDED = Set.of("request-in-progress");
@@ -82,6 +105,14 @@ final class Shoppers {
     this.catalogue = catalogue;
     this.history = history;
   }
+
+  /**
+   * POS terminals: a gRPC client per node, on an actor system of the shoppers' own (made at the
+   * first sale).
+   */
+  private ActorSystem tills;
+
+  private final List<PointOfSaleClient> pos = new ArrayList<>();
 
   long operations() {
     return ops.get();
@@ -120,6 +151,107 @@ final class Shoppers {
     for (Thread t : threads) t.join();
   }
 
+  /** Closes the POS terminals' clients. */
+  @Override
+  public synchronized void close() {
+    if (tills == null) return;
+    for (PointOfSaleClient client : pos) client.close();
+    tills.terminate();
+    tills = null;
+  }
+
+  private synchronized PointOfSaleClient till(int node) {
+    if (tills == null) {
+      // Local only: the harness is no cluster member.
+      tills =
+          ActorSystem.create(
+              "chaos-tills",
+              ConfigFactory.parseString("pekko.actor.provider = local")
+                  .withFallback(ConfigFactory.load()));
+      for (int port : httpPorts) {
+        pos.add(
+            PointOfSaleClient.create(
+                GrpcClientSettings.connectToServiceAt("127.0.0.1", port, tills).withTls(false),
+                tills));
+      }
+    }
+    return pos.get(node);
+  }
+
+  /**
+   * A till syncs one sale it made offline (gRPC SyncOfflineSales), retried with the same sale id at
+   * the next node when no summary comes back: applied, a duplicate or oversold count as done (the
+   * item recorded it), rejected as refused.
+   */
+  private void offlineSale(Line item) {
+    long number = ops.incrementAndGet();
+    String saleId = runId + "-" + number;
+    Pos.OfflineSale sale =
+        Pos.OfflineSale.newBuilder()
+            .setSaleId(saleId)
+            .setTerminalId("chaos-till")
+            .setLocation(item.location())
+            .setSku(item.sku())
+            .setQuantity(item.quantity())
+            .setSoldAtEpochMs(System.currentTimeMillis())
+            .build();
+    Instant callAt = Instant.now();
+    int node = (int) Math.floorMod(callAt.toEpochMilli() + saleId.hashCode(), httpPorts.size());
+    Outcome outcome = Outcome.UNKNOWN;
+    String detail = null;
+    int attempt = 0;
+    while (attempt < ATTEMPTS) {
+      attempt++;
+      try {
+        Pos.SyncSummary summary =
+            till(node)
+                .syncOfflineSales()
+                .addHeader("authorization", "Bearer " + apiKey)
+                .invoke(Source.single(sale))
+                .toCompletableFuture()
+                .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        detail = summary.toString().replace('\n', ' ').trim();
+        outcome = summary.getRejected() == 1 ? Outcome.REFUSED : Outcome.OK;
+        break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (ExecutionException | TimeoutException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        detail = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        if (cause instanceof StatusRuntimeException refused
+            && !UNDECIDED.contains(refused.getStatus().getCode())) {
+          outcome = Outcome.REFUSED;
+          break;
+        }
+      }
+      node = (node + 1) % httpPorts.size();
+      try {
+        Thread.sleep(300L * attempt);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (outcome == Outcome.UNKNOWN) unknown.increment();
+    history.record(
+        new Operation(
+            number,
+            "sale",
+            node + 1,
+            saleId,
+            keyId,
+            null,
+            List.of(item),
+            item.quantity(),
+            callAt,
+            Instant.now(),
+            outcome,
+            outcome == Outcome.UNKNOWN ? 0 : 200,
+            attempt,
+            detail));
+  }
+
   /** The shoppers finish the operation they are in and stop. */
   void stop() {
     stopped = true;
@@ -147,6 +279,8 @@ final class Shoppers {
       } else if (dice < 94) {
         Line item = anyItem(random, 1);
         adjust(item.location(), item.sku(), 1 + random.nextInt(3));
+      } else if (dice < 97) {
+        offlineSale(anyItem(random, 1));
       } else {
         Line item = anyItem(random, 1);
         read(item);

@@ -30,7 +30,10 @@ class ChaosChecksTest {
   private static final String PID = "StockItem|chaos-a/sku-00";
   private static final Instant T = Instant.parse("2026-12-07T12:00:00Z");
 
-  /** A run in miniature: stocked with 5, one hold committed, one refused, one unanswered. */
+  /**
+   * A run in miniature: stocked with 5, one hold committed, one refused, one unanswered, one unit
+   * sold offline.
+   */
   private final List<Operation> history = new ArrayList<>();
 
   private final List<StockEvent> events = new ArrayList<>();
@@ -52,6 +55,9 @@ class ChaosChecksTest {
     Operation unanswered = op(5, "hold", "k-5", null, Outcome.UNKNOWN, null);
     history.add(unanswered);
     events.add(placed(ChaosChecks.reservationId(unanswered), 2, 3, 2));
+    history.add(op(6, "sale", "s-6", null, Outcome.OK, 1L));
+    events.add(
+        new StockEvent.OfflineSaleRecorded("chaos-a", "sku-00", "s-6", "till", 1, T, 2, 2, 0, T));
   }
 
   @Test
@@ -68,6 +74,7 @@ class ChaosChecksTest {
     var writes = ChaosChecks.acknowledgedWrites(read, journal);
     assertTrue(writes.pass(), writes.line());
     assertTrue(writes.figures().contains("hold unanswered, applied once 1"), writes.line());
+    assertTrue(writes.figures().contains("sale acknowledged, journaled once 1"), writes.line());
     assertTrue(ChaosChecks.committedWithinStocked(journal).pass());
     assertTrue(ChaosChecks.erpComplete(journal, allIds(events.size()), 0).pass());
   }
@@ -98,6 +105,21 @@ class ChaosChecksTest {
     var check = ChaosChecks.acknowledgedWrites(history, journal(planted));
     assertFalse(check.pass(), check.line());
     assertTrue(check.line().contains("refused hold"), check.line());
+  }
+
+  @Test
+  void anOfflineSaleRecordedTwiceOrNotAtAllFails() {
+    List<StockEvent> twice = new ArrayList<>(events);
+    twice.add(twice.getLast());
+    var check = ChaosChecks.acknowledgedWrites(history, journal(twice));
+    assertFalse(check.pass(), check.line());
+    assertTrue(check.line().contains("acknowledged sale, journaled 2"), check.line());
+
+    List<StockEvent> lost = new ArrayList<>(events);
+    lost.removeLast();
+    check = ChaosChecks.acknowledgedWrites(history, journal(lost));
+    assertFalse(check.pass(), check.line());
+    assertTrue(check.line().contains("acknowledged sale, journaled 0"), check.line());
   }
 
   @Test
