@@ -226,12 +226,7 @@ final class Shoppers implements AutoCloseable {
         }
       }
       node = (node + 1) % httpPorts.size();
-      try {
-        Thread.sleep(300L * attempt);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+      if (!backOff(attempt)) break;
     }
     if (outcome == Outcome.UNKNOWN) unknown.increment();
     history.record(
@@ -250,6 +245,17 @@ final class Shoppers implements AutoCloseable {
             outcome == Outcome.UNKNOWN ? 0 : 200,
             attempt,
             detail));
+  }
+
+  /** A pause that grows with each attempt; false when interrupted. */
+  private static boolean backOff(int attempt) {
+    try {
+      Thread.sleep(300L * attempt);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** The shoppers finish the operation they are in and stop. */
@@ -435,12 +441,7 @@ final class Shoppers implements AutoCloseable {
       }
       // No deciding answer: the next node, after a pause that grows with each attempt.
       node = (node + 1) % httpPorts.size();
-      try {
-        Thread.sleep(300L * attempt);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+      if (!backOff(attempt)) break;
     }
     if (outcome == Outcome.UNKNOWN) unknown.increment();
     Operation op =
