@@ -240,7 +240,8 @@ public final class ChaosRun {
       List<Check> checks =
           List.of(
               ChaosChecks.invariants(journal),
-              ChaosChecks.acknowledgedWrites(history, journal)
+              settled
+                  .writes()
                   .withNote(
                       settled.after() == null
                           ? "not settled within " + SETTLED_WITHIN.toSeconds() + " s of quiet"
@@ -295,16 +296,19 @@ public final class ChaosRun {
             "every write settled in the journal: look %d, %.1f s after the load stopped%n",
             look,
             after.toMillis() / 1000.0);
-        return new Settled(journal, after);
+        return new Settled(journal, writes, after);
       }
-      if (Instant.now().isAfter(deadline)) return new Settled(journal, null);
+      if (Instant.now().isAfter(deadline)) return new Settled(journal, writes, null);
       if (look == 1) out.printf("waiting for work in progress to settle: %s%n", writes.figures());
       Thread.sleep(2_000);
     }
   }
 
-  /** The journal as last read, and how long after the load stopped it settled (null: not). */
-  private record Settled(ChaosChecks.Journal journal, Duration after) {}
+  /**
+   * The journal as last read, check 2 over it, and how long after the load stopped the writes
+   * settled (null: not).
+   */
+  private record Settled(ChaosChecks.Journal journal, Check writes, Duration after) {}
 
   /** How long after the load stopped the read model equaled the items (null: not within 10 s). */
   private record Convergence(Duration after, String detail) {}

@@ -91,6 +91,14 @@ final class Shoppers implements AutoCloseable {
           .connectTimeout(Duration.ofSeconds(2))
           .build();
 
+  /**
+   * POS terminals: a gRPC client per node, on an actor system of the shoppers' own (made at the
+   * first sale).
+   */
+  private ActorSystem tills;
+
+  private final List<PointOfSaleClient> pos = new ArrayList<>();
+
   Shoppers(
       String runId,
       String apiKey,
@@ -105,14 +113,6 @@ final class Shoppers implements AutoCloseable {
     this.catalogue = catalogue;
     this.history = history;
   }
-
-  /**
-   * POS terminals: a gRPC client per node, on an actor system of the shoppers' own (made at the
-   * first sale).
-   */
-  private ActorSystem tills;
-
-  private final List<PointOfSaleClient> pos = new ArrayList<>();
 
   long operations() {
     return ops.get();
