@@ -184,9 +184,7 @@ public final class HttpApi extends AllDirectives {
                             503,
                             "unavailable",
                             "Temporarily unavailable",
-                            "the database did not take the change; retry (request id "
-                                + requestId
-                                + ")")
+                            "the database did not answer; retry (request id " + requestId + ")")
                         .toResponse());
               }
               LOG.error(
