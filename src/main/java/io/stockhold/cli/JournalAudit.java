@@ -56,6 +56,7 @@ public final class JournalAudit {
             audit.check(sequenceNr, event);
           }
         });
+    audits.forEach(StockAudit::finish);
     return new Report(audits);
   }
 

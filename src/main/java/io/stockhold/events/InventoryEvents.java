@@ -2,11 +2,14 @@ package io.stockhold.events;
 
 import io.stockhold.stock.SellingRules;
 import io.stockhold.stock.StockEvent;
+import io.stockhold.stock.StockEvent.BackorderFilled;
+import io.stockhold.stock.StockEvent.HoldBackordered;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
 import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
+import io.stockhold.stock.StockEvent.IncomingRecorded;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
 import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
@@ -79,6 +82,13 @@ public final class InventoryEvents {
         m.put("delta", e.delta());
         m.put("reason", e.reason());
         if (e.reference() != null) m.put("reference", e.reference());
+        if (e.incomingId() != null) {
+          m.put("incomingId", e.incomingId());
+          m.put("incomingExpected", e.incomingExpected());
+          m.put("incomingLeft", e.incomingLeft());
+          // more than expected when positive; fewer (the rest still on its way) when negative
+          m.put("difference", e.delta() - e.incomingExpected());
+        }
       }
       case PolicyChanged e -> {
         m.put("safetyStock", e.safetyStock());
@@ -89,6 +99,10 @@ public final class InventoryEvents {
         if (rules.limitsCustomers()) {
           m.put("maxPerCustomer", rules.maxPerCustomer());
           m.put("customerWindowSeconds", rules.customerWindowSeconds());
+        }
+        if (rules.takesBackorders()) {
+          m.put("backorderLimit", rules.backorderLimit());
+          m.put("preorder", rules.preorder());
         }
       }
       case HoldPlaced e -> {
@@ -110,6 +124,25 @@ public final class InventoryEvents {
         m.put("reorderQuantity", e.reorderQuantity());
       }
       case ShortageDetected e -> m.put("shortBy", e.shortBy());
+      case IncomingRecorded e -> {
+        m.put("incomingId", e.incomingId());
+        m.put("quantity", e.quantity());
+        m.put("expectedAt", time(e.expectedAt()));
+        if (e.reference() != null) m.put("reference", e.reference());
+        m.put("incoming", e.incoming());
+      }
+      case HoldBackordered e -> {
+        hold(m, e.holdId(), e.reservationId(), e.quantity());
+        m.put("channel", e.channel());
+        m.put("ttlSeconds", e.ttlSeconds());
+        m.put("backordered", e.backordered());
+        if (e.customerId() != null) m.put("customerId", e.customerId());
+      }
+      case BackorderFilled e -> {
+        hold(m, e.holdId(), e.reservationId(), e.quantity());
+        m.put("expiresAt", time(e.expiresAt()));
+        m.put("backordered", e.backordered());
+      }
       case OfflineSaleRecorded e -> {
         m.put("saleId", e.saleId());
         m.put("terminalId", e.terminalId());

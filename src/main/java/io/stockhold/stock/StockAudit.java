@@ -1,10 +1,13 @@
 package io.stockhold.stock;
 
+import io.stockhold.stock.StockEvent.BackorderFilled;
+import io.stockhold.stock.StockEvent.HoldBackordered;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
 import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
+import io.stockhold.stock.StockEvent.IncomingRecorded;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
 import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
@@ -14,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,7 +28,10 @@ import java.util.Set;
  * active holds, in constant time per event) equal to the event's, every hold ended at most once and
  * never committed after its deadline, the quantities each event carries equal to the replayed ones,
  * sequence numbers without a gap; on items with channel or customer rules, no hold took units kept
- * for another channel and no customer went above the limit.
+ * for another channel and no customer went above the limit. Backorders: none accepted beyond the
+ * item's limit (plus the units incoming, with preorders), filled in arrival order and only with
+ * free units, none left waiting while its units were free, and no new hold took units they wait
+ * for.
  */
 public final class StockAudit {
 
@@ -53,6 +60,16 @@ public final class StockAudit {
   private long safetyStock;
   private SellingRules rules = SellingRules.NONE;
 
+  /** Waiting backorders' units by hold id, in arrival order. */
+  private final LinkedHashMap<String, Long> waiting = new LinkedHashMap<>();
+
+  private long backordered;
+
+  /** Open incoming entries' units by id. */
+  private final Map<String, Long> incoming = new HashMap<>();
+
+  private long incomingTotal;
+
   /** Commits of holds that named a customer, oldest first. */
   private final List<Purchase> purchases = new ArrayList<>();
 
@@ -73,9 +90,23 @@ public final class StockAudit {
       violate(sequenceNr, "sequence number follows " + lastSequenceNr);
     }
     lastSequenceNr = sequenceNr;
+    // Fills follow the change that freed their units; once the next change comes, the first
+    // backorder must not fit in the free units, or it was left waiting.
+    if (!(event instanceof BackorderFilled)) checkNoneLeftWaiting(sequenceNr);
     switch (event) {
       case StockAdjusted e -> {
         onHand += e.delta();
+        if (e.incomingId() != null) {
+          Long expected = incoming.get(e.incomingId());
+          if (expected == null) {
+            violate(sequenceNr, "receipt for incoming " + e.incomingId() + " that is not open");
+          } else {
+            long left = Math.max(0, expected - e.delta());
+            if (left == 0) incoming.remove(e.incomingId());
+            else incoming.put(e.incomingId(), left);
+            incomingTotal -= expected - left;
+          }
+        }
         // onHand may already be negative (a hold committed during a shortage); only a decrease
         // into the negative is refused by the rules.
         if (e.delta() < 0 && onHand < 0)
@@ -86,11 +117,13 @@ public final class StockAudit {
         rules = e.rules();
       }
       case HoldPlaced e -> {
-        long available = StockState.available(onHand, reserved, safetyStock);
+        long available = StockState.available(onHand, reserved + backordered, safetyStock);
         // Holds past their deadline but not yet expired are not counted (an item expires a
         // bounded number per write): only then, look for them.
         if (e.quantity() > available) {
-          available = StockState.available(onHand, reserved - lapsed(e.occurredAt()), safetyStock);
+          available =
+              StockState.available(
+                  onHand, reserved - lapsed(e.occurredAt()) + backordered, safetyStock);
         }
         if (e.quantity() <= 0)
           violate(sequenceNr, "hold " + e.holdId() + " of " + e.quantity() + " units");
@@ -133,8 +166,80 @@ public final class StockAudit {
         }
       }
       case HoldReleased e -> {
-        end(sequenceNr, e.holdId(), e.quantity());
+        Long waited = waiting.remove(e.holdId());
+        if (waited != null) {
+          backordered -= waited;
+          ended.add(e.holdId());
+          if (waited != e.quantity())
+            violate(sequenceNr, "backorder " + e.holdId() + " released with another quantity");
+        } else {
+          end(sequenceNr, e.holdId(), e.quantity());
+        }
         holdsReleased++;
+      }
+      case IncomingRecorded e -> {
+        if (e.quantity() <= 0 || incoming.containsKey(e.incomingId()))
+          violate(sequenceNr, "incoming " + e.incomingId() + " recorded twice or empty");
+        incoming.put(e.incomingId(), e.quantity());
+        incomingTotal += e.quantity();
+        if (e.incoming() != incomingTotal)
+          violate(
+              sequenceNr, "event says incoming " + e.incoming() + ", replay says " + incomingTotal);
+      }
+      case HoldBackordered e -> {
+        if (e.quantity() <= 0)
+          violate(sequenceNr, "backorder " + e.holdId() + " of " + e.quantity() + " units");
+        if (active.containsKey(e.holdId())
+            || ended.contains(e.holdId())
+            || waiting.containsKey(e.holdId())) {
+          violate(sequenceNr, "hold " + e.holdId() + " placed twice");
+        }
+        waiting.put(e.holdId(), e.quantity());
+        backordered += e.quantity();
+        long room = rules.backorderLimit() + (rules.preorder() ? incomingTotal : 0);
+        if (backordered > room) {
+          violate(
+              sequenceNr,
+              "backorder "
+                  + e.holdId()
+                  + " took the waiting units to "
+                  + backordered
+                  + ", above the "
+                  + room
+                  + " the item may promise");
+        }
+        if (e.backordered() != backordered)
+          violate(
+              sequenceNr,
+              "event says backordered " + e.backordered() + ", replay says " + backordered);
+        holdsPlaced++;
+      }
+      case BackorderFilled e -> {
+        String first = waiting.isEmpty() ? null : waiting.keySet().iterator().next();
+        if (!e.holdId().equals(first)) {
+          violate(
+              sequenceNr,
+              "backorder "
+                  + e.holdId()
+                  + (waiting.containsKey(e.holdId())
+                      ? " filled before " + first + ", which came first"
+                      : " filled but not waiting"));
+        }
+        Long units = waiting.remove(e.holdId());
+        if (units != null) {
+          backordered -= units;
+          long free = StockState.available(onHand, reserved - lapsed(e.occurredAt()), safetyStock);
+          if (units > free)
+            violate(
+                sequenceNr,
+                "backorder " + e.holdId() + " filled with " + units + " units, " + free + " free");
+          active.put(e.holdId(), new ActiveHold(units, e.expiresAt(), null, null));
+          reserved += units;
+        }
+        if (e.backordered() != backordered)
+          violate(
+              sequenceNr,
+              "event says backordered " + e.backordered() + ", replay says " + backordered);
       }
       case HoldExpired e -> {
         ActiveHold hold = end(sequenceNr, e.holdId(), e.quantity());
@@ -160,7 +265,7 @@ public final class StockAudit {
         unitsSoldOffline += e.quantity();
       }
     }
-    long available = StockState.available(onHand, reserved, safetyStock);
+    long available = StockState.available(onHand, reserved + backordered, safetyStock);
     if (event.onHand() != onHand
         || event.reserved() != reserved
         || event.available() != available) {
@@ -264,6 +369,48 @@ public final class StockAudit {
                 + rules.maxPerCustomer());
       }
     }
+  }
+
+  /**
+   * A backorder first in line whose units are free, counting every active hold (past its deadline
+   * or not): it should have been filled. Items that keep units for channels fill by what the
+   * backorder's channel may take, which this does not replay.
+   */
+  private void checkNoneLeftWaiting(long sequenceNr) {
+    if (waiting.isEmpty() || rules.fencesChannels()) return;
+    var first = waiting.entrySet().iterator().next();
+    long free = StockState.available(onHand, reserved, safetyStock);
+    if (first.getValue() <= free) {
+      violate(
+          sequenceNr,
+          "backorder "
+              + first.getKey()
+              + " of "
+              + first.getValue()
+              + " units left waiting with "
+              + free
+              + " free");
+    }
+  }
+
+  private boolean finished;
+
+  /**
+   * Call after the last event (once; again does nothing): the journal's end is a point where no
+   * fill is pending.
+   */
+  public void finish() {
+    if (finished) return;
+    finished = true;
+    checkNoneLeftWaiting(lastSequenceNr);
+  }
+
+  public long backordered() {
+    return backordered;
+  }
+
+  public long incoming() {
+    return incomingTotal;
   }
 
   /** Units of the active holds whose deadline is not after {@code at}. */

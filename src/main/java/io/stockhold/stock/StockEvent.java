@@ -31,7 +31,12 @@ public sealed interface StockEvent extends CborSerializable {
    */
   String actor();
 
-  /** A count ({@code setOnHand}) is journaled as the delta it implied. */
+  /**
+   * A count ({@code setOnHand}) is journaled as the delta it implied. A receipt against an incoming
+   * entry names it ({@code incomingId}), with the units the entry still expected before ({@code
+   * incomingExpected}) and after ({@code incomingLeft}, 0 once closed): {@code delta -
+   * incomingExpected} is the difference, more than expected when positive. Null otherwise.
+   */
   record StockAdjusted(
       String location,
       String sku,
@@ -44,8 +49,42 @@ public sealed interface StockEvent extends CborSerializable {
       long reserved,
       long available,
       Instant occurredAt,
-      String actor)
+      String actor,
+      String incomingId,
+      Long incomingExpected,
+      Long incomingLeft)
       implements StockEvent {
+    public StockAdjusted(
+        String location,
+        String sku,
+        long delta,
+        String reason,
+        String reference,
+        String adjustmentId,
+        String fingerprint,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt,
+        String actor) {
+      this(
+          location,
+          sku,
+          delta,
+          reason,
+          reference,
+          adjustmentId,
+          fingerprint,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          actor,
+          null,
+          null,
+          null);
+    }
+
     public StockAdjusted(
         String location,
         String sku,
@@ -75,8 +114,9 @@ public sealed interface StockEvent extends CborSerializable {
   }
 
   /**
-   * {@code channelReserve}, {@code maxPerCustomer} and {@code customerWindowSeconds}: null in
-   * events journaled before items had them (none, then).
+   * {@code channelReserve}, {@code maxPerCustomer}, {@code customerWindowSeconds}, {@code
+   * backorderLimit} and {@code preorder}: null in events journaled before items had them (none,
+   * then).
    */
   record PolicyChanged(
       String location,
@@ -91,8 +131,42 @@ public sealed interface StockEvent extends CborSerializable {
       String actor,
       Map<String, Long> channelReserve,
       Long maxPerCustomer,
-      Long customerWindowSeconds)
+      Long customerWindowSeconds,
+      Long backorderLimit,
+      Boolean preorder)
       implements StockEvent {
+    public PolicyChanged(
+        String location,
+        String sku,
+        long safetyStock,
+        long reorderPoint,
+        long reorderQuantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt,
+        String actor,
+        Map<String, Long> channelReserve,
+        Long maxPerCustomer,
+        Long customerWindowSeconds) {
+      this(
+          location,
+          sku,
+          safetyStock,
+          reorderPoint,
+          reorderQuantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          actor,
+          channelReserve,
+          maxPerCustomer,
+          customerWindowSeconds,
+          null,
+          null);
+    }
+
     public PolicyChanged(
         String location,
         String sku,
@@ -143,9 +217,10 @@ public sealed interface StockEvent extends CborSerializable {
           null);
     }
 
-    /** The channel and customer rules this event set. */
+    /** The channel, customer and backorder rules this event set. */
     public SellingRules rules() {
-      return SellingRules.of(channelReserve, maxPerCustomer, customerWindowSeconds);
+      return SellingRules.of(
+          channelReserve, maxPerCustomer, customerWindowSeconds, backorderLimit, preorder);
     }
   }
 
@@ -476,4 +551,65 @@ public sealed interface StockEvent extends CborSerializable {
           null);
     }
   }
+
+  /**
+   * Units on their way to the item ({@code incomingId}: a purchase order, a transfer in), expected
+   * at {@code expectedAt}; {@code incoming} is the item's total after.
+   */
+  record IncomingRecorded(
+      String location,
+      String sku,
+      String incomingId,
+      long quantity,
+      Instant expectedAt,
+      String reference,
+      long incoming,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {}
+
+  /**
+   * A hold the item could not fill, accepted to wait for units in arrival order; it has no deadline
+   * until it is filled ({@link BackorderFilled}), then {@code ttlSeconds}. {@code backordered}: the
+   * item's waiting units after. Released like any hold ({@link HoldReleased}).
+   */
+  record HoldBackordered(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      String channel,
+      long quantity,
+      long ttlSeconds,
+      String fingerprint,
+      long backordered,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt,
+      String actor,
+      String customerId)
+      implements StockEvent {}
+
+  /**
+   * A backorder's turn came and its units were there: it is held until {@code expiresAt}. {@code
+   * actor}: the one whose change brought the units (a receipt, a release), or {@code system}.
+   */
+  record BackorderFilled(
+      String location,
+      String sku,
+      String holdId,
+      String reservationId,
+      long quantity,
+      Instant expiresAt,
+      long backordered,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {}
 }

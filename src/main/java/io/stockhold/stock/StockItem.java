@@ -316,16 +316,20 @@ public final class StockItem extends AbstractBehavior<StockItem.Command> {
         level.onHand(),
         level.reserved(),
         level.available(),
-        state.stocked() ? sequenceNr : 0);
+        state.stocked() ? sequenceNr : 0,
+        level.incoming(),
+        level.backordered());
   }
 
-  /** Publishes the level when a write changed onHand, reserved or available. */
+  /** Publishes the level when a write changed its quantities (incoming and backordered too). */
   private void publishIfChanged() {
     StockReply.Level level = state.levelAt(clock.instant());
     if (published != null
         && published.onHand() == level.onHand()
         && published.reserved() == level.reserved()
-        && published.available() == level.available()) {
+        && published.available() == level.available()
+        && published.incoming() == level.incoming()
+        && published.backordered() == level.backordered()) {
       return;
     }
     boolean recovered = published == null;

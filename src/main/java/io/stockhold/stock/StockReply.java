@@ -6,6 +6,7 @@ import io.stockhold.CborSerializable;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -74,7 +75,11 @@ public sealed interface StockReply extends CborSerializable {
     /** The hold would take its customer above the item's limit; {@code available}: what is left. */
     CUSTOMER_LIMIT,
     /** A reservation line names a pool nobody made. */
-    POOL_NOT_FOUND;
+    POOL_NOT_FOUND,
+    /** The reservation waits for units: it cannot be committed or extended yet. */
+    RESERVATION_BACKORDERED,
+    /** A receipt names an incoming entry the item does not have open. */
+    INCOMING_NOT_FOUND;
 
     /** The problem-type slug, e.g. {@code insufficient-stock}. */
     public String slug() {
@@ -85,7 +90,8 @@ public sealed interface StockReply extends CborSerializable {
   /**
    * A stock item's quantities at one moment. {@code availableByChannel}: on an item that keeps
    * units for channels, what each of those channels may take, and under {@code *} what any other
-   * may; empty otherwise.
+   * may; empty otherwise. {@code incoming}: units on their way, {@code incomingEntries} by entry;
+   * {@code backordered}: units that holds wait for (they are not available to anyone else).
    */
   record Level(
       long onHand,
@@ -94,7 +100,31 @@ public sealed interface StockReply extends CborSerializable {
       long safetyStock,
       long reorderPoint,
       long reorderQuantity,
-      Map<String, Long> availableByChannel) {
+      Map<String, Long> availableByChannel,
+      long incoming,
+      long backordered,
+      List<Supply.Incoming> incomingEntries) {
+    public Level(
+        long onHand,
+        long reserved,
+        long available,
+        long safetyStock,
+        long reorderPoint,
+        long reorderQuantity,
+        Map<String, Long> availableByChannel) {
+      this(
+          onHand,
+          reserved,
+          available,
+          safetyStock,
+          reorderPoint,
+          reorderQuantity,
+          availableByChannel,
+          0,
+          0,
+          List.of());
+    }
+
     public Level(
         long onHand,
         long reserved,
@@ -111,10 +141,13 @@ public sealed interface StockReply extends CborSerializable {
           availableByChannel == null || availableByChannel.isEmpty()
               ? Map.of()
               : Collections.unmodifiableMap(new LinkedHashMap<>(availableByChannel));
+      incomingEntries = incomingEntries == null ? List.of() : List.copyOf(incomingEntries);
     }
   }
 
   enum HoldStatus {
+    /** Waiting for units, in arrival order; no deadline until filled. */
+    BACKORDERED,
     HELD,
     COMMITTED,
     RELEASED,

@@ -17,7 +17,8 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = StockRequest.Extend.class, name = "extend"),
   @JsonSubTypes.Type(value = StockRequest.Adjust.class, name = "adjust"),
   @JsonSubTypes.Type(value = StockRequest.ChangePolicy.class, name = "change-policy"),
-  @JsonSubTypes.Type(value = StockRequest.RecordOfflineSale.class, name = "record-offline-sale")
+  @JsonSubTypes.Type(value = StockRequest.RecordOfflineSale.class, name = "record-offline-sale"),
+  @JsonSubTypes.Type(value = StockRequest.RecordIncoming.class, name = "record-incoming")
 })
 public sealed interface StockRequest extends CborSerializable {
 
@@ -29,7 +30,9 @@ public sealed interface StockRequest extends CborSerializable {
    * body behind an idempotency key (null without one): the same hold id with another fingerprint is
    * a reused key. {@code actor}: who asks (a key's id, {@code master}, {@code anonymous}); the hold
    * is theirs (null for a request of a version that knew no keys). {@code customerId}: whom the
-   * units are for, counted against the item's per-customer limit (null: not said).
+   * units are for, counted against the item's per-customer limit (null: not said). {@code
+   * allowBackorder}: when the item cannot fill it now, the hold may wait for units (within the
+   * item's backorder rules) instead of being refused.
    */
   record Reserve(
       String holdId,
@@ -39,8 +42,30 @@ public sealed interface StockRequest extends CborSerializable {
       long ttlSeconds,
       String fingerprint,
       String actor,
-      String customerId)
+      String customerId,
+      boolean allowBackorder)
       implements StockRequest {
+    public Reserve(
+        String holdId,
+        String reservationId,
+        String channel,
+        long quantity,
+        long ttlSeconds,
+        String fingerprint,
+        String actor,
+        String customerId) {
+      this(
+          holdId,
+          reservationId,
+          channel,
+          quantity,
+          ttlSeconds,
+          fingerprint,
+          actor,
+          customerId,
+          false);
+    }
+
     public Reserve(
         String holdId,
         String reservationId,
@@ -95,7 +120,8 @@ public sealed interface StockRequest extends CborSerializable {
 
   /**
    * Exactly one of {@code delta} (non-zero) and {@code setOnHand} (a count, ≥ 0) is set. {@code
-   * adjustmentId} is null when the caller sent no idempotency key.
+   * adjustmentId} is null when the caller sent no idempotency key. {@code incomingId}: the incoming
+   * entry a receipt brings in (a positive delta), or null.
    */
   record Adjust(
       String adjustmentId,
@@ -104,8 +130,20 @@ public sealed interface StockRequest extends CborSerializable {
       Long setOnHand,
       String reason,
       String reference,
-      String actor)
+      String actor,
+      String incomingId)
       implements StockRequest {
+    public Adjust(
+        String adjustmentId,
+        String fingerprint,
+        Long delta,
+        Long setOnHand,
+        String reason,
+        String reference,
+        String actor) {
+      this(adjustmentId, fingerprint, delta, setOnHand, reason, reference, actor, null);
+    }
+
     public Adjust(
         String adjustmentId,
         String fingerprint,
@@ -122,6 +160,8 @@ public sealed interface StockRequest extends CborSerializable {
       }
       if (delta != null && delta == 0) throw new IllegalArgumentException("a delta of 0");
       if (setOnHand != null && setOnHand < 0) throw new IllegalArgumentException("a count below 0");
+      if (incomingId != null && (delta == null || delta < 0))
+        throw new IllegalArgumentException("a receipt of incoming units adds units");
     }
   }
 
@@ -163,6 +203,22 @@ public sealed interface StockRequest extends CborSerializable {
       if (quantity < 1)
         throw new IllegalArgumentException("a sale is of at least 1 unit, not " + quantity);
       if (soldAt == null) throw new IllegalArgumentException("a sale needs its time");
+    }
+  }
+
+  /**
+   * Units on their way: {@code incomingId} names the entry (a purchase order), and recording the
+   * same entry again changes nothing.
+   */
+  record RecordIncoming(
+      String incomingId, long quantity, Instant expectedAt, String reference, String actor)
+      implements StockRequest {
+    public RecordIncoming {
+      if (incomingId == null || incomingId.isEmpty())
+        throw new IllegalArgumentException("incoming units need an id");
+      if (quantity < 1)
+        throw new IllegalArgumentException("incoming is of at least 1 unit, not " + quantity);
+      if (expectedAt == null) throw new IllegalArgumentException("incoming units need a date");
     }
   }
 }

@@ -14,7 +14,7 @@ import org.pcollections.TreePSet;
 
 /**
  * {@link StockState} in plain lists, as the snapshot store keeps it. Live units by channel are
- * counted again from the holds on the way back.
+ * counted again from the holds on the way back; the backorders are listed in queue order.
  */
 public record StockSnapshot(
     String location,
@@ -34,7 +34,12 @@ public record StockSnapshot(
     Map<String, Long> channelReserve,
     Long maxPerCustomer,
     Long customerWindowSeconds,
-    List<Customers.Entry> customers)
+    List<Customers.Entry> customers,
+    Long backorderLimit,
+    Boolean preorder,
+    List<Supply.Incoming> incoming,
+    List<Remembered<Supply.Incoming>> recordedIncoming,
+    List<Supply.Backorder> backorders)
     implements CborSerializable {
 
   public static StockSnapshot of(StockState s) {
@@ -56,7 +61,12 @@ public record StockSnapshot(
         s.rules().channelReserve(),
         s.rules().maxPerCustomer(),
         s.rules().customerWindowSeconds(),
-        s.customers().entries());
+        s.customers().entries(),
+        s.rules().backorderLimit(),
+        s.rules().preorder(),
+        List.copyOf(s.supply().incoming().values()),
+        s.supply().recordedIncoming().entries(),
+        s.supply().backorders());
   }
 
   public StockState toState() {
@@ -89,9 +99,15 @@ public record StockSnapshot(
         Recent.of(adjustments),
         // a snapshot taken before offline sales existed has none
         sales == null ? Recent.empty() : Recent.of(sales),
-        // nor channel and customer rules
-        SellingRules.of(channelReserve, maxPerCustomer, customerWindowSeconds),
+        // nor channel, customer and backorder rules
+        SellingRules.of(
+            channelReserve, maxPerCustomer, customerWindowSeconds, backorderLimit, preorder),
         heldByChannel,
-        Customers.of(customers));
+        Customers.of(customers),
+        // nor incoming units and backorders
+        Supply.of(
+            incoming == null ? List.of() : incoming,
+            recordedIncoming == null ? List.of() : recordedIncoming,
+            backorders == null ? List.of() : backorders));
   }
 }

@@ -1,10 +1,13 @@
 package io.stockhold.stock;
 
+import io.stockhold.stock.StockEvent.BackorderFilled;
+import io.stockhold.stock.StockEvent.HoldBackordered;
 import io.stockhold.stock.StockEvent.HoldCommitted;
 import io.stockhold.stock.StockEvent.HoldExpired;
 import io.stockhold.stock.StockEvent.HoldExtended;
 import io.stockhold.stock.StockEvent.HoldPlaced;
 import io.stockhold.stock.StockEvent.HoldReleased;
+import io.stockhold.stock.StockEvent.IncomingRecorded;
 import io.stockhold.stock.StockEvent.LowStockCrossed;
 import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
@@ -24,6 +27,7 @@ import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Commit;
 import io.stockhold.stock.StockRequest.Extend;
+import io.stockhold.stock.StockRequest.RecordIncoming;
 import io.stockhold.stock.StockRequest.RecordOfflineSale;
 import io.stockhold.stock.StockRequest.Release;
 import io.stockhold.stock.StockRequest.Reserve;
@@ -67,7 +71,8 @@ public record StockState(
     Recent<RecordedSale> sales,
     SellingRules rules,
     IdMap<Long> heldByChannel,
-    Customers customers) {
+    Customers customers,
+    Supply supply) {
 
   /** The actor of what no caller asked for: a hold's expiry. */
   public static final String SYSTEM = "system";
@@ -198,15 +203,22 @@ public record StockState(
         Recent.empty(),
         SellingRules.NONE,
         IdMap.empty(),
-        Customers.empty());
+        Customers.empty(),
+        Supply.NONE);
   }
 
   public static long available(long onHand, long reserved, long safetyStock) {
     return Math.max(0, onHand - reserved - safetyStock);
   }
 
+  /** Units a new hold may take: those on hand less the held, the kept and the backordered. */
   public long available() {
-    return available(onHand, reserved, safetyStock);
+    return availableWith(onHand, reserved);
+  }
+
+  /** {@link #available()} were {@code onHand} and {@code reserved} these. */
+  private long availableWith(long onHand, long reserved) {
+    return available(onHand, reserved + supply.backordered(), safetyStock);
   }
 
   public Level level() {
@@ -220,27 +232,32 @@ public record StockState(
     Map<String, Long> byChannel = new LinkedHashMap<>();
     if (rules.fencesChannels()) {
       for (String channel : rules.channelReserve().keySet()) {
-        byChannel.put(channel, availableTo(channel, lapsed));
+        byChannel.put(channel, Math.max(0, availableTo(channel, lapsed) - supply.backordered()));
       }
-      byChannel.put(OTHER_CHANNELS, availableTo(OTHER_CHANNELS, lapsed));
+      byChannel.put(
+          OTHER_CHANNELS, Math.max(0, availableTo(OTHER_CHANNELS, lapsed) - supply.backordered()));
     }
     return new Level(
         onHand,
         held,
-        available(onHand, held, safetyStock),
+        availableWith(onHand, held),
         safetyStock,
         reorderPoint,
         reorderQuantity,
-        byChannel);
+        byChannel,
+        supply.incomingTotal(),
+        supply.backordered(),
+        supply.incomingEntries());
   }
 
   /** In {@code availableByChannel}: every channel the item keeps no units for. */
   public static final String OTHER_CHANNELS = "*";
 
   /**
-   * Units {@code channel} may take: the available units less every other channel's unused fence
-   * (what it keeps beyond its own live holds). A fence is not used up by commits: once a channel's
-   * holds are sold or gone, its fence keeps as many units again.
+   * Units on the shelf {@code channel} may take: the free units less every other channel's unused
+   * fence (what it keeps beyond its own live holds), before the backorders' claim. A fence is not
+   * used up by commits: once a channel's holds are sold or gone, its fence keeps as many units
+   * again.
    */
   private long availableTo(String channel, Lapsed lapsed) {
     long free = available(onHand, reserved - lapsed.units, safetyStock);
@@ -296,11 +313,18 @@ public record StockState(
    * many entries to write and to read.
    */
   public int snapshotEntries() {
-    return holds.size() + finishedHolds.size() + adjustments.size() + sales.size();
+    return holds.size()
+        + finishedHolds.size()
+        + adjustments.size()
+        + sales.size()
+        + supply.waiting().size()
+        + supply.recordedIncoming().size();
   }
 
   /** The hold as of {@code now}: active, finished, or past its deadline but not yet journaled. */
   public Optional<HoldView> holdAt(String holdId, Instant now) {
+    Supply.Backorder waiting = supply.waiting().get(holdId);
+    if (waiting != null) return Optional.of(view(waiting.asHold(), HoldStatus.BACKORDERED, null));
     Hold active = holds.get(holdId);
     if (active != null) {
       HoldStatus status = active.expiresAt().isAfter(now) ? HoldStatus.HELD : HoldStatus.EXPIRED;
@@ -381,10 +405,11 @@ public record StockState(
   private StockState record(StockEvent event, List<StockEvent> events, Instant now, Lapsed lapsed) {
     events.add(event);
     StockState next = apply(event);
+    if (next.supply.hasBackorders()) next = next.fillBackorders(events, now, lapsed, event.actor());
     long counted = next.reserved - lapsed.units;
     if (next.reorderPoint > 0
         && !next.lowStockSignalled
-        && available(next.onHand, counted, next.safetyStock) <= next.reorderPoint) {
+        && next.availableWith(next.onHand, counted) <= next.reorderPoint) {
       StockEvent low =
           new LowStockCrossed(
               location,
@@ -416,6 +441,42 @@ public record StockState(
     return next;
   }
 
+  /**
+   * Fills waiting backorders, oldest first, for as long as the next one's units are free: the queue
+   * has the first claim on units that arrive, and a backorder that does not fit yet keeps the ones
+   * behind it waiting (no one overtakes). {@code actor}: whose change freed the units.
+   */
+  private StockState fillBackorders(
+      List<StockEvent> events, Instant now, Lapsed lapsed, String actor) {
+    StockState s = this;
+    for (Supply.Backorder next = s.supply.next(); next != null; next = s.supply.next()) {
+      long free =
+          s.rules.fencesChannels()
+              ? s.availableTo(next.channel(), lapsed)
+              : available(s.onHand, s.reserved - lapsed.units, s.safetyStock);
+      if (next.quantity() > free) break;
+      long reservedAfter = s.reserved + next.quantity();
+      long backorderedAfter = s.supply.backordered() - next.quantity();
+      BackorderFilled filled =
+          new BackorderFilled(
+              location,
+              sku,
+              next.holdId(),
+              next.reservationId(),
+              next.quantity(),
+              now.plusSeconds(next.ttlSeconds()),
+              backorderedAfter,
+              s.onHand,
+              reservedAfter,
+              available(s.onHand, reservedAfter + backorderedAfter, s.safetyStock),
+              now,
+              actor == null ? SYSTEM : actor);
+      events.add(filled);
+      s = s.apply(filled);
+    }
+    return s;
+  }
+
   /** {@code lapsed}: units of active holds past their deadline, not to be counted. */
   private Decision decide(StockRequest request, Instant now, Lapsed lapsed) {
     return switch (request) {
@@ -426,28 +487,37 @@ public record StockState(
       case Adjust a -> adjust(a, now);
       case ChangePolicy p -> changePolicy(p, now);
       case RecordOfflineSale s -> recordOfflineSale(s, now, lapsed);
+      case RecordIncoming i -> recordIncoming(i, now);
     };
   }
 
   private Decision reserve(Reserve r, Instant now, Lapsed lapsed) {
     Optional<Hold> earlier =
         Optional.ofNullable(holds.get(r.holdId()))
-            .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold));
+            .or(() -> finishedHolds.get(r.holdId()).map(FinishedHold::hold))
+            .or(() -> Optional.ofNullable(supply.waiting().get(r.holdId())).map(b -> b.asHold()));
     if (earlier.isPresent()) {
       Hold first = earlier.get();
       if (!Objects.equals(first.fingerprint(), r.fingerprint())) return keyReused();
       // A retry: the first answer again, whatever happened to the hold since.
-      return Decision.reply(new HoldReply(view(first, HoldStatus.HELD, first.grantedExpiresAt())));
+      HoldStatus answered =
+          first.grantedExpiresAt() == null ? HoldStatus.BACKORDERED : HoldStatus.HELD;
+      return Decision.reply(new HoldReply(view(first, answered, first.grantedExpiresAt())));
     }
     if (rules.limitsCustomers()) {
       Decision refused = overCustomerLimit(r, now, lapsed);
       if (refused != null) return refused;
     }
-    long available =
+    long free =
         rules.fencesChannels()
             ? availableTo(r.channel(), lapsed)
             : available(onHand, reserved - lapsed.units, safetyStock);
+    // Units that arrive go to the backorders first: a new hold takes only what is free beyond them.
+    long available = Math.max(0, free - supply.backordered());
     if (r.quantity() > available) {
+      if (r.allowBackorder() && supply.backordered() + r.quantity() <= backorderRoom()) {
+        return backorder(r, now);
+      }
       return Decision.reply(
           new Rejected(
               Rejection.INSUFFICIENT_STOCK,
@@ -468,11 +538,45 @@ public record StockState(
             r.fingerprint(),
             onHand,
             reservedAfter,
-            available(onHand, reservedAfter, safetyStock),
+            availableWith(onHand, reservedAfter),
             now,
             r.actor(),
             r.customerId());
     return Decision.of(placed, s -> new HoldReply(s.holdAt(r.holdId(), now).orElseThrow()));
+  }
+
+  /**
+   * The most units that may wait for stock at once: the item's backorder limit, and with preorders
+   * on, the units still incoming besides.
+   */
+  private long backorderRoom() {
+    return rules.backorderLimit() + (rules.preorder() ? supply.incomingTotal() : 0);
+  }
+
+  /**
+   * Accepts {@code r} to wait for units. It may be filled in the same decision: a backorder that
+   * the units free could take while the queue ahead of it cannot (a bigger one waits first) stays.
+   */
+  private Decision backorder(Reserve r, Instant now) {
+    long backorderedAfter = supply.backordered() + r.quantity();
+    HoldBackordered waiting =
+        new HoldBackordered(
+            location,
+            sku,
+            r.holdId(),
+            r.reservationId(),
+            r.channel(),
+            r.quantity(),
+            r.ttlSeconds(),
+            r.fingerprint(),
+            backorderedAfter,
+            onHand,
+            reserved,
+            available(onHand, reserved + backorderedAfter, safetyStock),
+            now,
+            r.actor(),
+            r.customerId());
+    return Decision.of(waiting, s -> new HoldReply(s.holdAt(r.holdId(), now).orElseThrow()));
   }
 
   /**
@@ -533,6 +637,7 @@ public record StockState(
   }
 
   private Decision commit(Commit c, Instant now) {
+    if (supply.waiting().containsKey(c.holdId())) return stillBackordered("committed");
     Hold hold = holds.get(c.holdId());
     if (hold != null) {
       long onHandAfter = onHand - hold.quantity();
@@ -546,7 +651,7 @@ public record StockState(
               hold.quantity(),
               onHandAfter,
               reservedAfter,
-              available(onHandAfter, reservedAfter, safetyStock),
+              availableWith(onHandAfter, reservedAfter),
               now,
               c.actor());
       return Decision.of(
@@ -555,7 +660,33 @@ public record StockState(
     return finished(c.holdId(), HoldStatus.COMMITTED, List.of(HoldStatus.COMMITTED));
   }
 
+  private static Decision stillBackordered(String asked) {
+    return Decision.reply(
+        Rejected.of(
+            Rejection.RESERVATION_BACKORDERED,
+            "the reservation waits for stock; it can be "
+                + asked
+                + " once it is held (or released now)"));
+  }
+
   private Decision release(Release r, Instant now) {
+    Supply.Backorder waiting = supply.waiting().get(r.holdId());
+    if (waiting != null) {
+      HoldReleased released =
+          new HoldReleased(
+              location,
+              sku,
+              waiting.holdId(),
+              waiting.reservationId(),
+              waiting.quantity(),
+              onHand,
+              reserved,
+              available(onHand, reserved + supply.backordered() - waiting.quantity(), safetyStock),
+              now,
+              r.actor());
+      return Decision.of(
+          released, s -> new HoldReply(view(waiting.asHold(), HoldStatus.RELEASED, null)));
+    }
     Hold hold = holds.get(r.holdId());
     if (hold != null) {
       long reservedAfter = reserved - hold.quantity();
@@ -568,7 +699,7 @@ public record StockState(
               hold.quantity(),
               onHand,
               reservedAfter,
-              available(onHand, reservedAfter, safetyStock),
+              availableWith(onHand, reservedAfter),
               now,
               r.actor());
       return Decision.of(
@@ -580,6 +711,7 @@ public record StockState(
   }
 
   private Decision extend(Extend e, Instant now) {
+    if (supply.waiting().containsKey(e.holdId())) return stillBackordered("extended");
     Hold hold = holds.get(e.holdId());
     if (hold != null) {
       Instant expiresAt = now.plusSeconds(e.ttlSeconds());
@@ -617,7 +749,7 @@ public record StockState(
         switch (f.status()) {
           case COMMITTED -> Rejection.RESERVATION_COMMITTED;
           case RELEASED -> Rejection.RESERVATION_RELEASED;
-          case EXPIRED, HELD -> Rejection.RESERVATION_EXPIRED;
+          case EXPIRED, HELD, BACKORDERED -> Rejection.RESERVATION_EXPIRED;
         };
     return Decision.reply(Rejected.of(reason, "the reservation is " + f.status().wireName()));
   }
@@ -641,6 +773,25 @@ public record StockState(
                   + delta
                   + " would take it below 0 (do a count instead)"));
     }
+    Long expected = null;
+    Long left = null;
+    if (a.incomingId() != null) {
+      Supply.Incoming entry = supply.incoming().get(a.incomingId());
+      if (entry == null) {
+        boolean closed = supply.recordedIncoming().get(a.incomingId()).isPresent();
+        return Decision.reply(
+            Rejected.of(
+                Rejection.INCOMING_NOT_FOUND,
+                "stock item "
+                    + location
+                    + "/"
+                    + sku
+                    + (closed ? " has received all of incoming " : " has no incoming ")
+                    + a.incomingId()));
+      }
+      expected = entry.quantity();
+      left = Math.max(0, entry.quantity() - delta);
+    }
     long onHandAfter = onHand + delta;
     StockAdjusted adjusted =
         new StockAdjusted(
@@ -653,10 +804,45 @@ public record StockState(
             a.fingerprint(),
             onHandAfter,
             reserved,
-            available(onHandAfter, reserved, safetyStock),
+            availableWith(onHandAfter, reserved),
             now,
-            a.actor());
+            a.actor(),
+            a.incomingId(),
+            expected,
+            left);
     return Decision.of(adjusted, s -> new LevelReply(s.levelAt(now)));
+  }
+
+  /** Records units on their way; the same entry again is answered as it was, changing nothing. */
+  private Decision recordIncoming(RecordIncoming i, Instant now) {
+    Optional<Supply.Incoming> earlier = supply.recordedIncoming().get(i.incomingId());
+    if (earlier.isPresent()) {
+      Supply.Incoming first = earlier.get();
+      if (first.quantity() != i.quantity()
+          || !first.expectedAt().equals(i.expectedAt())
+          || !Objects.equals(first.reference(), i.reference())) {
+        return Decision.reply(
+            Rejected.of(
+                Rejection.IDEMPOTENCY_KEY_REUSED,
+                "incoming " + i.incomingId() + " was recorded with other units or another date"));
+      }
+      return Decision.reply(new LevelReply(levelAt(now)));
+    }
+    IncomingRecorded recorded =
+        new IncomingRecorded(
+            location,
+            sku,
+            i.incomingId(),
+            i.quantity(),
+            i.expectedAt(),
+            i.reference(),
+            supply.incomingTotal() + i.quantity(),
+            onHand,
+            reserved,
+            available(),
+            now,
+            i.actor());
+    return Decision.of(recorded, s -> new LevelReply(s.levelAt(now)));
   }
 
   private Decision changePolicy(ChangePolicy p, Instant now) {
@@ -676,13 +862,15 @@ public record StockState(
             p.reorderQuantity(),
             onHand,
             reserved,
-            available(onHand, reserved, p.safetyStock()),
+            available(onHand, reserved + supply.backordered(), p.safetyStock()),
             now,
             p.actor(),
             // an item without channel or customer rules journals what it did before they existed
             p.rules().fencesChannels() ? p.rules().channelReserve() : null,
             p.rules().limitsCustomers() ? p.rules().maxPerCustomer() : null,
-            p.rules().limitsCustomers() ? p.rules().customerWindowSeconds() : null);
+            p.rules().limitsCustomers() ? p.rules().customerWindowSeconds() : null,
+            p.rules().takesBackorders() ? p.rules().backorderLimit() : null,
+            p.rules().takesBackorders() ? p.rules().preorder() : null);
     return Decision.of(changed, s -> new LevelReply(s.levelAt(now)));
   }
 
@@ -718,7 +906,7 @@ public record StockState(
             s.soldAt(),
             onHandAfter,
             reserved,
-            available(onHandAfter, reserved, safetyStock),
+            availableWith(onHandAfter, reserved),
             now,
             s.actor());
     return Decision.of(recorded, after -> new SaleReply(outcome, after.levelAt(now)));
@@ -734,7 +922,7 @@ public record StockState(
         hold.quantity(),
         onHand,
         reservedAfter,
-        available(onHand, reservedAfter, safetyStock),
+        availableWith(onHand, reservedAfter),
         now,
         SYSTEM);
   }
@@ -759,6 +947,9 @@ public record StockState(
         switch (event) {
           case StockAdjusted e -> {
             StockState next = with(e.onHand(), reserved, holds, deadlines, finishedHolds, true);
+            if (e.incomingId() != null) {
+              next = next.withSupply(supply.received(e.incomingId(), e.delta()));
+            }
             if (e.adjustmentId() == null) yield next;
             Recent<AppliedAdjustment> applied =
                 adjustments.remember(
@@ -788,7 +979,8 @@ public record StockState(
                   sales,
                   e.rules(),
                   heldByChannel,
-                  customers);
+                  customers,
+                  supply);
           case HoldPlaced e -> {
             Hold hold =
                 new Hold(
@@ -812,7 +1004,62 @@ public record StockState(
           }
           case HoldCommitted e ->
               finish(e.holdId(), HoldStatus.COMMITTED, e.quantity(), e.occurredAt());
-          case HoldReleased e -> finish(e.holdId(), HoldStatus.RELEASED, 0, e.occurredAt());
+          case HoldReleased e ->
+              supply.waiting().containsKey(e.holdId())
+                  ? leaveQueue(e.holdId(), e.occurredAt())
+                  : finish(e.holdId(), HoldStatus.RELEASED, 0, e.occurredAt());
+          case IncomingRecorded e ->
+              withSupply(
+                      supply.recorded(
+                          new Supply.Incoming(
+                              e.incomingId(), e.quantity(), e.expectedAt(), e.reference()),
+                          e.occurredAt()))
+                  .asStocked();
+          case HoldBackordered e -> {
+            Supply.Backorder b =
+                new Supply.Backorder(
+                    e.holdId(),
+                    e.reservationId(),
+                    e.channel(),
+                    e.quantity(),
+                    e.ttlSeconds(),
+                    e.fingerprint(),
+                    e.actor(),
+                    e.customerId(),
+                    0);
+            StockState next = withSupply(supply.queued(b)).asStocked();
+            // The units a customer waits for count against its limit as held ones do.
+            yield e.customerId() == null
+                ? next
+                : next.withCustomers(
+                    customers.hold(
+                        e.customerId(), e.quantity(), e.occurredAt(), rules.customerWindow()));
+          }
+          case BackorderFilled e -> {
+            Supply.Backorder b = supply.waiting().get(e.holdId());
+            Hold hold =
+                new Hold(
+                    b.holdId(),
+                    b.reservationId(),
+                    b.channel(),
+                    b.quantity(),
+                    e.expiresAt(),
+                    e.expiresAt(),
+                    b.fingerprint(),
+                    b.actor(),
+                    b.customerId());
+            StockState next =
+                with(
+                        onHand,
+                        reserved + b.quantity(),
+                        holds.plus(b.holdId(), hold),
+                        deadlines.plus(new Deadline(e.expiresAt(), b.holdId())),
+                        finishedHolds,
+                        stocked)
+                    .withSupply(supply.dequeued(b.holdId()));
+            // its customer already counts the units; its channel does from now on
+            yield next.withHolders(next.channelHolding(b.channel(), b.quantity()), next.customers);
+          }
           case HoldExpired e -> finish(e.holdId(), HoldStatus.EXPIRED, 0, e.occurredAt());
           case HoldExtended e -> {
             Hold old = holds.get(e.holdId());
@@ -877,17 +1124,42 @@ public record StockState(
     return next.withHeld(hold, -1, at);
   }
 
+  /** A backorder released while it waits: it leaves the queue, remembered as released. */
+  private StockState leaveQueue(String holdId, Instant at) {
+    Supply.Backorder b = supply.waiting().get(holdId);
+    StockState next =
+        withSupply(supply.dequeued(holdId))
+            .with(
+                onHand,
+                reserved,
+                holds,
+                deadlines,
+                finishedHolds.remember(
+                    holdId,
+                    new FinishedHold(b.asHold(), HoldStatus.RELEASED),
+                    at,
+                    FINISHED_HOLD_LIMIT,
+                    FINISHED_HOLD_RETENTION),
+                stocked);
+    return b.customerId() == null
+        ? next
+        : next.withCustomers(
+            customers.hold(b.customerId(), -b.quantity(), at, rules.customerWindow()));
+  }
+
+  /** Live units by channel with {@code units} more (fewer, when negative) for {@code channel}. */
+  private IdMap<Long> channelHolding(String channel, long units) {
+    long held = heldByChannel.getOrDefault(channel, 0L) + units;
+    return held == 0 ? heldByChannel.minus(channel) : heldByChannel.plus(channel, held);
+  }
+
   /**
    * Counts {@code hold} in (sign 1) or out of (-1) its channel's and its customer's live units. A
    * customer's commit is recorded by {@link #finish}.
    */
   private StockState withHeld(Hold hold, int sign, Instant at) {
     long units = sign * hold.quantity();
-    long channel = heldByChannel.getOrDefault(hold.channel(), 0L) + units;
-    IdMap<Long> byChannel =
-        channel == 0
-            ? heldByChannel.minus(hold.channel())
-            : heldByChannel.plus(hold.channel(), channel);
+    IdMap<Long> byChannel = channelHolding(hold.channel(), units);
     Customers byCustomer =
         hold.customerId() == null
             ? customers
@@ -919,7 +1191,8 @@ public record StockState(
         sales,
         rules,
         heldByChannel,
-        customers);
+        customers,
+        supply);
   }
 
   private StockState with(
@@ -947,7 +1220,8 @@ public record StockState(
         sales,
         rules,
         heldByChannel,
-        customers);
+        customers,
+        supply);
   }
 
   private StockState withAdjustments(Recent<AppliedAdjustment> adjustments) {
@@ -969,7 +1243,8 @@ public record StockState(
         sales,
         rules,
         heldByChannel,
-        customers);
+        customers,
+        supply);
   }
 
   private StockState withSales(Recent<RecordedSale> sales) {
@@ -991,7 +1266,35 @@ public record StockState(
         sales,
         rules,
         heldByChannel,
-        customers);
+        customers,
+        supply);
+  }
+
+  private StockState asStocked() {
+    return stocked ? this : with(onHand, reserved, holds, deadlines, finishedHolds, true);
+  }
+
+  private StockState withSupply(Supply supply) {
+    return new StockState(
+        location,
+        sku,
+        stocked,
+        onHand,
+        reserved,
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        lowStockSignalled,
+        shortageSignalled,
+        holds,
+        deadlines,
+        finishedHolds,
+        adjustments,
+        sales,
+        rules,
+        heldByChannel,
+        customers,
+        supply);
   }
 
   private StockState withSignals(boolean lowStock, boolean shortage) {
@@ -1013,6 +1316,7 @@ public record StockState(
         sales,
         rules,
         heldByChannel,
-        customers);
+        customers,
+        supply);
   }
 }

@@ -216,7 +216,8 @@ class SellingRulesTest {
             s.sales(),
             s.rules(),
             s.heldByChannel(),
-            full);
+            full,
+            s.supply());
     StockReply reply = one(s, reserve("new", "web", 1, "someone-new"), T0);
     assertEquals(
         Unavailable.Reason.OVERLOADED, assertInstanceOf(Unavailable.class, reply).reason());

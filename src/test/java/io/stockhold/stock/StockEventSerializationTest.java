@@ -100,7 +100,50 @@ class StockEventSerializationTest {
         new LowStockCrossed("berlin", "sku-1", 3, 20, 3, 0, 2, T.plusSeconds(3)),
         new ShortageDetected("berlin", "sku-1", 1, 2, 3, 0, T.plusSeconds(4)),
         new OfflineSaleRecorded(
-            "berlin", "sku-1", "s-1", "pos-4", 1, T.minusSeconds(600), 1, 0, 0, T.plusSeconds(5)));
+            "berlin", "sku-1", "s-1", "pos-4", 1, T.minusSeconds(600), 1, 0, 0, T.plusSeconds(5)),
+        new PolicyChanged(
+            "berlin", "sku-1", 0, 0, 0, 1, 0, 1, T, "ops", null, null, null, 5L, true),
+        new StockEvent.IncomingRecorded(
+            "berlin", "sku-1", "po-9", 12, T.plusSeconds(86_400), "PO 9", 12, 1, 0, 1, T, "buyer"),
+        new StockEvent.HoldBackordered(
+            "berlin", "sku-1", "b-1", "r-b1", "web", 2, 900, "fp-b", 2, 1, 0, 0, T, "shop", "c-1"),
+        new StockEvent.HoldBackordered(
+            "berlin", "sku-1", "b-2", "r-b2", "web", 1, 900, null, 3, 1, 0, 0, T, "shop", null),
+        new StockAdjusted(
+            "berlin",
+            "sku-1",
+            2,
+            "receipt",
+            null,
+            null,
+            null,
+            3,
+            0,
+            0,
+            T.plusSeconds(6),
+            "dock",
+            "po-9",
+            12L,
+            10L),
+        new StockEvent.BackorderFilled(
+            "berlin",
+            "sku-1",
+            "b-1",
+            "r-b1",
+            2,
+            T.plusSeconds(906),
+            1,
+            3,
+            2,
+            0,
+            T.plusSeconds(6),
+            "dock"));
+  }
+
+  /** The supply events, applied in order to a fresh item: incoming left and one backorder. */
+  static List<StockEvent> supplyKinds() {
+    List<StockEvent> all = everyKind();
+    return all.subList(all.size() - 6, all.size());
   }
 
   /** A reservation's events carry instants too (its deadline, when it happened). */
@@ -130,6 +173,10 @@ class StockEventSerializationTest {
     StockSnapshot snapshot = StockSnapshot.of(stateAfter(everyKind().subList(0, 4)));
     assertEquals(1, snapshot.holds().size());
     assertEquals(snapshot, roundTrip(current, current, snapshot));
+    StockSnapshot supplied = StockSnapshot.of(stateAfter(supplyKinds()));
+    assertEquals(1, supplied.backorders().size());
+    assertEquals(1, supplied.incoming().size());
+    assertEquals(supplied, roundTrip(current, current, supplied));
   }
 
   @Test

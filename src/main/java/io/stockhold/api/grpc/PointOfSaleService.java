@@ -203,6 +203,7 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
       case COMMITTED -> Pos.ReservationStatus.RESERVATION_STATUS_COMMITTED;
       case RELEASED -> Pos.ReservationStatus.RESERVATION_STATUS_RELEASED;
       case EXPIRED -> Pos.ReservationStatus.RESERVATION_STATUS_EXPIRED;
+      case BACKORDERED -> Pos.ReservationStatus.RESERVATION_STATUS_BACKORDERED;
     };
   }
 
@@ -234,20 +235,29 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
             reply -> {
               if (reply instanceof LevelReply l) {
                 return level(
-                    location, sku, l.level().onHand(), l.level().reserved(), l.level().available());
+                    new LevelUpdate(
+                        location,
+                        sku,
+                        l.level().onHand(),
+                        l.level().reserved(),
+                        l.level().available(),
+                        0,
+                        l.level().incoming(),
+                        l.level().backordered()));
               }
               throw failure(reply);
             });
   }
 
-  private static Pos.StockLevel level(
-      String location, String sku, long onHand, long reserved, long available) {
+  private static Pos.StockLevel level(LevelUpdate u) {
     return Pos.StockLevel.newBuilder()
-        .setLocation(location)
-        .setSku(sku)
-        .setOnHand(onHand)
-        .setReserved(reserved)
-        .setAvailable(available)
+        .setLocation(u.location())
+        .setSku(u.sku())
+        .setOnHand(u.onHand())
+        .setReserved(u.reserved())
+        .setAvailable(u.available())
+        .setIncoming(u.incoming())
+        .setBackordered(u.backordered())
         .build();
   }
 
@@ -308,14 +318,7 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
             },
             sent -> Optional.empty())
         .filter(Optional::isPresent)
-        .map(
-            u ->
-                level(
-                    u.get().location(),
-                    u.get().sku(),
-                    u.get().onHand(),
-                    u.get().reserved(),
-                    u.get().available()));
+        .map(u -> level(u.get()));
   }
 
   private void subscribe(String location, ActorRef<LevelUpdate> watcher) {

@@ -79,6 +79,9 @@ record Problem(
       case CUSTOMER_REQUIRED -> of(400, r.slug(), "Customer required", rejected.detail());
       case CUSTOMER_LIMIT -> of(409, r.slug(), "Customer limit reached", rejected.detail());
       case POOL_NOT_FOUND -> of(404, r.slug(), "Pool not found", rejected.detail());
+      case RESERVATION_BACKORDERED ->
+          of(409, r.slug(), "Reservation backordered", rejected.detail());
+      case INCOMING_NOT_FOUND -> of(404, r.slug(), "Incoming not found", rejected.detail());
     };
   }
 

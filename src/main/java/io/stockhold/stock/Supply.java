@@ -1,0 +1,180 @@
+package io.stockhold.stock;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.pcollections.TreePMap;
+
+/**
+ * What is on its way to a stock item and who waits for it: the open incoming entries (purchase
+ * orders, transfers in) and the backorder queue in arrival order. Immutable, like the rest of
+ * {@link StockState}.
+ *
+ * @param incoming open entries by {@code incomingId}, each with the units still expected
+ * @param incomingTotal the sum of their units
+ * @param recordedIncoming every entry recorded within the retention, open or closed, as first
+ *     recorded: a repeated {@code POST …/incoming} is told from a reused id by it
+ * @param waiting backorders by hold id
+ * @param queue hold ids by arrival number, oldest first
+ * @param backordered the sum of the waiting units
+ * @param arrivals the arrival number the next backorder gets
+ */
+public record Supply(
+    IdMap<Incoming> incoming,
+    long incomingTotal,
+    Recent<Incoming> recordedIncoming,
+    IdMap<Backorder> waiting,
+    TreePMap<Long, String> queue,
+    long backordered,
+    long arrivals) {
+
+  /** Incoming ids are remembered at least this long, so a late retry of a recording is answered. */
+  public static final Duration INCOMING_RETENTION = Duration.ofDays(90);
+
+  public static final int INCOMING_LIMIT = 100_000;
+
+  public static final Supply NONE =
+      new Supply(IdMap.empty(), 0, Recent.empty(), IdMap.empty(), TreePMap.empty(), 0, 0);
+
+  /** Units on their way: {@code quantity} still expected of the entry. */
+  public record Incoming(String incomingId, long quantity, Instant expectedAt, String reference) {}
+
+  /**
+   * A hold waiting for units: placed in full, at {@code now + ttlSeconds}, when its turn comes and
+   * the units are there. {@code arrival} orders the queue.
+   */
+  public record Backorder(
+      String holdId,
+      String reservationId,
+      String channel,
+      long quantity,
+      long ttlSeconds,
+      String fingerprint,
+      String actor,
+      String customerId,
+      long arrival) {
+
+    /** As a hold that has no deadline yet. */
+    public StockState.Hold asHold() {
+      return new StockState.Hold(
+          holdId, reservationId, channel, quantity, null, null, fingerprint, actor, customerId);
+    }
+  }
+
+  public boolean hasBackorders() {
+    return !queue.isEmpty();
+  }
+
+  /** The backorder whose turn is next, or null. */
+  public Backorder next() {
+    return queue.isEmpty() ? null : waiting.get(queue.firstEntry().getValue());
+  }
+
+  /** The open entries, soonest expected first. */
+  public List<Incoming> incomingEntries() {
+    List<Incoming> out = new ArrayList<>(incoming.values());
+    out.sort(Comparator.comparing(Incoming::expectedAt).thenComparing(Incoming::incomingId));
+    return out;
+  }
+
+  /** The waiting backorders, oldest first. */
+  public List<Backorder> backorders() {
+    List<Backorder> out = new ArrayList<>(queue.size());
+    for (String holdId : queue.values()) out.add(waiting.get(holdId));
+    return out;
+  }
+
+  /** Units a customer waits for. Only asked on items that limit customers. */
+  public long backorderedFor(String customerId) {
+    long units = 0;
+    for (Backorder b : waiting.values())
+      if (customerId.equals(b.customerId())) units += b.quantity();
+    return units;
+  }
+
+  Supply recorded(Incoming entry, Instant at) {
+    return new Supply(
+        incoming.plus(entry.incomingId(), entry),
+        incomingTotal + entry.quantity(),
+        recordedIncoming.remember(
+            entry.incomingId(), entry, at, INCOMING_LIMIT, INCOMING_RETENTION),
+        waiting,
+        queue,
+        backordered,
+        arrivals);
+  }
+
+  /** {@code units} of the entry arrived: it expects that many fewer, and closes at 0 or below. */
+  Supply received(String incomingId, long units) {
+    Incoming entry = incoming.get(incomingId);
+    long left = entry.quantity() - units;
+    return new Supply(
+        left > 0
+            ? incoming.plus(
+                incomingId, new Incoming(incomingId, left, entry.expectedAt(), entry.reference()))
+            : incoming.minus(incomingId),
+        incomingTotal - Math.min(units, entry.quantity()),
+        recordedIncoming,
+        waiting,
+        queue,
+        backordered,
+        arrivals);
+  }
+
+  Supply queued(Backorder b) {
+    Backorder numbered =
+        new Backorder(
+            b.holdId(),
+            b.reservationId(),
+            b.channel(),
+            b.quantity(),
+            b.ttlSeconds(),
+            b.fingerprint(),
+            b.actor(),
+            b.customerId(),
+            arrivals);
+    return new Supply(
+        incoming,
+        incomingTotal,
+        recordedIncoming,
+        waiting.plus(b.holdId(), numbered),
+        queue.plus(arrivals, b.holdId()),
+        backordered + b.quantity(),
+        arrivals + 1);
+  }
+
+  /** The backorder leaves the queue: filled or released. */
+  Supply dequeued(String holdId) {
+    Backorder b = waiting.get(holdId);
+    return new Supply(
+        incoming,
+        incomingTotal,
+        recordedIncoming,
+        waiting.minus(holdId),
+        queue.minus(b.arrival()),
+        backordered - b.quantity(),
+        arrivals);
+  }
+
+  /** As a snapshot lists them: the backorders in queue order, renumbered from 0 on the way back. */
+  static Supply of(
+      List<Incoming> open, List<Recent.Remembered<Incoming>> recorded, List<Backorder> waiting) {
+    Supply s =
+        new Supply(IdMap.empty(), 0, Recent.of(recorded), IdMap.empty(), TreePMap.empty(), 0, 0);
+    for (Incoming i : open) {
+      s =
+          new Supply(
+              s.incoming.plus(i.incomingId(), i),
+              s.incomingTotal + i.quantity(),
+              s.recordedIncoming,
+              s.waiting,
+              s.queue,
+              s.backordered,
+              s.arrivals);
+    }
+    for (Backorder b : waiting) s = s.queued(b);
+    return s;
+  }
+}
