@@ -88,6 +88,7 @@ public final class InventoryEvents {
           m.put("incomingLeft", e.incomingLeft());
           // more than expected when positive; fewer (the rest still on its way) when negative
           m.put("difference", e.delta() - e.incomingExpected());
+          m.put("incoming", e.incoming());
         }
       }
       case PolicyChanged e -> {
@@ -112,7 +113,10 @@ public final class InventoryEvents {
         if (e.customerId() != null) m.put("customerId", e.customerId());
       }
       case HoldCommitted e -> hold(m, e.holdId(), e.reservationId(), e.quantity());
-      case HoldReleased e -> hold(m, e.holdId(), e.reservationId(), e.quantity());
+      case HoldReleased e -> {
+        hold(m, e.holdId(), e.reservationId(), e.quantity());
+        if (e.backordered() != null) m.put("backordered", e.backordered());
+      }
       case HoldExpired e -> hold(m, e.holdId(), e.reservationId(), e.quantity());
       case HoldExtended e -> {
         m.put("holdId", e.holdId());

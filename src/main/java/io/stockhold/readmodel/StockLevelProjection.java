@@ -51,7 +51,7 @@ public final class StockLevelProjection {
         .get(30, TimeUnit.SECONDS);
     try (Connection c = dataSource.getConnection();
         Statement s = c.createStatement()) {
-      s.execute(StockLevelProjectionHandler.CREATE_TABLE);
+      StockLevelProjectionHandler.createTable(s);
     }
     List<String> tags = StockTags.all(system.settings().config());
     ShardedDaemonProcess.get(system)

@@ -6,6 +6,7 @@ import io.stockhold.storage.ProjectionSession;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.Collection;
 import java.util.HashMap;
@@ -17,13 +18,14 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
 /**
  * Keeps one {@code stock_level} row per stock item: the quantities after its latest event (and its
- * policy). A row only moves forward: an event older than the row's is ignored, so a replayed event
- * changes nothing.
+ * policy, and the units incoming and backordered as the latest event that told them says). A row
+ * only moves forward: an event older than the row's is ignored, so a replayed event changes
+ * nothing.
  */
 public final class StockLevelProjectionHandler
     extends JdbcHandler<List<EventEnvelope<StockEvent>>, ProjectionSession> {
 
-  static final String CREATE_TABLE =
+  private static final String CREATE_TABLE =
       """
       CREATE TABLE IF NOT EXISTS stock_level (
         location VARCHAR(64) NOT NULL,
@@ -38,24 +40,42 @@ public final class StockLevelProjectionHandler
         PRIMARY KEY (location, sku))\
       """;
 
+  /** Columns added since the table was first made: a table of an earlier version gains them. */
+  private static final List<String> ADD_COLUMNS =
+      List.of(
+          "ALTER TABLE stock_level ADD COLUMN IF NOT EXISTS incoming BIGINT DEFAULT 0 NOT NULL",
+          "ALTER TABLE stock_level ADD COLUMN IF NOT EXISTS backordered BIGINT DEFAULT 0 NOT NULL");
+
+  /** Makes the table, or brings one made by an earlier version up to date. */
+  static void createTable(Statement s) throws SQLException {
+    s.execute(CREATE_TABLE);
+    for (String column : ADD_COLUMNS) s.execute(column);
+  }
+
   // Standard MERGE: PostgreSQL 15+ and H2 both speak it.
   private static final String MERGE =
       """
       MERGE INTO stock_level t
       USING (VALUES (CAST(? AS VARCHAR(64)), CAST(? AS VARCHAR(64)), CAST(? AS BIGINT), CAST(? AS BIGINT),
-                     CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)))
-        AS s(location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr)
+                     CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT),
+                     CAST(? AS BIGINT), CAST(? AS BIGINT)))
+        AS s(location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr,
+             incoming, backordered)
       ON t.location = s.location AND t.sku = s.sku
       WHEN MATCHED AND t.sequence_nr < s.sequence_nr THEN UPDATE SET
         on_hand = s.on_hand, reserved = s.reserved, available = s.available,
         safety_stock = COALESCE(s.safety_stock, t.safety_stock),
         reorder_point = COALESCE(s.reorder_point, t.reorder_point),
         reorder_quantity = COALESCE(s.reorder_quantity, t.reorder_quantity),
+        incoming = COALESCE(s.incoming, t.incoming),
+        backordered = COALESCE(s.backordered, t.backordered),
         sequence_nr = s.sequence_nr
       WHEN NOT MATCHED THEN INSERT
-        (location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr)
+        (location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr,
+         incoming, backordered)
         VALUES (s.location, s.sku, s.on_hand, s.reserved, s.available, COALESCE(s.safety_stock, 0),
-                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr)\
+                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr,
+                COALESCE(s.incoming, 0), COALESCE(s.backordered, 0))\
       """;
 
   /**
@@ -68,20 +88,25 @@ public final class StockLevelProjectionHandler
       MERGE INTO stock_level t
       USING (SELECT * FROM unnest(CAST(? AS VARCHAR(64)[]), CAST(? AS VARCHAR(64)[]), CAST(? AS BIGINT[]),
                                   CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]),
-                                  CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))
+                                  CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]),
+                                  CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))
              AS u(location, sku, on_hand, reserved, available, safety_stock, reorder_point,
-                  reorder_quantity, sequence_nr)) s
+                  reorder_quantity, sequence_nr, incoming, backordered)) s
       ON t.location = s.location AND t.sku = s.sku
       WHEN MATCHED AND t.sequence_nr < s.sequence_nr THEN UPDATE SET
         on_hand = s.on_hand, reserved = s.reserved, available = s.available,
         safety_stock = COALESCE(s.safety_stock, t.safety_stock),
         reorder_point = COALESCE(s.reorder_point, t.reorder_point),
         reorder_quantity = COALESCE(s.reorder_quantity, t.reorder_quantity),
+        incoming = COALESCE(s.incoming, t.incoming),
+        backordered = COALESCE(s.backordered, t.backordered),
         sequence_nr = s.sequence_nr
       WHEN NOT MATCHED THEN INSERT
-        (location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr)
+        (location, sku, on_hand, reserved, available, safety_stock, reorder_point, reorder_quantity, sequence_nr,
+         incoming, backordered)
         VALUES (s.location, s.sku, s.on_hand, s.reserved, s.available, COALESCE(s.safety_stock, 0),
-                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr)\
+                COALESCE(s.reorder_point, 0), COALESCE(s.reorder_quantity, 0), s.sequence_nr,
+                COALESCE(s.incoming, 0), COALESCE(s.backordered, 0))\
       """;
 
   /**
@@ -94,19 +119,23 @@ public final class StockLevelProjectionHandler
       throws Exception {
     Map<String, EventEnvelope<StockEvent>> latest = new LinkedHashMap<>();
     Map<String, PolicyChanged> policies = new HashMap<>();
+    Map<String, Supplied> supplied = new HashMap<>();
     for (EventEnvelope<StockEvent> envelope : envelopes) {
       String pid = envelope.persistenceId();
       EventEnvelope<StockEvent> before = latest.get(pid);
       if (before != null && before.sequenceNr() > envelope.sequenceNr()) continue;
       latest.put(pid, envelope);
       if (envelope.event() instanceof PolicyChanged p) policies.put(pid, p);
+      Supplied now = Supplied.by(envelope.event());
+      if (now != null) supplied.merge(pid, now, Supplied::then);
     }
     if (latest.isEmpty()) return;
+    Groups group = new Groups(policies, supplied);
     session.withConnection(
         (Connection c) -> {
           try {
-            if (ProjectionSession.onPostgres(c)) mergeAll(c, latest.values(), policies);
-            else mergeEach(c, latest.values(), policies);
+            if (ProjectionSession.onPostgres(c)) mergeAll(c, latest.values(), group);
+            else mergeEach(c, latest.values(), group);
           } catch (SQLException failure) {
             throw new IllegalStateException("stock_level update failed", failure);
           }
@@ -114,32 +143,62 @@ public final class StockLevelProjectionHandler
         });
   }
 
+  /**
+   * The item's incoming and backordered totals as the latest event in the group that carried them
+   * says (null: none did, and the row keeps its own).
+   */
+  record Supplied(Long incoming, Long backordered) {
+    static Supplied by(StockEvent event) {
+      return switch (event) {
+        case StockEvent.IncomingRecorded e -> new Supplied(e.incoming(), null);
+        case StockEvent.StockAdjusted e when e.incoming() != null ->
+            new Supplied(e.incoming(), null);
+        case StockEvent.HoldBackordered e -> new Supplied(null, e.backordered());
+        case StockEvent.BackorderFilled e -> new Supplied(null, e.backordered());
+        case StockEvent.HoldReleased e when e.backordered() != null ->
+            new Supplied(null, e.backordered());
+        default -> null;
+      };
+    }
+
+    /** These totals, then a later event's over them. */
+    Supplied then(Supplied later) {
+      return new Supplied(
+          later.incoming != null ? later.incoming : incoming,
+          later.backordered != null ? later.backordered : backordered);
+    }
+  }
+
+  /** What a group says of each item besides its latest quantities. */
+  private record Groups(Map<String, PolicyChanged> policies, Map<String, Supplied> supplied) {
+    Supplied supplied(String persistenceId) {
+      return supplied.getOrDefault(persistenceId, NOTHING);
+    }
+  }
+
+  private static final Supplied NOTHING = new Supplied(null, null);
+
   private static void mergeEach(
-      Connection c,
-      Collection<EventEnvelope<StockEvent>> latest,
-      Map<String, PolicyChanged> policies)
+      Connection c, Collection<EventEnvelope<StockEvent>> latest, Groups group)
       throws SQLException {
     try (PreparedStatement merge = c.prepareStatement(MERGE)) {
-      for (EventEnvelope<StockEvent> envelope : latest) {
-        add(merge, envelope, policies.get(envelope.persistenceId()));
-      }
+      for (EventEnvelope<StockEvent> envelope : latest) add(merge, envelope, group);
       merge.executeBatch();
     }
   }
 
   private static void mergeAll(
-      Connection c,
-      Collection<EventEnvelope<StockEvent>> latest,
-      Map<String, PolicyChanged> policies)
+      Connection c, Collection<EventEnvelope<StockEvent>> latest, Groups group)
       throws SQLException {
     int n = latest.size();
     String[] locations = new String[n];
     String[] skus = new String[n];
-    Long[][] numbers = new Long[7][n];
+    Long[][] numbers = new Long[9][n];
     int i = 0;
     for (EventEnvelope<StockEvent> envelope : latest) {
       StockEvent e = envelope.event();
-      PolicyChanged p = policies.get(envelope.persistenceId());
+      PolicyChanged p = group.policies().get(envelope.persistenceId());
+      Supplied supplied = group.supplied(envelope.persistenceId());
       locations[i] = e.location();
       skus[i] = e.sku();
       numbers[0][i] = e.onHand();
@@ -150,6 +209,8 @@ public final class StockLevelProjectionHandler
       numbers[4][i] = p == null ? null : p.reorderPoint();
       numbers[5][i] = p == null ? null : p.reorderQuantity();
       numbers[6][i] = envelope.sequenceNr();
+      numbers[7][i] = supplied.incoming();
+      numbers[8][i] = supplied.backordered();
       i++;
     }
     try (PreparedStatement merge = c.prepareStatement(MERGE_ALL)) {
@@ -162,10 +223,11 @@ public final class StockLevelProjectionHandler
     }
   }
 
-  private static void add(
-      PreparedStatement merge, EventEnvelope<StockEvent> envelope, PolicyChanged p)
+  private static void add(PreparedStatement merge, EventEnvelope<StockEvent> envelope, Groups group)
       throws SQLException {
     StockEvent e = envelope.event();
+    PolicyChanged p = group.policies().get(envelope.persistenceId());
+    Supplied supplied = group.supplied(envelope.persistenceId());
     merge.setString(1, e.location());
     merge.setString(2, e.sku());
     merge.setLong(3, e.onHand());
@@ -182,6 +244,8 @@ public final class StockLevelProjectionHandler
       merge.setNull(8, Types.BIGINT);
     }
     merge.setLong(9, envelope.sequenceNr());
+    merge.setObject(10, supplied.incoming(), Types.BIGINT);
+    merge.setObject(11, supplied.backordered(), Types.BIGINT);
     merge.addBatch();
   }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -75,8 +76,8 @@ public final class StockLevels {
     return CompletableFuture.supplyAsync(
         () -> {
           String sql =
-              "SELECT sku, on_hand, reserved, available, sequence_nr FROM stock_level WHERE"
-                  + " location = ? ORDER BY sku LIMIT ?";
+              "SELECT sku, on_hand, reserved, available, sequence_nr, incoming, backordered FROM"
+                  + " stock_level WHERE location = ? ORDER BY sku LIMIT ?";
           try (Connection c = dataSource.getConnection();
               PreparedStatement q = c.prepareStatement(sql)) {
             q.setString(1, location);
@@ -91,7 +92,9 @@ public final class StockLevels {
                         rs.getLong(2),
                         rs.getLong(3),
                         rs.getLong(4),
-                        rs.getLong(5)));
+                        rs.getLong(5),
+                        rs.getLong(6),
+                        rs.getLong(7)));
               }
             }
             return rows;
@@ -107,7 +110,8 @@ public final class StockLevels {
     StringBuilder sql =
         new StringBuilder(
             "SELECT location, sku, on_hand, reserved, available, safety_stock, "
-                + "reorder_point, reorder_quantity FROM stock_level WHERE 1 = 1");
+                + "reorder_point, reorder_quantity, incoming, backordered FROM stock_level"
+                + " WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (!locations.isEmpty()) {
       sql.append(" AND location IN (")
@@ -140,7 +144,11 @@ public final class StockLevels {
                       rs.getLong(5),
                       rs.getLong(6),
                       rs.getLong(7),
-                      rs.getLong(8))));
+                      rs.getLong(8),
+                      Map.of(),
+                      rs.getLong(9),
+                      rs.getLong(10),
+                      List.of())));
         }
       }
       if (rows.size() <= limit) return new Page(rows, Optional.empty());

@@ -10,13 +10,32 @@ import java.util.Map;
  * One line of a reservation: units of one stock item ({@code location}), or, as asked, of a pool
  * ({@code pool}, then {@code location} is null until the line is allocated). A line allocated from
  * a pool keeps the pool's name, so the reservation shows it as the one line it was asked as. {@code
- * split}: whether a pool line may take its units from several locations (null: yes).
+ * split}: whether a pool line may take its units from several locations (null: yes). {@code
+ * allowBackorder}: whether the line may wait for units the item does not have (null: no).
  */
 public record ReservationLine(
-    String location, String sku, long quantity, String pool, Boolean split) {
+    String location,
+    String sku,
+    long quantity,
+    String pool,
+    Boolean split,
+    Boolean allowBackorder) {
+
+  public ReservationLine(String location, String sku, long quantity, String pool, Boolean split) {
+    this(location, sku, quantity, pool, split, null);
+  }
 
   public ReservationLine(String location, String sku, long quantity) {
-    this(location, sku, quantity, null, null);
+    this(location, sku, quantity, null, null, null);
+  }
+
+  /** A location line that may wait for stock. */
+  public static ReservationLine backorderable(String location, String sku, long quantity) {
+    return new ReservationLine(location, sku, quantity, null, null, true);
+  }
+
+  public boolean mayWait() {
+    return allowBackorder != null && allowBackorder;
   }
 
   /** A line naming a pool, as asked. */

@@ -13,6 +13,7 @@ import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply;
 import io.stockhold.stock.StockReply.HoldReply;
+import io.stockhold.stock.StockReply.HoldStatus;
 import io.stockhold.stock.StockReply.Rejected;
 import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
@@ -151,7 +152,8 @@ public final class ReservationService {
             ttlSeconds,
             fingerprint,
             principal.actor(),
-            request.customerId());
+            request.customerId(),
+            line.mayWait());
     return items.submit(item, reserve).thenApply(reply -> singleLine(item, reply, line.quantity()));
   }
 
@@ -403,6 +405,7 @@ public final class ReservationService {
       else line.put("location", l.location());
       line.put("quantity", l.quantity()).put("sku", l.sku());
       if (l.split() != null) line.put("split", l.split());
+      if (l.mayWait()) line.put("allowBackorder", true);
     }
     request.ttlSeconds().ifPresent(ttl -> body.put("ttlSeconds", ttl));
     if (request.customerId() != null) body.put("customerId", request.customerId());
@@ -439,7 +442,14 @@ public final class ReservationService {
               h.hold().status(),
               h.hold().channel(),
               h.hold().expiresAt(),
-              List.of(new ReservationLine(item.location(), item.sku(), h.hold().quantity())),
+              List.of(
+                  new ReservationLine(
+                      item.location(),
+                      item.sku(),
+                      h.hold().quantity(),
+                      null,
+                      null,
+                      h.hold().status() == HoldStatus.BACKORDERED ? true : null)),
               h.hold().actor());
       case Rejected r
           when r.reason() == Rejection.INSUFFICIENT_STOCK

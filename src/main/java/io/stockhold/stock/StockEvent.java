@@ -35,7 +35,8 @@ public sealed interface StockEvent extends CborSerializable {
    * A count ({@code setOnHand}) is journaled as the delta it implied. A receipt against an incoming
    * entry names it ({@code incomingId}), with the units the entry still expected before ({@code
    * incomingExpected}) and after ({@code incomingLeft}, 0 once closed): {@code delta -
-   * incomingExpected} is the difference, more than expected when positive. Null otherwise.
+   * incomingExpected} is the difference, more than expected when positive; {@code incoming} is the
+   * item's total still incoming after. Null otherwise.
    */
   record StockAdjusted(
       String location,
@@ -52,7 +53,8 @@ public sealed interface StockEvent extends CborSerializable {
       String actor,
       String incomingId,
       Long incomingExpected,
-      Long incomingLeft)
+      Long incomingLeft,
+      Long incoming)
       implements StockEvent {
     public StockAdjusted(
         String location,
@@ -80,6 +82,7 @@ public sealed interface StockEvent extends CborSerializable {
           available,
           occurredAt,
           actor,
+          null,
           null,
           null,
           null);
@@ -342,6 +345,10 @@ public sealed interface StockEvent extends CborSerializable {
     }
   }
 
+  /**
+   * {@code backordered}: when the hold was a backorder still waiting, the item's waiting units
+   * after it left the queue; null for a held one (and in events journaled before backorders).
+   */
   record HoldReleased(
       String location,
       String sku,
@@ -352,8 +359,34 @@ public sealed interface StockEvent extends CborSerializable {
       long reserved,
       long available,
       Instant occurredAt,
-      String actor)
+      String actor,
+      Long backordered)
       implements StockEvent {
+    public HoldReleased(
+        String location,
+        String sku,
+        String holdId,
+        String reservationId,
+        long quantity,
+        long onHand,
+        long reserved,
+        long available,
+        Instant occurredAt,
+        String actor) {
+      this(
+          location,
+          sku,
+          holdId,
+          reservationId,
+          quantity,
+          onHand,
+          reserved,
+          available,
+          occurredAt,
+          actor,
+          null);
+    }
+
     public HoldReleased(
         String location,
         String sku,

@@ -222,7 +222,17 @@ public record StockState(
   }
 
   public Level level() {
-    return new Level(onHand, reserved, available(), safetyStock, reorderPoint, reorderQuantity);
+    return new Level(
+        onHand,
+        reserved,
+        available(),
+        safetyStock,
+        reorderPoint,
+        reorderQuantity,
+        Map.of(),
+        supply.incomingTotal(),
+        supply.backordered(),
+        supply.incomingEntries());
   }
 
   /** The level as of {@code now}: holds past their deadline no longer count, journaled or not. */
@@ -683,7 +693,8 @@ public record StockState(
               reserved,
               available(onHand, reserved + supply.backordered() - waiting.quantity(), safetyStock),
               now,
-              r.actor());
+              r.actor(),
+              supply.backordered() - waiting.quantity());
       return Decision.of(
           released, s -> new HoldReply(view(waiting.asHold(), HoldStatus.RELEASED, null)));
     }
@@ -809,7 +820,8 @@ public record StockState(
             a.actor(),
             a.incomingId(),
             expected,
-            left);
+            left,
+            expected == null ? null : supply.incomingTotal() - (expected - left));
     return Decision.of(adjusted, s -> new LevelReply(s.levelAt(now)));
   }
 

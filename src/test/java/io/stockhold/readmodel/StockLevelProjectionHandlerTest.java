@@ -19,6 +19,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
@@ -73,7 +74,7 @@ class StockLevelProjectionHandlerTest {
     db.setURL("jdbc:h2:mem:levels-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
     try (Connection c = db.getConnection();
         Statement s = c.createStatement()) {
-      s.execute(StockLevelProjectionHandler.CREATE_TABLE);
+      StockLevelProjectionHandler.createTable(s);
     }
   }
 
@@ -110,6 +111,64 @@ class StockLevelProjectionHandlerTest {
     assertEquals(a.journal.size(), storedSequenceNr(a));
   }
 
+  @Test
+  void incomingAndBackorderedFollowTheEventsThatTellThemWhateverComesAfter() throws Exception {
+    Item a = new Item("preordered");
+    List<EventEnvelope<StockEvent>> first = new ArrayList<>();
+    first.addAll(
+        a.decide(
+            new ChangePolicy(
+                0, 0, 0, "ops", new io.stockhold.stock.SellingRules(Map.of(), 0, 0, 0, true))));
+    first.addAll(
+        a.decide(
+            new StockRequest.RecordIncoming("po-1", 10, T0.plusSeconds(86_400), null, "buyer")));
+    for (int i = 0; i < 4; i++) first.addAll(a.decide(waiting("w" + i, 2)));
+    group(first);
+    assertEquals(row(a), stored(a));
+    assertEquals(10, a.state.level().incoming());
+    assertEquals(8, a.state.level().backordered());
+
+    // a receipt fills two; a release leaves the queue; a later event that tells neither keeps them
+    List<EventEnvelope<StockEvent>> second = new ArrayList<>();
+    second.addAll(a.decide(new Adjust(null, null, 5L, null, "receipt", null, "dock", "po-1")));
+    second.addAll(a.decide(new StockRequest.Release("w3", "shop")));
+    second.addAll(a.decide(new StockRequest.Commit("w0", "shop")));
+    group(second);
+    assertEquals(5, a.state.level().incoming());
+    assertEquals(2, a.state.level().backordered());
+    assertEquals(row(a), stored(a));
+  }
+
+  /**
+   * A table an earlier version made, without the supply columns and with a row in it: the node's
+   * start adds them, and the row reads as nothing incoming.
+   */
+  @Test
+  void aTableOfAnEarlierVersionGainsTheNewColumns() throws Exception {
+    JdbcDataSource earlier = new JdbcDataSource();
+    earlier.setURL("jdbc:h2:mem:earlier-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    try (Connection c = earlier.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE stock_level (location VARCHAR(64) NOT NULL, sku VARCHAR(64) NOT NULL,"
+              + " on_hand BIGINT NOT NULL, reserved BIGINT NOT NULL, available BIGINT NOT NULL,"
+              + " safety_stock BIGINT NOT NULL, reorder_point BIGINT NOT NULL, reorder_quantity"
+              + " BIGINT NOT NULL, sequence_nr BIGINT NOT NULL, PRIMARY KEY (location, sku))");
+      s.execute("INSERT INTO stock_level VALUES ('store-1', 'old', 5, 1, 4, 0, 0, 0, 3)");
+      StockLevelProjectionHandler.createTable(s);
+      StockLevelProjectionHandler.createTable(s);
+      try (ResultSet rs =
+          s.executeQuery("SELECT on_hand, incoming, backordered FROM stock_level")) {
+        rs.next();
+        assertEquals(List.of(5L, 0L, 0L), List.of(rs.getLong(1), rs.getLong(2), rs.getLong(3)));
+      }
+    }
+  }
+
+  private static Reserve waiting(String holdId, long quantity) {
+    return new Reserve(holdId, "res-" + holdId, "web", quantity, 600, null, "shop", null, true);
+  }
+
   private static Adjust receive(long units) {
     return new Adjust(null, null, units, null, "receipt", null);
   }
@@ -129,14 +188,16 @@ class StockLevelProjectionHandlerTest {
   }
 
   private static List<Long> row(Item item) {
-    Level l = item.state.level();
+    Level l = item.state.levelAt(T0);
     return List.of(
         l.onHand(),
         l.reserved(),
         l.available(),
         l.safetyStock(),
         l.reorderPoint(),
-        l.reorderQuantity());
+        l.reorderQuantity(),
+        l.incoming(),
+        l.backordered());
   }
 
   private List<Long> stored(Item item) throws Exception {
@@ -144,13 +205,14 @@ class StockLevelProjectionHandlerTest {
         PreparedStatement s =
             c.prepareStatement(
                 "SELECT on_hand, reserved, available, safety_stock, reorder_point,"
-                    + " reorder_quantity FROM stock_level WHERE location = ? AND sku = ?")) {
+                    + " reorder_quantity, incoming, backordered FROM stock_level"
+                    + " WHERE location = ? AND sku = ?")) {
       s.setString(1, item.id.location());
       s.setString(2, item.id.sku());
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
         List<Long> values = new ArrayList<>();
-        for (int i = 1; i <= 6; i++) values.add(rs.getLong(i));
+        for (int i = 1; i <= 8; i++) values.add(rs.getLong(i));
         return values;
       }
     }

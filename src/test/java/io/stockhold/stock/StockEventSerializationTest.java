@@ -124,6 +124,7 @@ class StockEventSerializationTest {
             "dock",
             "po-9",
             12L,
+            10L,
             10L),
         new StockEvent.BackorderFilled(
             "berlin",

@@ -269,6 +269,7 @@ class SupplyTest {
     StockAdjusted less = assertInstanceOf(StockAdjusted.class, lastEvents.get(0));
     assertEquals(10L, less.incomingExpected());
     assertEquals(4L, less.incomingLeft());
+    assertEquals(9L, less.incoming(), "the item's total still incoming");
     assertEquals(9, state.levelAt(T0).incoming());
     tracked(T0, receipt("po-2", 7));
     StockAdjusted more = assertInstanceOf(StockAdjusted.class, lastEvents.get(0));

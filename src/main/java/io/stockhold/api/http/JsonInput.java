@@ -2,6 +2,9 @@ package io.stockhold.api.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stockhold.api.http.Problem.FieldError;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -77,6 +80,24 @@ final class JsonInput {
       return null;
     }
     return value.booleanValue();
+  }
+
+  /** An RFC 3339 timestamp with a zone ({@code 2026-12-15T09:00:00Z}); null when absent or bad. */
+  Instant time(String field, boolean required) {
+    String text =
+        string(
+            field,
+            required,
+            t -> {
+              try {
+                OffsetDateTime.parse(t);
+                return true;
+              } catch (DateTimeParseException e) {
+                return false;
+              }
+            },
+            "must be an RFC 3339 timestamp such as 2026-12-15T09:00:00Z");
+    return text == null ? null : OffsetDateTime.parse(text).toInstant();
   }
 
   /** A string accepted by {@code valid} ({@code rule} says what that means). */

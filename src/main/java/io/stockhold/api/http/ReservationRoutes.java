@@ -168,8 +168,9 @@ final class ReservationRoutes extends ApiDirectives {
             "must match " + ReservationService.CUSTOMER_ID.pattern());
     List<ReservationLine> lines = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
-    for (JsonInput line : in.objects("lines", 1, ReservationService.MAX_LINES)) {
-      line.allowOnly(Set.of("location", "pool", "split", "sku", "quantity"));
+    List<JsonInput> asked = in.objects("lines", 1, ReservationService.MAX_LINES);
+    for (JsonInput line : asked) {
+      line.allowOnly(Set.of("location", "pool", "split", "sku", "quantity", "allowBackorder"));
       if (line.has("location") == line.has("pool")) {
         errors.add(new FieldError(line.at(), "must name either a location or a pool"));
         continue;
@@ -189,6 +190,19 @@ final class ReservationRoutes extends ApiDirectives {
       String sku =
           line.string("sku", true, StockItemId::isSku, "must match " + StockItemId.SKU.pattern());
       Long quantity = line.integer("quantity", true, 1, ReservationService.MAX_LINE_QUANTITY);
+      boolean mayWait = Boolean.TRUE.equals(line.bool("allowBackorder"));
+      if (mayWait && fromPool) {
+        errors.add(
+            new FieldError(
+                line.pointer("allowBackorder"),
+                "a pool line cannot wait for stock; name a location"));
+      } else if (mayWait && asked.size() > 1) {
+        // A cart holds all its lines or none, within its deadline; a waiting line has neither.
+        errors.add(
+            new FieldError(
+                line.pointer("allowBackorder"),
+                "a line may wait for stock only in a reservation of that one line"));
+      }
       if (place == null || sku == null || quantity == null) continue;
       String first = seen.putIfAbsent((fromPool ? "pool:" : "") + place + "/" + sku, line.at());
       if (first != null) {
@@ -200,7 +214,9 @@ final class ReservationRoutes extends ApiDirectives {
       lines.add(
           fromPool
               ? ReservationLine.fromPool(place, sku, quantity, split)
-              : new ReservationLine(place, sku, quantity));
+              : mayWait
+                  ? ReservationLine.backorderable(place, sku, quantity)
+                  : new ReservationLine(place, sku, quantity));
     }
     return new NewReservation(
         channel, lines, ttl == null ? OptionalLong.empty() : OptionalLong.of(ttl), customerId);

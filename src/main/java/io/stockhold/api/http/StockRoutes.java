@@ -16,20 +16,26 @@ import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockReply.Level;
 import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockRequest;
+import io.stockhold.stock.Supply;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code /v1/stock/{location}/{sku}}: levels, adjustments and policy. */
+/** {@code /v1/stock/{location}/{sku}}: levels, adjustments, incoming units and policy. */
 final class StockRoutes extends ApiDirectives {
 
   static final Set<String> REASONS = Set.of("receipt", "count", "damage", "return", "correction");
 
-  /** The body of a stock level. */
+  /**
+   * The body of a stock level. {@code incomingEntries}: absent when nothing is on its way (and in
+   * the read model's list, which keeps totals only).
+   */
   record LevelBody(
       String location,
       String sku,
@@ -39,7 +45,10 @@ final class StockRoutes extends ApiDirectives {
       long safetyStock,
       long reorderPoint,
       long reorderQuantity,
-      Map<String, Long> availableByChannel) {
+      Map<String, Long> availableByChannel,
+      long incoming,
+      long backordered,
+      List<IncomingBody> incomingEntries) {
     static LevelBody of(StockItemId id, Level l) {
       return new LevelBody(
           id.location(),
@@ -50,9 +59,25 @@ final class StockRoutes extends ApiDirectives {
           l.safetyStock(),
           l.reorderPoint(),
           l.reorderQuantity(),
-          l.availableByChannel().isEmpty() ? null : l.availableByChannel());
+          l.availableByChannel().isEmpty() ? null : l.availableByChannel(),
+          l.incoming(),
+          l.backordered(),
+          l.incomingEntries().isEmpty()
+              ? null
+              : l.incomingEntries().stream().map(IncomingBody::of).toList());
     }
   }
+
+  /** One incoming entry: units still expected of it. */
+  record IncomingBody(String incomingId, long quantity, String expectedAt, String reference) {
+    static IncomingBody of(Supply.Incoming i) {
+      return new IncomingBody(
+          i.incomingId(), i.quantity(), Json.time(i.expectedAt()), i.reference());
+    }
+  }
+
+  /** What an incoming entry's id may look like: a purchase order's or a transfer's number. */
+  static final Pattern INCOMING_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}");
 
   static final int DEFAULT_PAGE = 100;
   static final int MAX_PAGE = 1000;
@@ -92,6 +117,7 @@ final class StockRoutes extends ApiDirectives {
     return concat(
         pathEndOrSingleSlash(() -> get(() -> allowed(Scope.STOCK_READ, at, p -> level(item)))),
         path("adjustments", () -> post(() -> allowed(Scope.STOCK_WRITE, at, p -> adjust(item, p)))),
+        path("incoming", () -> post(() -> allowed(Scope.STOCK_WRITE, at, p -> incoming(item, p)))),
         path("policy", () -> put(() -> allowed(Scope.STOCK_WRITE, at, p -> policy(item, p)))),
         path("history", () -> get(() -> allowed(Scope.STOCK_READ, at, p -> history(item)))));
   }
@@ -254,7 +280,7 @@ final class StockRoutes extends ApiDirectives {
       JsonNode body, Optional<String> key, Principal principal, List<FieldError> errors) {
     JsonInput in = JsonInput.body(body, errors);
     if (in == null) return null;
-    in.allowOnly(Set.of("delta", "setOnHand", "reason", "reference"));
+    in.allowOnly(Set.of("delta", "setOnHand", "reason", "reference", "incomingId"));
     Long delta = null;
     Long setOnHand = null;
     if (in.has("delta") == in.has("setOnHand")) {
@@ -275,6 +301,17 @@ final class StockRoutes extends ApiDirectives {
             "must be one of receipt, count, damage, return, correction");
     String reference =
         in.string("reference", false, s -> s.length() <= 200, "must be at most 200 characters");
+    String incomingId =
+        in.string(
+            "incomingId",
+            false,
+            id -> INCOMING_ID.matcher(id).matches(),
+            "must match " + INCOMING_ID.pattern());
+    if (incomingId != null && !("receipt".equals(reason) && delta != null && delta > 0)) {
+      errors.add(
+          new FieldError(
+              "/incomingId", "only a receipt (reason receipt, a positive delta) brings in units"));
+    }
     if (!errors.isEmpty()) return null;
     return new StockRequest.Adjust(
         key.map(
@@ -287,7 +324,43 @@ final class StockRoutes extends ApiDirectives {
         setOnHand,
         reason,
         reference,
-        principal.actor());
+        principal.actor(),
+        incomingId);
+  }
+
+  /** Records units on their way: a purchase order's line, say. Recording it again is harmless. */
+  private Route incoming(StockItemId item, Principal principal) {
+    return jsonBody(
+        body -> {
+          List<FieldError> errors = new ArrayList<>();
+          JsonInput in = JsonInput.body(body, errors);
+          String incomingId = null;
+          Long quantity = null;
+          Instant expectedAt = null;
+          String reference = null;
+          if (in != null) {
+            in.allowOnly(Set.of("incomingId", "quantity", "expectedAt", "reference"));
+            incomingId =
+                in.string(
+                    "incomingId",
+                    true,
+                    id -> INCOMING_ID.matcher(id).matches(),
+                    "must match " + INCOMING_ID.pattern());
+            quantity = in.integer("quantity", true, 1, MAX_UNITS);
+            expectedAt = in.time("expectedAt", true);
+            reference =
+                in.string(
+                    "reference", false, s -> s.length() <= 200, "must be at most 200 characters");
+          }
+          if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
+          return reply(
+              items.submit(
+                  item,
+                  new StockRequest.RecordIncoming(
+                      incomingId, quantity, expectedAt, reference, principal.actor())),
+              LevelReply.class,
+              l -> json(200, LevelBody.of(item, l.level())));
+        });
   }
 
   /** Channels an item may keep units for. */
@@ -307,6 +380,8 @@ final class StockRoutes extends ApiDirectives {
           Map<String, Long> fences = new TreeMap<>();
           Long maxPerCustomer = null;
           Long window = null;
+          Long backorderLimit = null;
+          Boolean preorder = null;
           if (in != null) {
             in.allowOnly(
                 Set.of(
@@ -315,20 +390,26 @@ final class StockRoutes extends ApiDirectives {
                     "reorderQuantity",
                     "channelReserve",
                     "maxPerCustomer",
-                    "customerWindowSeconds"));
+                    "customerWindowSeconds",
+                    "backorderLimit",
+                    "preorder"));
             safety = in.integer("safetyStock", true, 0, MAX_UNITS);
             point = in.integer("reorderPoint", true, 0, MAX_UNITS);
             quantity = in.integer("reorderQuantity", true, 0, MAX_UNITS);
             in.object("channelReserve").ifPresent(o -> readFences(o, fences, errors));
             maxPerCustomer = in.integer("maxPerCustomer", false, 0, MAX_UNITS);
             window = in.integer("customerWindowSeconds", false, 1, MAX_CUSTOMER_WINDOW_SECONDS);
+            backorderLimit = in.integer("backorderLimit", false, 0, MAX_UNITS);
+            preorder = in.bool("preorder");
           }
           if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
           SellingRules rules =
               new SellingRules(
                   fences,
                   maxPerCustomer == null ? 0 : maxPerCustomer,
-                  window == null ? SellingRules.DEFAULT_CUSTOMER_WINDOW_SECONDS : window);
+                  window == null ? SellingRules.DEFAULT_CUSTOMER_WINDOW_SECONDS : window,
+                  backorderLimit == null ? 0 : backorderLimit,
+                  preorder != null && preorder);
           return reply(
               items.submit(
                   item,
