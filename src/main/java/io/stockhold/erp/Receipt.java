@@ -4,16 +4,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stockhold.idempotency.Idempotency;
 import io.stockhold.stock.StockItemId;
+import io.stockhold.stock.Supply;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
 /**
- * A goods receipt from the ERP: {@code quantity} units of {@code sku} arrived at {@code location}.
- * Applied once per {@code receiptId}.
+ * A goods receipt from the ERP: {@code quantity} units of {@code sku} arrived at {@code location},
+ * against the item's incoming entry {@code incomingId} when it names one (null otherwise). Applied
+ * once per {@code receiptId}.
  */
-public record Receipt(String receiptId, StockItemId item, long quantity, String reference) {
+public record Receipt(
+    String receiptId, StockItemId item, long quantity, String reference, String incomingId) {
+
+  public Receipt(String receiptId, StockItemId item, long quantity, String reference) {
+    this(receiptId, item, quantity, reference, null);
+  }
 
   /** The same ceiling the HTTP API puts on quantities. */
   static final long MAX_QUANTITY = 1_000_000_000L;
@@ -22,7 +29,7 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
   static final int MAX_BODY_BYTES = 64 * 1024;
 
   private static final Set<String> FIELDS =
-      Set.of("receiptId", "location", "sku", "quantity", "reference");
+      Set.of("receiptId", "location", "sku", "quantity", "reference", "incomingId");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A message that is not a valid receipt, with every reason found. */
@@ -75,8 +82,11 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
     String reference = text(json, "reference", false, errors);
     if (reference != null && reference.length() > 200)
       errors.add("reference: must be at most 200 characters");
+    String incomingId = text(json, "incomingId", false, errors);
+    if (incomingId != null && !Supply.INCOMING_ID.matcher(incomingId).matches())
+      errors.add("incomingId: must match " + Supply.INCOMING_ID.pattern());
     if (!errors.isEmpty()) throw new InvalidReceipt(String.join("; ", errors));
-    return new Receipt(receiptId, new StockItemId(location, sku), quantity, reference);
+    return new Receipt(receiptId, new StockItemId(location, sku), quantity, reference, incomingId);
   }
 
   private static String text(JsonNode json, String field, boolean required, List<String> errors) {
@@ -94,12 +104,14 @@ public record Receipt(String receiptId, StockItemId item, long quantity, String 
 
   /** Tells a redelivered receipt from a different one that reuses its id. */
   public String fingerprint() {
-    return Idempotency.fingerprint(
+    String body =
         String.join(
             "\n",
             receiptId,
             item.entityId(),
             Long.toString(quantity),
-            reference == null ? "" : reference));
+            reference == null ? "" : reference);
+    // a receipt without an incoming entry keeps the fingerprint it had before entries existed
+    return Idempotency.fingerprint(incomingId == null ? body : body + "\n" + incomingId);
   }
 }

@@ -138,7 +138,8 @@ public final class ReceiptsConsumer implements AutoCloseable {
               null,
               "receipt",
               receipt.reference(),
-              ACTOR);
+              ACTOR,
+              receipt.incomingId());
       CompletionStage<StockReply> reply = items.submit(receipt.item(), adjust);
       reply.whenComplete(
           (r, failure) -> {

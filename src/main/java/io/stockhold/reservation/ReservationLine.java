@@ -56,9 +56,17 @@ public record ReservationLine(
     return new StockItemId(location, sku);
   }
 
-  /** A line as its caller asked it: of a location, or of a pool with where its units came from. */
+  /**
+   * A line as its caller asked it: of a location, or of a pool with where its units came from.
+   * {@code allowBackorder}: true when the line may wait for stock, null otherwise.
+   */
   public record Asked(
-      String location, String pool, String sku, long quantity, List<Allocation> allocations) {}
+      String location,
+      String pool,
+      String sku,
+      long quantity,
+      List<Allocation> allocations,
+      Boolean allowBackorder) {}
 
   /** Units of a pool line that one location gives. */
   public record Allocation(String location, long quantity) {}
@@ -82,7 +90,8 @@ public record ReservationLine(
     List<Asked> out = new ArrayList<>();
     for (Object o : order) {
       if (o instanceof ReservationLine l) {
-        out.add(new Asked(l.location(), null, l.sku(), l.quantity(), null));
+        out.add(
+            new Asked(l.location(), null, l.sku(), l.quantity(), null, l.mayWait() ? true : null));
         continue;
       }
       List<ReservationLine> parts = byPoolLine.get((String) o);
@@ -92,7 +101,8 @@ public record ReservationLine(
               parts.get(0).pool(),
               parts.get(0).sku(),
               parts.stream().mapToLong(ReservationLine::quantity).sum(),
-              parts.stream().map(p -> new Allocation(p.location(), p.quantity())).toList()));
+              parts.stream().map(p -> new Allocation(p.location(), p.quantity())).toList(),
+              null));
     }
     return out;
   }

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.pcollections.TreePMap;
 
 /**
@@ -29,6 +30,9 @@ public record Supply(
     TreePMap<Long, String> queue,
     long backordered,
     long arrivals) {
+
+  /** What an incoming entry's id may look like: a purchase order's or a transfer's number. */
+  public static final Pattern INCOMING_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}");
 
   /** Incoming ids are remembered at least this long, so a late retry of a recording is answered. */
   public static final Duration INCOMING_RETENTION = Duration.ofDays(90);
@@ -84,14 +88,6 @@ public record Supply(
     List<Backorder> out = new ArrayList<>(queue.size());
     for (String holdId : queue.values()) out.add(waiting.get(holdId));
     return out;
-  }
-
-  /** Units a customer waits for. Only asked on items that limit customers. */
-  public long backorderedFor(String customerId) {
-    long units = 0;
-    for (Backorder b : waiting.values())
-      if (customerId.equals(b.customerId())) units += b.quantity();
-    return units;
   }
 
   Supply recorded(Incoming entry, Instant at) {

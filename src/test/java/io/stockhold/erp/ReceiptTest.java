@@ -76,4 +76,15 @@ class ReceiptTest {
     assertEquals(a.fingerprint(), sameFieldsOtherOrder.fingerprint());
     assertNotEquals(a.fingerprint(), other.fingerprint());
   }
+
+  @Test
+  void aReceiptMayNameTheIncomingEntryItBringsIn() throws Exception {
+    String base = "{\"receiptId\":\"GR-2\",\"location\":\"wh-1\",\"sku\":\"s\",\"quantity\":5";
+    Receipt against = parse(base + ",\"incomingId\":\"PO-4711/1\"}");
+    assertEquals("PO-4711/1", against.incomingId());
+    assertNull(parse(base + "}").incomingId());
+    assertNotEquals(parse(base + "}").fingerprint(), against.fingerprint());
+    assertTrue(refused(base + ",\"incomingId\":\" bad\"}").contains("incomingId: must match"));
+    assertTrue(refused(base + ",\"incomingId\":4}").contains("incomingId: must be a string"));
+  }
 }

@@ -179,7 +179,8 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
                   ReservationLine.asAsked(v.lines()).stream()
                       .map(PointOfSaleService::line)
                       .toList())
-              .setExpiresAtEpochMs(v.expiresAt().toEpochMilli())
+              // 0: none yet (a backordered reservation)
+              .setExpiresAtEpochMs(v.expiresAt() == null ? 0 : v.expiresAt().toEpochMilli())
               .build();
       case ReservationReply.Refused refused -> throw GrpcStatus.of(refused);
       case ReservationReply.NotNow notNow -> throw GrpcStatus.of(notNow);

@@ -44,8 +44,11 @@ final class Json {
     }
   }
 
-  /** RFC 3339, UTC, milliseconds: the one time format of the API and the ERP messages. */
+  /**
+   * RFC 3339, UTC, milliseconds: the one time format of the API and the ERP messages; null for none
+   * (a backordered reservation's deadline).
+   */
   static String time(Instant instant) {
-    return InventoryEvents.time(instant);
+    return instant == null ? null : InventoryEvents.time(instant);
   }
 }

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /** {@code /v1/stock/{location}/{sku}}: levels, adjustments, incoming units and policy. */
@@ -75,9 +74,6 @@ final class StockRoutes extends ApiDirectives {
           i.incomingId(), i.quantity(), Json.time(i.expectedAt()), i.reference());
     }
   }
-
-  /** What an incoming entry's id may look like: a purchase order's or a transfer's number. */
-  static final Pattern INCOMING_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}");
 
   static final int DEFAULT_PAGE = 100;
   static final int MAX_PAGE = 1000;
@@ -305,8 +301,8 @@ final class StockRoutes extends ApiDirectives {
         in.string(
             "incomingId",
             false,
-            id -> INCOMING_ID.matcher(id).matches(),
-            "must match " + INCOMING_ID.pattern());
+            id -> Supply.INCOMING_ID.matcher(id).matches(),
+            "must match " + Supply.INCOMING_ID.pattern());
     if (incomingId != null && !("receipt".equals(reason) && delta != null && delta > 0)) {
       errors.add(
           new FieldError(
@@ -344,8 +340,8 @@ final class StockRoutes extends ApiDirectives {
                 in.string(
                     "incomingId",
                     true,
-                    id -> INCOMING_ID.matcher(id).matches(),
-                    "must match " + INCOMING_ID.pattern());
+                    id -> Supply.INCOMING_ID.matcher(id).matches(),
+                    "must match " + Supply.INCOMING_ID.pattern());
             quantity = in.integer("quantity", true, 1, MAX_UNITS);
             expectedAt = in.time("expectedAt", true);
             reference =
