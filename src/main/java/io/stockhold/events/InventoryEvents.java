@@ -142,6 +142,19 @@ public final class InventoryEvents {
         m.put("backordered", e.backordered());
         if (e.customerId() != null) m.put("customerId", e.customerId());
       }
+      case StockEvent.TransferShipped e -> {
+        m.put("transferId", e.transferId());
+        m.put("to", e.to());
+        m.put("quantity", e.quantity());
+      }
+      case StockEvent.TransferReceived e -> {
+        m.put("transferId", e.transferId());
+        m.put("from", e.from());
+        m.put("shipped", e.shipped());
+        m.put("quantity", e.quantity());
+        m.put("shortfall", e.shortfall());
+        m.put("incoming", e.incoming());
+      }
       case BackorderFilled e -> {
         hold(m, e.holdId(), e.reservationId(), e.quantity());
         m.put("expiresAt", time(e.expiresAt()));

@@ -29,6 +29,8 @@ import io.stockhold.stock.StockItemSettings;
 import io.stockhold.stock.StockItems;
 import io.stockhold.stock.StockTags;
 import io.stockhold.storage.Storage;
+import io.stockhold.transfer.Transfer;
+import io.stockhold.transfer.Transfers;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -154,6 +156,9 @@ public final class StockholdNode implements AutoCloseable {
       }
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), clock);
+      Transfer.init(system, Transfer.Settings.from(full), clock);
+      Transfers transfers =
+          new Transfers(system, full.getDuration("stockhold.reservations.ask-timeout"));
       ReservationService reservations =
           new ReservationService(
               items,
@@ -162,7 +167,7 @@ public final class StockholdNode implements AutoCloseable {
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
       metrics.pollShards(
           system,
-          List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY),
+          List.of(StockItem.ENTITY_KEY, Reservation.ENTITY_KEY, Transfer.ENTITY_KEY),
           full.getDuration("stockhold.metrics.shard-poll-interval"));
 
       StockLevels levels = new StockLevels(system, readModel);
@@ -190,7 +195,8 @@ public final class StockholdNode implements AutoCloseable {
                                   defaultTtl,
                                   access,
                                   blocking,
-                                  clock)
+                                  clock,
+                                  transfers)
                               .route()));
       Function<HttpRequest, CompletionStage<HttpResponse>> port =
           Cors.from(full)

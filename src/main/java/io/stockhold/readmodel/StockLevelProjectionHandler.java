@@ -153,6 +153,7 @@ public final class StockLevelProjectionHandler
         case StockEvent.IncomingRecorded e -> new Supplied(e.incoming(), null);
         case StockEvent.StockAdjusted e when e.incoming() != null ->
             new Supplied(e.incoming(), null);
+        case StockEvent.TransferReceived e -> new Supplied(e.incoming(), null);
         case StockEvent.HoldBackordered e -> new Supplied(null, e.backordered());
         case StockEvent.BackorderFilled e -> new Supplied(null, e.backordered());
         case StockEvent.HoldReleased e when e.backordered() != null ->

@@ -31,7 +31,8 @@ import java.util.Set;
  * for another channel and no customer went above the limit. Backorders: none accepted beyond the
  * item's limit (plus the units incoming, with preorders), filled in arrival order and only with
  * free units, none left waiting while its units were free, and no new hold took units they wait
- * for.
+ * for. Transfers: units shipped only when free to sell and once per transfer; received at most
+ * once, and no more than were shipped.
  */
 public final class StockAudit {
 
@@ -54,6 +55,7 @@ public final class StockAudit {
   private final Map<String, ActiveHold> active = new HashMap<>();
   private final Set<String> ended = new HashSet<>();
   private final Set<String> salesRecorded = new HashSet<>();
+  private final Set<String> transfersShipped = new HashSet<>();
   private long lastSequenceNr;
   private long onHand;
   private long reserved;
@@ -176,6 +178,48 @@ public final class StockAudit {
           end(sequenceNr, e.holdId(), e.quantity());
         }
         holdsReleased++;
+      }
+      case StockEvent.TransferShipped e -> {
+        long available =
+            StockState.available(
+                onHand, reserved - lapsed(e.occurredAt()) + backordered, safetyStock);
+        if (e.quantity() <= 0 || e.quantity() > available)
+          violate(
+              sequenceNr,
+              "transfer "
+                  + e.transferId()
+                  + " shipped "
+                  + e.quantity()
+                  + " units with "
+                  + available
+                  + " available");
+        if (!transfersShipped.add(e.transferId()))
+          violate(sequenceNr, "transfer " + e.transferId() + " shipped twice");
+        onHand -= e.quantity();
+      }
+      case StockEvent.TransferReceived e -> {
+        Long expected = incoming.remove(Supply.transferEntry(e.transferId()));
+        if (expected == null) {
+          violate(
+              sequenceNr,
+              "transfer " + e.transferId() + " received here without being on its way, or twice");
+        } else {
+          incomingTotal -= expected;
+          if (e.shipped() != expected || e.quantity() < 0 || e.quantity() > expected)
+            violate(
+                sequenceNr,
+                "transfer "
+                    + e.transferId()
+                    + " received "
+                    + e.quantity()
+                    + " of "
+                    + expected
+                    + " shipped");
+        }
+        if (e.incoming() != incomingTotal)
+          violate(
+              sequenceNr, "event says incoming " + e.incoming() + ", replay says " + incomingTotal);
+        onHand += e.quantity();
       }
       case IncomingRecorded e -> {
         if (e.quantity() <= 0 || incoming.containsKey(e.incomingId()))

@@ -645,4 +645,39 @@ public sealed interface StockEvent extends CborSerializable {
       Instant occurredAt,
       String actor)
       implements StockEvent {}
+
+  /** Units left for another location ({@code to}) as transfer {@code transferId}. */
+  record TransferShipped(
+      String location,
+      String sku,
+      String transferId,
+      String to,
+      long quantity,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {}
+
+  /**
+   * Transfer {@code transferId}'s units arrived from {@code from}: {@code quantity} of the {@code
+   * shipped} went on hand, {@code shortfall} did not arrive. {@code incoming}: the item's total
+   * still incoming after.
+   */
+  record TransferReceived(
+      String location,
+      String sku,
+      String transferId,
+      String from,
+      long shipped,
+      long quantity,
+      long shortfall,
+      long incoming,
+      long onHand,
+      long reserved,
+      long available,
+      Instant occurredAt,
+      String actor)
+      implements StockEvent {}
 }

@@ -79,7 +79,13 @@ public sealed interface StockReply extends CborSerializable {
     /** The reservation waits for units: it cannot be committed or extended yet. */
     RESERVATION_BACKORDERED,
     /** A receipt names an incoming entry the item does not have open. */
-    INCOMING_NOT_FOUND;
+    INCOMING_NOT_FOUND,
+    /** No transfer shipped under this id. */
+    TRANSFER_NOT_FOUND,
+    /** The transfer was received already, with another quantity. */
+    TRANSFER_RECEIVED,
+    /** A transfer's receipt names more units than it shipped. */
+    MORE_THAN_SHIPPED;
 
     /** The problem-type slug, e.g. {@code insufficient-stock}. */
     public String slug() {

@@ -18,7 +18,9 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = StockRequest.Adjust.class, name = "adjust"),
   @JsonSubTypes.Type(value = StockRequest.ChangePolicy.class, name = "change-policy"),
   @JsonSubTypes.Type(value = StockRequest.RecordOfflineSale.class, name = "record-offline-sale"),
-  @JsonSubTypes.Type(value = StockRequest.RecordIncoming.class, name = "record-incoming")
+  @JsonSubTypes.Type(value = StockRequest.RecordIncoming.class, name = "record-incoming"),
+  @JsonSubTypes.Type(value = StockRequest.ShipTransfer.class, name = "ship-transfer"),
+  @JsonSubTypes.Type(value = StockRequest.ReceiveTransfer.class, name = "receive-transfer")
 })
 public sealed interface StockRequest extends CborSerializable {
 
@@ -219,6 +221,31 @@ public sealed interface StockRequest extends CborSerializable {
       if (quantity < 1)
         throw new IllegalArgumentException("incoming is of at least 1 unit, not " + quantity);
       if (expectedAt == null) throw new IllegalArgumentException("incoming units need a date");
+    }
+  }
+
+  /**
+   * Sends {@code quantity} units to location {@code to}: they leave this item's shelf (only units
+   * free to sell may go). {@code transferId} makes it ship once.
+   */
+  record ShipTransfer(String transferId, String to, long quantity, String actor)
+      implements StockRequest {
+    public ShipTransfer {
+      if (quantity < 1)
+        throw new IllegalArgumentException("a transfer is of at least 1 unit, not " + quantity);
+    }
+  }
+
+  /**
+   * The units of transfer {@code transferId} from {@code from} arrived: {@code quantity} of them
+   * (fewer than shipped is a shortfall, recorded) go on hand, and the transfer is no longer
+   * incoming. Only after the transfer was announced here as incoming.
+   */
+  record ReceiveTransfer(String transferId, String from, long quantity, String actor)
+      implements StockRequest {
+    public ReceiveTransfer {
+      if (quantity < 0)
+        throw new IllegalArgumentException("a transfer receives 0 or more units, not " + quantity);
     }
   }
 }

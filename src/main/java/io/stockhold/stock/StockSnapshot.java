@@ -39,7 +39,8 @@ public record StockSnapshot(
     Boolean preorder,
     List<Supply.Incoming> incoming,
     List<Remembered<Supply.Incoming>> recordedIncoming,
-    List<Supply.Backorder> backorders)
+    List<Supply.Backorder> backorders,
+    List<Remembered<Long>> shippedTransfers)
     implements CborSerializable {
 
   public static StockSnapshot of(StockState s) {
@@ -66,7 +67,8 @@ public record StockSnapshot(
         s.rules().preorder(),
         List.copyOf(s.supply().incoming().values()),
         s.supply().recordedIncoming().entries(),
-        s.supply().backorders());
+        s.supply().backorders(),
+        s.supply().shipped().entries());
   }
 
   public StockState toState() {
@@ -108,6 +110,7 @@ public record StockSnapshot(
         Supply.of(
             incoming == null ? List.of() : incoming,
             recordedIncoming == null ? List.of() : recordedIncoming,
-            backorders == null ? List.of() : backorders));
+            backorders == null ? List.of() : backorders,
+            shippedTransfers == null ? List.of() : shippedTransfers));
   }
 }

@@ -13,6 +13,8 @@ import io.stockhold.stock.StockEvent.OfflineSaleRecorded;
 import io.stockhold.stock.StockEvent.PolicyChanged;
 import io.stockhold.stock.StockEvent.ShortageDetected;
 import io.stockhold.stock.StockEvent.StockAdjusted;
+import io.stockhold.stock.StockEvent.TransferReceived;
+import io.stockhold.stock.StockEvent.TransferShipped;
 import io.stockhold.stock.StockReply.HoldReply;
 import io.stockhold.stock.StockReply.HoldStatus;
 import io.stockhold.stock.StockReply.HoldView;
@@ -27,10 +29,12 @@ import io.stockhold.stock.StockRequest.Adjust;
 import io.stockhold.stock.StockRequest.ChangePolicy;
 import io.stockhold.stock.StockRequest.Commit;
 import io.stockhold.stock.StockRequest.Extend;
+import io.stockhold.stock.StockRequest.ReceiveTransfer;
 import io.stockhold.stock.StockRequest.RecordIncoming;
 import io.stockhold.stock.StockRequest.RecordOfflineSale;
 import io.stockhold.stock.StockRequest.Release;
 import io.stockhold.stock.StockRequest.Reserve;
+import io.stockhold.stock.StockRequest.ShipTransfer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -328,7 +332,8 @@ public record StockState(
         + adjustments.size()
         + sales.size()
         + supply.waiting().size()
-        + supply.recordedIncoming().size();
+        + supply.recordedIncoming().size()
+        + supply.shipped().size();
   }
 
   /** The hold as of {@code now}: active, finished, or past its deadline but not yet journaled. */
@@ -498,6 +503,8 @@ public record StockState(
       case ChangePolicy p -> changePolicy(p, now);
       case RecordOfflineSale s -> recordOfflineSale(s, now, lapsed);
       case RecordIncoming i -> recordIncoming(i, now);
+      case ShipTransfer t -> shipTransfer(t, now, lapsed);
+      case ReceiveTransfer t -> receiveTransfer(t, now);
     };
   }
 
@@ -787,7 +794,8 @@ public record StockState(
     Long expected = null;
     Long left = null;
     if (a.incomingId() != null) {
-      Supply.Incoming entry = supply.incoming().get(a.incomingId());
+      Supply.Incoming entry =
+          Supply.isTransferEntry(a.incomingId()) ? null : supply.incoming().get(a.incomingId());
       if (entry == null) {
         boolean closed = supply.recordedIncoming().get(a.incomingId()).isPresent();
         return Decision.reply(
@@ -823,6 +831,87 @@ public record StockState(
             left,
             expected == null ? null : supply.incomingTotal() - (expected - left));
     return Decision.of(adjusted, s -> new LevelReply(s.levelAt(now)));
+  }
+
+  /**
+   * Ships units to another location: only units free to sell may go (not held, not kept as safety
+   * stock, not claimed by backorders). Shipping the same transfer again changes nothing.
+   */
+  private Decision shipTransfer(ShipTransfer t, Instant now, Lapsed lapsed) {
+    Optional<Long> earlier = supply.shipped().get(t.transferId());
+    if (earlier.isPresent()) {
+      if (earlier.get() != t.quantity()) {
+        return Decision.reply(
+            Rejected.of(
+                Rejection.IDEMPOTENCY_KEY_REUSED,
+                "transfer " + t.transferId() + " shipped " + earlier.get() + " units"));
+      }
+      return Decision.reply(new LevelReply(levelAt(now)));
+    }
+    if (!stocked) {
+      return Decision.reply(
+          Rejected.of(
+              Rejection.STOCK_ITEM_NOT_FOUND,
+              "stock item " + location + "/" + sku + " was never stocked"));
+    }
+    long available =
+        Math.max(0, available(onHand, reserved - lapsed.units, safetyStock) - supply.backordered());
+    if (t.quantity() > available) {
+      return Decision.reply(
+          new Rejected(
+              Rejection.INSUFFICIENT_STOCK,
+              "transfer of " + t.quantity() + ", available " + available,
+              available));
+    }
+    long onHandAfter = onHand - t.quantity();
+    TransferShipped shipped =
+        new TransferShipped(
+            location,
+            sku,
+            t.transferId(),
+            t.to(),
+            t.quantity(),
+            onHandAfter,
+            reserved,
+            availableWith(onHandAfter, reserved),
+            now,
+            t.actor());
+    return Decision.of(shipped, s -> new LevelReply(s.levelAt(now)));
+  }
+
+  /**
+   * Puts a transfer's units on hand and closes its incoming entry, whatever arrived: what did not
+   * is the shortfall. Receiving it again changes nothing.
+   */
+  private Decision receiveTransfer(ReceiveTransfer t, Instant now) {
+    String entryId = Supply.transferEntry(t.transferId());
+    Supply.Incoming entry = supply.incoming().get(entryId);
+    if (entry == null) {
+      return supply.recordedIncoming().get(entryId).isPresent()
+          ? Decision.reply(new LevelReply(levelAt(now)))
+          : Decision.reply(
+              Rejected.of(
+                  Rejection.INCOMING_NOT_FOUND,
+                  "transfer " + t.transferId() + " is not on its way to " + location));
+    }
+    long received = Math.min(t.quantity(), entry.quantity());
+    long onHandAfter = onHand + received;
+    TransferReceived arrived =
+        new TransferReceived(
+            location,
+            sku,
+            t.transferId(),
+            t.from(),
+            entry.quantity(),
+            received,
+            entry.quantity() - received,
+            supply.incomingTotal() - entry.quantity(),
+            onHandAfter,
+            reserved,
+            availableWith(onHandAfter, reserved),
+            now,
+            t.actor());
+    return Decision.of(arrived, s -> new LevelReply(s.levelAt(now)));
   }
 
   /** Records units on their way; the same entry again is answered as it was, changing nothing. */
@@ -1020,6 +1109,12 @@ public record StockState(
               supply.waiting().containsKey(e.holdId())
                   ? leaveQueue(e.holdId(), e.occurredAt())
                   : finish(e.holdId(), HoldStatus.RELEASED, 0, e.occurredAt());
+          case TransferShipped e ->
+              with(e.onHand(), reserved, holds, deadlines, finishedHolds, true)
+                  .withSupply(supply.shippedTransfer(e.transferId(), e.quantity(), e.occurredAt()));
+          case TransferReceived e ->
+              with(e.onHand(), reserved, holds, deadlines, finishedHolds, true)
+                  .withSupply(supply.received(Supply.transferEntry(e.transferId()), e.shipped()));
           case IncomingRecorded e ->
               withSupply(
                       supply.recorded(

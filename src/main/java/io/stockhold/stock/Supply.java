@@ -21,6 +21,8 @@ import org.pcollections.TreePMap;
  * @param queue hold ids by arrival number, oldest first
  * @param backordered the sum of the waiting units
  * @param arrivals the arrival number the next backorder gets
+ * @param shipped units shipped to other locations, by transfer id, within the retention: a transfer
+ *     ships once
  */
 public record Supply(
     IdMap<Incoming> incoming,
@@ -29,7 +31,8 @@ public record Supply(
     IdMap<Backorder> waiting,
     TreePMap<Long, String> queue,
     long backordered,
-    long arrivals) {
+    long arrivals,
+    Recent<Long> shipped) {
 
   /** What an incoming entry's id may look like: a purchase order's or a transfer's number. */
   public static final Pattern INCOMING_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}");
@@ -40,7 +43,22 @@ public record Supply(
   public static final int INCOMING_LIMIT = 100_000;
 
   public static final Supply NONE =
-      new Supply(IdMap.empty(), 0, Recent.empty(), IdMap.empty(), TreePMap.empty(), 0, 0);
+      new Supply(
+          IdMap.empty(), 0, Recent.empty(), IdMap.empty(), TreePMap.empty(), 0, 0, Recent.empty());
+
+  /**
+   * The incoming entry a transfer's units are on their way as, at the receiving location: the
+   * transfer's own, received only by receiving the transfer.
+   */
+  public static String transferEntry(String transferId) {
+    return TRANSFER_ENTRY + transferId;
+  }
+
+  public static boolean isTransferEntry(String incomingId) {
+    return incomingId.startsWith(TRANSFER_ENTRY);
+  }
+
+  private static final String TRANSFER_ENTRY = "transfer:";
 
   /** Units on their way: {@code quantity} still expected of the entry. */
   public record Incoming(String incomingId, long quantity, Instant expectedAt, String reference) {}
@@ -99,7 +117,8 @@ public record Supply(
         waiting,
         queue,
         backordered,
-        arrivals);
+        arrivals,
+        shipped);
   }
 
   /** {@code units} of the entry arrived: it expects that many fewer, and closes at 0 or below. */
@@ -116,7 +135,8 @@ public record Supply(
         waiting,
         queue,
         backordered,
-        arrivals);
+        arrivals,
+        shipped);
   }
 
   Supply queued(Backorder b) {
@@ -138,7 +158,8 @@ public record Supply(
         waiting.plus(b.holdId(), numbered),
         queue.plus(arrivals, b.holdId()),
         backordered + b.quantity(),
-        arrivals + 1);
+        arrivals + 1,
+        shipped);
   }
 
   /** The backorder leaves the queue: filled or released. */
@@ -151,14 +172,43 @@ public record Supply(
         waiting.minus(holdId),
         queue.minus(b.arrival()),
         backordered - b.quantity(),
-        arrivals);
+        arrivals,
+        shipped);
   }
+
+  Supply shippedTransfer(String transferId, long units, Instant at) {
+    return new Supply(
+        incoming,
+        incomingTotal,
+        recordedIncoming,
+        waiting,
+        queue,
+        backordered,
+        arrivals,
+        shipped.remember(transferId, units, at, TRANSFER_LIMIT, TRANSFER_RETENTION));
+  }
+
+  /** Transfers shipped are remembered at least this long, so a late retry does not ship again. */
+  public static final Duration TRANSFER_RETENTION = Duration.ofDays(90);
+
+  public static final int TRANSFER_LIMIT = 100_000;
 
   /** As a snapshot lists them: the backorders in queue order, renumbered from 0 on the way back. */
   static Supply of(
-      List<Incoming> open, List<Recent.Remembered<Incoming>> recorded, List<Backorder> waiting) {
+      List<Incoming> open,
+      List<Recent.Remembered<Incoming>> recorded,
+      List<Backorder> waiting,
+      List<Recent.Remembered<Long>> shipped) {
     Supply s =
-        new Supply(IdMap.empty(), 0, Recent.of(recorded), IdMap.empty(), TreePMap.empty(), 0, 0);
+        new Supply(
+            IdMap.empty(),
+            0,
+            Recent.of(recorded),
+            IdMap.empty(),
+            TreePMap.empty(),
+            0,
+            0,
+            Recent.of(shipped));
     for (Incoming i : open) {
       s =
           new Supply(
@@ -168,7 +218,8 @@ public record Supply(
               s.waiting,
               s.queue,
               s.backordered,
-              s.arrivals);
+              s.arrivals,
+              s.shipped);
     }
     for (Backorder b : waiting) s = s.queued(b);
     return s;

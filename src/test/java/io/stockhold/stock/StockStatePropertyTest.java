@@ -449,6 +449,8 @@ class StockStatePropertyTest {
         case StockEvent.IncomingRecorded e -> fail("no incoming was asked for: " + e);
         case StockEvent.HoldBackordered e -> fail("no backorder was asked for: " + e);
         case StockEvent.BackorderFilled e -> fail("no backorder was asked for: " + e);
+        case StockEvent.TransferShipped e -> fail("no transfer was asked for: " + e);
+        case StockEvent.TransferReceived e -> fail("no transfer was asked for: " + e);
       }
       long reserved = reservedSum();
       if (available() > reorderPoint) lowArmed = true;
@@ -581,6 +583,9 @@ class StockStatePropertyTest {
         case RecordOfflineSale o -> sale(o);
         // the generator asks for no supply: incoming, backorders and preorders are SupplyTest's
         case RecordIncoming i -> throw new IllegalStateException("not generated: " + i);
+        case StockRequest.ShipTransfer t -> throw new IllegalStateException("not generated: " + t);
+        case StockRequest.ReceiveTransfer t ->
+            throw new IllegalStateException("not generated: " + t);
       };
     }
 

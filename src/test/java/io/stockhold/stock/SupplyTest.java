@@ -371,6 +371,74 @@ class SupplyTest {
     assertTrue(audit.violations().get(0).what().contains("left waiting"));
   }
 
+  @Test
+  void aTransferShipsOnceOnlyFreeUnitsAndIsReceivedOnceAtTheOtherEnd() {
+    one(T0, receipt(10));
+    one(T0, plain("held", 4));
+    StockReply tooMany = one(T0, new StockRequest.ShipTransfer("t-1", "store-8", 7, "ops"));
+    assertEquals(6, assertInstanceOf(Rejected.class, tooMany).available(), "4 are held");
+    assertInstanceOf(
+        LevelReply.class, one(T0, new StockRequest.ShipTransfer("t-1", "store-8", 6, "ops")));
+    int events = journal.size();
+    assertInstanceOf(
+        LevelReply.class, one(T0, new StockRequest.ShipTransfer("t-1", "store-8", 6, "ops")));
+    assertEquals(events, journal.size(), "shipped once");
+    assertEquals(
+        Rejection.IDEMPOTENCY_KEY_REUSED,
+        assertInstanceOf(
+                Rejected.class, one(T0, new StockRequest.ShipTransfer("t-1", "store-8", 5, "ops")))
+            .reason());
+    assertEquals(4, state.onHand());
+    assertAudited();
+
+    // the receiving side: announced, then received with a shortfall, once
+    StockState before = state;
+    List<StockEvent> sent = List.copyOf(journal);
+    state = StockState.empty(new StockItemId("store-8", "BOOK-2"));
+    journal.clear();
+    assertEquals(
+        Rejection.INCOMING_NOT_FOUND,
+        assertInstanceOf(
+                Rejected.class,
+                one(T0, new StockRequest.ReceiveTransfer("t-1", "store-7", 6, "ops")))
+            .reason(),
+        "not announced yet");
+    one(T0, new RecordIncoming(Supply.transferEntry("t-1"), 6, T0, "transfer from store-7", "ops"));
+    assertEquals(
+        Rejection.INCOMING_NOT_FOUND,
+        assertInstanceOf(Rejected.class, one(T0, receipt(Supply.transferEntry("t-1"), 6))).reason(),
+        "a transfer is received as a transfer");
+    tracked(T0, new StockRequest.ReceiveTransfer("t-1", "store-7", 5, "ops"));
+    StockEvent.TransferReceived arrived =
+        assertInstanceOf(StockEvent.TransferReceived.class, lastEvents.get(0));
+    assertEquals(1, arrived.shortfall());
+    assertEquals(5, state.onHand());
+    assertEquals(0, state.supply().incomingTotal());
+    events = journal.size();
+    one(T0, new StockRequest.ReceiveTransfer("t-1", "store-7", 5, "ops"));
+    assertEquals(events, journal.size(), "received once");
+    assertAudited();
+    assertTrue(before.supply().shipped().get("t-1").isPresent());
+    assertFalse(sent.isEmpty());
+  }
+
+  @Test
+  void theAuditFindsATransferReceivedTwice() {
+    String entry = Supply.transferEntry("t-9");
+    List<StockEvent> planted =
+        List.of(
+            new StockEvent.IncomingRecorded(
+                "store-7", "BOOK-2", entry, 3, T0, null, 3, 0, 0, 0, T0, "ops"),
+            new StockEvent.TransferReceived(
+                "store-7", "BOOK-2", "t-9", "dc", 3, 3, 0, 0, 3, 0, 3, T0, "ops"),
+            new StockEvent.TransferReceived(
+                "store-7", "BOOK-2", "t-9", "dc", 3, 3, 0, 0, 6, 0, 6, T0, "ops"));
+    StockAudit audit = new StockAudit("StockItem|store-7/BOOK-2");
+    for (int i = 0; i < planted.size(); i++) audit.check(i + 1, planted.get(i));
+    assertEquals(1, audit.violations().size(), audit.violations().toString());
+    assertTrue(audit.violations().get(0).what().contains("or twice"));
+  }
+
   private static HoldBackordered waiting(String id, long qty, long backordered, long available) {
     return new HoldBackordered(
         "store-7",

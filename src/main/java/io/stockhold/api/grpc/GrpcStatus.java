@@ -25,8 +25,14 @@ final class GrpcStatus {
   static GrpcServiceException of(Rejected rejected) {
     Status code =
         switch (rejected.reason()) {
-          case STOCK_ITEM_NOT_FOUND, RESERVATION_NOT_FOUND, POOL_NOT_FOUND, INCOMING_NOT_FOUND ->
+          case STOCK_ITEM_NOT_FOUND,
+              RESERVATION_NOT_FOUND,
+              POOL_NOT_FOUND,
+              INCOMING_NOT_FOUND,
+              TRANSFER_NOT_FOUND ->
               Status.NOT_FOUND;
+          case TRANSFER_RECEIVED -> Status.FAILED_PRECONDITION;
+          case MORE_THAN_SHIPPED -> Status.INVALID_ARGUMENT;
           case INSUFFICIENT_STOCK,
               RESERVATION_BACKORDERED,
               NEGATIVE_ON_HAND,

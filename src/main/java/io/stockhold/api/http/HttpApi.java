@@ -5,6 +5,7 @@ import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
 import io.stockhold.reservation.ReservationService;
 import io.stockhold.stock.StockItems;
+import io.stockhold.transfer.Transfers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -59,14 +60,17 @@ public final class HttpApi extends AllDirectives {
       Duration defaultTtl,
       Access access,
       Executor blocking,
-      Clock clock) {
+      Clock clock,
+      Transfers transferService) {
     this.access = access;
     StockRoutes stock = new StockRoutes(items, history, levels, access);
     ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl, access);
     KeyRoutes keys = new KeyRoutes(access.keys(), access, blocking, clock);
     PoolRoutes pools = new PoolRoutes(reservationService, access);
+    TransferRoutes transfers = new TransferRoutes(transferService, access);
     this.openApi = openApiDocument();
-    Route withKey = concat(stock.route(), reservations.route(), pools.route(), keys.route());
+    Route withKey =
+        concat(stock.route(), reservations.route(), pools.route(), transfers.route(), keys.route());
     this.v1 =
         handleRejections(
             rejections(),

@@ -82,6 +82,9 @@ record Problem(
       case RESERVATION_BACKORDERED ->
           of(409, r.slug(), "Reservation backordered", rejected.detail());
       case INCOMING_NOT_FOUND -> of(404, r.slug(), "Incoming not found", rejected.detail());
+      case TRANSFER_NOT_FOUND -> of(404, r.slug(), "Transfer not found", rejected.detail());
+      case TRANSFER_RECEIVED -> of(409, r.slug(), "Transfer received", rejected.detail());
+      case MORE_THAN_SHIPPED -> invalid(List.of(new FieldError("/quantity", rejected.detail())));
     };
   }
 
