@@ -20,6 +20,7 @@ import io.stockhold.erp.ReceiptsConsumer;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevelProjection;
 import io.stockhold.readmodel.StockLevels;
+import io.stockhold.reservation.Kits;
 import io.stockhold.reservation.Pools;
 import io.stockhold.reservation.Reservation;
 import io.stockhold.reservation.ReservationService;
@@ -106,7 +107,7 @@ public final class StockholdNode implements AutoCloseable {
             : Optional.empty();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "stockhold", full);
     // Every table this node creates where missing is created under the lock: the journal's, the
-    // projections', the read model's, the ERP's, the keys', the pools'.
+    // projections', the read model's, the ERP's, the keys', the pools', the kits'.
     Storage.SchemaLock schema = storage.lockSchema();
     try {
       Storage.createTables(system);
@@ -133,6 +134,7 @@ public final class StockholdNode implements AutoCloseable {
       StockLevelProjection.init(system, readModel);
       Access access = access(system, full, readModel, master, clock);
       Pools pools = pools(system, full, readModel, clock);
+      Kits kits = kits(system, full, readModel, clock);
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
       ErpLag erpLag =
@@ -163,7 +165,8 @@ public final class StockholdNode implements AutoCloseable {
           new ReservationService(
               items,
               new Reservations(system, full.getDuration("stockhold.reservations.ask-timeout")),
-              pools);
+              pools,
+              kits);
       Duration defaultTtl = full.getDuration("stockhold.reservations.default-ttl");
       metrics.pollShards(
           system,
@@ -279,6 +282,15 @@ public final class StockholdNode implements AutoCloseable {
         Pools.open(database, system.dispatchers().lookup(DispatcherSelector.blocking()), clock);
     readAgain(system, config, "the pools", pools::refresh);
     return pools;
+  }
+
+  /** The kits: a table read again as often as the pools. */
+  private static Kits kits(ActorSystem<?> system, Config config, DataSource database, Clock clock)
+      throws SQLException {
+    Kits kits =
+        Kits.open(database, system.dispatchers().lookup(DispatcherSelector.blocking()), clock);
+    readAgain(system, config, "the kits", kits::refresh);
+    return kits;
   }
 
   /** A table every node mirrors in memory: what to read again from it. */

@@ -83,6 +83,6 @@ public final class PoolAllocation {
   }
 
   private static ReservationLine allocated(ReservationLine line, String location, long quantity) {
-    return new ReservationLine(location, line.sku(), quantity, line.pool(), null);
+    return new ReservationLine(location, line.sku(), quantity, line.pool(), null, null, line.kit());
   }
 }

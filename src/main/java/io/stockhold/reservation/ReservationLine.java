@@ -11,7 +11,8 @@ import java.util.Map;
  * ({@code pool}, then {@code location} is null until the line is allocated). A line allocated from
  * a pool keeps the pool's name, so the reservation shows it as the one line it was asked as. {@code
  * split}: whether a pool line may take its units from several locations (null: yes). {@code
- * allowBackorder}: whether the line may wait for units the item does not have (null: no).
+ * allowBackorder}: whether the line may wait for units the item does not have (null: no). {@code
+ * kit}: the kit whose component this line holds (null: the line was asked as it is).
  */
 public record ReservationLine(
     String location,
@@ -19,14 +20,44 @@ public record ReservationLine(
     long quantity,
     String pool,
     Boolean split,
-    Boolean allowBackorder) {
+    Boolean allowBackorder,
+    String kit) {
+
+  public ReservationLine(
+      String location,
+      String sku,
+      long quantity,
+      String pool,
+      Boolean split,
+      Boolean allowBackorder) {
+    this(location, sku, quantity, pool, split, allowBackorder, null);
+  }
 
   public ReservationLine(String location, String sku, long quantity, String pool, Boolean split) {
-    this(location, sku, quantity, pool, split, null);
+    this(location, sku, quantity, pool, split, null, null);
   }
 
   public ReservationLine(String location, String sku, long quantity) {
-    this(location, sku, quantity, null, null, null);
+    this(location, sku, quantity, null, null, null, null);
+  }
+
+  /**
+   * This line's units of {@code component}, as a line of its own at the same place, marked as
+   * coming from the kit this line named.
+   */
+  public ReservationLine component(Kit.Component component) {
+    return new ReservationLine(
+        location, component.sku(), quantity * component.quantity(), pool, split, null, sku);
+  }
+
+  /** The same line with {@code more} units. */
+  ReservationLine plus(long more) {
+    return new ReservationLine(location, sku, quantity + more, pool, split, allowBackorder, kit);
+  }
+
+  /** Where the line takes its units: a location or a pool. */
+  String place() {
+    return pool != null ? "pool:" + pool : location;
   }
 
   /** A location line that may wait for stock. */
@@ -58,7 +89,8 @@ public record ReservationLine(
 
   /**
    * A line as its caller asked it: of a location, or of a pool with where its units came from.
-   * {@code allowBackorder}: true when the line may wait for stock, null otherwise.
+   * {@code allowBackorder}: true when the line may wait for stock, null otherwise; {@code kit}: the
+   * kit it holds a component of.
    */
   public record Asked(
       String location,
@@ -66,7 +98,8 @@ public record ReservationLine(
       String sku,
       long quantity,
       List<Allocation> allocations,
-      Boolean allowBackorder) {}
+      Boolean allowBackorder,
+      String kit) {}
 
   /** Units of a pool line that one location gives. */
   public record Allocation(String location, long quantity) {}
@@ -91,7 +124,14 @@ public record ReservationLine(
     for (Object o : order) {
       if (o instanceof ReservationLine l) {
         out.add(
-            new Asked(l.location(), null, l.sku(), l.quantity(), null, l.mayWait() ? true : null));
+            new Asked(
+                l.location(),
+                null,
+                l.sku(),
+                l.quantity(),
+                null,
+                l.mayWait() ? true : null,
+                l.kit()));
         continue;
       }
       List<ReservationLine> parts = byPoolLine.get((String) o);
@@ -102,7 +142,8 @@ public record ReservationLine(
               parts.get(0).sku(),
               parts.stream().mapToLong(ReservationLine::quantity).sum(),
               parts.stream().map(p -> new Allocation(p.location(), p.quantity())).toList(),
-              null));
+              null,
+              parts.get(0).kit()));
     }
     return out;
   }

@@ -74,17 +74,47 @@ public final class ReservationService {
   private final Reservations reservations;
   private final Pools pools;
   private final PoolStock poolStock;
+  private final Kits kits;
 
-  public ReservationService(StockItems items, Reservations reservations, Pools pools) {
+  public ReservationService(StockItems items, Reservations reservations, Pools pools, Kits kits) {
     this.items = items;
     this.reservations = reservations;
     this.pools = pools;
     this.poolStock = new PoolStock(items);
+    this.kits = kits;
   }
 
-  /** Without pools: for tests of what does not need them. */
+  /** Without pools and kits: for tests of what does not need them. */
   public ReservationService(StockItems items, Reservations reservations) {
-    this(items, reservations, null);
+    this(items, reservations, null, null);
+  }
+
+  public Kits kits() {
+    return kits;
+  }
+
+  /** The kit a line names, if its SKU is one. A pool-less, kit-less service (tests) knows none. */
+  public Optional<Kit> kitOf(ReservationLine line) {
+    return kits == null ? Optional.empty() : kits.get(line.sku());
+  }
+
+  /**
+   * The lines to hold for {@code lines}: each kit line becomes its components at the same place (a
+   * location or a pool), and lines that then name the same SKU at the same place become one.
+   */
+  public List<ReservationLine> withKitsOpened(List<ReservationLine> lines) {
+    Map<String, ReservationLine> byPlace = new LinkedHashMap<>();
+    for (ReservationLine line : lines) {
+      Optional<Kit> kit = kitOf(line);
+      List<ReservationLine> parts =
+          kit.isEmpty()
+              ? List.of(line)
+              : kit.get().components().stream().map(line::component).toList();
+      for (ReservationLine part : parts) {
+        byPlace.merge(part.place() + "/" + part.sku(), part, (a, b) -> a.plus(b.quantity()));
+      }
+    }
+    return List.copyOf(byPlace.values());
   }
 
   /**
@@ -126,33 +156,44 @@ public final class ReservationService {
             .orElseGet(Idempotency::freshId);
     String fingerprint = idempotencyKey.map(k -> fingerprint(request)).orElse(null);
     long ttlSeconds = request.ttlSeconds().orElse(defaultTtl.toSeconds());
-    if (request.lines().stream().anyMatch(ReservationLine::unallocated)) {
+    // The fingerprint is of the request as asked: a retry matches whatever its kits hold since.
+    boolean kitted = request.lines().stream().anyMatch(l -> kitOf(l).isPresent());
+    NewReservation held =
+        kitted
+            ? new NewReservation(
+                request.channel(),
+                withKitsOpened(request.lines()),
+                request.ttlSeconds(),
+                request.customerId())
+            : request;
+    if (held.lines().stream().anyMatch(ReservationLine::unallocated)) {
       return reservePooled(
-          request, operationId, idempotencyKey.isPresent(), fingerprint, ttlSeconds, principal);
+          held, operationId, idempotencyKey.isPresent(), fingerprint, ttlSeconds, principal);
     }
-    if (request.lines().size() > 1) {
+    // A kit is a cart even of one component: its lines are held, and shown, as its.
+    if (held.lines().size() > 1 || kitted) {
       return reservations.create(
           operationId,
-          request.channel(),
-          request.lines(),
+          held.channel(),
+          held.lines(),
           ttlSeconds,
           fingerprint,
           principal.actor(),
-          request.customerId());
+          held.customerId());
     }
-    ReservationLine line = request.lines().get(0);
+    ReservationLine line = held.lines().get(0);
     StockItemId item = line.item();
     String reservationId = ReservationIds.singleLine(item, operationId);
     var reserve =
         new StockRequest.Reserve(
             operationId,
             reservationId,
-            request.channel(),
+            held.channel(),
             line.quantity(),
             ttlSeconds,
             fingerprint,
             principal.actor(),
-            request.customerId(),
+            held.customerId(),
             line.mayWait());
     return items.submit(item, reserve).thenApply(reply -> singleLine(item, reply, line.quantity()));
   }

@@ -63,14 +63,21 @@ public final class HttpApi extends AllDirectives {
       Clock clock,
       Transfers transferService) {
     this.access = access;
-    StockRoutes stock = new StockRoutes(items, history, levels, access);
+    StockRoutes stock = new StockRoutes(items, history, levels, reservationService.kits(), access);
     ReservationRoutes reservations = new ReservationRoutes(reservationService, defaultTtl, access);
     KeyRoutes keys = new KeyRoutes(access.keys(), access, blocking, clock);
     PoolRoutes pools = new PoolRoutes(reservationService, access);
     TransferRoutes transfers = new TransferRoutes(transferService, access);
+    KitRoutes kits = new KitRoutes(reservationService.kits(), access);
     this.openApi = openApiDocument();
     Route withKey =
-        concat(stock.route(), reservations.route(), pools.route(), transfers.route(), keys.route());
+        concat(
+            stock.route(),
+            reservations.route(),
+            pools.route(),
+            transfers.route(),
+            kits.route(),
+            keys.route());
     this.v1 =
         handleRejections(
             rejections(),

@@ -114,6 +114,7 @@ final class ReservationRoutes extends ApiDirectives {
                 body -> {
                   List<FieldError> errors = new ArrayList<>();
                   NewReservation request = read(body, errors);
+                  if (errors.isEmpty()) checkKits(request, errors);
                   if (!errors.isEmpty()) return completeProblem(Problem.invalid(errors));
                   boolean pooled = request.lines().stream().anyMatch(ReservationLine::unallocated);
                   if (!pooled) return reserve(request, key, Map.of());
@@ -150,6 +151,32 @@ final class ReservationRoutes extends ApiDirectives {
                         new StockReply.Rejected(
                             Rejection.POOL_NOT_FOUND, "no pool " + unknownPool, 0)))
                 : answer(reservations.reserve(request, key, defaultTtl, principal), 201));
+  }
+
+  /**
+   * A kit line cannot wait for stock (it holds several items within one deadline), and a request's
+   * lines with its kits opened must still fit in one reservation.
+   */
+  private void checkKits(NewReservation request, List<FieldError> errors) {
+    for (int i = 0; i < request.lines().size(); i++) {
+      ReservationLine line = request.lines().get(i);
+      if (line.mayWait() && reservations.kitOf(line).isPresent()) {
+        errors.add(
+            new FieldError(
+                "/lines/" + i + "/allowBackorder",
+                line.sku() + " is a kit: its items are held together, and cannot wait for stock"));
+      }
+    }
+    int opened = reservations.withKitsOpened(request.lines()).size();
+    if (opened > ReservationService.MAX_LINES) {
+      errors.add(
+          new FieldError(
+              "/lines",
+              "holds "
+                  + opened
+                  + " lines once its kits are opened; at most "
+                  + ReservationService.MAX_LINES));
+    }
   }
 
   private static NewReservation read(JsonNode body, List<FieldError> errors) {

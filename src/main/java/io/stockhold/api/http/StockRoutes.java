@@ -10,6 +10,8 @@ import io.stockhold.events.InventoryEvents;
 import io.stockhold.idempotency.Idempotency;
 import io.stockhold.readmodel.StockHistory;
 import io.stockhold.readmodel.StockLevels;
+import io.stockhold.reservation.Kit;
+import io.stockhold.reservation.Kits;
 import io.stockhold.stock.SellingRules;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
@@ -90,11 +92,15 @@ final class StockRoutes extends ApiDirectives {
   private final StockHistory history;
   private final StockLevels levels;
 
-  StockRoutes(StockItems items, StockHistory history, StockLevels levels, Access access) {
+  private final Kits kits;
+
+  StockRoutes(
+      StockItems items, StockHistory history, StockLevels levels, Kits kits, Access access) {
     super(access);
     this.items = items;
     this.history = history;
     this.levels = levels;
+    this.kits = kits;
   }
 
   Route route() {
@@ -118,7 +124,12 @@ final class StockRoutes extends ApiDirectives {
         path("history", () -> get(() -> allowed(Scope.STOCK_READ, at, p -> history(item)))));
   }
 
+  /** An item's level; for a kit's SKU, how many whole kits its components make there. */
   private Route level(StockItemId item) {
+    Optional<Kit> kit = kits.get(item.sku());
+    if (kit.isPresent()) {
+      return completeWithFuture(KitRoutes.availability(items, item.location(), kit.get()));
+    }
     return reply(
         items.level(item), LevelReply.class, l -> json(200, LevelBody.of(item, l.level())));
   }
