@@ -2,6 +2,7 @@ package io.stockhold.cli;
 
 import com.typesafe.config.Config;
 import io.stockhold.readmodel.StockJournal;
+import io.stockhold.reservation.CartAudit;
 import io.stockhold.stock.StockAudit;
 import io.stockhold.stock.StockEvent;
 import java.io.PrintStream;
@@ -11,14 +12,25 @@ import java.util.List;
 
 /**
  * {@code stockhold verify}: reads every stock item's journal (embedded or PostgreSQL), replays it
- * through {@link StockAudit} and reports. Independent of the running engine's own counters.
+ * through {@link StockAudit} (and the carts across items through {@link CartAudit}) and reports.
+ * Independent of the running engine's own counters.
  */
 public final class JournalAudit {
 
-  /** What the whole journal showed. */
-  public record Report(List<StockAudit> items) {
+  /**
+   * What the whole journal showed: each item's audit, and what the carts (and kits) held across
+   * items broke.
+   */
+  public record Report(List<StockAudit> items, List<StockAudit.Violation> carts) {
+    public Report(List<StockAudit> items) {
+      this(items, List.of());
+    }
+
     public List<StockAudit.Violation> violations() {
-      return items.stream().flatMap(i -> i.violations().stream()).toList();
+      List<StockAudit.Violation> all = new ArrayList<>();
+      items.forEach(i -> all.addAll(i.violations()));
+      all.addAll(carts);
+      return all;
     }
 
     public boolean clean() {
@@ -39,6 +51,7 @@ public final class JournalAudit {
   /** Audits the journal of the store {@code config} names, with a local (non-cluster) system. */
   public static Report run(Config config) throws Exception {
     List<StockAudit> audits = new ArrayList<>();
+    CartAudit carts = new CartAudit();
     StockJournal.read(
         config,
         "stockhold-verify",
@@ -54,10 +67,11 @@ public final class JournalAudit {
           @Override
           public void event(long sequenceNr, StockEvent event) {
             audit.check(sequenceNr, event);
+            carts.check(audit.persistenceId(), sequenceNr, event);
           }
         });
     audits.forEach(StockAudit::finish);
-    return new Report(audits);
+    return new Report(audits, carts.violations());
   }
 
   /**
