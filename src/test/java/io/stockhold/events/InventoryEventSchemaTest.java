@@ -11,15 +11,18 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.stockhold.stock.SellingRules;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockLedger;
 import io.stockhold.stock.StockRequest;
 import io.stockhold.stock.StockState;
 import java.io.InputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -67,6 +70,30 @@ class InventoryEventSchemaTest {
     }
     StockState.BatchDecision expiry = s.decideBatch(List.of(), T0.plusSeconds(60));
     events.addAll(expiry.events());
+    s = expiry.after();
+    // Supply: preorders up to what is incoming, one released while it waits, a receipt of 2 of
+    // the 3 ordered that fills the first.
+    List<List<StockRequest>> supply =
+        List.of(
+            List.of(
+                new StockRequest.ChangePolicy(
+                    0, 0, 0, "ops", new SellingRules(Map.of(), 0, 86_400, 1, true))),
+            List.of(new StockRequest.Adjust(null, null, null, 0L, "count", null)),
+            List.of(
+                new StockRequest.RecordIncoming(
+                    "PO-2026-0042", 3, T0.plus(Duration.ofDays(7)), "PO 42", "ops")),
+            List.of(
+                new StockRequest.Reserve("b1", "rb1", "web", 2, 900, null, "shop", "cust-1", true),
+                new StockRequest.Reserve("b2", "rb2", "web", 1, 900, null, "shop", null, true)),
+            List.of(new StockRequest.Release("b2", "shop")),
+            List.of(
+                new StockRequest.Adjust(
+                    null, null, 2L, null, "receipt", "GR-7", "erp-receipts", "PO-2026-0042")));
+    for (int i = 0; i < supply.size(); i++) {
+      StockState.BatchDecision d = s.decideBatch(supply.get(i), T0.plusSeconds(61 + i));
+      events.addAll(d.events());
+      s = d.after();
+    }
     return events;
   }
 
@@ -94,8 +121,50 @@ class InventoryEventSchemaTest {
             "hold-extended",
             "low-stock-crossed",
             "shortage-detected",
-            "offline-sale-recorded"),
+            "offline-sale-recorded",
+            "incoming-recorded",
+            "hold-backordered",
+            "backorder-filled"),
         types);
+  }
+
+  @Test
+  void supplyFieldsAppearWhereTheyApplyAndValidate() throws Exception {
+    JsonSchema schema = schema();
+    List<StockEvent> events = everyKindOfEvent();
+    List<JsonNode> messages = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) {
+      messages.add(
+          MAPPER.valueToTree(
+              InventoryEvents.body("StockItem|store-7/sku-123", i + 1, events.get(i))));
+    }
+    JsonNode policy = last(messages, "policy-changed");
+    assertEquals(1, policy.path("backorderLimit").asLong(), policy.toString());
+    assertTrue(policy.path("preorder").asBoolean(), policy.toString());
+    JsonNode receipt = last(messages, "stock-adjusted");
+    assertEquals("PO-2026-0042", receipt.path("incomingId").asText(), receipt.toString());
+    assertEquals(3, receipt.path("incomingExpected").asLong());
+    assertEquals(1, receipt.path("incomingLeft").asLong());
+    assertEquals(-1, receipt.path("difference").asLong());
+    assertEquals(1, receipt.path("incoming").asLong());
+    JsonNode released = last(messages, "hold-released");
+    assertEquals(2, released.path("backordered").asLong(), released.toString());
+    JsonNode filled = last(messages, "backorder-filled");
+    assertEquals("b1", filled.path("holdId").asText(), filled.toString());
+    assertEquals(0, filled.path("backordered").asLong());
+    ObjectNode half = (ObjectNode) receipt.deepCopy();
+    half.remove("incomingLeft");
+    assertFalse(schema.validate(half).isEmpty(), "a receipt against an entry says all of it");
+    ObjectNode waiting = (ObjectNode) last(messages, "hold-backordered").deepCopy();
+    waiting.remove("ttlSeconds");
+    assertFalse(schema.validate(waiting).isEmpty(), "a backorder without its hold time");
+  }
+
+  private static JsonNode last(List<JsonNode> messages, String type) {
+    JsonNode found = null;
+    for (JsonNode m : messages) if (m.path("type").asText().equals(type)) found = m;
+    if (found == null) throw new AssertionError("no " + type + " in " + messages);
+    return found;
   }
 
   @Test
