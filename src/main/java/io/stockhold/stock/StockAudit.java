@@ -62,8 +62,8 @@ public final class StockAudit {
   private long safetyStock;
   private SellingRules rules = SellingRules.NONE;
 
-  /** Waiting backorders' units by hold id, in arrival order. */
-  private final LinkedHashMap<String, Long> waiting = new LinkedHashMap<>();
+  /** Waiting backorders by hold id, in arrival order (no deadline yet). */
+  private final LinkedHashMap<String, ActiveHold> waiting = new LinkedHashMap<>();
 
   private long backordered;
 
@@ -168,11 +168,11 @@ public final class StockAudit {
         }
       }
       case HoldReleased e -> {
-        Long waited = waiting.remove(e.holdId());
+        ActiveHold waited = waiting.remove(e.holdId());
         if (waited != null) {
-          backordered -= waited;
+          backordered -= waited.quantity();
           ended.add(e.holdId());
-          if (waited != e.quantity())
+          if (waited.quantity() != e.quantity())
             violate(sequenceNr, "backorder " + e.holdId() + " released with another quantity");
         } else {
           end(sequenceNr, e.holdId(), e.quantity());
@@ -238,7 +238,7 @@ public final class StockAudit {
             || waiting.containsKey(e.holdId())) {
           violate(sequenceNr, "hold " + e.holdId() + " placed twice");
         }
-        waiting.put(e.holdId(), e.quantity());
+        waiting.put(e.holdId(), new ActiveHold(e.quantity(), null, e.channel(), e.customerId()));
         backordered += e.quantity();
         long room = rules.backorderLimit() + (rules.preorder() ? incomingTotal : 0);
         if (backordered > room) {
@@ -269,15 +269,16 @@ public final class StockAudit {
                       ? " filled before " + first + ", which came first"
                       : " filled but not waiting"));
         }
-        Long units = waiting.remove(e.holdId());
-        if (units != null) {
+        ActiveHold filled = waiting.remove(e.holdId());
+        if (filled != null) {
+          long units = filled.quantity();
           backordered -= units;
           long free = StockState.available(onHand, reserved - lapsed(e.occurredAt()), safetyStock);
           if (units > free)
             violate(
                 sequenceNr,
                 "backorder " + e.holdId() + " filled with " + units + " units, " + free + " free");
-          active.put(e.holdId(), new ActiveHold(units, e.expiresAt(), null, null));
+          active.put(e.holdId(), filled.until(e.expiresAt()));
           reserved += units;
         }
         if (e.backordered() != backordered)
@@ -391,6 +392,11 @@ public final class StockAudit {
       }
     }
     if (rules.limitsCustomers()) {
+      // the units a customer waits for count against its limit as held ones do
+      for (ActiveHold w : waiting.values()) {
+        if (e.customerId() != null && e.customerId().equals(w.customerId()))
+          customerHeld += w.quantity();
+      }
       if (e.customerId() == null) {
         violate(sequenceNr, "hold " + e.holdId() + " names no customer on an item with a limit");
         return;
@@ -424,13 +430,13 @@ public final class StockAudit {
     if (waiting.isEmpty() || rules.fencesChannels()) return;
     var first = waiting.entrySet().iterator().next();
     long free = StockState.available(onHand, reserved, safetyStock);
-    if (first.getValue() <= free) {
+    if (first.getValue().quantity() <= free) {
       violate(
           sequenceNr,
           "backorder "
               + first.getKey()
               + " of "
-              + first.getValue()
+              + first.getValue().quantity()
               + " units left waiting with "
               + free
               + " free");

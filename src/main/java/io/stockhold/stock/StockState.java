@@ -916,7 +916,11 @@ public record StockState(
 
   /** Records units on their way; the same entry again is answered as it was, changing nothing. */
   private Decision recordIncoming(RecordIncoming i, Instant now) {
-    Optional<Supply.Incoming> earlier = supply.recordedIncoming().get(i.incomingId());
+    // An open entry is known however long ago it was recorded; a closed one for the retention.
+    Optional<Supply.Incoming> earlier =
+        Optional.ofNullable(supply.incoming().get(i.incomingId()))
+            .map(open -> supply.recordedIncoming().get(i.incomingId()).orElse(open))
+            .or(() -> supply.recordedIncoming().get(i.incomingId()));
     if (earlier.isPresent()) {
       Supply.Incoming first = earlier.get();
       if (first.quantity() != i.quantity()

@@ -127,6 +127,14 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
           } catch (GrpcServiceException refused) {
             return failed(refused);
           }
+          for (int i = 0; i < request.lines().size(); i++) {
+            ReservationLine line = request.lines().get(i);
+            if (line.mayWait() && reservations.kitOf(line).isPresent()) {
+              check.problem(
+                  "lines[" + i + "].allow_backorder",
+                  line.sku() + " is a kit: its items are held together, and cannot wait for stock");
+            }
+          }
           if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
           Optional<String> key =
               in.getRequestId().isEmpty() ? Optional.empty() : Optional.of(in.getRequestId());
@@ -137,6 +145,8 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
   }
 
   private static ReservationLine asked(Pos.Line l) {
+    if (l.getPool().isEmpty() && l.getAllowBackorder())
+      return ReservationLine.backorderable(l.getLocation(), l.getSku(), l.getQuantity());
     if (l.getPool().isEmpty())
       return new ReservationLine(l.getLocation(), l.getSku(), l.getQuantity());
     return ReservationLine.fromPool(
@@ -189,6 +199,8 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
 
   private static Pos.Line line(ReservationLine.Asked l) {
     Pos.Line.Builder line = Pos.Line.newBuilder().setSku(l.sku()).setQuantity(l.quantity());
+    if (l.allowBackorder() != null) line.setAllowBackorder(l.allowBackorder());
+    if (l.kit() != null) line.setKit(l.kit());
     if (l.pool() == null) return line.setLocation(l.location()).build();
     line.setPool(l.pool());
     for (ReservationLine.Allocation a : l.allocations()) {

@@ -34,7 +34,7 @@ final class PosInput {
     return problems.isEmpty();
   }
 
-  private void problem(String field, String what) {
+  void problem(String field, String what) {
     problems.add(field + ": " + what);
   }
 
@@ -108,6 +108,13 @@ final class PosInput {
         continue;
       }
       if (!fromPool && line.hasSplit()) problem(at + ".split", "only for a pool line");
+      if (line.getAllowBackorder() && fromPool) {
+        problem(at + ".allow_backorder", "a pool line cannot wait for stock; name a location");
+      } else if (line.getAllowBackorder() && lines.size() > 1) {
+        problem(
+            at + ".allow_backorder",
+            "a line may wait for stock only in a reservation of that one line");
+      }
       String place =
           fromPool
               ? location(at + ".pool", line.getPool())
