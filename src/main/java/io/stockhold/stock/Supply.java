@@ -96,6 +96,7 @@ public record Supply(
 
   /** The open entries, soonest expected first. */
   public List<Incoming> incomingEntries() {
+    if (incoming.isEmpty()) return List.of(); // most items, on every level read
     List<Incoming> out = new ArrayList<>(incoming.values());
     out.sort(Comparator.comparing(Incoming::expectedAt).thenComparing(Incoming::incomingId));
     return out;

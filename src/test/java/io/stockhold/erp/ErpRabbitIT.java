@@ -292,6 +292,50 @@ class ErpRabbitIT {
     }
   }
 
+  @Test
+  void aReceiptNamingAnIncomingEntryBringsItInAndAnUnknownOneIsDeadLettered() throws Exception {
+    try (TestStore store = TestStore.create(TestStore.Kind.POSTGRES);
+        Rabbit rabbit = new Rabbit();
+        StockholdNode node = TestNodes.start(store, rabbit.config(Rabbit.PORT))) {
+      Client http = new Client(node.httpPort());
+      assertEquals(
+          200,
+          http.post(
+                  "/v1/stock/wh-2/sku-1/incoming",
+                  "{\"incomingId\":\"PO-9\",\"quantity\":10,"
+                      + "\"expectedAt\":\"2026-12-20T08:00:00Z\"}")
+              .status());
+      AMQP.BasicProperties json =
+          new AMQP.BasicProperties.Builder().contentType("application/json").build();
+      String unknown =
+          "{\"receiptId\":\"GR-11\",\"location\":\"wh-2\",\"sku\":\"sku-1\",\"quantity\":1,"
+              + "\"incomingId\":\"PO-404\"}";
+      rabbit.publish(rabbit.receiptsQueue(), unknown.getBytes(StandardCharsets.UTF_8), json);
+      rabbit.publish(
+          rabbit.receiptsQueue(),
+          ("{\"receiptId\":\"GR-10\",\"location\":\"wh-2\",\"sku\":\"sku-1\",\"quantity\":6,"
+                  + "\"incomingId\":\"PO-9\"}")
+              .getBytes(StandardCharsets.UTF_8),
+          json);
+      List<Delivered> dead = rabbit.take(rabbit.deadLetterQueue(), l -> !l.isEmpty(), WAIT);
+      assertEquals(unknown, new String(dead.get(0).body(), StandardCharsets.UTF_8));
+      String reason = dead.get(0).header(Broker.ERROR_HEADER).toString();
+      assertTrue(reason.contains("incoming-not-found"), reason);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (http.level("wh-2", "sku-1").json().get("onHand").asLong() != 6) {
+        if (System.nanoTime() > deadline)
+          throw new AssertionError("receipt not applied: " + http.level("wh-2", "sku-1"));
+        Thread.sleep(100);
+      }
+      var level = http.level("wh-2", "sku-1").json();
+      assertEquals(4, level.get("incoming").asLong(), "the rest of PO-9 is still on its way");
+      var items = http.get("/v1/stock/wh-2/sku-1/history").json().get("items");
+      var receipt = items.get(items.size() - 1);
+      assertEquals("PO-9", receipt.get("incomingId").asText());
+      assertEquals(-4, receipt.get("difference").asLong());
+    }
+  }
+
   private static boolean onHand(Client http, long expected) {
     var r = http.level("wh-1", "sku-9");
     return r.status() == 200 && r.json().get("onHand").asLong() == expected;

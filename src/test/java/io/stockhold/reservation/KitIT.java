@@ -117,6 +117,37 @@ class KitIT {
   }
 
   @Test
+  void aKitFromAPoolHoldsItsComponentsWhereThePoolHasThem() {
+    assertEquals(
+        200,
+        kit("tea-set", "[{\"sku\":\"teapot\",\"quantity\":1},{\"sku\":\"mug\",\"quantity\":2}]")
+            .status());
+    assertEquals(
+        200, client.put("/v1/pools/tea-shops", "{\"locations\":[\"tea-a\",\"tea-b\"]}").status());
+    client.stock("tea-a", "teapot", 0);
+    client.stock("tea-b", "teapot", 1);
+    client.stock("tea-b", "mug", 2);
+    Response held =
+        client.post(
+            "/v1/reservations",
+            "{\"channel\":\"web\",\"lines\":[{\"pool\":\"tea-shops\",\"sku\":\"tea-set\","
+                + "\"quantity\":1}]}");
+    assertEquals(201, held.status(), held::toString);
+    for (JsonNode line : held.json().get("lines")) {
+      assertEquals("tea-set", line.get("kit").asText());
+      assertEquals("tea-shops", line.get("pool").asText());
+    }
+    assertEquals(1, reserved("tea-b", "teapot"));
+    assertEquals(2, reserved("tea-b", "mug"));
+    Response none =
+        client.post(
+            "/v1/reservations",
+            "{\"channel\":\"web\",\"lines\":[{\"pool\":\"tea-shops\",\"sku\":\"tea-set\","
+                + "\"quantity\":1}]}");
+    assertEquals(409, none.status(), none::toString);
+  }
+
+  @Test
   void kitsDoNotNestAndBadDefinitionsNameTheField() {
     Response itself = kit("lamp-set", "[{\"sku\":\"lamp-set\",\"quantity\":1}]");
     assertEquals(400, itself.status());
