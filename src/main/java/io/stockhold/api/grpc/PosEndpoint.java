@@ -1,6 +1,8 @@
 package io.stockhold.api.grpc;
 
 import io.stockhold.access.Access;
+import io.stockhold.api.grpc.health.Health;
+import io.stockhold.api.grpc.health.HealthHandlerFactory;
 import io.stockhold.api.grpc.v1.PointOfSalePowerApiHandlerFactory;
 import java.util.List;
 import java.util.Optional;
@@ -23,13 +25,17 @@ import scala.concurrent.duration.Duration;
 
 /**
  * The one handler of the API port, telling its three kinds of traffic apart by content type: gRPC
- * ({@code application/grpc*}, HTTP/2) goes to the POS service and server reflection, gRPC-Web
- * ({@code application/grpc-web*}, HTTP/1.1 from browsers) to its own handler (which answers 415 to
- * anything else, so nothing else may reach it), and everything else to REST.
+ * ({@code application/grpc*}, HTTP/2) goes to the POS service and server reflection (and gRPC's
+ * health service, {@link GrpcHealth}), gRPC-Web ({@code application/grpc-web*}, HTTP/1.1 from
+ * browsers) to its own handler (which answers 415 to anything else, so nothing else may reach it),
+ * and everything else to REST.
  */
 public final class PosEndpoint {
 
   private PosEndpoint() {}
+
+  /** The path prefix of gRPC's health service's calls. */
+  private static final String HEALTH = "/" + Health.name + "/";
 
   public static Function<HttpRequest, CompletionStage<HttpResponse>> handler(
       Route rest, PointOfSaleService service, Access access, ActorSystem<?> system) {
@@ -41,11 +47,17 @@ public final class PosEndpoint {
             List.of(PointOfSalePowerApiHandlerFactory.create(service, system)),
             system,
             SystemMaterializer.get(system).materializer());
+    Function<HttpRequest, CompletionStage<HttpResponse>> health =
+        HealthHandlerFactory.create(new GrpcHealth(system), system);
     Function<HttpRequest, CompletionStage<HttpResponse>> restHandler = rest.handler(system);
     return request -> {
       String media = request.entity().getContentType().mediaType().toString();
       if (media.startsWith("application/grpc-web")) return grpcWeb.apply(request);
-      if (media.startsWith("application/grpc")) return grpc.apply(longLived(request));
+      if (media.startsWith("application/grpc")) {
+        // health asks no key: a probe has none
+        if (request.getUri().path().startsWith(HEALTH)) return health.apply(longLived(request));
+        return grpc.apply(longLived(request));
+      }
       return restHandler.apply(request);
     };
   }
