@@ -180,12 +180,16 @@ class DeploymentManifestsTest {
     assertEquals("/ready", ready);
     assertEquals("/alive", alive);
     Map<String, Object> c = container(docs);
-    assertEquals(ready, string(c, "readinessProbe", "httpGet", "path"));
     assertEquals(alive, string(c, "livenessProbe", "httpGet", "path"));
     assertEquals(alive, string(c, "startupProbe", "httpGet", "path"));
-    for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+    for (String probe : List.of("livenessProbe", "startupProbe")) {
       assertEquals("management", string(c, probe, "httpGet", "port"), probe);
     }
+    // Readiness over gRPC's health service on the API port, which answers SERVING exactly while
+    // /ready does 200 (GrpcHealthIT): the port the node serves REST and gRPC on.
+    assertEquals(
+        config.getInt("stockhold.http.port"), integer(c, "readinessProbe", "grpc", "port"));
+    assertFalse(map(c, "readinessProbe").containsKey("httpGet"), "one handler per probe");
     // Prometheus scrapes /metrics on the management port.
     Map<String, Object> annotations =
         map(deployment(docs), "spec", "template", "metadata", "annotations");
@@ -219,7 +223,8 @@ class DeploymentManifestsTest {
     }
     assertSelects(
         podLabels, map(deployment(docs), "spec", "selector", "matchLabels"), "Deployment");
-    assertSelects(podLabels, map(one(docs, "Service"), "spec", "selector"), "Service");
+    assertSelects(podLabels, map(service(docs, false), "spec", "selector"), "Service");
+    assertSelects(podLabels, map(service(docs, true), "spec", "selector"), "headless Service");
     assertSelects(
         podLabels, map(one(docs, "PodDisruptionBudget"), "spec", "selector", "matchLabels"), "PDB");
   }
@@ -341,10 +346,35 @@ class DeploymentManifestsTest {
   }
 
   @Test
+  void aHeadlessServiceGivesGrpcClientsEveryPodAndPodsRunUnderTheDefaultSeccompProfile() {
+    List<Map<String, Object>> docs = rendered("k8s");
+    Config config = loadAsNode(configFileOf(docs), podEnv(docs));
+    Map<String, Object> headless = service(docs, true);
+    Map<String, Object> podLabels = map(deployment(docs), "spec", "template", "metadata", "labels");
+    for (Map.Entry<String, Object> e : map(headless, "spec", "selector").entrySet()) {
+      assertEquals(podLabels.get(e.getKey()), e.getValue(), "selects the pods: " + e.getKey());
+    }
+    Object port = list(headless, "spec", "ports").get(0);
+    assertEquals(config.getInt("stockhold.http.port"), integer(port, "port"));
+    assertEquals("http", string(port, "targetPort"));
+    assertEquals("kubernetes.io/h2c", string(port, "appProtocol"));
+    assertEquals(
+        "RuntimeDefault",
+        string(
+            deployment(docs),
+            "spec",
+            "template",
+            "spec",
+            "securityContext",
+            "seccompProfile",
+            "type"));
+  }
+
+  @Test
   void serviceServesHttpAndGrpcOnTheHttpPort() {
     List<Map<String, Object>> docs = rendered("k8s");
     Config config = loadAsNode(configFileOf(docs), podEnv(docs));
-    List<Object> ports = list(one(docs, "Service"), "spec", "ports");
+    List<Object> ports = list(service(docs, false), "spec", "ports");
     assertEquals(1, ports.size());
     Object port = ports.get(0);
     assertEquals(config.getInt("stockhold.http.port"), integer(port, "port"));
@@ -675,6 +705,17 @@ class DeploymentManifestsTest {
     List<Map<String, Object>> found =
         docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
     assertEquals(1, found.size(), "one " + kind);
+    return found.get(0);
+  }
+
+  /** The Service clients use ({@code headless} false) or the one listing every pod (true). */
+  private static Map<String, Object> service(List<Map<String, Object>> docs, boolean headless) {
+    List<Map<String, Object>> found =
+        docs.stream()
+            .filter(d -> "Service".equals(d.get("kind")))
+            .filter(d -> headless == "None".equals(asMap(d.get("spec")).get("clusterIP")))
+            .toList();
+    assertEquals(1, found.size(), (headless ? "one headless" : "one") + " Service");
     return found.get(0);
   }
 
