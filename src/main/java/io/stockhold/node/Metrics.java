@@ -151,7 +151,7 @@ public final class Metrics implements Extension {
                     .tags(Tags.of("method", method, "route", route, "outcome", outcome))
                     .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
-    if (route.equals(HttpMetrics.RESERVATIONS) && method.equals("POST")) {
+    if (route.equals("/v1/reservations") && method.equals("POST")) {
       reservationTimers
           .computeIfAbsent(
               outcome,

@@ -59,7 +59,7 @@ class MetricsIT {
           1,
           count(
               text,
-              "stockhold_http_requests_seconds_count{method=\"GET\",outcome=\"4xx\",route=\"/v1/reservations/{id}\"}"));
+              "stockhold_http_requests_seconds_count{method=\"GET\",outcome=\"4xx\",route=\"/v1/reservations/{reservationId}\"}"));
       assertTrue(
           !text.contains("AAAAAAAAAAAAAAAAAAAAAA") && !text.contains("sku-1"),
           "a raw path leaked into a label");

@@ -4,23 +4,28 @@ import io.stockhold.access.Access;
 import io.stockhold.api.grpc.health.Health;
 import io.stockhold.api.grpc.health.HealthHandlerFactory;
 import io.stockhold.api.grpc.v1.PointOfSalePowerApiHandlerFactory;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.grpc.javadsl.WebHandler;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.SystemMaterializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.concurrent.duration.Duration;
 
 /**
@@ -52,14 +57,62 @@ public final class PosEndpoint {
     Function<HttpRequest, CompletionStage<HttpResponse>> restHandler = rest.handler(system);
     return request -> {
       String media = request.entity().getContentType().mediaType().toString();
-      if (media.startsWith("application/grpc-web")) return grpcWeb.apply(request);
+      if (media.startsWith("application/grpc-web")) return logged(grpcWeb, request);
       if (media.startsWith("application/grpc")) {
         // health asks no key: a probe has none
         if (request.getUri().path().startsWith(HEALTH)) return health.apply(longLived(request));
-        return grpc.apply(longLived(request));
+        return logged(grpc, longLived(request));
       }
       return restHandler.apply(request);
     };
+  }
+
+  private static final Logger ACCESS = LoggerFactory.getLogger("io.stockhold.http.access");
+
+  /**
+   * The call, and one access line once its response starts: who called, the method, the HTTP status
+   * and gRPC status (when the response carries it up front, as a refusal does; a success's comes in
+   * the trailers, after the line), time to the response, and the caller's {@code x-request-id} if
+   * it sent one. Health probes are not logged: the kubelet asks every few seconds.
+   */
+  private static CompletionStage<HttpResponse> logged(
+      Function<HttpRequest, CompletionStage<HttpResponse>> handler, HttpRequest request)
+      throws Exception {
+    long started = System.nanoTime();
+    return handler
+        .apply(request)
+        .thenApply(
+            response -> {
+              String requestId =
+                  request.getHeader("x-request-id").map(HttpHeader::value).orElse("-");
+              String client =
+                  request
+                      .getAttribute(AttributeKeys.remoteAddress)
+                      .flatMap(RemoteAddress::getAddress)
+                      .map(InetAddress::getHostAddress)
+                      .orElse("-");
+              String grpcStatus =
+                  response.getHeader("grpc-status").map(HttpHeader::value).orElse("-");
+              long millis = (System.nanoTime() - started) / 1_000_000;
+              ACCESS
+                  .atInfo()
+                  .addKeyValue("requestId", requestId)
+                  .addKeyValue("client", client)
+                  .addKeyValue("method", "POST")
+                  .addKeyValue("route", request.getUri().path())
+                  .addKeyValue("status", response.status().intValue())
+                  .addKeyValue("grpcStatus", grpcStatus)
+                  .addKeyValue("durationMs", millis)
+                  .log(
+                      "{} {} POST {} {} grpc-status {} {}ms",
+                      requestId,
+                      client,
+                      request.getUri().path(),
+                      response.status().intValue(),
+                      grpcStatus,
+                      millis);
+              return response;
+            });
   }
 
   /**

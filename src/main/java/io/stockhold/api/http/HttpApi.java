@@ -9,19 +9,23 @@ import io.stockhold.transfer.Transfers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
@@ -111,39 +115,68 @@ public final class HttpApi extends AllDirectives {
   }
 
   public Route route() {
-    return extractRequest(
-        request -> {
-          String requestId =
-              request
-                  .getHeader("X-Request-Id")
-                  .map(h -> h.value())
-                  .filter(v -> REQUEST_ID.matcher(v).matches())
-                  .orElseGet(HttpApi::newRequestId);
-          long started = System.nanoTime();
-          RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
-          return mapResponse(
-              response -> {
-                ACCESS.info(
-                    "{} {} {} {} {}ms",
-                    requestId,
-                    request.method().value(),
-                    request.getUri().path(),
-                    response.status().intValue(),
-                    (System.nanoTime() - started) / 1_000_000);
-                return response.addHeader(idHeader);
-              },
-              () ->
-                  withRequestTimeoutResponse(
-                      timedOut ->
-                          Problem.of(
-                                  503,
-                                  "timeout",
-                                  "Timed out",
-                                  "the request took too long; its outcome is unknown")
-                              .toResponse()
-                              .addHeader(idHeader),
-                      () -> handleExceptions(exceptions(requestId, request), () -> v1)));
-        });
+    return extractRequest(request -> withAccessLine(clientOf(request), request));
+  }
+
+  /** The connection's peer: a proxy's X-Forwarded-For is the client's say, and not taken. */
+  static Optional<String> clientOf(HttpRequest request) {
+    return request
+        .getAttribute(AttributeKeys.remoteAddress)
+        .flatMap(RemoteAddress::getAddress)
+        .map(InetAddress::getHostAddress);
+  }
+
+  /**
+   * The request with its id (the caller's {@code X-Request-Id}, or a new one, echoed back) and one
+   * access line once answered: who asked, the route template, status, body bytes, duration and the
+   * id. Never a body, never a key.
+   */
+  private Route withAccessLine(Optional<String> client, HttpRequest request) {
+    String requestId =
+        request
+            .getHeader("X-Request-Id")
+            .map(h -> h.value())
+            .filter(v -> REQUEST_ID.matcher(v).matches())
+            .orElseGet(HttpApi::newRequestId);
+    long started = System.nanoTime();
+    RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
+    return mapResponse(
+        response -> {
+          String route = RouteTemplates.of(request.getUri().path());
+          long millis = (System.nanoTime() - started) / 1_000_000;
+          long bytes = response.entity().getContentLengthOption().orElse(-1L);
+          String from = client.orElse("-");
+          ACCESS
+              .atInfo()
+              .addKeyValue("requestId", requestId)
+              .addKeyValue("client", from)
+              .addKeyValue("method", request.method().value())
+              .addKeyValue("route", route)
+              .addKeyValue("status", response.status().intValue())
+              .addKeyValue("bytes", bytes)
+              .addKeyValue("durationMs", millis)
+              .log(
+                  "{} {} {} {} {} {}B {}ms",
+                  requestId,
+                  from,
+                  request.method().value(),
+                  route,
+                  response.status().intValue(),
+                  bytes,
+                  millis);
+          return response.addHeader(idHeader);
+        },
+        () ->
+            withRequestTimeoutResponse(
+                timedOut ->
+                    Problem.of(
+                            503,
+                            "timeout",
+                            "Timed out",
+                            "the request took too long; its outcome is unknown")
+                        .toResponse()
+                        .addHeader(idHeader),
+                () -> handleExceptions(exceptions(requestId, request), () -> v1)));
   }
 
   /**
