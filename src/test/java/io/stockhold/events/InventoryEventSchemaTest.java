@@ -17,6 +17,7 @@ import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockLedger;
 import io.stockhold.stock.StockRequest;
 import io.stockhold.stock.StockState;
+import io.stockhold.stock.Supply;
 import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +36,10 @@ class InventoryEventSchemaTest {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final StockItemId ITEM = new StockItemId("store-7", "sku-123");
+
+  /** Where the item's transfer goes. */
+  private static final StockItemId DEST = new StockItemId("store-9", "sku-123");
+
   private static final Instant T0 = Instant.parse("2026-11-26T12:00:00.123456Z");
 
   private static JsonSchema schema() throws Exception {
@@ -44,7 +49,10 @@ class InventoryEventSchemaTest {
     }
   }
 
-  /** A short life of one item that produces every event type. */
+  /**
+   * A short life of one item that produces every event type, and of the item its transfer goes to
+   * (its events last).
+   */
   private static List<StockEvent> everyKindOfEvent() {
     StockState s = StockState.empty(ITEM);
     List<StockEvent> events = new ArrayList<>();
@@ -94,18 +102,50 @@ class InventoryEventSchemaTest {
       events.addAll(d.events());
       s = d.after();
     }
+    // A transfer: 5 of the units free here ship to store-9, which has them announced as incoming
+    // (as the transfer's saga does) and receives 3 of them: a shortfall of 2.
+    List<List<StockRequest>> shipping =
+        List.of(
+            List.of(new StockRequest.Adjust(null, null, 6L, null, "receipt", "GR-8")),
+            List.of(new StockRequest.ShipTransfer("T-7", DEST.location(), 5, "ops")));
+    for (int i = 0; i < shipping.size(); i++) {
+      StockState.BatchDecision d = s.decideBatch(shipping.get(i), T0.plusSeconds(70 + i));
+      events.addAll(d.events());
+      s = d.after();
+    }
+    StockState there = StockState.empty(DEST);
+    List<List<StockRequest>> receiving =
+        List.of(
+            List.of(
+                new StockRequest.RecordIncoming(
+                    Supply.transferEntry("T-7"),
+                    5,
+                    T0.plusSeconds(71),
+                    "transfer from " + ITEM.location(),
+                    "ops")),
+            List.of(new StockRequest.ReceiveTransfer("T-7", ITEM.location(), 3, "ops")));
+    for (int i = 0; i < receiving.size(); i++) {
+      StockState.BatchDecision d = there.decideBatch(receiving.get(i), T0.plusSeconds(72 + i));
+      events.addAll(d.events());
+      there = d.after();
+    }
     return events;
+  }
+
+  /** The message of {@code event}, as the ERP gets it, with the id of the item it happened to. */
+  private static JsonNode message(long sequenceNr, StockEvent event) {
+    String persistenceId =
+        StockLedger.persistenceId(new StockItemId(event.location(), event.sku())).id();
+    return MAPPER.valueToTree(InventoryEvents.body(persistenceId, sequenceNr, event));
   }
 
   @Test
   void everyEventTypeMakesAValidMessage() throws Exception {
     JsonSchema schema = schema();
-    String persistenceId = StockLedger.persistenceId(ITEM).id();
     Set<String> types = new TreeSet<>();
     List<StockEvent> events = everyKindOfEvent();
     for (int i = 0; i < events.size(); i++) {
-      JsonNode message =
-          MAPPER.valueToTree(InventoryEvents.body(persistenceId, i + 1, events.get(i)));
+      JsonNode message = message(i + 1, events.get(i));
       Set<ValidationMessage> errors = schema.validate(message);
       assertTrue(errors.isEmpty(), message + " -> " + errors);
       types.add(message.get("type").asText());
@@ -124,8 +164,47 @@ class InventoryEventSchemaTest {
             "offline-sale-recorded",
             "incoming-recorded",
             "hold-backordered",
-            "backorder-filled"),
+            "backorder-filled",
+            "transfer-shipped",
+            "transfer-received"),
         types);
+  }
+
+  @Test
+  void transferFieldsAppearWhereTheyApplyAndValidate() throws Exception {
+    JsonSchema schema = schema();
+    List<StockEvent> events = everyKindOfEvent();
+    List<JsonNode> messages = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) messages.add(message(i + 1, events.get(i)));
+    JsonNode shipped = last(messages, "transfer-shipped");
+    assertEquals("store-7", shipped.path("location").asText(), shipped.toString());
+    assertEquals("T-7", shipped.path("transferId").asText());
+    assertEquals("store-9", shipped.path("to").asText());
+    assertEquals(5, shipped.path("quantity").asLong());
+    assertEquals(3, shipped.path("onHand").asLong(), "8 on hand, 5 shipped");
+    assertEquals("ops", shipped.path("actor").asText());
+    JsonNode received = last(messages, "transfer-received");
+    assertTrue(
+        received.path("eventId").asText().startsWith("StockItem|store-9/sku-123:"),
+        received.toString());
+    assertEquals("T-7", received.path("transferId").asText());
+    assertEquals("store-7", received.path("from").asText());
+    assertEquals(5, received.path("shipped").asLong());
+    assertEquals(3, received.path("quantity").asLong());
+    assertEquals(2, received.path("shortfall").asLong());
+    assertEquals(0, received.path("incoming").asLong(), "the transfer's entry closed");
+    assertEquals(3, received.path("onHand").asLong());
+    JsonNode announced = last(messages, "incoming-recorded");
+    assertEquals("transfer:T-7", announced.path("incomingId").asText(), announced.toString());
+    ObjectNode noShortfall = (ObjectNode) received.deepCopy();
+    noShortfall.remove("shortfall");
+    assertFalse(
+        schema.validate(noShortfall).isEmpty(), "a receipt of a transfer says its shortfall");
+    ObjectNode nowhere = (ObjectNode) shipped.deepCopy();
+    nowhere.remove("to");
+    assertFalse(schema.validate(nowhere).isEmpty(), "a transfer shipped to no location");
+    ObjectNode badId = ((ObjectNode) shipped.deepCopy()).put("transferId", "has space");
+    assertFalse(schema.validate(badId).isEmpty(), "a transfer id outside its pattern");
   }
 
   @Test
@@ -133,15 +212,12 @@ class InventoryEventSchemaTest {
     JsonSchema schema = schema();
     List<StockEvent> events = everyKindOfEvent();
     List<JsonNode> messages = new ArrayList<>();
-    for (int i = 0; i < events.size(); i++) {
-      messages.add(
-          MAPPER.valueToTree(
-              InventoryEvents.body("StockItem|store-7/sku-123", i + 1, events.get(i))));
-    }
+    for (int i = 0; i < events.size(); i++) messages.add(message(i + 1, events.get(i)));
     JsonNode policy = last(messages, "policy-changed");
     assertEquals(1, policy.path("backorderLimit").asLong(), policy.toString());
     assertTrue(policy.path("preorder").asBoolean(), policy.toString());
-    JsonNode receipt = last(messages, "stock-adjusted");
+    JsonNode receipt = null;
+    for (JsonNode m : messages) if (m.has("incomingId") && m.has("delta")) receipt = m;
     assertEquals("PO-2026-0042", receipt.path("incomingId").asText(), receipt.toString());
     assertEquals(3, receipt.path("incomingExpected").asLong());
     assertEquals(1, receipt.path("incomingLeft").asLong());

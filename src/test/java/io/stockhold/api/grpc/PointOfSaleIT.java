@@ -457,6 +457,142 @@ class PointOfSaleIT {
     }
   }
 
+  // ================================================================== backorders and kits
+
+  @Nested
+  class BackordersAndKits {
+
+    private Pos.Line waiting(String location, String sku, long quantity) {
+      return line(location, sku, quantity).toBuilder().setAllowBackorder(true).build();
+    }
+
+    @Test
+    void aLineAloneMayWaitForStockAndIsHeldWhenItArrives() {
+      String loc = freshLocation();
+      Client.Response policy =
+          rest.put(
+              "/v1/stock/" + loc + "/novel/policy",
+              "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,\"backorderLimit\":5}");
+      assertEquals(200, policy.status(), policy.toString());
+      Pos.ReserveRequest request = reserve("bo-1", 60, waiting(loc, "novel", 2));
+
+      Pos.Reservation backordered = await(pos.reserve(request));
+
+      assertEquals(ReservationStatus.RESERVATION_STATUS_BACKORDERED, backordered.getStatus());
+      assertEquals(0, backordered.getExpiresAtEpochMs(), "no deadline while it waits");
+      assertEquals(1, backordered.getLinesCount());
+      assertTrue(backordered.getLines(0).getAllowBackorder(), backordered.toString());
+      assertEquals("", backordered.getLines(0).getKit());
+      Pos.StockLevel level = stock(loc, "novel");
+      assertEquals(List.of(0L, 0L, 0L, 2L), levels(level));
+      // The same reservation over REST; commit waits until it is held, a replay does not queue.
+      JsonNode overRest = rest.get("/v1/reservations/" + backordered.getReservationId()).json();
+      assertEquals("backordered", overRest.get("status").asText(), overRest.toString());
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          "reservation-backordered",
+          failure(pos.commit(ref(backordered.getReservationId()))));
+      assertEquals(backordered, await(pos.reserve(request)));
+      assertEquals(2, stock(loc, "novel").getBackordered(), "waits once");
+
+      stockOverRest(loc, "novel", 5);
+
+      Pos.Reservation held = await(pos.reserve(request));
+      assertEquals(ReservationStatus.RESERVATION_STATUS_HELD, held.getStatus());
+      assertTrue(held.getExpiresAtEpochMs() > 0, held.toString());
+      assertEquals(List.of(5L, 2L, 3L, 0L), levels(stock(loc, "novel")));
+      assertEquals(
+          ReservationStatus.RESERVATION_STATUS_COMMITTED,
+          await(pos.commit(ref(held.getReservationId()))).getStatus());
+      assertEquals(3, stock(loc, "novel").getOnHand());
+    }
+
+    /** onHand, reserved, available, backordered. */
+    private List<Long> levels(Pos.StockLevel l) {
+      return List.of(l.getOnHand(), l.getReserved(), l.getAvailable(), l.getBackordered());
+    }
+
+    @Test
+    void allowBackorderOnAPoolLineOrALineAmongSeveralIsAnInvalidArgument() {
+      String loc = freshLocation();
+      stockOverRest(loc, "novel", 1);
+      stockOverRest(loc, "atlas", 1);
+      String pool = freshLocation();
+      Client.Response made = rest.put("/v1/pools/" + pool, "{\"locations\":[\"" + loc + "\"]}");
+      assertEquals(200, made.status(), made.toString());
+      Pos.Line fromPool =
+          Pos.Line.newBuilder()
+              .setPool(pool)
+              .setSku("novel")
+              .setQuantity(2)
+              .setAllowBackorder(true)
+              .build();
+
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[0].allow_backorder",
+          failure(pos.reserve(reserve("bo-pool", 60, fromPool))));
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[1].allow_backorder",
+          failure(
+              pos.reserve(
+                  reserve("bo-cart", 60, line(loc, "atlas", 1), waiting(loc, "novel", 2)))));
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[0].allow_backorder",
+          failure(
+              pos.reserve(
+                  reserve("bo-cart-2", 60, waiting(loc, "novel", 2), waiting(loc, "atlas", 2)))));
+      assertEquals(0, stock(loc, "novel").getReserved(), "nothing held");
+      assertEquals(0, stock(loc, "atlas").getReserved(), "nothing held");
+    }
+
+    @Test
+    void aKitLineHoldsEveryComponentAllOrNoneAndItsLinesNameTheKit() {
+      String loc = freshLocation();
+      // Kits are global: a SKU of this test's own.
+      String kit = "picnic-" + loc;
+      Client.Response made =
+          rest.put(
+              "/v1/kits/" + kit,
+              "{\"components\":[{\"sku\":\"plate\",\"quantity\":2},"
+                  + "{\"sku\":\"basket\",\"quantity\":1}]}");
+      assertEquals(200, made.status(), made.toString());
+      stockOverRest(loc, "plate", 5);
+      stockOverRest(loc, "basket", 1);
+
+      Pos.Reservation held = await(pos.reserve(reserve("kit-1", 60, line(loc, kit, 1))));
+
+      assertEquals(ReservationStatus.RESERVATION_STATUS_HELD, held.getStatus());
+      assertEquals(
+          List.of(
+              line(loc, "plate", 2).toBuilder().setKit(kit).build(),
+              line(loc, "basket", 1).toBuilder().setKit(kit).build()),
+          held.getLinesList());
+      assertEquals(2, stock(loc, "plate").getReserved());
+      assertEquals(1, stock(loc, "basket").getReserved());
+      assertEquals(held, await(pos.reserve(reserve("kit-1", 60, line(loc, kit, 1)))));
+      assertEquals(2, stock(loc, "plate").getReserved(), "a replay holds nothing more");
+
+      // No basket left: the next set holds no plate either.
+      assertStatus(
+          Status.Code.FAILED_PRECONDITION,
+          loc + "/basket requested 1, available 0",
+          failure(pos.reserve(reserve("kit-2", 60, line(loc, kit, 1)))));
+      assertEquals(2, stock(loc, "plate").getReserved(), "nothing more held");
+      assertStatus(
+          Status.Code.INVALID_ARGUMENT,
+          "lines[0].allow_backorder",
+          failure(pos.reserve(reserve("kit-3", 60, waiting(loc, kit, 1)))));
+
+      Pos.Reservation committed = await(pos.commit(ref(held.getReservationId())));
+      assertEquals(ReservationStatus.RESERVATION_STATUS_COMMITTED, committed.getStatus());
+      assertEquals(3, stock(loc, "plate").getOnHand());
+      assertEquals(0, stock(loc, "basket").getOnHand());
+    }
+  }
+
   // ================================================================== live stock
 
   /** Pulls until an element matches, failing after {@code within}. */
