@@ -13,7 +13,8 @@ import java.util.TreeMap;
  * together and end together. Fed every item's events, it groups the holds of each attempt of each
  * multi-line reservation (their ids are {@code <key>-<attempt>-<line>}) and, at the end, finds any
  * attempt of which one line was committed while another was released or expired, or committed with
- * a line never held: units sold without the rest of their cart or kit.
+ * a line never held: units sold without the rest of their cart or kit. The items' journals do not
+ * say how many lines a cart had, so a missing line is found only below the highest line held.
  */
 public final class CartAudit {
 

@@ -50,9 +50,14 @@ public record ReservationLine(
         location, component.sku(), quantity * component.quantity(), pool, split, null, sku);
   }
 
-  /** The same line with {@code more} units. */
-  ReservationLine plus(long more) {
-    return new ReservationLine(location, sku, quantity + more, pool, split, allowBackorder, kit);
+  /**
+   * This line and {@code other} (the same SKU at the same place) as one: their units together, of
+   * their kit when both hold the same kit's component, of none otherwise.
+   */
+  ReservationLine and(ReservationLine other) {
+    String together = java.util.Objects.equals(kit, other.kit) ? kit : null;
+    return new ReservationLine(
+        location, sku, quantity + other.quantity, pool, split, allowBackorder, together);
   }
 
   /** Where the line takes its units: a location or a pool. */

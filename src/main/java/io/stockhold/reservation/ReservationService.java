@@ -111,7 +111,7 @@ public final class ReservationService {
               ? List.of(line)
               : kit.get().components().stream().map(line::component).toList();
       for (ReservationLine part : parts) {
-        byPlace.merge(part.place() + "/" + part.sku(), part, (a, b) -> a.plus(b.quantity()));
+        byPlace.merge(part.place() + "/" + part.sku(), part, ReservationLine::and);
       }
     }
     return List.copyOf(byPlace.values());

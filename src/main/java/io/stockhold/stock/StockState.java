@@ -797,16 +797,16 @@ public record StockState(
       Supply.Incoming entry =
           Supply.isTransferEntry(a.incomingId()) ? null : supply.incoming().get(a.incomingId());
       if (entry == null) {
-        boolean closed = supply.recordedIncoming().get(a.incomingId()).isPresent();
+        String why =
+            Supply.isTransferEntry(a.incomingId())
+                ? " is a transfer's: receive it with POST /v1/transfers/{transferId}/receive"
+                : supply.recordedIncoming().get(a.incomingId()).isPresent()
+                    ? " was received in full"
+                    : " is not on its way here";
         return Decision.reply(
             Rejected.of(
                 Rejection.INCOMING_NOT_FOUND,
-                "stock item "
-                    + location
-                    + "/"
-                    + sku
-                    + (closed ? " has received all of incoming " : " has no incoming ")
-                    + a.incomingId()));
+                "incoming " + a.incomingId() + " of stock item " + location + "/" + sku + why));
       }
       expected = entry.quantity();
       left = Math.max(0, entry.quantity() - delta);

@@ -194,7 +194,7 @@ class UnauthenticatedIT {
 
     /**
      * What a served request could have changed, read with the master key: the item's level and
-     * journal, the reservation, the keys.
+     * journal, the reservation, the keys, the pool, a transfer, the kit.
      */
     private String snapshot() {
       return String.join(
@@ -203,7 +203,11 @@ class UnauthenticatedIT {
           master.get("/v1/stock/" + LOCATION + "/" + SKU + "/history?limit=1000").toString(),
           master.get("/v1/reservations/" + reservationId).toString(),
           master.get("/v1/keys").toString(),
-          master.get("/v1/pools/" + POOL).toString());
+          master.get("/v1/pools/" + POOL).toString(),
+          // the transfer the walk's paths and the documented example name, and the kit
+          master.get("/v1/transfers/T-unauth").toString(),
+          master.get("/v1/transfers/T-2026-0100").toString(),
+          master.get("/v1/kits/" + SKU).toString());
     }
 
     // ---------------------------------------------------------------------------- REST
@@ -249,7 +253,9 @@ class UnauthenticatedIT {
               "keyId",
               liveKeyId,
               "pool",
-              POOL);
+              POOL,
+              "transferId",
+              "T-unauth");
       Matcher m = PATH_PARAMETER.matcher(op.path());
       StringBuilder path = new StringBuilder();
       while (m.find()) {
@@ -315,7 +321,11 @@ class UnauthenticatedIT {
               "createKey",
               "revokeKey",
               "putPool",
-              "deletePool");
+              "deletePool",
+              "recordIncoming",
+              "createTransfer",
+              "receiveTransfer",
+              "putKit");
       assertTrue(
           ids.containsAll(changing),
           "the walk reaches every operation that would change something: " + ids);

@@ -127,6 +127,15 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
           } catch (GrpcServiceException refused) {
             return failed(refused);
           }
+          int opened = reservations.withKitsOpened(request.lines()).size();
+          if (opened > ReservationService.MAX_LINES) {
+            check.problem(
+                "lines",
+                "holds "
+                    + opened
+                    + " lines once its kits are opened; at most "
+                    + ReservationService.MAX_LINES);
+          }
           for (int i = 0; i < request.lines().size(); i++) {
             ReservationLine line = request.lines().get(i);
             if (line.mayWait() && reservations.kitOf(line).isPresent()) {

@@ -52,7 +52,9 @@ class OpenApiAgreementIT {
           "{keyId}",
           "0123456789abcdef",
           "{pool}",
-          "doc-check-pool");
+          "doc-check-pool",
+          "{transferId}",
+          "T-doc-check");
 
   /** The one operation that needs no key. */
   private static final String OPEN = "getOpenApiDocument";
