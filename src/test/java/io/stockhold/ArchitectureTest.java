@@ -25,7 +25,7 @@ class ArchitectureTest {
     return List.of(
         noClasses()
             .that()
-            .resideInAnyPackage(root + ".stock..", root + ".reservation..")
+            .resideInAnyPackage(root + ".stock..", root + ".reservation..", root + ".transfer..")
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage(
@@ -35,8 +35,8 @@ class ArchitectureTest {
                 root + ".node..",
                 root + ".cli..")
             .as(
-                "the domain (stock, reservation) depends on no transport, ERP, storage, node or"
-                    + " CLI"),
+                "the domain (stock, reservation, transfer) depends on no transport, ERP, storage,"
+                    + " node or CLI"),
         noClasses()
             .that()
             .resideInAPackage(root + ".api..")
