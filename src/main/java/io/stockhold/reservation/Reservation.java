@@ -17,6 +17,8 @@ import io.stockhold.reservation.ReservationState.LineAnswer;
 import io.stockhold.reservation.ReservationState.Phase;
 import io.stockhold.stock.StockItem;
 import io.stockhold.stock.StockReply;
+import io.stockhold.stock.StockReply.HoldReply;
+import io.stockhold.stock.StockReply.HoldStatus;
 import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
 import io.stockhold.stock.StockRequest;
@@ -87,21 +89,42 @@ public final class Reservation
 
   private record Retry(int attempt, Phase phase, int index) implements Internal {}
 
+  /** An item's answer about one line while the reservation waits for stock. */
+  private record PollAnswered(int attempt, int index, StockReply reply) implements Internal {}
+
   private enum Tick implements Internal {
     DEADLINE,
     IDLE,
+    POLL,
     STOP
   }
 
+  /**
+   * While a reservation waits, its held lines are held this long at their items, and extended again
+   * when half of it is gone: a day, the longest hold.
+   */
+  static final long WAITING_HOLD_SECONDS = ReservationService.MAX_TTL_SECONDS;
+
+  /** {@code waitingPoll}: how often a reservation waiting for stock asks its lines' items. */
   public record Settings(
-      Duration grace, Duration itemTimeout, Duration retryBackoff, Duration idleTimeout) {
+      Duration grace,
+      Duration itemTimeout,
+      Duration retryBackoff,
+      Duration idleTimeout,
+      Duration waitingPoll) {
+    public Settings(
+        Duration grace, Duration itemTimeout, Duration retryBackoff, Duration idleTimeout) {
+      this(grace, itemTimeout, retryBackoff, idleTimeout, Duration.ofSeconds(5));
+    }
+
     public static Settings from(Config config) {
       var c = config.getConfig("stockhold.reservations");
       return new Settings(
           c.getDuration("grace"),
           config.getDuration("stockhold.ask-timeout"),
           c.getDuration("retry-backoff"),
-          config.getDuration("stockhold.stock-item.idle-timeout"));
+          config.getDuration("stockhold.stock-item.idle-timeout"),
+          c.getDuration("waiting-poll"));
     }
   }
 
@@ -140,6 +163,14 @@ public final class Reservation
 
   /** The answer to a refused attempt, given once its holds are released. */
   private ReservationReply refusal;
+
+  /**
+   * While waiting for stock: each line's answer in the current poll (null: not yet), and each held
+   * line's deadline at its item as last seen (null: not known since this incarnation began).
+   */
+  private StockReply[] polled = new StockReply[0];
+
+  private Instant[] itemDeadlines = new Instant[0];
 
   private Reservation(
       ActorContext<Command> ctx,
@@ -191,6 +222,7 @@ public final class Reservation
         .onCommand(Release.class, (s, c) -> end(s, End.RELEASED, c.replyTo()))
         .onCommand(Extend.class, this::extend)
         .onCommand(LineAnswered.class, this::lineAnswered)
+        .onCommand(PollAnswered.class, this::pollAnswered)
         .onCommand(Retry.class, this::retry)
         .onCommand(
             Tick.class,
@@ -198,6 +230,7 @@ public final class Reservation
                 switch (tick) {
                   case DEADLINE -> deadline(s);
                   case IDLE -> idle(s);
+                  case POLL -> poll(s);
                   case STOP -> Effect().stop().thenNoReply();
                 })
         .build();
@@ -233,7 +266,7 @@ public final class Reservation
       }
       default ->
           Objects.equals(s.fingerprint(), c.fingerprint())
-              ? Effect().reply(c.replyTo(), s.created())
+              ? Effect().reply(c.replyTo(), s.created(clock.instant()))
               : Effect()
                   .reply(
                       c.replyTo(),
@@ -276,8 +309,27 @@ public final class Reservation
                 })
             .thenNoReply();
       }
+      case WAITING -> {
+        if (wanted == End.COMMITTED) yield Effect().reply(replyTo, stillWaiting("committed"));
+        yield Effect()
+            .persist(new Finishing(End.RELEASED, now))
+            .thenRun(
+                (ReservationState after) -> {
+                  awaiting.add(replyTo);
+                  tellAllLines(after, false);
+                })
+            .thenNoReply();
+      }
       case HOLDING, FINISHING, FINISHED -> Effect().reply(replyTo, afterEnd(s, wanted));
     };
+  }
+
+  private static Refused stillWaiting(String asked) {
+    return Refused.of(
+        Rejection.RESERVATION_BACKORDERED,
+        "the reservation waits for stock; it can be "
+            + asked
+            + " once it is held (or released now)");
   }
 
   /** The answer to a commit or release of a reservation that has already ended. */
@@ -317,6 +369,7 @@ public final class Reservation
                 })
             .thenNoReply();
       }
+      case WAITING -> Effect().reply(c.replyTo(), stillWaiting("extended"));
       case HOLDING, FINISHING, FINISHED -> Effect().reply(c.replyTo(), ended(s.end()));
     };
   }
@@ -362,7 +415,22 @@ public final class Reservation
               .persist(new AllHeld(now))
               .thenRun(
                   (ReservationState after) -> {
-                    answer(after.created());
+                    answer(after.created(clock.instant()));
+                    settle(after);
+                  })
+              .thenNoReply()
+              .thenUnstashAll();
+        }
+        boolean someWait =
+            replies.stream().anyMatch(r -> s.judge(r) == LineAnswer.WAITS)
+                && replies.stream()
+                    .allMatch(r -> s.judge(r) == LineAnswer.DONE || s.judge(r) == LineAnswer.WAITS);
+        if (someWait) {
+          yield Effect()
+              .persist(new ReservationEvent.SomeWaiting(now))
+              .thenRun(
+                  (ReservationState after) -> {
+                    answer(after.created(now));
                     settle(after);
                   })
               .thenNoReply()
@@ -419,7 +487,7 @@ public final class Reservation
         settle(s);
         yield Effect().noReply().thenUnstashAll();
       }
-      case NEW, REFUSED, FINISHED -> Effect().noReply();
+      case NEW, WAITING, REFUSED, FINISHED -> Effect().noReply();
     };
   }
 
@@ -449,7 +517,12 @@ public final class Reservation
 
   /** Timers for a reservation at rest: its deadline while held, passivation once it has ended. */
   private void settle(ReservationState s) {
-    if (s.phase() == Phase.HELD) {
+    if (s.phase() == Phase.WAITING) {
+      timers.cancel(Tick.DEADLINE);
+      timers.cancel(Tick.IDLE);
+      timers.startSingleTimer(Tick.POLL, Tick.POLL, settings.waitingPoll());
+    } else if (s.phase() == Phase.HELD) {
+      timers.cancel(Tick.POLL);
       timers.startSingleTimer(
           Tick.DEADLINE,
           Tick.DEADLINE,
@@ -459,6 +532,103 @@ public final class Reservation
       timers.cancel(Tick.DEADLINE);
       timers.startSingleTimer(Tick.IDLE, Tick.IDLE, settings.idleTimeout());
     }
+  }
+
+  /**
+   * Asks each line's item how the line stands: a held line whose item deadline is unknown or half
+   * gone is extended (its answer says so too), any other is read. Writes only when a hold needs a
+   * longer life, so a reservation may wait days for stock without filling its items' journals.
+   */
+  private ReplyEffect<ReservationEvent, ReservationState> poll(ReservationState s) {
+    if (s.phase() != Phase.WAITING) return Effect().noReply();
+    Instant now = clock.instant();
+    int n = s.lines().size();
+    if (itemDeadlines.length != n) itemDeadlines = new Instant[n];
+    polled = new StockReply[n];
+    for (int i = 0; i < n; i++) {
+      int index = i;
+      int attempt = s.attempt();
+      String holdId = s.holdId(i);
+      var item = sharding.entityRefFor(StockItem.ENTITY_KEY, s.lines().get(i).item().entityId());
+      Instant known = itemDeadlines[i];
+      boolean extend = known == null || known.isBefore(now.plusSeconds(WAITING_HOLD_SECONDS / 2));
+      Instant answerBy = now.plus(settings.itemTimeout());
+      ctx.ask(
+          StockReply.class,
+          item,
+          settings.itemTimeout(),
+          replyTo ->
+              extend
+                  ? new StockItem.Submit(
+                      new StockRequest.Extend(holdId, WAITING_HOLD_SECONDS, s.actor()),
+                      replyTo,
+                      answerBy)
+                  : new StockItem.GetHold(holdId, replyTo),
+          (reply, failure) ->
+              new PollAnswered(
+                  attempt,
+                  index,
+                  reply != null
+                      ? reply
+                      : new Unavailable(Unavailable.Reason.TIMEOUT, "no answer")));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<ReservationEvent, ReservationState> pollAnswered(
+      ReservationState s, PollAnswered a) {
+    if (s.phase() != Phase.WAITING
+        || a.attempt() != s.attempt()
+        || a.index() >= polled.length
+        || polled[a.index()] != null) {
+      return Effect().noReply();
+    }
+    polled[a.index()] = a.reply();
+    if (a.reply() instanceof HoldReply h && h.hold().status() == HoldStatus.HELD) {
+      itemDeadlines[a.index()] = h.hold().expiresAt();
+    }
+    if (Arrays.stream(polled).anyMatch(Objects::isNull)) return Effect().noReply();
+    Instant now = clock.instant();
+    boolean allHeld = true;
+    for (int i = 0; i < polled.length; i++) {
+      StockReply r = polled[i];
+      boolean held = r instanceof HoldReply h && h.hold().status() == HoldStatus.HELD;
+      boolean waits =
+          (r instanceof HoldReply h && h.hold().status() == HoldStatus.BACKORDERED)
+              || (r instanceof StockReply.Rejected rej
+                  && rej.reason() == Rejection.RESERVATION_BACKORDERED);
+      if (r instanceof Unavailable) {
+        allHeld = false; // asked again at the next poll
+      } else if (!held && !waits) {
+        // A line's hold is gone while the reservation waited: it cannot be completed as asked.
+        ctx.getLog()
+            .error(
+                "reservation {}: line {} ({}) lost while waiting for stock: {}; releasing the rest",
+                reservationId,
+                i,
+                s.lines().get(i).item(),
+                r);
+        return Effect()
+            .persist(new Finishing(End.RELEASED, now))
+            .thenRun((ReservationState after) -> tellAllLines(after, false))
+            .thenNoReply();
+      } else if (waits) {
+        allHeld = false;
+      }
+    }
+    if (!allHeld) {
+      settle(s);
+      return Effect().noReply();
+    }
+    // Every line is held now: the reservation's hold time starts, and its items are told.
+    return Effect()
+        .persist(new ReservationEvent.AllFilled(now.plusSeconds(s.holdSeconds()), now))
+        .thenRun(
+            (ReservationState after) -> {
+              tellAllLines(after, true);
+              settle(after);
+            })
+        .thenNoReply();
   }
 
   private void tellAllLines(ReservationState s, boolean extend) {

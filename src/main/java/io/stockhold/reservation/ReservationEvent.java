@@ -53,6 +53,15 @@ public sealed interface ReservationEvent extends CborSerializable {
   /** Every line is held. */
   record AllHeld(Instant occurredAt) implements ReservationEvent {}
 
+  /**
+   * Every line is held or waits for stock (a backorder), and at least one waits: the reservation
+   * waits, without a deadline, until every line is held.
+   */
+  record SomeWaiting(Instant occurredAt) implements ReservationEvent {}
+
+  /** The last waiting line was filled: the reservation is held until {@code expiresAt}. */
+  record AllFilled(Instant expiresAt, Instant occurredAt) implements ReservationEvent {}
+
   /** A line could not be held: the attempt is given up and its holds are being released. */
   record HoldsRefused(List<ShortLine> shortLines, boolean unavailable, Instant occurredAt)
       implements ReservationEvent {}

@@ -1,5 +1,6 @@
 package io.stockhold.reservation;
 
+import io.stockhold.reservation.ReservationEvent.AllFilled;
 import io.stockhold.reservation.ReservationEvent.AllHeld;
 import io.stockhold.reservation.ReservationEvent.DeadlineExtended;
 import io.stockhold.reservation.ReservationEvent.Finished;
@@ -7,6 +8,7 @@ import io.stockhold.reservation.ReservationEvent.Finishing;
 import io.stockhold.reservation.ReservationEvent.HoldsRefused;
 import io.stockhold.reservation.ReservationEvent.HoldsRequested;
 import io.stockhold.reservation.ReservationEvent.HoldsReturned;
+import io.stockhold.reservation.ReservationEvent.SomeWaiting;
 import io.stockhold.reservation.ReservationReply.ShortLine;
 import io.stockhold.stock.StockReply;
 import io.stockhold.stock.StockReply.HoldReply;
@@ -24,10 +26,15 @@ import java.util.List;
  *
  * <pre>
  *   NEW ─HoldsRequested→ HOLDING ─AllHeld→ HELD ─Finishing→ FINISHING ─Finished→ FINISHED
+ *                           │                 ↑
+ *                           ├─SomeWaiting→ WAITING ─AllFilled┘  (release: ─Finishing→ FINISHING)
  *                           └─HoldsRefused→ REFUNDING ─HoldsReturned→ REFUSED (a new attempt may start)
  * </pre>
  *
- * In HOLDING, REFUNDING and FINISHING the reservation is waiting for its items; {@link
+ * WAITING: some lines are backorders waiting at their items, the others held; there is no deadline
+ * until the last line is filled, and then the reservation is held for its hold time from then.
+ *
+ * <p>In HOLDING, REFUNDING and FINISHING the reservation is waiting for its items; {@link
  * #itemRequests} says what each line must be told, and telling it again is harmless (hold ids are
  * derived from the reservation, the attempt and the line). Item-side holds last {@code grace}
  * longer than the reservation, so a commit decided before the deadline always finds its holds.
@@ -43,11 +50,43 @@ public record ReservationState(
     Instant grantedExpiresAt,
     String fingerprint,
     String actor,
-    String customerId) {
+    String customerId,
+    long holdSeconds,
+    boolean waited) {
+
+  /** A reservation that never waited for stock (its hold time unknown: tests' fixtures). */
+  public ReservationState(
+      String reservationId,
+      int attempt,
+      Phase phase,
+      End end,
+      String channel,
+      List<ReservationLine> lines,
+      Instant expiresAt,
+      Instant grantedExpiresAt,
+      String fingerprint,
+      String actor,
+      String customerId) {
+    this(
+        reservationId,
+        attempt,
+        phase,
+        end,
+        channel,
+        lines,
+        expiresAt,
+        grantedExpiresAt,
+        fingerprint,
+        actor,
+        customerId,
+        0,
+        false);
+  }
 
   public enum Phase {
     NEW,
     HOLDING,
+    WAITING,
     HELD,
     REFUNDING,
     REFUSED,
@@ -68,7 +107,7 @@ public record ReservationState(
 
   public static ReservationState empty(String reservationId) {
     return new ReservationState(
-        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null, null, null);
+        reservationId, 0, Phase.NEW, null, null, List.of(), null, null, null, null, null, 0, false);
   }
 
   /** Waiting for items: client requests are held back until this phase resolves. */
@@ -95,14 +134,16 @@ public record ReservationState(
               ttlSeconds(now, grace),
               null,
               actor,
-              customerId);
+              customerId,
+              lines.get(index).mayWait());
       case HELD -> new StockRequest.Extend(holdId, ttlSeconds(now, grace), actor);
       case REFUNDING -> new StockRequest.Release(holdId, actor);
       case FINISHING ->
           end == End.COMMITTED
               ? new StockRequest.Commit(holdId, actor)
               : new StockRequest.Release(holdId, actor);
-      case NEW, REFUSED, FINISHED -> null;
+      // a waiting reservation asks its items on its own schedule (Reservation's polls)
+      case NEW, WAITING, REFUSED, FINISHED -> null;
     };
   }
 
@@ -118,6 +159,7 @@ public record ReservationState(
       case HOLDING ->
           switch (reply) {
             case HoldReply h when h.hold().status() == HoldStatus.HELD -> LineAnswer.DONE;
+            case HoldReply h when h.hold().status() == HoldStatus.BACKORDERED -> LineAnswer.WAITS;
             case Rejected r when refuses(r.reason()) -> LineAnswer.SHORT;
             default -> LineAnswer.FAILED;
           };
@@ -139,13 +181,15 @@ public record ReservationState(
             case StockReply.LevelReply l -> LineAnswer.LOST;
             case StockReply.SaleReply s -> LineAnswer.LOST;
           };
-      case NEW, REFUSED, FINISHED -> LineAnswer.DONE;
+      case NEW, WAITING, REFUSED, FINISHED -> LineAnswer.DONE;
     };
   }
 
   /** What an item's answer means for its line. */
   public enum LineAnswer {
     DONE,
+    /** Accepted as a backorder: the line waits for stock at its item. */
+    WAITS,
     /** Not enough stock on this line. */
     SHORT,
     /** Holding failed for another reason (overload, timeout): give the attempt up. */
@@ -204,6 +248,10 @@ public record ReservationState(
 
   /** The reservation as a client sees it at {@code now}. */
   public ReservationReply.View view(Instant now) {
+    if (phase == Phase.WAITING) {
+      return new ReservationReply.View(
+          reservationId, HoldStatus.BACKORDERED, channel, null, lines, actor);
+    }
     HoldStatus status =
         switch (phase) {
           case FINISHING, FINISHED -> end.status();
@@ -212,8 +260,12 @@ public record ReservationState(
     return new ReservationReply.View(reservationId, status, channel, expiresAt, lines, actor);
   }
 
-  /** The first successful answer to the create request, for replays. */
-  public ReservationReply.View created() {
+  /**
+   * The answer to the create request, for replays: the first one (held until the deadline it was
+   * granted), or, for a reservation that waited for stock, how it stands now.
+   */
+  public ReservationReply.View created(Instant now) {
+    if (waited) return view(now);
     return new ReservationReply.View(
         reservationId, HoldStatus.HELD, channel, grantedExpiresAt, lines, actor);
   }
@@ -232,8 +284,40 @@ public record ReservationState(
               e.expiresAt(),
               e.fingerprint(),
               e.actor(),
-              e.customerId());
+              e.customerId(),
+              Duration.between(e.occurredAt(), e.expiresAt()).toSeconds(),
+              false);
       case AllHeld e -> withPhase(Phase.HELD, null);
+      case SomeWaiting e ->
+          new ReservationState(
+              reservationId,
+              attempt,
+              Phase.WAITING,
+              null,
+              channel,
+              lines,
+              expiresAt,
+              grantedExpiresAt,
+              fingerprint,
+              actor,
+              customerId,
+              holdSeconds,
+              true);
+      case AllFilled e ->
+          new ReservationState(
+              reservationId,
+              attempt,
+              Phase.HELD,
+              null,
+              channel,
+              lines,
+              e.expiresAt(),
+              e.expiresAt(),
+              fingerprint,
+              actor,
+              customerId,
+              holdSeconds,
+              waited);
       case HoldsRefused e -> withPhase(Phase.REFUNDING, null);
       case HoldsReturned e -> withPhase(Phase.REFUSED, null);
       case DeadlineExtended e ->
@@ -248,7 +332,9 @@ public record ReservationState(
               grantedExpiresAt,
               fingerprint,
               actor,
-              customerId);
+              customerId,
+              holdSeconds,
+              waited);
       case Finishing e -> withPhase(Phase.FINISHING, e.end());
       case Finished e -> withPhase(Phase.FINISHED, end);
     };
@@ -266,6 +352,8 @@ public record ReservationState(
         grantedExpiresAt,
         fingerprint,
         actor,
-        customerId);
+        customerId,
+        holdSeconds,
+        waited);
   }
 }

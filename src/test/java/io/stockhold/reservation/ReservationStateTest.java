@@ -167,7 +167,19 @@ class ReservationStateTest {
       cart.clear();
       assertEquals(
           new ReservationState(
-              ID, 1, Phase.HOLDING, null, "web", LINES, DEADLINE, DEADLINE, FP, null, null),
+              ID,
+              1,
+              Phase.HOLDING,
+              null,
+              "web",
+              LINES,
+              DEADLINE,
+              DEADLINE,
+              FP,
+              null,
+              null,
+              java.time.Duration.between(T0, DEADLINE).toSeconds(),
+              false),
           s);
       assertTrue(s.busy());
     }
@@ -253,7 +265,9 @@ class ReservationStateTest {
               secondDeadline,
               "fp-2",
               null,
-              null),
+              null,
+              840, // the hold time asked: from the request to its deadline
+              false),
           s);
     }
 
@@ -298,7 +312,9 @@ class ReservationStateTest {
               DEADLINE.plusSeconds(60),
               FP,
               null,
-              null),
+              null,
+              java.time.Duration.between(T0, DEADLINE.plusSeconds(60)).toSeconds(),
+              false),
           s);
       assertEquals(s, replay(journal.toArray(ReservationEvent[]::new)));
     }
@@ -588,9 +604,11 @@ class ReservationStateTest {
 
     @Test
     void holdingTakesAHoldThatIsNotHeldOrALevelAsFailed() {
-      for (HoldStatus status : EnumSet.complementOf(EnumSet.of(HoldStatus.HELD))) {
+      for (HoldStatus status :
+          EnumSet.complementOf(EnumSet.of(HoldStatus.HELD, HoldStatus.BACKORDERED))) {
         assertEquals(LineAnswer.FAILED, holding().judge(hold(status)), status.name());
       }
+      assertEquals(LineAnswer.WAITS, holding().judge(hold(HoldStatus.BACKORDERED)));
       assertEquals(LineAnswer.FAILED, holding().judge(LEVEL));
     }
 
@@ -762,11 +780,11 @@ class ReservationStateTest {
     void createdReplaysTheFirstAnswerOfTheAttemptEvenAfterItWasExtendedAndEnded() {
       View first = new View(ID, HoldStatus.HELD, "web", DEADLINE, LINES);
       ReservationState extended = held().apply(new DeadlineExtended(DEADLINE.plusSeconds(900), T0));
-      assertEquals(first, held().created());
-      assertEquals(first, extended.created());
+      assertEquals(first, held().created(T0));
+      assertEquals(first, extended.created(T0));
       assertEquals(
           first,
-          extended.apply(new Finishing(End.COMMITTED, T0)).apply(new Finished(T0)).created());
+          extended.apply(new Finishing(End.COMMITTED, T0)).apply(new Finished(T0)).created(T0));
     }
 
     @Test
@@ -776,7 +794,7 @@ class ReservationStateTest {
           refused()
               .apply(new HoldsRequested(2, "web", List.of(A), second, FP, T0))
               .apply(new AllHeld(T0));
-      assertEquals(new View(ID, HoldStatus.HELD, "web", second, List.of(A)), s.created());
+      assertEquals(new View(ID, HoldStatus.HELD, "web", second, List.of(A)), s.created(T0));
     }
   }
 
@@ -902,6 +920,56 @@ class ReservationStateTest {
       Decided committed = tell(placed.item(), finishing(End.COMMITTED), 0, T0.plusSeconds(1));
       Decided d = tell(committed.item(), finishing(End.RELEASED), 0, T0.plusSeconds(2));
       assertEquals(LineAnswer.LOST, finishing(End.RELEASED).judge(d.reply()));
+    }
+  }
+
+  /** A cart with lines that may wait for stock. */
+  @Nested
+  class WaitingForStock {
+
+    private final ReservationLine waits = ReservationLine.backorderable("store-1", "canvas", 3);
+
+    private ReservationState holding() {
+      return ReservationState.empty(ID).apply(requested(1, List.of(A, waits), DEADLINE));
+    }
+
+    private StockReply backordered() {
+      return new HoldReply(
+          new StockReply.HoldView("h-1", ID, "web", 3, HoldStatus.BACKORDERED, null, null));
+    }
+
+    @Test
+    void aLineThatMayWaitIsReservedAsSuchAndItsBackorderMeansItWaits() {
+      ReservationState s = holding();
+      StockRequest.Reserve asked =
+          (StockRequest.Reserve) s.itemRequest(1, T0, java.time.Duration.ofSeconds(120));
+      assertTrue(asked.allowBackorder());
+      assertFalse(
+          ((StockRequest.Reserve) s.itemRequest(0, T0, java.time.Duration.ofSeconds(120)))
+              .allowBackorder());
+      assertEquals(LineAnswer.WAITS, s.judge(backordered()));
+    }
+
+    @Test
+    void aWaitingCartIsBackorderedWithoutADeadlineUntilAllFilledHoldsItForItsHoldTime() {
+      ReservationState waiting = holding().apply(new ReservationEvent.SomeWaiting(T0));
+      assertEquals(Phase.WAITING, waiting.phase());
+      assertFalse(waiting.busy(), "clients are answered while it waits");
+      assertNull(waiting.itemRequest(0, T0, java.time.Duration.ofSeconds(120)));
+      View view = waiting.view(T0.plusSeconds(86_400));
+      assertEquals(HoldStatus.BACKORDERED, view.status());
+      assertNull(view.expiresAt());
+      assertEquals(view, waiting.created(T0), "a retry answers how it stands");
+
+      Instant filledAt = T0.plusSeconds(7_200);
+      long holdSeconds = java.time.Duration.between(T0, DEADLINE).toSeconds();
+      ReservationState held =
+          waiting.apply(
+              new ReservationEvent.AllFilled(filledAt.plusSeconds(holdSeconds), filledAt));
+      assertEquals(Phase.HELD, held.phase());
+      assertEquals(filledAt.plusSeconds(holdSeconds), held.expiresAt());
+      assertEquals(HoldStatus.HELD, held.created(filledAt).status());
+      assertEquals(held.expiresAt(), held.created(filledAt).expiresAt());
     }
   }
 }

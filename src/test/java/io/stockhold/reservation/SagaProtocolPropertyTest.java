@@ -864,7 +864,7 @@ class SagaProtocolPropertyTest {
           boolean allHeld = replies.stream().allMatch(r -> st.judge(r) == LineAnswer.DONE);
           if (allHeld) {
             if (!persist(s, new AllHeld(now))) return;
-            View created = s.state.created();
+            View created = s.state.created(now);
             assertEquals(HoldStatus.HELD, created.status());
             assertEquals(
                 requestedExpiry(s),

@@ -169,6 +169,62 @@ class SupplyIT {
   }
 
   @Test
+  void aCartWaitsForItsBackorderedLineKeepingTheOthersHeldAndThenHoldsThemAll() throws Exception {
+    client.stock("shop-6", "frame", 5);
+    policy("shop-6", "canvas", "\"backorderLimit\":10");
+    String cart =
+        "{\"channel\":\"web\",\"ttlSeconds\":900,\"lines\":["
+            + "{\"location\":\"shop-6\",\"sku\":\"frame\",\"quantity\":2},"
+            + "{\"location\":\"shop-6\",\"sku\":\"canvas\",\"quantity\":3,\"allowBackorder\":true}]}";
+    Response waiting = client.post("/v1/reservations", cart);
+    assertEquals(201, waiting.status(), waiting::toString);
+    assertEquals("backordered", waiting.json().get("status").asText());
+    assertNull(waiting.json().get("expiresAt"));
+    String id = waiting.json().get("reservationId").asText();
+    assertEquals(2, client.level("shop-6", "frame").json().get("reserved").asLong(), "held");
+    assertEquals(3, client.level("shop-6", "canvas").json().get("backordered").asLong());
+    assertEquals(
+        "reservation-backordered",
+        client.post("/v1/reservations/" + id + "/commit", null).problem());
+    assertEquals(
+        "reservation-backordered",
+        client.post("/v1/reservations/" + id + "/extend", "{\"ttlSeconds\":60}").problem());
+
+    // The canvases come in: the cart notices within its poll and is held from then on.
+    receipt("shop-6", "canvas", null, 3);
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (!status(id).equals("held") && System.nanoTime() < deadline) Thread.sleep(200);
+    JsonNode held = client.get("/v1/reservations/" + id).json();
+    assertEquals("held", held.get("status").asText());
+    assertTrue(held.has("expiresAt"));
+    Response committed = client.post("/v1/reservations/" + id + "/commit", null);
+    assertEquals(200, committed.status(), committed::toString);
+    assertEquals(3, client.level("shop-6", "frame").json().get("onHand").asLong());
+    assertEquals(0, client.level("shop-6", "canvas").json().get("onHand").asLong());
+
+    // Released while it waits: every line is given back.
+    Response again = client.post("/v1/reservations", cart);
+    assertEquals("backordered", again.json().get("status").asText(), again::toString);
+    String second = again.json().get("reservationId").asText();
+    Response released = client.post("/v1/reservations/" + second + "/release", null);
+    assertEquals(200, released.status(), released::toString);
+    assertEquals("released", released.json().get("status").asText());
+    assertEquals(0, client.level("shop-6", "frame").json().get("reserved").asLong());
+    assertEquals(0, client.level("shop-6", "canvas").json().get("backordered").asLong());
+
+    // A line that may not wait still refuses the cart, and nothing is held or waits.
+    String refused =
+        "{\"channel\":\"web\",\"lines\":["
+            + "{\"location\":\"shop-6\",\"sku\":\"frame\",\"quantity\":9},"
+            + "{\"location\":\"shop-6\",\"sku\":\"canvas\",\"quantity\":1,\"allowBackorder\":true}]}";
+    assertEquals(409, client.post("/v1/reservations", refused).status());
+    assertEquals(0, client.level("shop-6", "canvas").json().get("backordered").asLong());
+    assertEquals(0, client.level("shop-6", "frame").json().get("reserved").asLong());
+    assertEquals(List.of(), audit("shop-6", "frame").violations());
+    assertEquals(List.of(), audit("shop-6", "canvas").violations());
+  }
+
+  @Test
   void theBackorderLimitHoldsUnderSixtyFourConnectionsAtOnce() throws Exception {
     policy("shop-2", "gadget", "\"backorderLimit\":20");
     client.stock("shop-2", "gadget", 10);
@@ -257,15 +313,15 @@ class SupplyIT {
             "{\"delta\":-1,\"reason\":\"damage\",\"incomingId\":\"PO-1\"}");
     assertEquals(400, wrongReason.status());
     assertTrue(wrongReason.json().get("errors").toString().contains("/incomingId"));
-    Response cart =
+    Response pooled =
         client.post(
             "/v1/reservations",
-            "{\"channel\":\"web\",\"lines\":[{\"location\":\"shop-5\",\"sku\":\"chair\","
-                + "\"quantity\":1,\"allowBackorder\":true},{\"location\":\"shop-5\",\"sku\":\"desk\","
-                + "\"quantity\":1}]}");
-    assertEquals(400, cart.status());
+            "{\"channel\":\"web\",\"lines\":[{\"pool\":\"shop-5\",\"sku\":\"chair\","
+                + "\"quantity\":1,\"allowBackorder\":true}]}");
+    assertEquals(400, pooled.status());
     assertTrue(
-        cart.json().get("errors").toString().contains("/lines/0/allowBackorder"), cart::toString);
+        pooled.json().get("errors").toString().contains("/lines/0/allowBackorder"),
+        pooled::toString);
     Response limit =
         client.put(
             "/v1/stock/shop-5/chair/policy",

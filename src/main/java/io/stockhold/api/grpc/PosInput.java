@@ -110,10 +110,6 @@ final class PosInput {
       if (!fromPool && line.hasSplit()) problem(at + ".split", "only for a pool line");
       if (line.getAllowBackorder() && fromPool) {
         problem(at + ".allow_backorder", "a pool line cannot wait for stock; name a location");
-      } else if (line.getAllowBackorder() && lines.size() > 1) {
-        problem(
-            at + ".allow_backorder",
-            "a line may wait for stock only in a reservation of that one line");
       }
       String place =
           fromPool

@@ -223,12 +223,6 @@ final class ReservationRoutes extends ApiDirectives {
             new FieldError(
                 line.pointer("allowBackorder"),
                 "a pool line cannot wait for stock; name a location"));
-      } else if (mayWait && asked.size() > 1) {
-        // A cart holds all its lines or none, within its deadline; a waiting line has neither.
-        errors.add(
-            new FieldError(
-                line.pointer("allowBackorder"),
-                "a line may wait for stock only in a reservation of that one line"));
       }
       if (place == null || sku == null || quantity == null) continue;
       String first = seen.putIfAbsent((fromPool ? "pool:" : "") + place + "/" + sku, line.at());

@@ -513,7 +513,7 @@ class PointOfSaleIT {
     }
 
     @Test
-    void allowBackorderOnAPoolLineOrALineAmongSeveralIsAnInvalidArgument() {
+    void allowBackorderOnAPoolLineIsAnInvalidArgumentAndACartWithAWaitingLineWaits() {
       String loc = freshLocation();
       stockOverRest(loc, "novel", 1);
       stockOverRest(loc, "atlas", 1);
@@ -532,20 +532,26 @@ class PointOfSaleIT {
           Status.Code.INVALID_ARGUMENT,
           "lines[0].allow_backorder",
           failure(pos.reserve(reserve("bo-pool", 60, fromPool))));
-      assertStatus(
-          Status.Code.INVALID_ARGUMENT,
-          "lines[1].allow_backorder",
-          failure(
-              pos.reserve(
-                  reserve("bo-cart", 60, line(loc, "atlas", 1), waiting(loc, "novel", 2)))));
-      assertStatus(
-          Status.Code.INVALID_ARGUMENT,
-          "lines[0].allow_backorder",
-          failure(
-              pos.reserve(
-                  reserve("bo-cart-2", 60, waiting(loc, "novel", 2), waiting(loc, "atlas", 2)))));
       assertEquals(0, stock(loc, "novel").getReserved(), "nothing held");
-      assertEquals(0, stock(loc, "atlas").getReserved(), "nothing held");
+
+      // a cart: atlas held, novel waiting (its policy takes backorders)
+      Client.Response policy =
+          rest.put(
+              "/v1/stock/" + loc + "/novel/policy",
+              "{\"safetyStock\":0,\"reorderPoint\":0,\"reorderQuantity\":0,\"backorderLimit\":5}");
+      assertEquals(200, policy.status(), policy.toString());
+      Pos.Reservation cart =
+          await(
+              pos.reserve(reserve("bo-cart", 60, line(loc, "atlas", 1), waiting(loc, "novel", 2))));
+      assertEquals(ReservationStatus.RESERVATION_STATUS_BACKORDERED, cart.getStatus());
+      assertEquals(0, cart.getExpiresAtEpochMs(), "no deadline while it waits");
+      assertEquals(1, stock(loc, "atlas").getReserved());
+      assertEquals(2, stock(loc, "novel").getBackordered());
+      assertEquals(
+          ReservationStatus.RESERVATION_STATUS_RELEASED,
+          await(pos.release(ref(cart.getReservationId()))).getStatus());
+      assertEquals(0, stock(loc, "atlas").getReserved());
+      assertEquals(0, stock(loc, "novel").getBackordered());
     }
 
     @Test
