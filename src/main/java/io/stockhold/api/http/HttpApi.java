@@ -82,16 +82,19 @@ public final class HttpApi extends AllDirectives {
             transfers.route(),
             kits.route(),
             keys.route());
+    DocsRoutes docs = new DocsRoutes();
     this.v1 =
         handleRejections(
             rejections(),
             () ->
-                pathPrefix(
-                    "v1",
-                    () ->
-                        concat(
-                            path("openapi.yaml", () -> get(() -> complete(openApiResponse()))),
-                            authenticated(withKey))));
+                concat(
+                    pathPrefix(
+                        "v1",
+                        () ->
+                            concat(
+                                path("openapi.yaml", () -> get(() -> complete(openApiResponse()))),
+                                authenticated(withKey))),
+                    docs.route()));
   }
 
   /**

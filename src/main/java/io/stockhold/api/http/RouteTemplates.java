@@ -3,7 +3,8 @@ package io.stockhold.api.http;
 /**
  * The route a request path belongs to, named as the OpenAPI document names it ({@code
  * /v1/stock/{location}/{sku}}): what metrics are tagged with and access lines say, so the number of
- * series stays fixed however many items there are. Anything else is {@code other}.
+ * series stays fixed however many items there are; the API's documentation page and its files are
+ * {@code /docs}. Anything else is {@code other}.
  */
 public final class RouteTemplates {
 
@@ -12,6 +13,7 @@ public final class RouteTemplates {
   private RouteTemplates() {}
 
   public static String of(String path) {
+    if (path.equals("/docs") || path.startsWith("/docs/")) return "/docs";
     String[] p = path.split("/", -1);
     // p[0] is the empty string before the leading slash.
     if (p.length < 3 || !p[0].isEmpty() || !p[1].equals("v1")) return OTHER;
