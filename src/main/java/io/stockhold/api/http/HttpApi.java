@@ -93,6 +93,9 @@ public final class HttpApi extends AllDirectives {
                         () ->
                             concat(
                                 path("openapi.yaml", () -> get(() -> complete(openApiResponse()))),
+                                path(
+                                    "asyncapi.yaml",
+                                    () -> get(() -> complete(yaml(AsyncApi.document())))),
                                 authenticated(withKey))),
                     docs.route()));
   }
@@ -194,10 +197,14 @@ public final class HttpApi extends AllDirectives {
   }
 
   private HttpResponse openApiResponse() {
+    return yaml(openApi);
+  }
+
+  private static HttpResponse yaml(byte[] document) {
     return HttpResponse.create()
         .withEntity(
             ContentTypes.create(MediaTypes.applicationWithOpenCharset("yaml"), HttpCharsets.UTF_8),
-            openApi);
+            document);
   }
 
   private ExceptionHandler exceptions(String requestId, HttpRequest request) {

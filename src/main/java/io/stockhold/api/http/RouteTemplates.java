@@ -66,6 +66,7 @@ public final class RouteTemplates {
             default -> OTHER;
           };
       case "openapi.yaml" -> p.length == 3 ? "/v1/openapi.yaml" : OTHER;
+      case "asyncapi.yaml" -> p.length == 3 ? "/v1/asyncapi.yaml" : OTHER;
       default -> OTHER;
     };
   }
