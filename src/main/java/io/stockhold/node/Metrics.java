@@ -3,6 +3,7 @@ package io.stockhold.node;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -112,6 +113,11 @@ public final class Metrics implements Extension {
    */
   public void gauge(String name, String description, Supplier<Number> value, String... tags) {
     Gauge.builder(name, value).description(description).tags(tags).register(registry);
+  }
+
+  /** A gauge of several series whose set may change (see {@link MultiGauge#register}). */
+  public MultiGauge multiGauge(String name, String description) {
+    return MultiGauge.builder(name).description(description).register(registry);
   }
 
   public Timer timer(String name, String description, String... tags) {

@@ -2,6 +2,8 @@ package io.stockhold.node;
 
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.stockhold.access.Access;
 import io.stockhold.access.KeyRing;
 import io.stockhold.access.MasterKey;
@@ -37,6 +39,7 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -140,22 +143,7 @@ public final class StockholdNode implements AutoCloseable {
       ErpLag erpLag =
           ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp), clock);
       schema.close();
-      for (String slice : StockTags.all(full)) {
-        metrics.gauge(
-            "stockhold.erp.lag.events",
-            "Events of an ERP slice not yet published (NaN where the slice "
-                + "runs on another node)",
-            () -> erpLag.events(slice),
-            "slice",
-            slice);
-        metrics.gauge(
-            "stockhold.erp.lag.seconds",
-            "Age of an ERP slice's oldest unpublished event (NaN where the "
-                + "slice runs on another node)",
-            () -> erpLag.seconds(slice),
-            "slice",
-            slice);
-      }
+      erpLagGauges(system, metrics, erpLag, StockTags.all(full));
       if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
       Reservation.init(system, Reservation.Settings.from(full), clock);
       Transfer.init(system, Transfer.Settings.from(full), clock);
@@ -282,6 +270,41 @@ public final class StockholdNode implements AutoCloseable {
         Pools.open(database, system.dispatchers().lookup(DispatcherSelector.blocking()), clock);
     readAgain(system, config, "the pools", pools::refresh);
     return pools;
+  }
+
+  /**
+   * The ERP slices' lag as gauges, one series per slice that runs on this node: a slice running on
+   * another node has no series here rather than a NaN one. Looked at again every few seconds, as
+   * slices move between nodes.
+   */
+  private static void erpLagGauges(
+      ActorSystem<?> system, Metrics metrics, ErpLag erpLag, List<String> slices) {
+    MultiGauge events =
+        metrics.multiGauge(
+            "stockhold.erp.lag.events",
+            "Events of an ERP slice running on this node not yet published");
+    MultiGauge seconds =
+        metrics.multiGauge(
+            "stockhold.erp.lag.seconds",
+            "Age of the oldest unpublished event of an ERP slice running on this node");
+    Runnable update =
+        () -> {
+          List<MultiGauge.Row<?>> eventRows = new ArrayList<>();
+          List<MultiGauge.Row<?>> secondRows = new ArrayList<>();
+          for (String slice : slices) {
+            if (Double.isNaN(erpLag.events(slice))) continue;
+            Tags tags = Tags.of("slice", slice);
+            eventRows.add(MultiGauge.Row.of(tags, () -> erpLag.events(slice)));
+            secondRows.add(MultiGauge.Row.of(tags, () -> erpLag.seconds(slice)));
+          }
+          events.register(eventRows, true);
+          seconds.register(secondRows, true);
+        };
+    update.run();
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ofSeconds(2), Duration.ofSeconds(2), update, system.executionContext());
   }
 
   /** The kits: a table read again as often as the pools. */
