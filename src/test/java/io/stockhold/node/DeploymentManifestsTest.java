@@ -53,7 +53,8 @@ class DeploymentManifestsTest {
 
   private static final Path ROOT = Path.of("").toAbsolutePath();
   private static final String POD_IP = "10.1.2.3";
-  private static final Set<String> RENDERINGS = Set.of("k8s", "k8s/overlays/scale-5");
+  private static final Set<String> RENDERINGS =
+      Set.of("k8s", "k8s/overlays/scale-5", "k8s/overlays/prometheus");
 
   /** Variables a manifest may set that no HOCON file reads, and who reads them instead. */
   private static final Map<String, String> READ_OUTSIDE_CONFIG =
@@ -368,6 +369,33 @@ class DeploymentManifestsTest {
             "securityContext",
             "seccompProfile",
             "type"));
+  }
+
+  @Test
+  void thePrometheusOverlaysServiceMonitorScrapesMetricsOnTheManagementPort() {
+    List<Map<String, Object>> docs = rendered("k8s/overlays/prometheus");
+    Config config = loadAsNode(configFileOf(docs), podEnv(docs));
+    Map<String, Object> monitor = one(docs, "ServiceMonitor");
+    assertEquals("monitoring.coreos.com/v1", monitor.get("apiVersion"));
+    Object endpoint = list(monitor, "spec", "endpoints").get(0);
+    assertEquals("/metrics", string(endpoint, "path"));
+    String portName = string(endpoint, "port");
+    Map<String, Object> wanted = map(monitor, "spec", "selector", "matchLabels");
+    List<Map<String, Object>> selected =
+        docs.stream()
+            .filter(d -> "Service".equals(d.get("kind")))
+            .filter(d -> map(d, "metadata", "labels").entrySet().containsAll(wanted.entrySet()))
+            .toList();
+    assertEquals(1, selected.size(), "the ServiceMonitor selects one Service");
+    Object port =
+        list(selected.get(0), "spec", "ports").stream()
+            .filter(p -> portName.equals(asMap(p).get("name")))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no Service port named " + portName));
+    assertEquals(config.getInt("pekko.management.http.port"), integer(port, "port"));
+    assertEquals("management", string(port, "targetPort"), "the container's management port");
+    assertEquals(
+        rendered("k8s").size() + 1, docs.size(), "the overlay adds the ServiceMonitor only");
   }
 
   @Test

@@ -6,6 +6,8 @@ import io.stockhold.access.Scope;
 import io.stockhold.api.grpc.v1.PointOfSalePowerApi;
 import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.readmodel.StockLevels;
+import io.stockhold.reservation.Kit;
+import io.stockhold.reservation.KitStock;
 import io.stockhold.reservation.Pool;
 import io.stockhold.reservation.ReservationLine;
 import io.stockhold.reservation.ReservationReply;
@@ -251,6 +253,19 @@ public final class PointOfSaleService implements PointOfSalePowerApi {
     String location = check.location("location", in.getLocation());
     String sku = check.sku("sku", in.getSku());
     if (!check.ok()) return failed(GrpcStatus.invalid(check.problems()));
+    Optional<Kit> kit =
+        reservations.kits() == null ? Optional.empty() : reservations.kits().get(sku);
+    if (kit.isPresent()) {
+      // A kit has no shelf of its own: how many whole kits its components make here.
+      return KitStock.at(items, location, kit.get())
+          .thenApply(
+              answer ->
+                  switch (answer) {
+                    case KitStock.Counted c ->
+                        level(new LevelUpdate(location, sku, 0, 0, c.level().available(), 0));
+                    case KitStock.NotNow n -> throw failure(n.reply());
+                  });
+    }
     return items
         .level(new StockItemId(location, sku))
         .thenApply(

@@ -4,22 +4,17 @@ import io.stockhold.access.Access;
 import io.stockhold.access.Scope;
 import io.stockhold.api.http.Problem.FieldError;
 import io.stockhold.reservation.Kit;
+import io.stockhold.reservation.KitStock;
 import io.stockhold.reservation.Kits;
 import io.stockhold.stock.StockItemId;
 import io.stockhold.stock.StockItems;
-import io.stockhold.stock.StockReply;
-import io.stockhold.stock.StockReply.LevelReply;
 import io.stockhold.stock.StockReply.Rejected;
-import io.stockhold.stock.StockReply.Rejection;
 import io.stockhold.stock.StockReply.Unavailable;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -115,40 +110,29 @@ final class KitRoutes extends ApiDirectives {
   }
 
   /**
-   * What {@code GET /v1/stock/{location}/{kitSku}} answers for a kit: each component's available
-   * units asked of its item at the location (an item never stocked has none), and how many whole
-   * kits they make. An item that cannot answer now makes the answer 503, not a guess.
+   * What {@code GET /v1/stock/{location}/{kitSku}} answers for a kit ({@link KitStock}); an item
+   * that cannot answer now makes the answer 503, not a guess.
    */
   static CompletionStage<HttpResponse> availability(StockItems items, String location, Kit kit) {
-    Map<String, CompletableFuture<StockReply>> asked = new HashMap<>();
-    for (Kit.Component c : kit.components()) {
-      asked.put(c.sku(), items.level(new StockItemId(location, c.sku())).toCompletableFuture());
-    }
-    return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new))
+    return KitStock.at(items, location, kit)
         .thenApply(
-            done -> {
-              Map<String, Long> available = new HashMap<>();
-              for (Kit.Component c : kit.components()) {
-                StockReply reply = asked.get(c.sku()).join();
-                switch (reply) {
-                  case LevelReply l -> available.put(c.sku(), l.level().available());
-                  case Rejected r when r.reason() == Rejection.STOCK_ITEM_NOT_FOUND ->
-                      available.put(c.sku(), 0L);
-                  case Unavailable u -> {
-                    return Problem.from(u).toResponse();
-                  }
-                  default -> {
-                    return Problem.from((Rejected) reply).toResponse();
-                  }
-                }
-              }
-              List<ComponentLevel> parts = new ArrayList<>();
-              for (Kit.Component c : kit.components()) {
-                parts.add(new ComponentLevel(c.sku(), c.quantity(), available.get(c.sku())));
-              }
-              return json(
-                  200,
-                  new KitLevelBody(location, kit.sku(), true, kit.kitsFrom(available::get), parts));
-            });
+            answer ->
+                switch (answer) {
+                  case KitStock.Counted c ->
+                      json(
+                          200,
+                          new KitLevelBody(
+                              location,
+                              kit.sku(),
+                              true,
+                              c.level().available(),
+                              c.level().components().stream()
+                                  .map(
+                                      p -> new ComponentLevel(p.sku(), p.quantity(), p.available()))
+                                  .toList()));
+                  case KitStock.NotNow n when n.reply() instanceof Unavailable u ->
+                      Problem.from(u).toResponse();
+                  case KitStock.NotNow n -> Problem.from((Rejected) n.reply()).toResponse();
+                });
   }
 }

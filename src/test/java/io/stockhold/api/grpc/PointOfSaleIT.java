@@ -568,7 +568,10 @@ class PointOfSaleIT {
       stockOverRest(loc, "plate", 5);
       stockOverRest(loc, "basket", 1);
 
+      // 5 plates and 1 basket make one whole set
+      assertEquals(1, stock(loc, kit).getAvailable(), "a kit's GetStock: whole kits");
       Pos.Reservation held = await(pos.reserve(reserve("kit-1", 60, line(loc, kit, 1))));
+      assertEquals(0, stock(loc, kit).getAvailable());
 
       assertEquals(ReservationStatus.RESERVATION_STATUS_HELD, held.getStatus());
       assertEquals(
