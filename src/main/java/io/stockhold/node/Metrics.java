@@ -146,6 +146,30 @@ public final class Metrics implements Extension {
   }
 
   /** One HTTP request, by route template (never the raw path), method and status class. */
+  /**
+   * A gRPC call answered: by method (the POS service's, or {@code other}: a path is the caller's to
+   * choose, and the series must stay few) and gRPC status.
+   */
+  void grpcCall(String path, String status, long nanos) {
+    String method = path.startsWith(POS_SERVICE) ? path.substring(POS_SERVICE.length()) : "other";
+    grpcTimers
+        .computeIfAbsent(
+            method + ' ' + status,
+            k ->
+                Timer.builder("stockhold.grpc.requests")
+                    .description("gRPC calls by method and status, to their response")
+                    .tags(Tags.of("method", method, "status", status))
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(30))
+                    .register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private static final String POS_SERVICE = "/stockhold.pos.v1.PointOfSale/";
+
+  private final Map<String, Timer> grpcTimers = new ConcurrentHashMap<>();
+
   void httpRequest(String method, String route, int status, long nanos) {
     String outcome = statusClass(status);
     httpTimers

@@ -192,7 +192,7 @@ public final class StockholdNode implements AutoCloseable {
       Function<HttpRequest, CompletionStage<HttpResponse>> port =
           Cors.from(full)
               .around(
-                  PosEndpoint.handler(rest, pos, access, system),
+                  new GrpcMetrics(metrics).around(PosEndpoint.handler(rest, pos, access, system)),
                   SystemMaterializer.get(system).materializer());
       ServerBinding binding =
           server

@@ -87,6 +87,7 @@ class AccessLogIT {
             .findFirst()
             .orElseThrow(() -> new AssertionError("no line for GetStock in " + seen));
     assertEquals(200, ((Number) fields(grpc).get("status")).intValue());
+    assertEquals("0", fields(grpc).get("grpcStatus"), "a unary answer's status, from its trailer");
     for (ILoggingEvent e : seen) {
       String all = e.getFormattedMessage() + fields(e);
       assertFalse(all.contains(TestKeys.MASTER), "no key in " + all);

@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.stockhold.api.grpc.v1.PointOfSaleClient;
+import io.stockhold.api.grpc.v1.Pos;
 import io.stockhold.testing.Client;
+import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestNodes;
 import io.stockhold.testing.TestStore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.pekko.grpc.GrpcClientSettings;
 import org.junit.jupiter.api.Test;
 
 /** {@code /metrics} on the management port, after real traffic through the HTTP API. */
@@ -27,6 +32,24 @@ class MetricsIT {
       for (int i = 0; i < 12; i++) api.reserve("web", "metrics", "sku-1", 1, 60L, "m-" + i);
       assertEquals(
           404, api.get("/v1/reservations/h~metrics~sku-1~AAAAAAAAAAAAAAAAAAAAAA").status());
+      // two gRPC calls: one answered, one NOT_FOUND (an item never stocked)
+      PointOfSaleClient pos =
+          PointOfSaleClient.create(
+              GrpcClientSettings.connectToServiceAt("127.0.0.1", node.httpPort(), node.system())
+                  .withTls(false)
+                  .withCallCredentials(TestKeys.grpc(TestKeys.MASTER)),
+              node.system());
+      try {
+        pos.getStock(Pos.StockRef.newBuilder().setLocation("metrics").setSku("sku-1").build())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+        pos.getStock(Pos.StockRef.newBuilder().setLocation("metrics").setSku("none").build())
+            .toCompletableFuture()
+            .handle((ok, failed) -> failed)
+            .get(10, TimeUnit.SECONDS);
+      } finally {
+        pos.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
 
       Client management = new Client(node.managementPort());
       // The shard counts are polled, and each ERP slice reports its lag once it has started (the
@@ -58,6 +81,13 @@ class MetricsIT {
           count(
               text,
               "stockhold_http_requests_seconds_count{method=\"GET\",outcome=\"4xx\",route=\"/v1/reservations/{reservationId}\"}"));
+      assertEquals(
+          1,
+          count(text, "stockhold_grpc_requests_seconds_count{method=\"GetStock\",status=\"0\"}"));
+      assertEquals(
+          1,
+          count(text, "stockhold_grpc_requests_seconds_count{method=\"GetStock\",status=\"5\"}"),
+          "NOT_FOUND");
       assertTrue(
           !text.contains("AAAAAAAAAAAAAAAAAAAAAA") && !text.contains("sku-1"),
           "a raw path leaked into a label");

@@ -19,6 +19,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.Trailer;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -26,7 +27,9 @@ import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 import scala.concurrent.duration.Duration;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The one handler of the API port, telling its three kinds of traffic apart by content type: gRPC
@@ -71,9 +74,8 @@ public final class PosEndpoint {
 
   /**
    * The call, and one access line once its response starts: who called, the method, the HTTP status
-   * and gRPC status (when the response carries it up front, as a refusal does; a success's comes in
-   * the trailers, after the line), time to the response, and the caller's {@code x-request-id} if
-   * it sent one. Health probes are not logged: the kubelet asks every few seconds.
+   * and gRPC status ({@link #grpcStatus}), time to the response, and the caller's {@code
+   * x-request-id} if it sent one. Health probes are not logged: the kubelet asks every few seconds.
    */
   private static CompletionStage<HttpResponse> logged(
       Function<HttpRequest, CompletionStage<HttpResponse>> handler, HttpRequest request)
@@ -91,8 +93,7 @@ public final class PosEndpoint {
                       .flatMap(RemoteAddress::getAddress)
                       .map(InetAddress::getHostAddress)
                       .orElse("-");
-              String grpcStatus =
-                  response.getHeader("grpc-status").map(HttpHeader::value).orElse("-");
+              String grpcStatus = grpcStatus(response);
               long millis = (System.nanoTime() - started) / 1_000_000;
               ACCESS
                   .atInfo()
@@ -113,6 +114,32 @@ public final class PosEndpoint {
                       millis);
               return response;
             });
+  }
+
+  /**
+   * A gRPC response's status as far as it is known when the response starts: in its headers (a
+   * refusal, trailers-only), in the trailer of a single answer (a unary call's), or {@code
+   * streamed} when it comes at the end of a stream.
+   */
+  public static String grpcStatus(HttpResponse response) {
+    Optional<String> up = response.getHeader("grpc-status").map(HttpHeader::value);
+    if (up.isPresent()) return up.get();
+    Optional<Trailer> trailer = response.getAttribute(AttributeKeys.trailer);
+    if (trailer.isPresent()
+        && trailer.get() instanceof org.apache.pekko.http.scaladsl.model.Trailer t) {
+      for (Tuple2<String, String> h : CollectionConverters.asJava(t.headers())) {
+        if (h._1().equalsIgnoreCase("grpc-status")) return h._2();
+      }
+    }
+    return "streamed";
+  }
+
+  /** Whether {@code request} is a gRPC call (not gRPC-Web), and not a health probe. */
+  public static boolean isGrpcCall(HttpRequest request) {
+    String media = request.entity().getContentType().mediaType().toString();
+    return media.startsWith("application/grpc")
+        && !media.startsWith("application/grpc-web")
+        && !request.getUri().path().startsWith(HEALTH);
   }
 
   /**
