@@ -4,6 +4,9 @@ import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.impl.MicrometerMetricsCollector;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -19,6 +22,17 @@ public final class Broker {
 
   private final ErpSettings settings;
   private final ConnectionFactory factory;
+
+  /**
+   * {@code registry}: where the client's own measurements go (connections, channels, messages
+   * published, confirmed, consumed, acknowledged…, as {@code rabbitmq_*{use}}), with {@code use}
+   * naming what this broker's connections are for.
+   */
+  public Broker(ErpSettings settings, MeterRegistry registry, String use) {
+    this(settings);
+    factory.setMetricsCollector(
+        new MicrometerMetricsCollector(registry, "rabbitmq", Tags.of("use", use)));
+  }
 
   public Broker(ErpSettings settings) {
     this.settings = settings;

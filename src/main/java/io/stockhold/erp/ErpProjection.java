@@ -1,5 +1,6 @@
 package io.stockhold.erp;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.stockhold.stock.StockEvent;
 import io.stockhold.stock.StockTags;
 import io.stockhold.storage.ProjectionSession;
@@ -102,13 +103,17 @@ public final class ErpProjection {
             .get(10, TimeUnit.SECONDS);
   }
 
-  /** Publishers for the configured destination: RabbitMQ when a URI is set, else the file. */
-  public static Function<String, EventPublisher> publishers(ErpSettings settings) {
+  /**
+   * Publishers for the configured destination: RabbitMQ when a URI is set (its client measured in
+   * {@code registry}), else the file.
+   */
+  public static Function<String, EventPublisher> publishers(
+      ErpSettings settings, MeterRegistry registry) {
     if (settings.amqpUri().isEmpty()) {
       FileEventPublisher file = new FileEventPublisher(settings.eventsFile());
       return slice -> file;
     }
-    Broker broker = new Broker(settings);
+    Broker broker = new Broker(settings, registry, "events");
     return slice -> new AmqpEventPublisher(broker, settings, slice);
   }
 

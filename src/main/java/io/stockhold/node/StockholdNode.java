@@ -141,10 +141,13 @@ public final class StockholdNode implements AutoCloseable {
       StockItems items = new StockItems(system, full.getDuration("stockhold.ask-timeout"));
       ErpSettings erp = ErpSettings.from(full);
       ErpLag erpLag =
-          ErpProjection.init(system, readModel, erp, ErpProjection.publishers(erp), clock);
+          ErpProjection.init(
+              system, readModel, erp, ErpProjection.publishers(erp, metrics.registry()), clock);
       schema.close();
       erpLagGauges(system, metrics, erpLag, StockTags.all(full));
-      if (erp.amqpUri().isPresent()) ReceiptsConsumer.start(system, new Broker(erp), items);
+      if (erp.amqpUri().isPresent()) {
+        ReceiptsConsumer.start(system, new Broker(erp, metrics.registry(), "receipts"), items);
+      }
       Reservation.init(system, Reservation.Settings.from(full), clock);
       Transfer.init(system, Transfer.Settings.from(full), clock);
       Transfers transfers =

@@ -117,7 +117,22 @@ class AsyncApiIT {
         assertEquals(List.of(), List.copyOf(event.validate(d.json())), d.json().toString());
         assertEquals(d.json().path("eventId").asText(), d.properties().getMessageId());
       }
+
+      // the RabbitMQ client's own measurements, by what its connections are for
+      String metrics = new Client(node.managementPort()).get("/metrics").body();
+      assertTrue(
+          total(metrics, "rabbitmq_published_total{use=\"events\"}") >= events.size(), metrics);
+      assertTrue(total(metrics, "rabbitmq_consumed_total{use=\"receipts\"}") >= 2);
     }
+  }
+
+  private static double total(String metrics, String series) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(series + " not in /metrics"));
   }
 
   private static JsonSchema schema(JsonNode node) {
