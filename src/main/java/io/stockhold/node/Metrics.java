@@ -170,15 +170,32 @@ public final class Metrics implements Extension {
 
   private final Map<String, Timer> grpcTimers = new ConcurrentHashMap<>();
 
+  /**
+   * A REST request answered, as Micrometer names HTTP server requests: {@code
+   * http_server_requests_seconds{method,uri,status,outcome}}, {@code uri} the route template, a
+   * histogram.
+   */
   void httpRequest(String method, String route, int status, long nanos) {
     String outcome = statusClass(status);
     httpTimers
         .computeIfAbsent(
-            method + ' ' + route + ' ' + outcome,
+            method + ' ' + route + ' ' + status,
             k ->
-                Timer.builder("stockhold.http.requests")
-                    .description("HTTP API requests by route and outcome")
-                    .tags(Tags.of("method", method, "route", route, "outcome", outcome))
+                Timer.builder("http.server.requests")
+                    .description("REST API requests by route template and status")
+                    .tags(
+                        Tags.of(
+                            "method",
+                            method,
+                            "uri",
+                            route,
+                            "status",
+                            Integer.toString(status),
+                            "outcome",
+                            outcomeOf(status)))
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(30))
                     .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
     if (route.equals("/v1/reservations") && method.equals("POST")) {
@@ -195,6 +212,17 @@ public final class Metrics implements Extension {
                       .register(registry))
           .record(nanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** Micrometer's outcome of an HTTP status. */
+  private static String outcomeOf(int status) {
+    return switch (status / 100) {
+      case 1 -> "INFORMATIONAL";
+      case 2 -> "SUCCESS";
+      case 3 -> "REDIRECTION";
+      case 4 -> "CLIENT_ERROR";
+      default -> "SERVER_ERROR";
+    };
   }
 
   private static String statusClass(int status) {

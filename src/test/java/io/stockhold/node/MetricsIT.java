@@ -70,17 +70,17 @@ class MetricsIT {
           10,
           count(
               text,
-              "stockhold_http_requests_seconds_count{method=\"POST\",outcome=\"2xx\",route=\"/v1/reservations\"}"));
+              "http_server_requests_seconds_count{method=\"POST\",outcome=\"SUCCESS\",status=\"201\",uri=\"/v1/reservations\"}"));
       assertEquals(
           2,
           count(
               text,
-              "stockhold_http_requests_seconds_count{method=\"POST\",outcome=\"4xx\",route=\"/v1/reservations\"}"));
+              "http_server_requests_seconds_count{method=\"POST\",outcome=\"CLIENT_ERROR\",status=\"409\",uri=\"/v1/reservations\"}"));
       assertEquals(
           1,
           count(
               text,
-              "stockhold_http_requests_seconds_count{method=\"GET\",outcome=\"4xx\",route=\"/v1/reservations/{reservationId}\"}"));
+              "http_server_requests_seconds_count{method=\"GET\",outcome=\"CLIENT_ERROR\",status=\"404\",uri=\"/v1/reservations/{reservationId}\"}"));
       assertEquals(
           1,
           count(text, "stockhold_grpc_requests_seconds_count{method=\"GetStock\",status=\"0\"}"));
@@ -94,6 +94,14 @@ class MetricsIT {
       assertTrue(
           text.contains("stockhold_reservation_latency_seconds_bucket{outcome=\"2xx\",le="),
           "latency histogram");
+      assertTrue(
+          text.contains(
+              "http_server_requests_seconds_bucket{method=\"POST\",outcome=\"SUCCESS\",status=\"201\",uri=\"/v1/reservations\",le="),
+          "request histogram");
+      assertTrue(
+          text.contains(
+              "stockhold_grpc_requests_seconds_bucket{method=\"GetStock\",status=\"0\",le="),
+          "gRPC histogram");
       // One request at a time: the adjustment and the 10 holds were each journaled; the 2 refusals
       // were answered from memory and are no journal write.
       assertEquals(11, count(text, "stockhold_stockitem_batch_size_requests_sum"));
