@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.stockhold.api.grpc.v1.PointOfSaleClient;
 import io.stockhold.api.grpc.v1.Pos;
+import io.stockhold.testing.Client.Response;
 import io.stockhold.testing.RunningNode;
 import io.stockhold.testing.TestKeys;
 import io.stockhold.testing.TestStore;
@@ -29,6 +30,9 @@ import org.slf4j.event.KeyValuePair;
  */
 class AccessLogIT {
 
+  private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+  private static final String CALLERS_TRACE = "00-" + TRACE_ID + "-00f067aa0ba902b7-01";
+
   @Test
   void everyRestAndGrpcCallLeavesOneLineWithoutSecrets() throws Exception {
     Logger access = (Logger) LoggerFactory.getLogger("io.stockhold.http.access");
@@ -41,12 +45,19 @@ class AccessLogIT {
     access.addAppender(lines);
     try (RunningNode running = RunningNode.start(TestStore.Kind.H2)) {
       running.client().stock("store-1", "lamp", 5);
-      running
-          .client()
-          .post(
-              "/v1/stock/store-1/lamp/adjustments",
-              "{\"delta\":1,\"reason\":\"receipt\",\"reference\":\"secret-body\"}",
-              Map.of("X-Request-Id", "req-42"));
+      Response adjusted =
+          running
+              .client()
+              .post(
+                  "/v1/stock/store-1/lamp/adjustments",
+                  "{\"delta\":1,\"reason\":\"receipt\",\"reference\":\"secret-body\"}",
+                  Map.of("X-Request-Id", "req-42", "traceparent", CALLERS_TRACE));
+      // the caller's trace continued: its trace id and flags, a span of this call's own
+      String returned = adjusted.header("traceparent");
+      assertTrue(returned.startsWith("00-" + TRACE_ID + "-"), returned);
+      assertTrue(returned.endsWith("-01") && !returned.equals(CALLERS_TRACE), returned);
+      String begun = running.client().get("/v1/stock/store-1/lamp").header("traceparent");
+      assertTrue(begun.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00"), "a trace begun: " + begun);
       PointOfSaleClient pos =
           PointOfSaleClient.create(
               GrpcClientSettings.connectToServiceAt(
@@ -55,7 +66,9 @@ class AccessLogIT {
                   .withCallCredentials(TestKeys.grpc(TestKeys.MASTER)),
               running.node().system());
       try {
-        pos.getStock(Pos.StockRef.newBuilder().setLocation("store-1").setSku("lamp").build())
+        pos.getStock()
+            .addHeader("traceparent", CALLERS_TRACE)
+            .invoke(Pos.StockRef.newBuilder().setLocation("store-1").setSku("lamp").build())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
       } finally {
@@ -79,6 +92,7 @@ class AccessLogIT {
     assertEquals("POST", f.get("method"));
     assertEquals("/v1/stock/{location}/{sku}/adjustments", f.get("route"));
     assertEquals(200, ((Number) f.get("status")).intValue());
+    assertEquals(TRACE_ID, f.get("traceId"));
     assertTrue(((Number) f.get("bytes")).longValue() > 0);
     assertTrue(f.containsKey("durationMs"));
     ILoggingEvent grpc =
@@ -88,6 +102,7 @@ class AccessLogIT {
             .orElseThrow(() -> new AssertionError("no line for GetStock in " + seen));
     assertEquals(200, ((Number) fields(grpc).get("status")).intValue());
     assertEquals("0", fields(grpc).get("grpcStatus"), "a unary answer's status, from its trailer");
+    assertEquals(TRACE_ID, fields(grpc).get("traceId"), "the caller's trace, over gRPC too");
     for (ILoggingEvent e : seen) {
       String all = e.getFormattedMessage() + fields(e);
       assertFalse(all.contains(TestKeys.MASTER), "no key in " + all);

@@ -4,6 +4,7 @@ import io.stockhold.access.Access;
 import io.stockhold.api.grpc.health.Health;
 import io.stockhold.api.grpc.health.HealthHandlerFactory;
 import io.stockhold.api.grpc.v1.PointOfSalePowerApiHandlerFactory;
+import io.stockhold.api.http.Traceparent;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
@@ -81,6 +82,8 @@ public final class PosEndpoint {
       Function<HttpRequest, CompletionStage<HttpResponse>> handler, HttpRequest request)
       throws Exception {
     long started = System.nanoTime();
+    Traceparent trace =
+        Traceparent.of(request.getHeader(Traceparent.HEADER).map(HttpHeader::value));
     return handler
         .apply(request)
         .thenApply(
@@ -104,15 +107,17 @@ public final class PosEndpoint {
                   .addKeyValue("status", response.status().intValue())
                   .addKeyValue("grpcStatus", grpcStatus)
                   .addKeyValue("durationMs", millis)
+                  .addKeyValue("traceId", trace.traceId())
                   .log(
-                      "{} {} POST {} {} grpc-status {} {}ms",
+                      "{} {} POST {} {} grpc-status {} {}ms trace {}",
                       requestId,
                       client,
                       request.getUri().path(),
                       response.status().intValue(),
                       grpcStatus,
-                      millis);
-              return response;
+                      millis,
+                      trace.traceId());
+              return response.addHeader(RawHeader.create(Traceparent.HEADER, trace.toString()));
             });
   }
 

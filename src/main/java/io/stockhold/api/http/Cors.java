@@ -28,9 +28,10 @@ public final class Cors {
   private static final String METHODS = "GET, POST, PUT, DELETE, OPTIONS";
   private static final String HEADERS =
       "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Grpc-Web, X-User-Agent,"
-          + " Grpc-Timeout";
+          + " Grpc-Timeout, Traceparent";
   private static final String EXPOSED =
-      "Location, X-Request-Id, Retry-After, WWW-Authenticate, Grpc-Status, Grpc-Message";
+      "Location, X-Request-Id, Retry-After, WWW-Authenticate, Grpc-Status, Grpc-Message,"
+          + " Traceparent";
 
   private final Set<String> allowedOrigins;
 

@@ -133,9 +133,10 @@ public final class HttpApi extends AllDirectives {
   }
 
   /**
-   * The request with its id (the caller's {@code X-Request-Id}, or a new one, echoed back) and one
-   * access line once answered: who asked, the route template, status, body bytes, duration and the
-   * id. Never a body, never a key.
+   * The request with its id (the caller's {@code X-Request-Id}, or a new one, echoed back), its
+   * trace context ({@link Traceparent}, returned) and one access line once answered: who asked, the
+   * route template, status, body bytes, duration, the id and the trace id. Never a body, never a
+   * key.
    */
   private Route withAccessLine(Optional<String> client, HttpRequest request) {
     String requestId =
@@ -146,6 +147,8 @@ public final class HttpApi extends AllDirectives {
             .orElseGet(HttpApi::newRequestId);
     long started = System.nanoTime();
     RawHeader idHeader = RawHeader.create("X-Request-Id", requestId);
+    Traceparent trace = Traceparent.of(request.getHeader(Traceparent.HEADER).map(h -> h.value()));
+    RawHeader traceHeader = RawHeader.create(Traceparent.HEADER, trace.toString());
     return mapResponse(
         response -> {
           String route = RouteTemplates.of(request.getUri().path());
@@ -161,16 +164,18 @@ public final class HttpApi extends AllDirectives {
               .addKeyValue("status", response.status().intValue())
               .addKeyValue("bytes", bytes)
               .addKeyValue("durationMs", millis)
+              .addKeyValue("traceId", trace.traceId())
               .log(
-                  "{} {} {} {} {} {}B {}ms",
+                  "{} {} {} {} {} {}B {}ms trace {}",
                   requestId,
                   from,
                   request.method().value(),
                   route,
                   response.status().intValue(),
                   bytes,
-                  millis);
-          return response.addHeader(idHeader);
+                  millis,
+                  trace.traceId());
+          return response.addHeader(idHeader).addHeader(traceHeader);
         },
         () ->
             withRequestTimeoutResponse(
@@ -181,7 +186,8 @@ public final class HttpApi extends AllDirectives {
                             "Timed out",
                             "the request took too long; its outcome is unknown")
                         .toResponse()
-                        .addHeader(idHeader),
+                        .addHeader(idHeader)
+                        .addHeader(traceHeader),
                 () -> handleExceptions(exceptions(requestId, request), () -> v1)));
   }
 
