@@ -1,5 +1,6 @@
 package io.stockhold.api.http;
 
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
@@ -36,13 +37,15 @@ public record Traceparent(String traceId, String spanId, String flags) {
     return hex.chars().allMatch(c -> c == '0');
   }
 
+  /** Random ids on every call: hex digits of random longs, without a formatter. */
+  private static final HexFormat HEX = HexFormat.of();
+
   private static String newId(int bytes) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    StringBuilder id = new StringBuilder(bytes * 2);
-    while (id.length() < bytes * 2) {
-      id.append(String.format("%016x", random.nextLong()));
-    }
-    String hex = id.substring(0, bytes * 2);
+    String hex =
+        bytes == 8
+            ? HEX.toHexDigits(random.nextLong())
+            : HEX.toHexDigits(random.nextLong()) + HEX.toHexDigits(random.nextLong());
     return allZeros(hex) ? newId(bytes) : hex;
   }
 }
